@@ -1,0 +1,99 @@
+"""tfx: pretrained transformer models as plugins, Hugging Face Hub compatible.
+
+    from tfx_core import AutoTokenizer, AutoModel
+    tokenizer = AutoTokenizer.from_pretrained("sentence-transformers/all-MiniLM-L6-v2")
+    model = AutoModel.from_pretrained("sentence-transformers/all-MiniLM-L6-v2")
+
+Public names are resolved lazily (PEP 562): `import tfx_core` imports no framework and no plugin;
+the first use of a name imports only the module that defines it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # configuration and errors
+    "PretrainedConfig": "tfx_core.config",
+    "TfxError": "tfx_core.errors",
+    # auto classes
+    "AutoConfig": "tfx_core.auto",
+    "AutoTokenizer": "tfx_core.auto",
+    "AutoModel": "tfx_core.auto",
+    "AutoModelForMaskedLM": "tfx_core.auto",
+    "AutoModelForCausalLM": "tfx_core.auto",
+    "AutoModelForSeq2SeqLM": "tfx_core.auto",
+    "AutoModelForSequenceClassification": "tfx_core.auto",
+    "AutoModelForTokenClassification": "tfx_core.auto",
+    "AutoModelForQuestionAnswering": "tfx_core.auto",
+    "AutoModelForMultipleChoice": "tfx_core.auto",
+    "AutoModelForNextSentencePrediction": "tfx_core.auto",
+    "AutoModelForPreTraining": "tfx_core.auto",
+    # tokenization
+    "Tokenizer": "tfx_core.tokenization",
+    "BatchEncoding": "tfx_core.tokenization",
+    # generation
+    "GenerationConfig": "tfx_core.generation",
+    "TextStreamer": "tfx_core.generation",
+    "TextIteratorStreamer": "tfx_core.generation",
+    # pipelines
+    "pipeline": "tfx_core.pipelines",
+    "Pipeline": "tfx_core.pipelines",
+    # plugins
+    "ArchitectureSpec": "tfx_core.plugins",
+    "HeadSpec": "tfx_core.plugins",
+    "TaskSpec": "tfx_core.plugins",
+    "TokenizerConverterSpec": "tfx_core.plugins",
+    "hookimpl": "tfx_core.plugins",
+    "get_registry": "tfx_core.plugins",
+    "register_plugin": "tfx_core.plugins",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'tfx_core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # static analysers see the real names
+    from tfx_core.auto import (
+        AutoConfig,
+        AutoModel,
+        AutoModelForCausalLM,
+        AutoModelForMaskedLM,
+        AutoModelForMultipleChoice,
+        AutoModelForNextSentencePrediction,
+        AutoModelForPreTraining,
+        AutoModelForQuestionAnswering,
+        AutoModelForSeq2SeqLM,
+        AutoModelForSequenceClassification,
+        AutoModelForTokenClassification,
+        AutoTokenizer,
+    )
+    from tfx_core.config import PretrainedConfig
+    from tfx_core.errors import TfxError
+    from tfx_core.generation import GenerationConfig, TextIteratorStreamer, TextStreamer
+    from tfx_core.pipelines import Pipeline, pipeline
+    from tfx_core.plugins import (
+        ArchitectureSpec,
+        HeadSpec,
+        TaskSpec,
+        TokenizerConverterSpec,
+        get_registry,
+        hookimpl,
+        register_plugin,
+    )
+    from tfx_core.tokenization import BatchEncoding, Tokenizer

@@ -1,0 +1,210 @@
+"""Auto classes: pick the config, tokenizer and model class from a checkpoint's `config.json`.
+
+`model_type` selects the plugin's `ArchitectureSpec`; the Auto class's head key (or, for
+`resolve_model_class(config)` with no head, `architectures[0]`) selects the head; the framework
+key selects the implementation. Names mirror the reference library so scripts port unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+from tfx_core.config import PretrainedConfig
+from tfx_core.errors import ConfigError
+from tfx_core.plugins import get_registry
+from tfx_core.plugins.specs import HeadSpec
+
+_HUB_KWARGS = ("revision", "local_files_only", "cache_dir", "token")
+
+
+def _hub_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {key: kwargs[key] for key in _HUB_KWARGS if key in kwargs}
+
+
+class AutoConfig:
+    """Builds the right `PretrainedConfig` subclass for a checkpoint or a model type."""
+
+    def __init__(self) -> None:
+        raise TypeError("AutoConfig is not instantiated: use AutoConfig.from_pretrained(...).")
+
+    @staticmethod
+    def config_class_for(model_type: str) -> type[PretrainedConfig]:
+        return get_registry().architecture(model_type).load_config_class()
+
+    @classmethod
+    def for_model(cls, model_type: str, **kwargs: Any) -> PretrainedConfig:
+        """A fresh config of `model_type` with the given fields (e.g. a tiny test config)."""
+        return cls.config_class_for(model_type)(**kwargs)
+
+    @classmethod
+    def from_dict(cls, config_dict: dict[str, Any], **overrides: Any) -> PretrainedConfig:
+        model_type = config_dict.get("model_type")
+        if not model_type:
+            raise ConfigError(
+                "The config has no 'model_type' field, so tfx cannot tell which plugin serves "
+                "it. Add \"model_type\" to config.json (e.g. \"bert\") or load the config with "
+                "the architecture's own config class."
+            )
+        return cls.config_class_for(model_type).from_dict(config_dict, **overrides)
+
+    @classmethod
+    def from_pretrained(
+        cls, path_or_id: str | os.PathLike, *, return_unused_kwargs: bool = False, **kwargs: Any
+    ) -> Any:
+        """Load `config.json`; keyword arguments naming config fields override it."""
+        hub_kwargs = _hub_kwargs(kwargs)
+        rest = {key: value for key, value in kwargs.items() if key not in hub_kwargs}
+        data = PretrainedConfig.read_config_file(path_or_id, **hub_kwargs)
+        config = cls.from_dict(data)
+        unused: dict[str, Any] = {}
+        for key, value in rest.items():
+            canonical = type(config).attribute_map.get(key, key)
+            if hasattr(config, canonical) or key == "num_labels":
+                setattr(config, key, value)
+            else:
+                unused[key] = value
+        if rest:
+            config.validate()
+        if return_unused_kwargs:
+            return config, unused
+        if unused:
+            raise ConfigError(
+                f"Unknown config fields for {type(config).__name__}: {', '.join(sorted(unused))}."
+            )
+        return config
+
+
+def resolve_head(config: PretrainedConfig, head: str | None = None) -> HeadSpec:
+    """The head spec for `head`, or for the checkpoint's own `architectures[0]` when None."""
+    spec = get_registry().architecture(config.model_type)
+    if head is not None:
+        return spec.head(head)
+    for name in config.architectures or []:
+        found = spec.head_for_architecture(name)
+        if found is not None:
+            return found
+    return spec.head("base")
+
+
+def resolve_model_class(
+    config: PretrainedConfig, head: str | None = None, framework: str = "pt"
+) -> type:
+    """The model class serving `config` for `head` (None: the checkpoint's own head)."""
+    return resolve_head(config, head).load(framework)
+
+
+class _AutoModelBase:
+    """Shared logic of the `AutoModel*` classes; each subclass names one head key."""
+
+    head: ClassVar[str] = "base"
+
+    def __init__(self) -> None:
+        raise TypeError(
+            f"{type(self).__name__} is not instantiated: use "
+            f"{type(self).__name__}.from_pretrained(...) or .from_config(config)."
+        )
+
+    @classmethod
+    def model_class_for(cls, config: PretrainedConfig, framework: str = "pt") -> type:
+        return resolve_model_class(config, cls.head, framework)
+
+    @classmethod
+    def from_config(cls, config: PretrainedConfig, *, framework: str = "pt", **kwargs: Any) -> Any:
+        """A randomly initialised model of the head for `config`."""
+        model_class = cls.model_class_for(config, framework)
+        from_config = getattr(model_class, "from_config", None)
+        return from_config(config, **kwargs) if from_config else model_class(config, **kwargs)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path_or_id: str | os.PathLike,
+        *,
+        config: PretrainedConfig | None = None,
+        framework: str = "pt",
+        **kwargs: Any,
+    ) -> Any:
+        """Load pretrained weights into the head's class for this checkpoint's model type.
+
+        Keyword arguments naming config fields (e.g. `num_labels=3`) update the config; the
+        rest (`dtype`, `device`, `strict`, `revision`, ...) go to the model's `from_pretrained`.
+        """
+        hub_kwargs = _hub_kwargs(kwargs)
+        if config is None:
+            config, kwargs = AutoConfig.from_pretrained(
+                path_or_id, return_unused_kwargs=True, **kwargs
+            )
+            kwargs.update(hub_kwargs)
+        model_class = cls.model_class_for(config, framework)
+        return model_class.from_pretrained(path_or_id, config=config, **kwargs)
+
+
+class AutoModel(_AutoModelBase):
+    head = "base"
+
+
+class AutoModelForMaskedLM(_AutoModelBase):
+    head = "masked-lm"
+
+
+class AutoModelForCausalLM(_AutoModelBase):
+    head = "causal-lm"
+
+
+class AutoModelForSeq2SeqLM(_AutoModelBase):
+    head = "seq2seq-lm"
+
+
+class AutoModelForSequenceClassification(_AutoModelBase):
+    head = "sequence-classification"
+
+
+class AutoModelForTokenClassification(_AutoModelBase):
+    head = "token-classification"
+
+
+class AutoModelForQuestionAnswering(_AutoModelBase):
+    head = "question-answering"
+
+
+class AutoModelForMultipleChoice(_AutoModelBase):
+    head = "multiple-choice"
+
+
+class AutoModelForNextSentencePrediction(_AutoModelBase):
+    head = "next-sentence-prediction"
+
+
+class AutoModelForPreTraining(_AutoModelBase):
+    head = "pretraining"
+
+
+class AutoTokenizer:
+    """Loads the checkpoint's tokenizer (tokenizer.json, or legacy files via a plugin)."""
+
+    def __init__(self) -> None:
+        raise TypeError("AutoTokenizer is not instantiated: use AutoTokenizer.from_pretrained(...).")
+
+    @classmethod
+    def from_pretrained(cls, path_or_id: str | os.PathLike, **kwargs: Any) -> Any:
+        from tfx_core.tokenization import Tokenizer
+
+        return Tokenizer.from_pretrained(path_or_id, **kwargs)
+
+
+AUTO_MODEL_CLASSES: dict[str, type[_AutoModelBase]] = {
+    auto.head: auto
+    for auto in (
+        AutoModel,
+        AutoModelForMaskedLM,
+        AutoModelForCausalLM,
+        AutoModelForSeq2SeqLM,
+        AutoModelForSequenceClassification,
+        AutoModelForTokenClassification,
+        AutoModelForQuestionAnswering,
+        AutoModelForMultipleChoice,
+        AutoModelForNextSentencePrediction,
+        AutoModelForPreTraining,
+    )
+}

@@ -1,0 +1,1 @@
+"""Fixture plugin whose entry module is broken on purpose."""

@@ -1,0 +1,1 @@
+"""Fixture plugin used by tfx's tests: discovery, Auto classes and conflicts."""

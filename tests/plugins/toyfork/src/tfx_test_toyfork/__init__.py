@@ -1,0 +1,1 @@
+"""Fixture plugin that conflicts with tfx-test-toy on one model type."""

@@ -1,0 +1,7 @@
+"""Config of the conflicting fixture plugin."""
+
+from tfx_core.config import PretrainedConfig
+
+
+class ForkConfig(PretrainedConfig):
+    model_type = "tfx-shared"
