@@ -5,13 +5,10 @@ It uses the same hook as any third-party plugin, so tasks added by plugins sit b
 
 from __future__ import annotations
 
+from tfx_core.pipelines.tasks import builtin_tasks
 from tfx_core.plugins.hookspecs import hookimpl
 
 
 @hookimpl
 def tfx_tasks() -> list:
-    try:
-        from tfx_core.pipelines.tasks import builtin_tasks
-    except ImportError:  # pipelines not built yet in this checkout
-        return []
     return builtin_tasks()

@@ -87,12 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     env = sub.add_parser("env", help="versions of python, tfx, plugins and frameworks")
     env.add_argument("--json", action="store_true", help="print JSON")
     env.set_defaults(func=cmd_env)
-    try:
-        from tfx_core.pipelines.cli import add_run_command
-    except ImportError:
-        add_run_command = None
-    if add_run_command is not None:
-        add_run_command(sub)
+    from tfx_core.pipelines.cli import add_run_command
+
+    add_run_command(sub)
     return parser
 
 

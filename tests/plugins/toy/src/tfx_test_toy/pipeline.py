@@ -1,11 +1,16 @@
-"""A trivial plugin-provided pipeline task (echoes its inputs)."""
+"""A trivial plugin-provided pipeline task (echoes its inputs), built on tfx's Pipeline base."""
+
+from tfx_core.pipelines import Pipeline
 
 
-class EchoPipeline:
+class EchoPipeline(Pipeline):
     task = "toy-echo"
 
-    def __init__(self, *args, **kwargs):
-        self.kwargs = kwargs
+    def preprocess(self, item):
+        return {"text": item}
 
-    def __call__(self, inputs, **kwargs):
-        return inputs
+    def _forward(self, model_inputs):
+        return {}
+
+    def postprocess(self, chunks):
+        return chunks[0]["text"]

@@ -1,0 +1,445 @@
+"""`GenerationMixin`: `model.generate(...)` for causal language models.
+
+A model class inherits it (before its `PreTrainedModel` base, so the save/load extensions below
+run) and provides `_decode_forward`, the one call the decoding loops make per step; the default
+goes through the model's `forward` and works for any causal LM of the library.
+
+`generate` resolves the request like the reference library (keyword arguments override the
+`generation_config` argument, whose default values fall back to the model's own
+`generation_config`, itself read from `generation_config.json` or derived from `config.json`),
+validates it with typed errors, prepares the prompt (attention mask inference, expansion for
+beams and samples, lengths) and runs `search.sample_search` or `search.beam_search`.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tfx_core.errors import GenerationError
+from tfx_core.generation.config import DEFAULTS, GENERATION_CONFIG_NAME, GenerationConfig
+from tfx_core.generation.outputs import GenerateBeamDecoderOnlyOutput, GenerateDecoderOnlyOutput
+from tfx_core.generation.processors import LogitsProcessor, build_logits_processors
+from tfx_core.generation.search import DecodeInputs, beam_search, eos_list, sample_search
+from tfx_core.generation.stopping import (
+    EosTokenCriteria,
+    MaxLengthCriteria,
+    StoppingCriteria,
+    StoppingCriteriaList,
+    StopStringCriteria,
+)
+from tfx_core.modeling.torch.cache import Cache, DynamicCache, StaticCache
+
+logger = logging.getLogger("tfx_core.generation")
+
+__all__ = ["GenerationMixin"]
+
+#: Below this many bytes of parameters, CPU decoding runs single-threaded.
+SMALL_MODEL_BYTES = 4 << 20
+
+
+class GenerationMixin:
+    """Adds `generate` (and `generation_config` persistence) to a causal-LM `PreTrainedModel`."""
+
+    # ------------------------------------------------------------------ config persistence
+    @property
+    def generation_config(self) -> GenerationConfig:
+        config = self.__dict__.get("_generation_config")
+        if config is None:
+            config = GenerationConfig.from_model_config(self.config)
+            self.__dict__["_generation_config"] = config
+        return config
+
+    @generation_config.setter
+    def generation_config(self, value: GenerationConfig) -> None:
+        if not isinstance(value, GenerationConfig):
+            raise GenerationError(
+                f"generation_config must be a GenerationConfig, got {type(value).__name__}."
+            )
+        self.__dict__["_generation_config"] = value
+
+    def can_generate(self) -> bool:
+        return True
+
+    @classmethod
+    def from_pretrained(cls, path_or_id: str | os.PathLike, *args: Any, **kwargs: Any) -> Any:
+        """Load the model, then its `generation_config.json` when the checkpoint has one."""
+        model = super().from_pretrained(path_or_id, *args, **kwargs)  # type: ignore[misc]
+        model._load_generation_config(path_or_id, kwargs)
+        return model
+
+    def _load_generation_config(self, path_or_id: str | os.PathLike, kwargs: dict) -> None:
+        hub_keys = ("revision", "local_files_only", "cache_dir", "token")
+        hub_kwargs = {key: kwargs[key] for key in hub_keys if key in kwargs}
+        folder = Path(path_or_id)
+        try:
+            if folder.is_dir():
+                found = folder / GENERATION_CONFIG_NAME
+                path = found if found.is_file() else None
+            else:
+                from tfx_core import hub
+
+                path = hub.resolve_file(
+                    path_or_id, GENERATION_CONFIG_NAME, required=False, **hub_kwargs
+                )
+        except Exception as exc:  # an optional file: never fail the model load over it
+            logger.debug("No generation config for %s: %s", path_or_id, exc)
+            path = None
+        if path is not None:
+            self.generation_config = GenerationConfig.from_pretrained(path)
+
+    def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> Any:
+        """Save the model, then `generation_config.json` next to it (as the reference does)."""
+        result = super().save_pretrained(save_directory, *args, **kwargs)  # type: ignore[misc]
+        self._save_extra_files(Path(save_directory))
+        return result
+
+    def _save_extra_files(self, folder: Path) -> None:
+        """Files saved next to the weights: here `generation_config.json`."""
+        self.generation_config.save_pretrained(folder)
+
+    # ------------------------------------------------------------------ model hooks
+    def _decode_forward(
+        self,
+        input_ids: torch.LongTensor,
+        *,
+        attention_mask: torch.Tensor | None,
+        position_ids: torch.LongTensor | None,
+        cache: Cache,
+    ) -> torch.Tensor:
+        """Logits `[batch, vocab]` of the last position; the cache is updated in place.
+
+        `attention_mask` is None (no padding), a 2D 0/1 mask over all positions, or a 4D
+        additive float mask `[batch, 1, new, cached + new]`.
+        """
+        outputs = self(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,
+            return_dict=True,
+        )
+        return outputs.logits[:, -1, :]
+
+    def _prepare_for_decoding(self) -> None:
+        """Called once per `generate`; models may switch to faster inference layouts here."""
+
+    def _make_generation_cache(
+        self, config: GenerationConfig, batch_size: int, max_length: int
+    ) -> Cache:
+        if config.cache_implementation == "static":
+            model_config = self.config
+            heads = model_config.num_attention_heads
+            return StaticCache(
+                num_layers=model_config.num_hidden_layers,
+                max_batch_size=batch_size,
+                max_cache_len=max_length,
+                num_heads=heads,
+                head_dim=model_config.hidden_size // heads,
+                dtype=self.dtype,
+                device=self.device,
+            )
+        return DynamicCache(capacity=max_length)
+
+    def _decode_num_threads(self) -> int | None:
+        """Threads for decoding, or None to keep the current setting.
+
+        A small model's per-step ops are too short to amortise a parallel region (and a busy
+        core stalls every one of them), so models under `SMALL_MODEL_BYTES` decode on one CPU
+        thread; larger ones keep all threads for bandwidth.
+        """
+        if self.device.type != "cpu":
+            return None
+        size = sum(p.numel() * p.element_size() for p in self.parameters())
+        return 1 if size < SMALL_MODEL_BYTES else None
+
+    def _context_length(self) -> int | None:
+        return getattr(self.config, "max_position_embeddings", None)
+
+    # ------------------------------------------------------------------ generate
+    @torch.no_grad()
+    def generate(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.LongTensor | None = None,
+        generation_config: GenerationConfig | None = None,
+        streamer: Any = None,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        *,
+        logits_processor: list[LogitsProcessor] | None = None,
+        stopping_criteria: list[StoppingCriteria] | None = None,
+        tokenizer: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Generate token ids for a batch of (left-padded) prompts.
+
+        Returns `[batch * num_return_sequences, length]` token ids (prompt included), or with
+        `return_dict_in_generate=True` an output with `sequences` (and `scores` / `logits` /
+        `sequences_scores` / `beam_indices` when asked). Keyword arguments are
+        `GenerationConfig` fields (`max_new_tokens`, `do_sample`, `num_beams`, ...). `seed` or
+        `generator` make sampling reproducible without touching the global RNG.
+        """
+        if input_ids is None:
+            input_ids = kwargs.pop("inputs", None)
+        config, model_kwargs = self._resolve_generation_config(generation_config, kwargs)
+        if attention_mask is None:
+            attention_mask = model_kwargs.pop("attention_mask", None)
+        if model_kwargs:
+            raise GenerationError(
+                f"generate() got unexpected arguments: {', '.join(sorted(model_kwargs))}. They are "
+                "neither GenerationConfig fields nor inputs this model takes (check the spelling)."
+            )
+        config.validate_for_generation()
+        if seed is not None and generator is not None:
+            raise GenerationError("Pass either seed or generator to generate(), not both.")
+
+        device = self.device
+        input_ids = self._prompt_ids(input_ids, config, device)
+        batch, prompt_length = input_ids.shape
+        eos = eos_list(config.eos_token_id)
+        pad = config.pad_token_id
+        if pad is None and eos:
+            pad = eos[0]  # open-ended generation: finished rows are filled with EOS
+        attention_mask = self._prompt_mask(input_ids, attention_mask, pad, eos)
+        has_padding = bool((attention_mask == 0).any())
+        if batch > 1 and config.do_sample and pad is None:
+            raise GenerationError(
+                "Sampling a batch of prompts needs a pad token to fill finished rows: set "
+                "pad_token_id (or eos_token_id) in the generation config or pass it to generate()."
+            )
+        if has_padding and bool((attention_mask[:, -1] == 0).any()):
+            logger.warning(
+                "A prompt ends with padding: decoder-only models need left padding "
+                "(tokenizer padding_side='left') for correct results."
+            )
+
+        max_length = self._resolve_lengths(config, kwargs, prompt_length)
+        num_beams = config.num_beams
+        expand = max(num_beams, config.num_return_sequences)
+        if expand > 1:
+            input_ids = input_ids.repeat_interleave(expand, dim=0)
+            attention_mask = attention_mask.repeat_interleave(expand, dim=0)
+
+        processors = build_logits_processors(
+            config,
+            prompt_length=prompt_length,
+            eos_token_ids=eos,
+            extra=logits_processor or (),
+        )
+        criteria = StoppingCriteriaList(stopping_criteria or ())
+        if config.stop_strings is not None:
+            criteria.append(StopStringCriteria(tokenizer, config.stop_strings))
+
+        if generator is None and seed is not None:
+            generator = torch.Generator(device=device).manual_seed(int(seed))
+        threads = self._decode_num_threads()
+        previous_threads = torch.get_num_threads()
+        if threads is not None and threads != previous_threads:
+            torch.set_num_threads(threads)
+        try:
+            return self._run_decoding(
+                config,
+                input_ids,
+                attention_mask,
+                has_padding,
+                max_length,
+                eos,
+                pad,
+                processors,
+                criteria,
+                generator,
+                streamer,
+            )
+        finally:
+            if threads is not None and threads != previous_threads:
+                torch.set_num_threads(previous_threads)
+
+    def _run_decoding(
+        self,
+        config: GenerationConfig,
+        input_ids: torch.LongTensor,
+        attention_mask: torch.LongTensor,
+        has_padding: bool,
+        max_length: int,
+        eos: list[int],
+        pad: int | None,
+        processors: Any,
+        criteria: StoppingCriteriaList,
+        generator: torch.Generator | None,
+        streamer: Any,
+    ) -> Any:
+        num_beams = config.num_beams
+        self._prepare_for_decoding()
+        inputs = DecodeInputs(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            has_padding=has_padding,
+            max_length=max_length,
+            eos_token_ids=eos,
+            pad_token_id=pad,
+            cache=self._make_generation_cache(config, input_ids.shape[0], max_length),
+        )
+        if streamer is not None:
+            if num_beams > 1:
+                raise GenerationError(
+                    "Streaming is not supported with beam search (num_beams > 1)."
+                )
+            streamer.put(input_ids.cpu())
+
+        if num_beams == 1:
+            result = sample_search(
+                self, inputs, config, processors, criteria, generator=generator, streamer=streamer
+            )
+            output_class = GenerateDecoderOnlyOutput
+        else:
+            beam_criteria = StoppingCriteriaList([MaxLengthCriteria(max_length)])
+            if eos:
+                beam_criteria.append(EosTokenCriteria(eos))
+            beam_criteria.extend(criteria)
+            result = beam_search(
+                self,
+                inputs,
+                config,
+                processors,
+                beam_criteria,
+                num_beams=num_beams,
+                vocab_size=self._vocab_size(),
+                generator=generator,
+            )
+            if not (config.return_dict_in_generate and config.output_scores):
+                result["sequences_scores"] = None
+            output_class = GenerateBeamDecoderOnlyOutput
+        if not config.return_dict_in_generate:
+            return result["sequences"]
+        return output_class(**result)
+
+    # ------------------------------------------------------------------ request preparation
+    def _resolve_generation_config(
+        self, generation_config: GenerationConfig | None, kwargs: dict[str, Any]
+    ) -> tuple[GenerationConfig, dict[str, Any]]:
+        """kwargs > explicit config (non-default values) > model's config > global defaults."""
+        model_config = self.generation_config
+        if generation_config is None:
+            config = copy.deepcopy(model_config)
+        else:
+            if not isinstance(generation_config, GenerationConfig):
+                raise GenerationError(
+                    "generation_config must be a GenerationConfig, got "
+                    f"{type(generation_config).__name__}."
+                )
+            config = copy.deepcopy(generation_config)
+            for key, value in model_config.__dict__.items():
+                if key.startswith("_") or key == "transformers_version":
+                    continue
+                default = DEFAULTS.get(key)
+                if getattr(config, key, None) == default and value != default:
+                    setattr(config, key, copy.deepcopy(value))
+        fields = {key: value for key, value in kwargs.items() if key in DEFAULTS}
+        rest = {key: value for key, value in kwargs.items() if key not in DEFAULTS}
+        for key, value in fields.items():
+            setattr(config, key, value)
+        config.validate()
+        return config, rest
+
+    def _prompt_ids(
+        self, input_ids: Any, config: GenerationConfig, device: torch.device
+    ) -> torch.LongTensor:
+        if input_ids is None:
+            if config.bos_token_id is None:
+                raise GenerationError(
+                    "generate() needs input_ids, or a bos_token_id to start from an empty prompt."
+                )
+            return torch.full((1, 1), config.bos_token_id, dtype=torch.long, device=device)
+        if not isinstance(input_ids, torch.Tensor):
+            try:
+                input_ids = torch.as_tensor(input_ids, dtype=torch.long)
+            except (TypeError, ValueError) as exc:
+                raise GenerationError(
+                    f"input_ids must be a LongTensor [batch, length] of token ids: {exc}"
+                ) from exc
+        if input_ids.dim() == 1:
+            input_ids = input_ids.unsqueeze(0)
+        if input_ids.dim() != 2 or input_ids.dtype not in (torch.long, torch.int32, torch.int64):
+            raise GenerationError(
+                f"input_ids must be an integer tensor [batch, length], got {input_ids.dtype} "
+                f"of shape {tuple(input_ids.shape)}."
+            )
+        if input_ids.shape[1] == 0 or input_ids.shape[0] == 0:
+            raise GenerationError("input_ids is empty: give at least one prompt token.")
+        vocab = self._vocab_size()
+        if vocab is not None and (bool((input_ids < 0).any()) or bool((input_ids >= vocab).any())):
+            raise GenerationError(
+                f"input_ids contain ids outside the vocabulary [0, {vocab}). Check the tokenizer "
+                "matches the model."
+            )
+        return input_ids.to(device=device, dtype=torch.long)
+
+    @staticmethod
+    def _prompt_mask(
+        input_ids: torch.LongTensor,
+        attention_mask: Any,
+        pad: int | None,
+        eos: list[int],
+    ) -> torch.LongTensor:
+        if attention_mask is not None:
+            mask = torch.as_tensor(attention_mask, device=input_ids.device)
+            if mask.dim() == 1:
+                mask = mask.unsqueeze(0)
+            if mask.shape != input_ids.shape:
+                raise GenerationError(
+                    f"attention_mask must be 2D and shaped like input_ids {tuple(input_ids.shape)}, "
+                    f"got {tuple(mask.shape)}."
+                )
+            return mask.to(torch.long)
+        # infer padding from the pad token, unless it doubles as EOS (then it is ambiguous)
+        if pad is not None and pad not in eos and bool((input_ids == pad).any()):
+            return input_ids.ne(pad).long()
+        return torch.ones_like(input_ids)
+
+    def _resolve_lengths(
+        self, config: GenerationConfig, kwargs: dict[str, Any], prompt_length: int
+    ) -> int:
+        """Turn max/min_new_tokens into absolute lengths and check them against the context."""
+        context = self._context_length()
+        if prompt_length > (context or prompt_length):
+            raise GenerationError(
+                f"The prompt has {prompt_length} tokens but the model's context is {context}: "
+                "shorten (or truncate) the prompt."
+            )
+        if config.max_new_tokens is not None:
+            config.max_length = prompt_length + config.max_new_tokens
+        elif kwargs.get("max_length") is None and config.max_length == DEFAULTS["max_length"]:
+            config.max_length = prompt_length + DEFAULTS["max_length"]
+            if context is not None:
+                config.max_length = min(config.max_length, context)
+        if config.min_new_tokens is not None:
+            config.min_length = prompt_length + config.min_new_tokens
+        if prompt_length >= config.max_length:
+            raise GenerationError(
+                f"The prompt has {prompt_length} tokens but max_length is {config.max_length}, so "
+                "nothing can be generated: set max_new_tokens (or a larger max_length)."
+            )
+        if context is not None and config.max_length > context:
+            raise GenerationError(
+                f"The prompt ({prompt_length} tokens) plus the tokens to generate "
+                f"({config.max_length - prompt_length}) exceed the model's context of {context} "
+                "positions: lower max_new_tokens / max_length or shorten the prompt."
+            )
+        return config.max_length
+
+    def _vocab_size(self) -> int | None:
+        embeddings = (
+            self.get_output_embeddings() if hasattr(self, "get_output_embeddings") else None
+        )
+        weight = getattr(embeddings, "weight", None)
+        if weight is not None:
+            return int(weight.shape[0])
+        return getattr(self.config, "vocab_size", None)

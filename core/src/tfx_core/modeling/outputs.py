@@ -1,0 +1,151 @@
+"""Typed model outputs with attribute, key and index access, like the reference's.
+
+Fields left at None are absent from the mapping and from `to_tuple()`, so `outputs[0]` is the
+first field that was actually produced (e.g. `logits` when no loss was computed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+class ModelOutput(dict):
+    """Base of every output dataclass: a dict of the non-None fields, in declaration order."""
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value is not None:
+                dict.__setitem__(self, field.name, value)
+
+    def __getitem__(self, key: str | int | slice) -> Any:
+        if isinstance(key, (int, slice)):
+            return self.to_tuple()[key]
+        return dict.__getitem__(self, key)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if value is not None:
+            dict.__setitem__(self, name, value)
+        elif name in self:
+            dict.__delitem__(self, name)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.__setattr__(key, value)
+
+    def __iter__(self):  # iterate over keys like a dict
+        return iter(list(self.keys()))
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        return tuple(self[name] for name in self.keys())
+
+    def __reduce__(self):  # keep dataclass pickling working
+        return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
+
+
+@dataclass(repr=False, eq=False)
+class BaseModelOutput(ModelOutput):
+    last_hidden_state: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class BaseModelOutputWithPooling(ModelOutput):
+    last_hidden_state: Any = None
+    pooler_output: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class BaseModelOutputWithPast(ModelOutput):
+    last_hidden_state: Any = None
+    past_key_values: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class BaseModelOutputWithPoolingAndPast(ModelOutput):
+    last_hidden_state: Any = None
+    pooler_output: Any = None
+    past_key_values: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class MaskedLMOutput(ModelOutput):
+    loss: Any = None
+    logits: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class CausalLMOutput(ModelOutput):
+    loss: Any = None
+    logits: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class CausalLMOutputWithPast(ModelOutput):
+    loss: Any = None
+    logits: Any = None
+    past_key_values: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class SequenceClassifierOutput(ModelOutput):
+    loss: Any = None
+    logits: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class SequenceClassifierOutputWithPast(ModelOutput):
+    loss: Any = None
+    logits: Any = None
+    past_key_values: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class TokenClassifierOutput(ModelOutput):
+    loss: Any = None
+    logits: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class QuestionAnsweringModelOutput(ModelOutput):
+    loss: Any = None
+    start_logits: Any = None
+    end_logits: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class MultipleChoiceModelOutput(ModelOutput):
+    loss: Any = None
+    logits: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class NextSentencePredictorOutput(ModelOutput):
+    loss: Any = None
+    logits: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None

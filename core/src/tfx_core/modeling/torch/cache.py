@@ -1,0 +1,235 @@
+"""Key/value caches for autoregressive decoding: each generated token costs one position.
+
+Both caches are layer-indexed: an attention layer calls `update(key, value, layer_idx)` with the
+keys and values of its new positions (`[batch, heads, new, head_dim]`) and gets back the keys and
+values it must attend to.
+
+- `DynamicCache` keeps one buffer per layer and grows it geometrically, so a sequence of `n`
+  single-token updates copies O(n) elements in total (not O(n^2) as with concatenation). It
+  returns views of the filled part; generation pre-sizes it to the final length, so decoding
+  never reallocates.
+- `StaticCache` is preallocated for a maximum batch and length and always returns the full,
+  fixed-shape buffers (positions not yet written must be masked by the caller), which is what
+  `torch.compile` and CUDA graphs need.
+
+Left padding is handled by the caller (attention mask and position ids); the caches only store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import torch
+
+__all__ = ["Cache", "DynamicCache", "StaticCache"]
+
+
+class Cache:
+    """Shared interface of the caches (also what model code may type against)."""
+
+    #: True when `update` returns fixed-shape buffers covering `max_cache_len` positions.
+    is_static: bool = False
+
+    def update(
+        self,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        layer_idx: int,
+        cache_kwargs: dict | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    def get_seq_length(self, layer_idx: int = 0) -> int:
+        raise NotImplementedError
+
+    def get_max_cache_shape(self) -> int | None:
+        return None
+
+    def reorder(self, beam_idx: torch.LongTensor) -> None:
+        raise NotImplementedError
+
+    def reorder_cache(self, beam_idx: torch.LongTensor) -> None:
+        """Alias of `reorder`, the reference library's name."""
+        self.reorder(beam_idx)
+
+
+class DynamicCache(Cache):
+    """A cache that grows as tokens are added; `capacity` pre-sizes it (e.g. to `max_length`)."""
+
+    def __init__(self, capacity: int = 0, *, growth: float = 2.0) -> None:
+        if growth <= 1.0:
+            raise ValueError(f"DynamicCache growth factor must be > 1, got {growth}.")
+        self.capacity = int(capacity)
+        self.growth = growth
+        self._keys: list[torch.Tensor] = []
+        self._values: list[torch.Tensor] = []
+        self._lengths: list[int] = []
+
+    # ------------------------------------------------------------------ core
+    def update(
+        self,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        layer_idx: int,
+        cache_kwargs: dict | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Append `key`/`value` (`[batch, heads, new, head_dim]`) to layer `layer_idx`."""
+        lengths = self._lengths
+        if layer_idx >= len(lengths):
+            if layer_idx > len(lengths):
+                raise IndexError(
+                    f"DynamicCache layers must be filled in order: got layer {layer_idx} while "
+                    f"only {len(lengths)} exist."
+                )
+            self._allocate_layer(key, value)
+        start = lengths[layer_idx]
+        new = key.shape[-2]
+        end = start + new
+        keys = self._keys[layer_idx]
+        if end > keys.shape[-2]:
+            self._grow(layer_idx, end)
+            keys = self._keys[layer_idx]
+        values = self._values[layer_idx]
+        keys.narrow(2, start, new).copy_(key)
+        values.narrow(2, start, new).copy_(value)
+        lengths[layer_idx] = end
+        return keys.narrow(2, 0, end), values.narrow(2, 0, end)
+
+    def _allocate_layer(self, key: torch.Tensor, value: torch.Tensor) -> None:
+        size = max(self.capacity, key.shape[-2])
+        self._keys.append(key.new_empty((*key.shape[:-2], size, key.shape[-1])))
+        self._values.append(value.new_empty((*value.shape[:-2], size, value.shape[-1])))
+        self._lengths.append(0)
+
+    def _grow(self, layer_idx: int, needed: int) -> None:
+        length = self._lengths[layer_idx]
+        old_keys, old_values = self._keys[layer_idx], self._values[layer_idx]
+        size = max(needed, int(old_keys.shape[-2] * self.growth) + 1)
+        keys = old_keys.new_empty((*old_keys.shape[:-2], size, old_keys.shape[-1]))
+        values = old_values.new_empty((*old_values.shape[:-2], size, old_values.shape[-1]))
+        keys[:, :, :length].copy_(old_keys[:, :, :length])
+        values[:, :, :length].copy_(old_values[:, :, :length])
+        self._keys[layer_idx], self._values[layer_idx] = keys, values
+
+    def get_seq_length(self, layer_idx: int = 0) -> int:
+        """Number of cached positions of `layer_idx` (0 before the first update)."""
+        return self._lengths[layer_idx] if layer_idx < len(self._lengths) else 0
+
+    def reorder(self, beam_idx: torch.LongTensor) -> None:
+        """Select batch rows (beam search): row `i` becomes old row `beam_idx[i]`."""
+        for layer, length in enumerate(self._lengths):
+            for buffers in (self._keys, self._values):
+                filled = buffers[layer][:, :, :length]
+                index = beam_idx.to(filled.device)
+                filled.copy_(filled.index_select(0, index))
+
+    def crop(self, max_length: int) -> None:
+        """Forget positions from `max_length` on (negative: drop that many from the end)."""
+        for layer, length in enumerate(self._lengths):
+            self._lengths[layer] = max_length if max_length >= 0 else max(0, length + max_length)
+
+    # ------------------------------------------------------------ interop
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, layer_idx: int) -> tuple[torch.Tensor, torch.Tensor]:
+        length = self._lengths[layer_idx]
+        return self._keys[layer_idx][:, :, :length], self._values[layer_idx][:, :, :length]
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        return (self[i] for i in range(len(self)))
+
+    def to_legacy_cache(self) -> tuple[tuple[torch.Tensor, torch.Tensor], ...]:
+        """Tuple-of-tuples form `((keys, values), ...)` used by older code."""
+        return tuple(self)
+
+    @classmethod
+    def from_legacy_cache(
+        cls, past: Sequence[tuple[torch.Tensor, torch.Tensor]] | None, capacity: int = 0
+    ) -> DynamicCache:
+        cache = cls(capacity=capacity)
+        for layer_idx, (keys, values) in enumerate(past or ()):
+            cache.update(keys, values, layer_idx)
+        return cache
+
+
+class StaticCache(Cache):
+    """A preallocated `[max_batch_size, heads, max_cache_len, head_dim]` buffer per layer.
+
+    `update` writes the new positions and returns the whole buffers, so every step sees the same
+    shapes; callers mask the positions at or after `get_seq_length()`. Pass
+    `cache_kwargs={"cache_position": LongTensor}` to write at positions held in a tensor (no host
+    integer, as compiled code wants); otherwise positions continue from the current length.
+    """
+
+    is_static = True
+
+    def __init__(
+        self,
+        *,
+        num_layers: int,
+        max_batch_size: int,
+        max_cache_len: int,
+        num_heads: int,
+        head_dim: int,
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str | None = None,
+    ) -> None:
+        shape = (max_batch_size, num_heads, max_cache_len, head_dim)
+        self.max_batch_size = max_batch_size
+        self.max_cache_len = max_cache_len
+        self._keys = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(num_layers)]
+        self._values = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(num_layers)]
+        self._lengths = [0] * num_layers
+
+    def update(
+        self,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        layer_idx: int,
+        cache_kwargs: dict | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        keys, values = self._keys[layer_idx], self._values[layer_idx]
+        new = key.shape[-2]
+        position = (cache_kwargs or {}).get("cache_position")
+        if position is not None:
+            keys.index_copy_(2, position, key)
+            values.index_copy_(2, position, value)
+            if not torch.compiler.is_compiling():
+                self._lengths[layer_idx] = max(self._lengths[layer_idx], int(position[-1]) + 1)
+            return keys, values
+        start = self._lengths[layer_idx]
+        if start + new > self.max_cache_len:
+            raise ValueError(
+                f"StaticCache is full: {start} + {new} positions exceed max_cache_len="
+                f"{self.max_cache_len}. Create it with a larger max_cache_len."
+            )
+        if key.shape[0] != keys.shape[0]:
+            raise ValueError(
+                f"StaticCache was built for batch {keys.shape[0]}, got a batch of {key.shape[0]}."
+            )
+        keys[:, :, start : start + new].copy_(key)
+        values[:, :, start : start + new].copy_(value)
+        self._lengths[layer_idx] = start + new
+        return keys, values
+
+    def get_seq_length(self, layer_idx: int = 0) -> int:
+        return self._lengths[layer_idx]
+
+    def get_max_cache_shape(self) -> int:
+        return self.max_cache_len
+
+    def reorder(self, beam_idx: torch.LongTensor) -> None:
+        for buffers in (self._keys, self._values):
+            for buffer in buffers:
+                buffer.copy_(buffer.index_select(0, beam_idx.to(buffer.device)))
+
+    def reset(self) -> None:
+        """Empty the cache for reuse (buffers are kept; stale values are masked by length)."""
+        self._lengths = [0] * len(self._lengths)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, layer_idx: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._keys[layer_idx], self._values[layer_idx]

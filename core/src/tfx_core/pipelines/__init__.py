@@ -1,0 +1,42 @@
+"""Pipelines: `pipeline(task, model=...)` and the `Pipeline` base, one module per task.
+
+Names resolve lazily, so the plugin registry can read `tasks` without importing the rest.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "pipeline": "tfx_core.pipelines.factory",
+    "Pipeline": "tfx_core.pipelines.base",
+    "TextClassificationPipeline": "tfx_core.pipelines.text_classification",
+    "TokenClassificationPipeline": "tfx_core.pipelines.token_classification",
+    "QuestionAnsweringPipeline": "tfx_core.pipelines.question_answering",
+    "FillMaskPipeline": "tfx_core.pipelines.fill_mask",
+    "FeatureExtractionPipeline": "tfx_core.pipelines.feature_extraction",
+    "SentenceEmbeddingPipeline": "tfx_core.pipelines.sentence_embedding",
+    "TextGenerationPipeline": "tfx_core.pipelines.text_generation",
+    "ZeroShotClassificationPipeline": "tfx_core.pipelines.zero_shot_classification",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tfx_core.pipelines' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:
+    from tfx_core.pipelines.base import Pipeline as Pipeline
+    from tfx_core.pipelines.factory import pipeline as pipeline

@@ -1,0 +1,94 @@
+"""The tasks tfx ships, declared as `TaskSpec`s and served through the core's own plugin.
+
+Default checkpoints are the reference library's own (same repositories, same pinned commits), so
+a Hub cache filled by either library serves both. `heads` lists, in order of preference, the
+model heads that can serve a task; `pipeline()` picks the first one the checkpoint provides.
+"""
+
+from __future__ import annotations
+
+from tfx_core.plugins.specs import TaskSpec
+
+_MODULE = "tfx_core.pipelines"
+
+#: Model head key -> the task a bare `pipeline(model=...)` runs for it.
+TASK_FOR_HEAD = {
+    "sequence-classification": "text-classification",
+    "token-classification": "token-classification",
+    "question-answering": "question-answering",
+    "masked-lm": "fill-mask",
+    "causal-lm": "text-generation",
+    "base": "feature-extraction",
+}
+
+
+def builtin_tasks() -> list[TaskSpec]:
+    """Every task of the core, with its aliases, heads and pinned default checkpoint."""
+    return [
+        TaskSpec(
+            name="text-classification",
+            pipeline_class=f"{_MODULE}.text_classification:TextClassificationPipeline",
+            heads=("sequence-classification",),
+            aliases=("sentiment-analysis",),
+            default_model="distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+            default_revision="714eb0f",
+            description="label a text (or a text pair) with the model's classes",
+        ),
+        TaskSpec(
+            name="token-classification",
+            pipeline_class=f"{_MODULE}.token_classification:TokenClassificationPipeline",
+            heads=("token-classification",),
+            aliases=("ner",),
+            default_model="dbmdz/bert-large-cased-finetuned-conll03-english",
+            default_revision="4c53496",
+            description="label each token or word (named entities, part of speech)",
+        ),
+        TaskSpec(
+            name="question-answering",
+            pipeline_class=f"{_MODULE}.question_answering:QuestionAnsweringPipeline",
+            heads=("question-answering",),
+            default_model="distilbert/distilbert-base-cased-distilled-squad",
+            default_revision="564e9b5",
+            description="extract the answer to a question from a context",
+        ),
+        TaskSpec(
+            name="fill-mask",
+            pipeline_class=f"{_MODULE}.fill_mask:FillMaskPipeline",
+            heads=("masked-lm",),
+            default_model="distilbert/distilroberta-base",
+            default_revision="fb53ab8",
+            description="predict the tokens hidden behind mask tokens",
+        ),
+        TaskSpec(
+            name="feature-extraction",
+            pipeline_class=f"{_MODULE}.feature_extraction:FeatureExtractionPipeline",
+            heads=("base",),
+            default_model="distilbert/distilbert-base-cased",
+            default_revision="6ea8117",
+            description="the model's last hidden states, one vector per token",
+        ),
+        TaskSpec(
+            name="sentence-embedding",
+            pipeline_class=f"{_MODULE}.sentence_embedding:SentenceEmbeddingPipeline",
+            heads=("base",),
+            default_model="sentence-transformers/all-MiniLM-L6-v2",
+            default_revision="c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
+            description="one pooled, normalised vector per text (sentence-transformers layout)",
+        ),
+        TaskSpec(
+            name="text-generation",
+            pipeline_class=f"{_MODULE}.text_generation:TextGenerationPipeline",
+            heads=("causal-lm",),
+            default_model="openai-community/gpt2",
+            default_revision="607a30d",
+            description="continue a prompt or a chat",
+        ),
+        TaskSpec(
+            name="zero-shot-classification",
+            pipeline_class=f"{_MODULE}.zero_shot_classification:ZeroShotClassificationPipeline",
+            heads=("sequence-classification",),
+            default_model="facebook/bart-large-mnli",
+            default_revision="d7645e1",
+            description="classify into labels chosen at call time, through an NLI model",
+        ),
+    ]

@@ -1,0 +1,125 @@
+"""`Tokenizer.save_pretrained`: the three files the reference library reads.
+
+`tokenizer.json` keeps the padding/truncation it was loaded with (tools that use the file with
+raw `tokenizers` expect them); `tokenizer_config.json` keeps every key tfx does not manage, so a
+round trip loses nothing. All files are written under temporary names and then renamed, so an
+error leaves the folder as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from tfx_core.errors import TokenizerError
+from tfx_core.tokenization.files import (
+    SPECIAL_TOKENS_MAP_FILE,
+    TOKENIZER_CONFIG_FILE,
+    TOKENIZER_FILE,
+)
+from tfx_core.tokenization.special_tokens import SPECIAL_TOKEN_ATTRIBUTES, serialize_token, token_to_dict
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def backend_json(tokenizer: Any) -> str:
+    """The backend as tokenizer.json, with the padding/truncation of the file it came from."""
+    backend = tokenizer.backend_tokenizer
+    tokenizer._set_truncation(None)
+    try:
+        if tokenizer._saved_padding is not None:
+            backend.enable_padding(**tokenizer._saved_padding)
+        if tokenizer._saved_truncation is not None:
+            backend.enable_truncation(**tokenizer._saved_truncation)
+        return backend.to_str(pretty=True)
+    finally:
+        backend.no_padding()
+        backend.no_truncation()
+        tokenizer._trunc_state = None
+
+
+def tokenizer_config(tokenizer: Any) -> dict[str, Any]:
+    """tokenizer_config.json: the kept keys, the managed settings, special and added tokens."""
+    config = dict(tokenizer._config)
+    config.update(
+        model_max_length=tokenizer.model_max_length,
+        padding_side=tokenizer.padding_side,
+        truncation_side=tokenizer.truncation_side,
+        model_input_names=list(tokenizer.model_input_names),
+        clean_up_tokenization_spaces=tokenizer.clean_up_tokenization_spaces,
+    )
+    if tokenizer.split_special_tokens:
+        config["split_special_tokens"] = True
+    if tokenizer.add_bos_token is not None:
+        config["add_bos_token"] = tokenizer.add_bos_token
+    if tokenizer.add_eos_token is not None:
+        config["add_eos_token"] = tokenizer.add_eos_token
+    for role in SPECIAL_TOKEN_ATTRIBUTES:
+        value = tokenizer._special[role]
+        if role == "additional_special_tokens":
+            if value:
+                config[role] = [serialize_token(t, with_type=True) for t in value]
+            else:
+                config.pop(role, None)
+        elif value is not None:
+            config[role] = serialize_token(value, with_type=True)
+        else:
+            config.pop(role, None)
+    extra = tokenizer._extra_special
+    config["extra_special_tokens"] = {
+        name: serialize_token(value, with_type=True) for name, value in extra.items()
+    }
+    if tokenizer.chat_template is not None:
+        template = tokenizer.chat_template
+        config["chat_template"] = (
+            [{"name": name, "template": text} for name, text in template.items()]
+            if isinstance(template, dict)
+            else template
+        )
+    config["added_tokens_decoder"] = {
+        str(index): token_to_dict(token) for index, token in tokenizer.added_tokens_decoder.items()
+    }
+    config.setdefault("tokenizer_class", tokenizer._profile.class_name or "PreTrainedTokenizerFast")
+    return config
+
+
+def special_tokens_map(tokenizer: Any) -> dict[str, Any]:
+    """special_tokens_map.json as the reference writes it (no type field, no 'special' flag)."""
+    result: dict[str, Any] = {}
+    for role, value in tokenizer.special_tokens_map_extended.items():
+        if isinstance(value, list):
+            result[role] = [serialize_token(t, with_type=False, with_special=False) for t in value]
+        else:
+            result[role] = serialize_token(value, with_type=False, with_special=False)
+    return result
+
+
+def save_tokenizer(tokenizer: Any, folder: Path) -> tuple[str, ...]:
+    if folder.exists() and not folder.is_dir():
+        raise TokenizerError(f"Cannot save a tokenizer into {folder}: it is a file, not a folder.")
+    contents = {
+        TOKENIZER_CONFIG_FILE: _dump(tokenizer_config(tokenizer)),
+        SPECIAL_TOKENS_MAP_FILE: _dump(special_tokens_map(tokenizer)),
+        TOKENIZER_FILE: backend_json(tokenizer),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary: dict[str, Path] = {}
+    try:
+        for name, text in contents.items():
+            tmp = folder / f".{name}.tmp-{os.getpid()}"
+            with open(tmp, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            temporary[name] = tmp
+        for name, tmp in temporary.items():
+            os.replace(tmp, folder / name)
+    finally:
+        for tmp in temporary.values():
+            if tmp.exists():
+                tmp.unlink()
+    return tuple(str(folder / name) for name in contents)

@@ -1,0 +1,113 @@
+"""What each head takes and returns: dummy inputs, labels, output fields and their shapes.
+
+Shapes are written with symbols resolved against the tiny config and the input shape:
+B batch, T sequence length, C choices, H hidden size, V vocabulary, L labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: head -> (output class name prefix, {field: shape})
+HEAD_OUTPUTS: dict[str, tuple[str, dict[str, tuple[Any, ...]]]] = {
+    "base": ("BaseModelOutput", {"last_hidden_state": ("B", "T", "H")}),
+    "masked-lm": ("MaskedLMOutput", {"logits": ("B", "T", "V")}),
+    "causal-lm": ("CausalLMOutput", {"logits": ("B", "T", "V")}),
+    "seq2seq-lm": ("Seq2SeqLMOutput", {"logits": ("B", "T", "V")}),
+    "sequence-classification": ("SequenceClassifierOutput", {"logits": ("B", "L")}),
+    "token-classification": ("TokenClassifierOutput", {"logits": ("B", "T", "L")}),
+    "question-answering": (
+        "QuestionAnsweringModelOutput",
+        {"start_logits": ("B", "T"), "end_logits": ("B", "T")},
+    ),
+    "multiple-choice": ("MultipleChoiceModelOutput", {"logits": ("B", "C")}),
+    "next-sentence-prediction": ("NextSentencePredictorOutput", {"logits": ("B", 2)}),
+    "pretraining": (
+        "",
+        {"prediction_logits": ("B", "T", "V"), "seq_relationship_logits": ("B", 2)},
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Shapes:
+    batch: int
+    length: int
+    choices: int
+
+    def resolve(self, symbols: tuple[Any, ...], config: Any) -> tuple[int, ...]:
+        table = {
+            "B": self.batch,
+            "T": self.length,
+            "C": self.choices,
+            "H": getattr(config, "hidden_size", None),
+            "V": getattr(config, "vocab_size", None),
+            "L": getattr(config, "num_labels", None),
+        }
+        return tuple(table.get(s, s) if isinstance(s, str) else s for s in symbols)
+
+
+def output_fields(head: str) -> dict[str, tuple[Any, ...]]:
+    """The fields a head's output must have (unknown heads: none checked)."""
+    return HEAD_OUTPUTS.get(head, ("", {}))[1]
+
+
+def output_class_prefix(head: str) -> str:
+    return HEAD_OUTPUTS.get(head, ("", {}))[0]
+
+
+def token_ids(config: Any, shape: tuple[int, ...], generator: Any) -> Any:
+    """Random ids that avoid the special tokens (padding ids shift RoBERTa-style positions)."""
+    import torch
+
+    vocab = int(config.vocab_size)
+    special = set()
+    for name in ("pad_token_id", "bos_token_id", "eos_token_id"):
+        value = getattr(config, name, None)
+        special.update(value if isinstance(value, list) else [value])
+    allowed = torch.tensor([i for i in range(vocab) if i not in special])
+    picks = torch.randint(0, len(allowed), shape, generator=generator)
+    return allowed[picks]
+
+
+def dummy_inputs(head: str, config: Any, shapes: Shapes, seed: int, *, padded: bool = True) -> dict:
+    """`input_ids` and `attention_mask` for `head`; the last row ends in two padded positions."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    shape: tuple[int, ...] = (shapes.batch, shapes.length)
+    if head == "multiple-choice":
+        shape = (shapes.batch, shapes.choices, shapes.length)
+    input_ids = token_ids(config, shape, generator)
+    attention_mask = torch.ones(shape, dtype=torch.long)
+    if padded and shapes.batch > 1 and shapes.length > 3:
+        attention_mask[-1, ..., -2:] = 0
+    return {"input_ids": input_ids, "attention_mask": attention_mask}
+
+
+def dummy_labels(head: str, config: Any, shapes: Shapes, seed: int) -> dict:
+    """Labels that make `head` return a loss (empty for heads without one)."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed + 1)
+    b, t, c = shapes.batch, shapes.length, shapes.choices
+    labels = int(getattr(config, "num_labels", 2))
+    if head in ("masked-lm", "causal-lm"):
+        ids = token_ids(config, (b, t), generator)
+        ids[:, 0] = -100
+        return {"labels": ids}
+    if head == "sequence-classification":
+        return {"labels": torch.randint(0, labels, (b,), generator=generator)}
+    if head == "token-classification":
+        return {"labels": torch.randint(0, labels, (b, t), generator=generator)}
+    if head == "question-answering":
+        return {
+            "start_positions": torch.randint(0, t, (b,), generator=generator),
+            "end_positions": torch.randint(0, t, (b,), generator=generator),
+        }
+    if head == "multiple-choice":
+        return {"labels": torch.randint(0, c, (b,), generator=generator)}
+    if head == "next-sentence-prediction":
+        return {"labels": torch.randint(0, 2, (b,), generator=generator)}
+    return {}

@@ -1,0 +1,113 @@
+"""`tfx-sdk new`: render `templates/` into a complete, working plugin package.
+
+The templates are Jinja files ending in `.tmpl` (so neither pytest nor ruff treats them as code)
+under `templates/common/` (pyproject, README, package init) and `templates/<like>/` (spec, config,
+modeling, tests). Path parts `__package__` and `__module__` are replaced by the plugin's names.
+The package is rendered into a temporary folder and moved into place in one rename, so a failed
+render leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import jinja2
+
+from tfx_sdk import __version__
+from tfx_sdk.errors import ScaffoldError
+from tfx_sdk.names import PluginNames, check_available
+
+#: The model families a new plugin can start from (folders of templates/).
+LIKES = ("bert", "gpt2")
+_SUFFIX = ".tmpl"
+
+
+def templates_root() -> Path:
+    """The templates folder: `$TFX_SDK_TEMPLATES`, the packaged copy, or the repository's."""
+    override = os.environ.get("TFX_SDK_TEMPLATES")
+    candidates = [Path(override)] if override else []
+    here = Path(__file__).resolve().parent
+    candidates += [here / "templates", *(parent / "templates" for parent in here.parents)]
+    for candidate in candidates:
+        if (candidate / "common").is_dir():
+            return candidate
+    raise ScaffoldError(
+        "tfx-sdk cannot find its templates (a folder with common/ and one folder per --like). "
+        "Reinstall tfx-sdk, or point TFX_SDK_TEMPLATES at the repository's templates/ folder."
+    )
+
+
+def render_context(names: PluginNames, like: str, description: str | None) -> dict[str, object]:
+    context: dict[str, object] = asdict(names)
+    context.update(
+        like=like,
+        description=description or f"The {names.class_prefix} architecture for tfx",
+        sdk_version=__version__,
+    )
+    return context
+
+
+def _output_path(relative: Path, names: PluginNames) -> Path:
+    parts = [
+        part.replace("__package__", names.package).replace("__module__", names.module)
+        for part in relative.parts
+    ]
+    parts[-1] = parts[-1].removesuffix(_SUFFIX)
+    return Path(*parts)
+
+
+def new_plugin(
+    name: str,
+    *,
+    like: str = "bert",
+    dest: str | os.PathLike = ".",
+    model_type: str | None = None,
+    class_prefix: str | None = None,
+    description: str | None = None,
+    folder_name: str | None = None,
+) -> Path:
+    """Render a new plugin package into `dest/<name>` and return that folder.
+
+    Raises `ScaffoldError` for a bad or taken name, an unknown `like`, or an existing folder.
+    """
+    if like not in LIKES:
+        raise ScaffoldError(f"Unknown --like {like!r}: choose one of {', '.join(LIKES)}.")
+    names = PluginNames.derive(name, model_type=model_type, class_prefix=class_prefix)
+    parent = Path(dest).expanduser().resolve()
+    target = parent / (folder_name or names.name)
+    check_available(names, target)
+    root = templates_root()
+    sources = [root / "common", root / like]
+    if not sources[1].is_dir():
+        raise ScaffoldError(f"The templates folder {root} has no {like}/ templates.")
+
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(s) for s in sources]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    context = render_context(names, like, description)
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".tfx-sdk-{names.name}-", dir=parent))
+    try:
+        for source in sources:
+            for path in sorted(source.rglob(f"*{_SUFFIX}")):
+                relative = path.relative_to(source)
+                template = environment.get_template(relative.as_posix())
+                output = staging / _output_path(relative, names)
+                output.parent.mkdir(parents=True, exist_ok=True)
+                output.write_text(template.render(**context), encoding="utf-8")
+        if target.exists():  # an empty folder: check_available let it through
+            target.rmdir()
+        os.replace(staging, target)
+    except jinja2.TemplateError as exc:
+        raise ScaffoldError(f"Rendering the {like} templates failed: {exc}") from exc
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
