@@ -59,13 +59,17 @@ def _plugin_module(package: str, folder: str):
 corpus_module = _load_corpus_module()
 CORPUS = corpus_module.build_corpus()
 FIRST, SECOND = corpus_module.pairs(CORPUS)
+# Padding a batch to its longest row is costly with the very long texts in it: padded calls
+# without truncation use the rest of the corpus (still 500+ strings).
+SHORT = [text for text in CORPUS if len(text) < 2000]
+SHORT_FIRST, SHORT_SECOND = corpus_module.pairs(SHORT)
 SAMPLE = CORPUS[:60] + CORPUS[-20:]
 bert_tokenization = _plugin_module("tfx_plugin_bert", "bert")
 gpt2_tokenization = _plugin_module("tfx_plugin_gpt2", "gpt2")
 
 
 def test_corpus_is_varied():
-    assert len(CORPUS) >= 500
+    assert len(CORPUS) >= 500 and len(SHORT) >= 500
     assert CORPUS.count("") >= 2
     assert max(map(len, CORPUS)) > 10_000
     joined = "".join(CORPUS)
@@ -213,7 +217,9 @@ def _compare(ours, ref, args, kwargs, label):
     """Both succeed with equal outputs, or the reference fails and tfx raises a typed error."""
     try:
         expected = ref(*args, **kwargs)
-    except Exception:
+    except BaseException as exc:  # the reference can even let a Rust panic through
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
         with pytest.raises(TokenizerError):
             ours(*args, **kwargs)
         return None
@@ -229,10 +235,10 @@ BATCH_CALLS = {
                                 return_length=True)),
     "no-special": ((FIRST, SECOND), dict(add_special_tokens=False, return_offsets_mapping=True)),
     "pad-longest-multiple-left": (
-        (FIRST, SECOND), dict(padding=True, pad_to_multiple_of=8, padding_side="left",
+        (SHORT_FIRST, SHORT_SECOND), dict(padding=True, pad_to_multiple_of=8, padding_side="left",
                               return_special_tokens_mask=True, return_length=True)),
     "pad-max-truncate": ((CORPUS,), dict(padding="max_length", truncation=True, max_length=64)),
-    "truncate-longest-first": ((FIRST, SECOND), dict(truncation="longest_first", max_length=48,
+    "truncate-longest-first": ((SHORT_FIRST, SHORT_SECOND), dict(truncation="longest_first", max_length=48,
                                                      return_offsets_mapping=True)),
     "truncate-only-first": ((FIRST, SECOND), dict(truncation="only_first", max_length=48)),
     "truncate-only-second": ((FIRST, SECOND), dict(truncation="only_second", max_length=48)),
@@ -241,7 +247,7 @@ BATCH_CALLS = {
                                         padding=True)),
     "overflow-stride-pairs": ((FIRST[:200], SECOND[:200]), dict(
         truncation="only_second", max_length=40, stride=4, return_overflowing_tokens=True)),
-    "overflow-longest-first-pairs": ((FIRST, SECOND), dict(
+    "overflow-longest-first-pairs": ((SHORT_FIRST, SHORT_SECOND), dict(
         truncation=True, max_length=40, stride=2, return_overflowing_tokens=True, padding=True)),
     "overflow-unpadded": ((CORPUS,), dict(truncation=True, max_length=24, stride=3,
                                           return_overflowing_tokens=True)),
@@ -250,7 +256,7 @@ NUMPY_CALLS = [
     "pad-longest-multiple-left", "pad-max-truncate", "overflow-stride",
     "overflow-longest-first-pairs", "offsets-padded",
 ]
-BATCH_CALLS["offsets-padded"] = ((FIRST, SECOND), dict(padding=True, return_offsets_mapping=True,
+BATCH_CALLS["offsets-padded"] = ((SHORT_FIRST, SHORT_SECOND), dict(padding=True, return_offsets_mapping=True,
                                                        return_special_tokens_mask=True))
 
 
@@ -285,14 +291,15 @@ def test_single_calls(pairs_of, kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_alignment(pairs_of, kind):
     ours, ref, _ = pairs_of(kind)
+    first, second = SHORT_FIRST[:150], SHORT_SECOND[:150]
     for kwargs in ({}, {"padding": True}, {"padding": True, "return_offsets_mapping": True}):
-        a = ours(FIRST[:120], SECOND[:120], **kwargs)
-        b = ref(FIRST[:120], SECOND[:120], **kwargs)
-        for i in range(120):
+        a = ours(first, second, **kwargs)
+        b = ref(first, second, **kwargs)
+        for i in range(len(first)):
             assert a.word_ids(i) == b.word_ids(i), (kind, i)
             assert a.sequence_ids(i) == b.sequence_ids(i), (kind, i)
             assert a.tokens(i) == b.tokens(i), (kind, i)
-            for char in range(0, len(FIRST[i]), 7):
+            for char in range(0, len(first[i]), 7):
                 assert a.char_to_token(i, char) == b.char_to_token(i, char), (kind, i, char)
             for token in range(0, len(b["input_ids"][i]), 5):
                 assert a.token_to_chars(i, token) == b.token_to_chars(i, token), (kind, i, token)
@@ -358,6 +365,7 @@ def test_saved_folder_loads_identically_in_reference(pairs_of, kind, tmp_path):
         ((FIRST, SECOND), dict(return_offsets_mapping=True, return_special_tokens_mask=True)),
         ((CORPUS,), dict(padding=True, truncation=True, max_length=40, stride=4,
                          return_overflowing_tokens=True)),
+        ((SHORT,), dict(padding=True)),
     ):
         _same(reloaded(*args, **kwargs), ref(*args, **kwargs), f"{kind}/saved")
     assert reloaded.special_tokens_map == ref.special_tokens_map
@@ -371,7 +379,8 @@ def test_saved_folder_loads_identically_in_reference(pairs_of, kind, tmp_path):
     ids = ref(CORPUS[:100])["input_ids"]
     assert reloaded.batch_decode(ids) == ref.batch_decode(ids)
     again = Tokenizer.from_pretrained(tmp_path)  # and tfx reads its own output
-    _same(again(FIRST, SECOND, padding=True), ours(FIRST, SECOND, padding=True), f"{kind}/tfx")
+    _same(again(SHORT_FIRST, SHORT_SECOND, padding=True),
+          ours(SHORT_FIRST, SHORT_SECOND, padding=True), f"{kind}/tfx")
 
 
 def test_reference_saved_minilm_loads_in_tfx(tmp_path):

@@ -131,7 +131,7 @@ def build_corpus(size: int = 520, seed: int = 0, long_texts: int = 6) -> list[st
     rng = random.Random(seed)
     corpus = list(HAND_PICKED)
     for _ in range(long_texts):
-        corpus.append(_sentence(rng, rng.randint(1500, 4000)))
+        corpus.append(_sentence(rng, rng.randint(1200, 2500)))
     while len(corpus) < size:
         kind = rng.random()
         if kind < 0.04:

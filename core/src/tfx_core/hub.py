@@ -58,16 +58,16 @@ def _translate(exc: Exception, repo_id: str, revision: str | None, filename: str
             f"Repository {repo_id!r} was not found on the Hub. Check the id; if it is private "
             "or gated, log in with `huggingface-cli login` or pass token=."
         )
-    if isinstance(exc, hf_errors.EntryNotFoundError):
-        return EntryNotFoundError(
-            f"Repository {repo_id!r} at revision {rev!r} has no file {filename!r}."
-        )
     if isinstance(exc, (hf_errors.LocalEntryNotFoundError, hf_errors.OfflineModeIsEnabled)):
         what = f"file {filename!r}" if filename else "snapshot"
         return OfflineModeError(
             f"The {what} of {repo_id!r} at revision {rev!r} is not in the local Hub cache and "
             "network access is disabled (HF_HUB_OFFLINE=1 or local_files_only=True). Download "
             "it once with network access, or pass a local folder."
+        )
+    if isinstance(exc, hf_errors.EntryNotFoundError):
+        return EntryNotFoundError(
+            f"Repository {repo_id!r} at revision {rev!r} has no file {filename!r}."
         )
     return HubError(f"Could not fetch {filename or 'files'} of {repo_id!r}: {exc}")
 

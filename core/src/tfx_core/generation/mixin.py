@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -66,41 +65,16 @@ class GenerationMixin:
     def can_generate(self) -> bool:
         return True
 
-    @classmethod
-    def from_pretrained(cls, path_or_id: str | os.PathLike, *args: Any, **kwargs: Any) -> Any:
-        """Load the model, then its `generation_config.json` when the checkpoint has one."""
-        model = super().from_pretrained(path_or_id, *args, **kwargs)  # type: ignore[misc]
-        model._load_generation_config(path_or_id, kwargs)
-        return model
-
-    def _load_generation_config(self, path_or_id: str | os.PathLike, kwargs: dict) -> None:
-        hub_keys = ("revision", "local_files_only", "cache_dir", "token")
-        hub_kwargs = {key: kwargs[key] for key in hub_keys if key in kwargs}
-        folder = Path(path_or_id)
-        try:
-            if folder.is_dir():
-                found = folder / GENERATION_CONFIG_NAME
-                path = found if found.is_file() else None
-            else:
-                from tfx_core import hub
-
-                path = hub.resolve_file(
-                    path_or_id, GENERATION_CONFIG_NAME, required=False, **hub_kwargs
-                )
-        except Exception as exc:  # an optional file: never fail the model load over it
-            logger.debug("No generation config for %s: %s", path_or_id, exc)
-            path = None
-        if path is not None:
+    def _after_load(self, folder: Path) -> None:
+        """After `from_pretrained`: read the checkpoint's `generation_config.json`, if any."""
+        super()._after_load(folder)  # type: ignore[misc]
+        path = Path(folder) / GENERATION_CONFIG_NAME
+        if path.is_file():
             self.generation_config = GenerationConfig.from_pretrained(path)
 
-    def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> Any:
-        """Save the model, then `generation_config.json` next to it (as the reference does)."""
-        result = super().save_pretrained(save_directory, *args, **kwargs)  # type: ignore[misc]
-        self._save_extra_files(Path(save_directory))
-        return result
-
     def _save_extra_files(self, folder: Path) -> None:
-        """Files saved next to the weights: here `generation_config.json`."""
+        """During `save_pretrained` (inside its atomic folder): write `generation_config.json`."""
+        super()._save_extra_files(folder)  # type: ignore[misc]
         self.generation_config.save_pretrained(folder)
 
     # ------------------------------------------------------------------ model hooks

@@ -12,7 +12,7 @@ from tfx_core.modeling.outputs import ModelOutput
 __all__ = ["GenerateBeamDecoderOnlyOutput", "GenerateDecoderOnlyOutput"]
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class GenerateDecoderOnlyOutput(ModelOutput):
     """Greedy or sampled sequences; `scores` are the processed scores of each step."""
 
@@ -22,7 +22,7 @@ class GenerateDecoderOnlyOutput(ModelOutput):
     past_key_values: Any = None
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class GenerateBeamDecoderOnlyOutput(ModelOutput):
     """Beam search results; `sequences_scores` are the length-normalised final beam scores."""
 

@@ -857,8 +857,10 @@ class Tokenizer:
         encode = self._tokenizer.encode_batch_fast if fast else self._tokenizer.encode_batch
         try:
             return encode(inputs, add_special_tokens=add_special_tokens, is_pretokenized=split)
-        except Exception as exc:
-            raise TokenizerError(f"Encoding failed: {exc}") from exc
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # includes pyo3's PanicException (a BaseException)
+            raise TokenizerError(f"Encoding failed: {_first_line(exc)}") from exc
 
     def _encodings_factory(
         self,
@@ -1086,6 +1088,10 @@ class Tokenizer:
             f"padding_side={self.padding_side!r}, truncation_side={self.truncation_side!r}, "
             f"special_tokens={self.special_tokens_map})"
         )
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def clean_up_tokenization(text: str) -> str:

@@ -24,16 +24,10 @@ from tfx_core.errors import TokenizerError
 VOCAB_FILE = "vocab.json"
 MERGES_FILE = "merges.txt"
 
-_GPT2_DEFAULTS: dict[str, Any] = {
-    "unk_token": "<|endoftext|>",
-    "bos_token": "<|endoftext|>",
-    "eos_token": "<|endoftext|>",
-    "add_prefix_space": False,
-    "model_input_names": ["input_ids", "attention_mask"],
-}
 
-
-def _roberta_token(content: str, *, lstrip: bool = False) -> dict[str, Any]:
+def _special(content: str, *, lstrip: bool = False) -> dict[str, Any]:
+    """A special token as the legacy tokenizers declare theirs (matched on normalized text,
+    except RoBERTa's mask, which also swallows the space before it)."""
     return {
         "content": content,
         "single_word": False,
@@ -44,14 +38,22 @@ def _roberta_token(content: str, *, lstrip: bool = False) -> dict[str, Any]:
     }
 
 
+_GPT2_DEFAULTS: dict[str, Any] = {
+    "unk_token": _special("<|endoftext|>"),
+    "bos_token": _special("<|endoftext|>"),
+    "eos_token": _special("<|endoftext|>"),
+    "add_prefix_space": False,
+    "model_input_names": ["input_ids", "attention_mask"],
+}
+
 _ROBERTA_DEFAULTS: dict[str, Any] = {
-    "bos_token": _roberta_token("<s>"),
-    "eos_token": _roberta_token("</s>"),
-    "sep_token": _roberta_token("</s>"),
-    "cls_token": _roberta_token("<s>"),
-    "unk_token": _roberta_token("<unk>"),
-    "pad_token": _roberta_token("<pad>"),
-    "mask_token": _roberta_token("<mask>", lstrip=True),
+    "bos_token": _special("<s>"),
+    "eos_token": _special("</s>"),
+    "sep_token": _special("</s>"),
+    "cls_token": _special("<s>"),
+    "unk_token": _special("<unk>"),
+    "pad_token": _special("<pad>"),
+    "mask_token": _special("<mask>", lstrip=True),
     "add_prefix_space": False,
     "trim_offsets": True,
     "model_input_names": ["input_ids", "attention_mask"],

@@ -33,8 +33,10 @@ def _reported(test: Callable[..., None]) -> Callable[..., None]:
     def wrapper(*args: Any, **kwargs: Any) -> None:
         try:
             test(*args, **kwargs)
+            return
         except ConformanceFailure as failure:
-            pytest.fail(str(failure), pytrace=False)
+            message = str(failure)
+        pytest.fail(message, pytrace=False)
 
     return wrapper
 
