@@ -16,6 +16,17 @@ from tfx_core.plugins import get_registry
 from tfx_core.plugins.specs import HeadSpec
 
 _HUB_KWARGS = ("revision", "local_files_only", "cache_dir", "token")
+#: Arguments of a model's `from_pretrained` that are not config fields (even when a config has
+#: a field of the same name, such as `dtype`).
+_LOADER_KWARGS = (
+    "dtype",
+    "torch_dtype",
+    "device",
+    "strict",
+    "allow_pickle",
+    "attn_implementation",
+    "output_loading_info",
+)
 
 
 def _hub_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -131,11 +142,13 @@ class _AutoModelBase:
         rest (`dtype`, `device`, `strict`, `revision`, ...) go to the model's `from_pretrained`.
         """
         hub_kwargs = _hub_kwargs(kwargs)
+        loader_kwargs = {key: kwargs.pop(key) for key in _LOADER_KWARGS if key in kwargs}
         if config is None:
             config, kwargs = AutoConfig.from_pretrained(
                 path_or_id, return_unused_kwargs=True, **kwargs
             )
             kwargs.update(hub_kwargs)
+        kwargs.update(loader_kwargs)
         model_class = cls.model_class_for(config, framework)
         return model_class.from_pretrained(path_or_id, config=config, **kwargs)
 

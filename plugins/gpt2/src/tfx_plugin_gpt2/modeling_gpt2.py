@@ -474,7 +474,7 @@ class _DecodePlan:
             x = torch.layer_norm(hidden, shape, *ln_1)
             query, key, value = c_attn(x).view(batch, 3, heads, 1, head_dim).unbind(1)
             key, value = cache.update(key, value, layer_idx)
-            out = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=scale)
+            out = attention(query, key, value, attention_mask=mask, scale=scale)[0]
             hidden = hidden + c_proj(out.reshape(batch, self.embed_dim))
             x = torch.layer_norm(hidden, shape, *ln_2)
             hidden = hidden + mlp_proj(act(c_fc(x)))
