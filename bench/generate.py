@@ -14,6 +14,7 @@ Run: .venv/bin/python bench/generate.py [--cases a,b,c] [--repeats N] [--profile
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 import warnings
@@ -49,7 +50,12 @@ def build_models(shape: dict) -> tuple[torch.nn.Module, torch.nn.Module]:
     return ours, reference
 
 
-def timed_generate(model: torch.nn.Module, prompt: torch.Tensor) -> tuple[float, torch.Tensor]:
+def timed_generate(
+    model: torch.nn.Module, prompt: torch.Tensor, threads: int | None = None
+) -> tuple[float, torch.Tensor]:
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
     start = time.perf_counter()
     with torch.no_grad():
         out = model.generate(
@@ -59,7 +65,9 @@ def timed_generate(model: torch.nn.Module, prompt: torch.Tensor) -> tuple[float,
             do_sample=False,
             pad_token_id=0,
         )
-    return time.perf_counter() - start, out
+    elapsed = time.perf_counter() - start
+    torch.set_num_threads(previous)
+    return elapsed, out
 
 
 def run_case(key: str, repeats: int) -> dict:
@@ -69,16 +77,23 @@ def run_case(key: str, repeats: int) -> dict:
     prompt = torch.randint(0, shape["vocab_size"], (batch, PROMPT), generator=generator)
     timed_generate(ours, prompt)  # warm-up (first call also prepares decode layouts)
     timed_generate(reference, prompt)
-    ours_times, ref_times, identical = [], [], True
+    ours_times, ref_times, ref_single, identical = [], [], [], True
+    load = os.getloadavg()[0]
     for _ in range(repeats):  # interleaved, so machine noise hits both alike
         t_ours, out_ours = timed_generate(ours, prompt)
         t_ref, out_ref = timed_generate(reference, prompt)
         ours_times.append(t_ours)
         ref_times.append(t_ref)
         identical &= out_ours.shape == out_ref.shape and bool(torch.equal(out_ours, out_ref))
+        if key == "c":  # tfx decodes small models on one thread: show the reference so too
+            ref_single.append(timed_generate(reference, prompt, threads=1)[0])
     t_ours, t_ref = statistics.median(ours_times), statistics.median(ref_times)
     tokens = batch * NEW_TOKENS
     return {
+        "load": max(load, os.getloadavg()[0]),
+        "ref_1thread_ms_tok": 1000 * statistics.median(ref_single) / NEW_TOKENS
+        if ref_single
+        else None,
         "case": key,
         "name": name,
         "tfx_tok_s": tokens / t_ours,
@@ -134,6 +149,10 @@ def main() -> None:
             f"(target {'<=' if key == 'c' else '>='} {target}: {'met' if met else 'MISSED'})  "
             f"ids identical: {result['identical']}"
         )
+        notes = [f"load average {result['load']:.1f} (2 idle cores: < 1)"]
+        if result["ref_1thread_ms_tok"]:
+            notes.append(f"reference on 1 thread {result['ref_1thread_ms_tok']:.3f} ms/token")
+        print("    " + "; ".join(notes))
         if args.profile:
             profile_case(key)
 

@@ -129,26 +129,24 @@ def qa_items(count: int, rng: random.Random) -> list[dict]:
     return items
 
 
-def best_time(run, repeats: int) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
 def compare(name: str, inputs, make_ours, make_theirs, call, repeats: int, agree) -> float:
+    """Best wall time of each side over `repeats` runs, the sides interleaved."""
     ours, theirs = make_ours(), make_theirs()
     call(ours, inputs[:16])  # warm-up: first-call allocations, lazy imports
     call(theirs, inputs[:16])
-    their_time, their_out = best_time(lambda: call(theirs, inputs), repeats)
-    our_time, our_out = best_time(lambda: call(ours, inputs), repeats)
-    ratio = their_time / our_time
-    print(f"{name}")
-    print(f"  reference: {their_time:7.2f} s  ({len(inputs) / their_time:7.1f} items/s)")
-    print(f"  tfx:       {our_time:7.2f} s  ({len(inputs) / our_time:7.1f} items/s)")
-    print(f"  agreement: {agree(our_out, their_out):.1%}")
+    times = {"reference": float("inf"), "tfx": float("inf")}
+    outputs = {}
+    for _ in range(repeats):
+        for side, pipe in (("reference", theirs), ("tfx", ours)):
+            start = time.perf_counter()
+            outputs[side] = call(pipe, inputs)
+            times[side] = min(times[side], time.perf_counter() - start)
+    ratio = times["reference"] / times["tfx"]
+    print(name)
+    for side in ("reference", "tfx"):
+        rate = len(inputs) / times[side]
+        print(f"  {side + ':':10} {times[side]:7.2f} s  ({rate:7.1f} items/s)")
+    print(f"  agreement: {agree(outputs['tfx'], outputs['reference']):.1%}")
     print(f"  throughput ratio (tfx / reference): {ratio:.2f}x")
     return ratio
 

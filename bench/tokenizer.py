@@ -81,9 +81,11 @@ def main() -> int:
     raw.no_truncation()
     kw = dict(padding="max_length", truncation=True, max_length=128)
 
-    print(f"tokenizer bench: all-MiniLM-L6-v2 tokenizer.json, {len(sentences)} sentences, "
-          f"{os.cpu_count()} CPUs, tokenizers {tokenizers.__version__}, "
-          f"transformers {transformers.__version__}, python {sys.version.split()[0]}")
+    print(
+        f"tokenizer bench: all-MiniLM-L6-v2 tokenizer.json, {len(sentences)} sentences, "
+        f"{os.cpu_count()} CPUs, tokenizers {tokenizers.__version__}, "
+        f"transformers {transformers.__version__}, python {sys.version.split()[0]}"
+    )
     print(f"median of {args.repeats} runs after warm-up\n")
 
     def raw_batch() -> None:
@@ -107,8 +109,12 @@ def main() -> int:
     for label in ("lists", "numpy", "torch"):
         t_ref, t_tfx = batch[f"ref {label}"], batch[f"tfx {label}"]
         print(f"  reference ({label})  {t_ref * 1e3:27.1f} ms {n / t_ref:9.0f}")
-        print(f"  tfx       ({label})  {t_tfx * 1e3:27.1f} ms {n / t_tfx:9.0f}   {t_ref / t_tfx:5.2f}x")
-    print(f"  raw tokenizers (Rust padding, lists) {batch['raw'] * 1e3:11.1f} ms {n / batch['raw']:9.0f}")
+        print(
+            f"  tfx       ({label})  {t_tfx * 1e3:27.1f} ms {n / t_tfx:9.0f}   {t_ref / t_tfx:5.2f}x"
+        )
+    print(
+        f"  raw tokenizers (Rust padding, lists) {batch['raw'] * 1e3:11.1f} ms {n / batch['raw']:9.0f}"
+    )
 
     def raw_with_lists() -> None:
         e = raw.encode(single)
@@ -130,16 +136,24 @@ def main() -> int:
     }
     s_tfx = per_call["tfx"]
     print("\nsingle sentence, one call                         time    tfx/other")
-    print(f"  reference tokenizer(text)                {per_call['ref'] * 1e6:9.1f} us   {s_tfx / per_call['ref']:5.2f}")
+    print(
+        f"  reference tokenizer(text)                {per_call['ref'] * 1e6:9.1f} us   {s_tfx / per_call['ref']:5.2f}"
+    )
     print(f"  tfx tokenizer(text)                      {s_tfx * 1e6:9.1f} us")
-    print(f"  raw tokenizers encode(text)              {per_call['raw'] * 1e6:9.1f} us   {s_tfx / per_call['raw']:5.2f}")
-    print(f"  raw encode(text) + ids/type_ids/mask     {per_call['raw lists'] * 1e6:9.1f} us   "
-          f"{s_tfx / per_call['raw lists']:5.2f}")
+    print(
+        f"  raw tokenizers encode(text)              {per_call['raw'] * 1e6:9.1f} us   {s_tfx / per_call['raw']:5.2f}"
+    )
+    print(
+        f"  raw encode(text) + ids/type_ids/mask     {per_call['raw lists'] * 1e6:9.1f} us   "
+        f"{s_tfx / per_call['raw lists']:5.2f}"
+    )
 
     print("\nsummary (targets: batch >= 1.0x, numpy >= 1.2x, single <= 1.1x raw)")
     print(f"  batch lists  ref/tfx = {batch['ref lists'] / batch['tfx lists']:.2f}x")
-    print(f"  batch numpy  ref/tfx = {batch['ref numpy'] / batch['tfx numpy']:.2f}x "
-          f"(reference lists / tfx numpy = {batch['ref lists'] / batch['tfx numpy']:.2f}x)")
+    print(
+        f"  batch numpy  ref/tfx = {batch['ref numpy'] / batch['tfx numpy']:.2f}x "
+        f"(reference lists / tfx numpy = {batch['ref lists'] / batch['tfx numpy']:.2f}x)"
+    )
     print(f"  batch torch  ref/tfx = {batch['ref torch'] / batch['tfx torch']:.2f}x")
     print(f"  single       tfx/raw = {s_tfx / per_call['raw']:.2f}")
     return 0

@@ -28,6 +28,15 @@ SENTENCES = [
 ]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models: one torch thread is fastest, and immune to a busy machine's contention."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def reference_model():
     tokenizer = transformers.AutoTokenizer.from_pretrained(MINILM)
@@ -94,3 +103,36 @@ def test_embedding_inputs_must_be_text():
     embed = pipeline("sentence-embedding", model=MINILM)
     with pytest.raises(PipelineError, match="takes strings"):
         embed([{"text": "x"}])
+
+
+def test_default_checkpoint_is_served_from_the_hub_cache(monkeypatch, tmp_path, reference_model):
+    """No model given: the pinned default is read from the offline cache, by repo id."""
+    from pathlib import Path
+
+    from tfx_core.plugins import get_registry
+
+    spec = get_registry().task("sentence-embedding")
+    repo = "models--" + spec.default_model.replace("/", "--")
+    snapshot = tmp_path / repo / "snapshots" / spec.default_revision
+    for source in Path(MINILM).rglob("*"):
+        if source.is_file():
+            target = snapshot / source.relative_to(MINILM)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(source)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    embed = pipeline("sentence-embedding")
+    got = np.array(embed(SENTENCES[:2]))
+    assert np.abs(got - reference_embeddings(reference_model, SENTENCES[:2])).max() <= TOL
+
+
+def test_demo_runs_through_the_pipeline(monkeypatch, capsys):
+    import runpy
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[1] / "examples" / "semantic_search.py"
+    monkeypatch.setattr("sys.argv", [str(demo)])
+    runpy.run_path(str(demo), run_name="__main__")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "query: Which city is France's capital?"
+    assert lines[2].endswith("Paris is the capital of France.")

@@ -32,6 +32,15 @@ CORPUS = [
 ] * 20
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models: one torch thread is fastest, and immune to a busy machine's contention."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def gpt2(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny-gpt2")
@@ -93,6 +102,8 @@ def test_greedy_generation_parity(pipes):
         {**GREEDY, "num_beams": 3, "num_return_sequences": 2},
         {**GREEDY, "repetition_penalty": 1.3},
         {**GREEDY, "return_tensors": True},
+        {**GREEDY, "prefix": "Hello, how are you? "},
+        {**GREEDY, "stop_sequence": "ll"},
     ):
         expected = theirs(PROMPTS, **options)
         assert ours(PROMPTS, batch_size=1, **options) == expected, options
@@ -101,8 +112,9 @@ def test_greedy_generation_parity(pipes):
 
 def test_batched_generation_equals_one_by_one(pipes):
     ours, theirs = pipes
-    expected = [theirs(prompt, **GREEDY) for prompt in PROMPTS]
-    assert ours(PROMPTS, batch_size=3, **GREEDY) == expected
+    for options in (GREEDY, {**GREEDY, "stop_sequence": "ll"}, {**GREEDY, "return_tensors": True}):
+        expected = [theirs(prompt, **options) for prompt in PROMPTS]
+        assert ours(PROMPTS, batch_size=3, **options) == expected, options
 
 
 def test_chat_messages_use_the_template(pipes):
@@ -122,7 +134,7 @@ def test_chat_messages_use_the_template(pipes):
 def test_streaming_yields_the_same_text(pipes):
     ours, _ = pipes
     pieces = list(ours.stream(PROMPTS[0], **GREEDY))
-    assert len(pieces) > 1
+    assert pieces and all(isinstance(piece, str) for piece in pieces)
     full = ours(PROMPTS[0], return_full_text=False, **GREEDY)[0]["generated_text"]
     assert "".join(pieces) == full
     from tfx_core import TextIteratorStreamer

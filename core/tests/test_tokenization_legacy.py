@@ -16,11 +16,10 @@ from tokenizers import models, pre_tokenizers, processors
 
 from tfx_core.errors import TokenizerError
 from tfx_core.plugins import TokenizerConverterSpec, get_registry, hookimpl, reset_registry
-from tfx_core.tokenization import Tokenizer
-from tfx_core.tokenization import strategies
+from tfx_core.tokenization import Tokenizer, strategies
 from tfx_core.tokenization.profiles import profile_for, profile_for_model_type
 
-CONVERTER_MODULE = '''
+CONVERTER_MODULE = """
 from pathlib import Path
 from tokenizers import Tokenizer, models, pre_tokenizers
 
@@ -52,7 +51,7 @@ def broken(folder, tokenizer_config):
 
 def not_a_tokenizer(folder, tokenizer_config):
     return "nope"
-'''
+"""
 
 
 class _ConverterPlugin:
@@ -121,13 +120,13 @@ def test_converter_saves_as_tokenizer_json(tmp_path, converters):
 
 
 def test_converter_failures_are_typed(tmp_path, converters):
-    with pytest.raises(TokenizerError, match="converter 'broken'.*RuntimeError: boom"):
+    with pytest.raises(TokenizerError, match=r"converter 'broken'.*RuntimeError: boom"):
         Tokenizer.from_pretrained(_legacy_folder(tmp_path, "broken-model", "broken.txt"))
     other = tmp_path / "other"
     other.mkdir()
     (other / "wrong.txt").write_text("x")
     (other / "config.json").write_text(json.dumps({"model_type": "wrong-model"}))
-    with pytest.raises(TokenizerError, match="returned str, not a tokenizers.Tokenizer"):
+    with pytest.raises(TokenizerError, match=r"returned str, not a tokenizers\.Tokenizer"):
         Tokenizer.from_pretrained(other)
 
 
@@ -142,9 +141,18 @@ def test_legacy_added_tokens_file(tmp_path, converters):
 def test_special_tokens_map_fills_roles(tmp_path, converters):
     folder = _legacy_folder(tmp_path)
     (folder / "special_tokens_map.json").write_text(
-        json.dumps({"eos_token": {"content": "</s>", "lstrip": False, "rstrip": False,
-                                  "normalized": False, "single_word": False},
-                    "additional_special_tokens": ["<x>"]})
+        json.dumps(
+            {
+                "eos_token": {
+                    "content": "</s>",
+                    "lstrip": False,
+                    "rstrip": False,
+                    "normalized": False,
+                    "single_word": False,
+                },
+                "additional_special_tokens": ["<x>"],
+            }
+        )
     )
     tok = Tokenizer.from_pretrained(folder, eos_token="<eos>")
     assert tok.eos_token == "<eos>"  # the keyword argument wins
@@ -169,7 +177,9 @@ def test_add_prefix_space_follows_the_config():
 
 def test_llama_style_bos_eos_template():
     backend = _bpe_backend(False)
-    tok = Tokenizer(backend, tokenizer_class="LlamaTokenizerFast", bos_token="<s>", eos_token="</s>")
+    tok = Tokenizer(
+        backend, tokenizer_class="LlamaTokenizerFast", bos_token="<s>", eos_token="</s>"
+    )
     assert tok.padding_side == "left" and tok.model_input_names == ["input_ids", "attention_mask"]
     assert tok("a")["input_ids"] == [0, 2]
     tok.add_eos_token = True
@@ -181,7 +191,9 @@ def test_llama_style_bos_eos_template():
 
 def test_roberta_post_processor_follows_config():
     backend = _bpe_backend(False)
-    backend.post_processor = processors.RobertaProcessing(("</s>", 1), ("<s>", 0), trim_offsets=False)
+    backend.post_processor = processors.RobertaProcessing(
+        ("</s>", 1), ("<s>", 0), trim_offsets=False
+    )
     tok = Tokenizer(backend, tokenizer_class="RobertaTokenizer")
     state = json.loads(tok.backend_tokenizer.post_processor.__getstate__())
     assert state["trim_offsets"] is True  # RoBERTa's default wins over the file
@@ -192,7 +204,10 @@ def test_profiles():
     assert profile_for("GPT2Tokenizer").model_input_names == ("input_ids", "attention_mask")
     assert profile_for("PreTrainedTokenizerFast") == profile_for(None)
     assert profile_for_model_type("gpt_neox").bos_eos_defaults == (False, False)
-    assert profile_for_model_type("xlm-roberta").model_input_names == ("input_ids", "attention_mask")
+    assert profile_for_model_type("xlm-roberta").model_input_names == (
+        "input_ids",
+        "attention_mask",
+    )
     assert profile_for_model_type("no-such-model") == profile_for(None)
 
 
@@ -207,13 +222,15 @@ def test_strategy_rules():
     assert _resolve() == strategies.Strategy("do_not_pad", "do_not_truncate", None)
     assert _resolve(max_length=8) == strategies.Strategy("do_not_pad", "longest_first", 8)
     assert _resolve(padding=True) == strategies.Strategy("longest", "do_not_truncate", None)
-    assert _resolve(padding="max_length") == strategies.Strategy("max_length", "do_not_truncate", 512)
+    assert _resolve(padding="max_length") == strategies.Strategy(
+        "max_length", "do_not_truncate", 512
+    )
     assert _resolve(truncation=True) == strategies.Strategy("do_not_pad", "longest_first", 512)
     assert _resolve(truncation="only_second", max_length=4).truncation == "only_second"
     unlimited = strategies.VERY_LARGE_INTEGER
-    assert _resolve(padding="max_length", truncation=True, model_max=unlimited) == strategies.Strategy(
-        "do_not_pad", "do_not_truncate", None
-    )
+    assert _resolve(
+        padding="max_length", truncation=True, model_max=unlimited
+    ) == strategies.Strategy("do_not_pad", "do_not_truncate", None)
     with pytest.raises(TokenizerError, match="max_length must be"):
         _resolve(max_length=-1)
     with pytest.raises(TokenizerError, match="pad_to_multiple_of"):

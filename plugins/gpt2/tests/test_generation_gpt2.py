@@ -71,7 +71,7 @@ def test_min_new_tokens_and_several_eos_ids(make_pair, left_padded):
     assert out.shape[1] < ids.shape[1] + 9 or (out == 0).any()
 
 
-def test_static_cache_and_no_padding_paths(make_pair):
+def test_static_cache_and_no_padding_paths(make_pair, left_padded):
     ours, ref = make_pair(seed=2)
     ids = torch.randint(3, 99, (2, 5))
     expected = ref.generate(ids, max_new_tokens=8, pad_token_id=0)
@@ -80,6 +80,47 @@ def test_static_cache_and_no_padding_paths(make_pair):
         assert torch.equal(got, expected)
     single = ours.generate(ids[:1], max_new_tokens=8)  # batch 1, config's own EOS / pad
     assert torch.equal(single, ref.generate(ids[:1], max_new_tokens=8))
+    ids, mask = left_padded
+    for kwargs in (dict(), dict(num_beams=2)):
+        expected = ref.generate(
+            ids, attention_mask=mask, max_new_tokens=6, pad_token_id=0, **kwargs
+        )
+        got = ours.generate(
+            ids,
+            attention_mask=mask,
+            max_new_tokens=6,
+            pad_token_id=0,
+            cache_implementation="static",
+            **kwargs,
+        )
+        assert torch.equal(got, expected)
+
+
+@pytest.mark.parametrize("upcast", [False, True])
+def test_half_precision_generation_runs(make_pair, left_padded, upcast):
+    ours, _ = make_pair(reorder_and_upcast_attn=upcast)
+    ours.to(torch.bfloat16)
+    ids, mask = left_padded
+    for kwargs in (dict(), dict(num_beams=2, cache_implementation="static")):
+        out = ours.generate(ids, attention_mask=mask, max_new_tokens=5, pad_token_id=0, **kwargs)
+        assert out.shape == (3, 12) and int(out.max()) < 99
+
+
+def test_amortised_finished_check_gives_the_same_ids(make_pair, left_padded, monkeypatch):
+    """On accelerators the loop checks "all finished?" every few steps; results are unchanged."""
+    from tfx_core.generation import search
+
+    ours, ref = make_pair()
+    ids, mask = left_padded
+    plain = ref.generate(ids, attention_mask=mask, max_new_tokens=3, eos_token_id=None)
+    eos = sorted(set(plain[:, -2].tolist()))  # every row stops by its second new token
+    kwargs = dict(attention_mask=mask, max_new_tokens=12, pad_token_id=0, eos_token_id=eos)
+    expected = ours.generate(ids, return_dict_in_generate=True, output_scores=True, **kwargs)
+    assert expected.sequences.shape[1] <= ids.shape[1] + 2
+    monkeypatch.setattr(search, "finished_check_interval", lambda device: 5)
+    got = ours.generate(ids, return_dict_in_generate=True, output_scores=True, **kwargs)
+    assert torch.equal(got.sequences, expected.sequences)
+    assert len(got.scores) == len(expected.scores)
 
 
 def test_scores_and_beam_outputs_match(make_pair, left_padded):
@@ -205,3 +246,19 @@ def test_bad_inputs_are_typed_errors(make_pair):
         ours.generate()
     with pytest.raises(GenerationError, match="attention_mask"):
         ours.generate(torch.ones(2, 3, dtype=torch.long), attention_mask=torch.ones(2, 4))
+    streamer = TextIteratorStreamer(DigitTokenizer())
+    with pytest.raises(GenerationError, match="one sequence"):
+        ours.generate(torch.ones(2, 3, dtype=torch.long), streamer=streamer, pad_token_id=0)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_generation_matches_cpu(make_pair, left_padded):
+    ours, _ = make_pair()
+    ids, mask = left_padded
+    kwargs = dict(attention_mask=mask, max_new_tokens=8, pad_token_id=0)
+    expected = ours.generate(ids, **kwargs)
+    ours.cuda()
+    for cache in ("dynamic", "static"):
+        got = ours.generate(ids.cuda(), cache_implementation=cache, **kwargs)
+        assert torch.equal(got.cpu(), expected)

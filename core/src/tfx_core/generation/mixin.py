@@ -262,9 +262,10 @@ class GenerationMixin:
             cache=self._make_generation_cache(config, input_ids.shape[0], max_length),
         )
         if streamer is not None:
-            if num_beams > 1:
+            if num_beams > 1 or input_ids.shape[0] > 1:
                 raise GenerationError(
-                    "Streaming is not supported with beam search (num_beams > 1)."
+                    "Streaming generates one sequence: use a single prompt, num_beams=1 and "
+                    "num_return_sequences=1."
                 )
             streamer.put(input_ids.cpu())
 

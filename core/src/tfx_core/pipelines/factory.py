@@ -37,6 +37,7 @@ def pipeline(
     "float32" or a `torch.dtype`. Other keyword arguments are the task's options (`top_k=...`).
     """
     registry = get_registry()
+    dtype = _reference_keywords(task_kwargs, dtype)
     framework = framework or "pt"
     if framework != "pt":
         raise PipelineError(
@@ -77,7 +78,7 @@ def pipeline(
             raise PipelineError(
                 f"No model was given for the task {spec.name!r}, so tfx tried its default "
                 f"checkpoint {spec.default_model!r} (revision {spec.default_revision}), which "
-                f"could not be loaded: {exc}. Pass a model you have, e.g. "
+                f"could not be loaded: {str(exc).rstrip('.')}. Pass a model you have, e.g. "
                 f"pipeline({spec.name!r}, model='path/to/local/folder' or 'org/name'); to use "
                 "the default, download it while online (or unset HF_HUB_OFFLINE) and install "
                 "the plugin for its architecture."
@@ -85,6 +86,22 @@ def pipeline(
     return _from_loaded_model(
         spec, model, tokenizer, config, framework, device, dtype, batch_size, task_kwargs
     )
+
+
+def _reference_keywords(task_kwargs: dict, dtype: Any) -> Any:
+    """Keywords scripts written for the reference pass to `pipeline()`; returns the dtype."""
+    torch_dtype = task_kwargs.pop("torch_dtype", None)
+    if torch_dtype is not None:
+        if dtype is not None:
+            raise PipelineError("Pass dtype= or torch_dtype=, not both.")
+        dtype = torch_dtype
+    task_kwargs.pop("use_fast", None)  # tfx tokenizers are always the fast (Rust) kind
+    if task_kwargs.pop("trust_remote_code", False):
+        raise PipelineError(
+            "tfx never runs code shipped with a checkpoint (trust_remote_code=True): "
+            "architectures come from installed plugins. Install the plugin for this model type."
+        )
+    return dtype
 
 
 # ----------------------------------------------------------------------- loading

@@ -229,7 +229,8 @@ class TextGenerationPipeline(Pipeline):
         prompt_width = input_ids.shape[1]
         lengths = attention_mask.sum(dim=1) if attention_mask is not None else None
         pads = [prompt_width - int(n) for n in lengths] if lengths is not None else [0] * rows
-        return {"sequences": sequences, "left_pad": pads}
+        eos = generate_kwargs.get("eos_token_id", getattr(config, "eos_token_id", None))
+        return {"sequences": sequences, "left_pad": pads, "eos": [_as_ids(eos)] * rows}
 
     # -------------------------------------------------------------- postprocess
     def postprocess(
@@ -244,7 +245,7 @@ class TextGenerationPipeline(Pipeline):
         prompt_ids = chunk["input_ids"]
         prompt = chunk["prompt"]
         pad = chunk["left_pad"]
-        eos = _eos_ids(self.generation_config)
+        eos = chunk["eos"]
         records = []
         decode_options = {
             "skip_special_tokens": skip_special_tokens,
@@ -289,15 +290,16 @@ def _trim(sequence: list[int], prompt_length: int, eos: set[int]) -> list[int]:
     return sequence
 
 
-def _eos_ids(config: Any) -> set[int]:
-    eos = getattr(config, "eos_token_id", None)
+def _as_ids(eos: Any) -> set[int]:
     if eos is None:
         return set()
+    if hasattr(eos, "tolist"):
+        eos = eos.tolist()
     return {int(e) for e in eos} if isinstance(eos, (list, tuple)) else {int(eos)}
 
 
 def _first_eos(config: Any, encoder: Any) -> int | None:
-    eos = sorted(_eos_ids(config))
+    eos = sorted(_as_ids(getattr(config, "eos_token_id", None)))
     return eos[0] if eos else encoder.ids["eos"]
 
 

@@ -220,4 +220,3 @@ class BatchEncoding(dict):
 
     def __repr__(self) -> str:
         return f"BatchEncoding({dict.__repr__(self)})"
-

@@ -26,7 +26,10 @@ def _raise_exception(message: str) -> None:
 
 
 def _tojson(
-    value: Any, ensure_ascii: bool = False, indent: Any = None, separators: Any = None,
+    value: Any,
+    ensure_ascii: bool = False,
+    indent: Any = None,
+    separators: Any = None,
     sort_keys: bool = False,
 ) -> str:
     return json.dumps(
@@ -76,7 +79,9 @@ def compile_template(source: str) -> Any:
     try:
         return env.from_string(source)
     except jinja2.TemplateSyntaxError as exc:
-        raise TokenizerError(f"The chat template is not valid jinja2 (line {exc.lineno}): {exc}") from exc
+        raise TokenizerError(
+            f"The chat template is not valid jinja2 (line {exc.lineno}): {exc}"
+        ) from exc
 
 
 def select_template(
@@ -157,7 +162,9 @@ def render(
     rendered = []
     for conversation in conversations:
         messages = getattr(conversation, "messages", conversation)
-        if not isinstance(messages, (list, tuple)) or not all(isinstance(m, dict) for m in messages):
+        if not isinstance(messages, (list, tuple)) or not all(
+            isinstance(m, dict) for m in messages
+        ):
             raise TokenizerError(
                 "A conversation must be a list of message dicts like "
                 "{'role': 'user', 'content': 'Hi'}."

@@ -97,7 +97,9 @@ def collate_lists(
     return out, target, longest
 
 
-def _scatter(rows: list[list], mask: np.ndarray, total: int, fill: int, width: int = 0) -> np.ndarray:
+def _scatter(
+    rows: list[list], mask: np.ndarray, total: int, fill: int, width: int = 0
+) -> np.ndarray:
     """Place variable-length rows into a (batch, length[, width]) array at `mask`."""
     if width:
         flat = np.fromiter(chain.from_iterable(chain.from_iterable(rows)), np.int64, total * width)

@@ -39,9 +39,7 @@ def converter_files() -> tuple[str, ...]:
     return tuple(sorted({name for spec in specs for name in spec.files}))
 
 
-def choose_converter(
-    folder: Path, model_types: list[str]
-) -> tuple[str, str] | None:
+def choose_converter(folder: Path, model_types: list[str]) -> tuple[str, str] | None:
     """(name, "module:function") of the converter for `folder`, or None if none applies."""
     specs = _converter_specs()
     present = [spec for spec in specs if all((folder / name).is_file() for name in spec.files)]

@@ -20,7 +20,7 @@ from tfx_core.tokenization.tensors import to_python
 
 
 def _tensor_kind(value: Any) -> str | None:
-    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+    if isinstance(value, (np.ndarray, np.generic)):
         return "np"
     module = type(value).__module__.split(".", 1)[0]
     return {"torch": "pt", "tensorflow": "tf", "jax": "jax", "jaxlib": "jax"}.get(module)
@@ -48,8 +48,10 @@ def pad_inputs(
     return_attention_mask: bool | None,
     return_tensors: str | None,
 ) -> BatchEncoding:
-    if isinstance(encoded_inputs, (list, tuple)) and encoded_inputs and isinstance(
-        encoded_inputs[0], Mapping
+    if (
+        isinstance(encoded_inputs, (list, tuple))
+        and encoded_inputs
+        and isinstance(encoded_inputs[0], Mapping)
     ):
         keys = list(encoded_inputs[0])
         encoded_inputs = {key: [example[key] for example in encoded_inputs] for key in keys}

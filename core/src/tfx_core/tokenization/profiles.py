@@ -127,7 +127,9 @@ def profile_for(tokenizer_class: str | None) -> ClassProfile:
     if stem is None:
         return DEFAULT_PROFILE
     return ClassProfile(
-        model_input_names=_NO_TYPE_IDS if stem in _NO_TOKEN_TYPES else DEFAULT_PROFILE.model_input_names,
+        model_input_names=_NO_TYPE_IDS
+        if stem in _NO_TOKEN_TYPES
+        else DEFAULT_PROFILE.model_input_names,
         padding_side="left" if stem in _LEFT_PADDING else "right",
         bert_normalizer=stem in _BERT_NORMALIZER,
         roberta_post_processor=stem in _ROBERTA_POST,
@@ -142,7 +144,13 @@ def profile_for_model_type(model_type: str | None) -> ClassProfile:
     if not model_type:
         return DEFAULT_PROFILE
     key = model_type.replace("-", "").replace("_", "").lower()
-    for stem in {*_BERT_NORMALIZER, *_NO_TOKEN_TYPES, *_LEFT_PADDING, *_BOS_EOS, *_WORDS_NEED_PREFIX}:
+    for stem in {
+        *_BERT_NORMALIZER,
+        *_NO_TOKEN_TYPES,
+        *_LEFT_PADDING,
+        *_BOS_EOS,
+        *_WORDS_NEED_PREFIX,
+    }:
         if stem.lower() == key:
             return profile_for(f"{stem}Tokenizer")
     return DEFAULT_PROFILE

@@ -19,7 +19,11 @@ from tfx_core.tokenization.files import (
     TOKENIZER_CONFIG_FILE,
     TOKENIZER_FILE,
 )
-from tfx_core.tokenization.special_tokens import SPECIAL_TOKEN_ATTRIBUTES, serialize_token, token_to_dict
+from tfx_core.tokenization.special_tokens import (
+    SPECIAL_TOKEN_ATTRIBUTES,
+    serialize_token,
+    token_to_dict,
+)
 
 
 def _dump(data: dict[str, Any]) -> str:

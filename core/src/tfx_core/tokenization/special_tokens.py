@@ -87,3 +87,35 @@ def as_special_added_token(value: TokenLike) -> AddedToken:
     if isinstance(value, AddedToken):
         return value
     return AddedToken(value, special=True)
+
+
+class SpecialTokenAttribute:
+    """`tokenizer.pad_token`: the token string of a role (None when unset); assignable."""
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = obj._special[self.role]
+        return None if value is None else str(value)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj._special[self.role] = parse_token(value, role=self.role)
+
+
+class SpecialTokenIdAttribute:
+    """`tokenizer.pad_token_id`: the id of a role's token (None when unset); assignable."""
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = obj._special[self.role]
+        return None if value is None else obj.convert_tokens_to_ids(str(value))
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj._special[self.role] = None if value is None else obj.convert_ids_to_tokens(int(value))

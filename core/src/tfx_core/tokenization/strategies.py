@@ -92,7 +92,9 @@ def resolve(
     if pad_to_multiple_of is not None and (
         not isinstance(pad_to_multiple_of, int) or pad_to_multiple_of <= 0
     ):
-        raise TokenizerError(f"pad_to_multiple_of must be a positive int, got {pad_to_multiple_of!r}.")
+        raise TokenizerError(
+            f"pad_to_multiple_of must be a positive int, got {pad_to_multiple_of!r}."
+        )
 
     if max_length is None:
         unlimited = model_max_length > LARGE_INTEGER

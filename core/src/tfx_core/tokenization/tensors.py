@@ -15,7 +15,12 @@ import numpy as np
 from tfx_core.errors import TokenizerError
 
 TENSOR_TYPES = ("np", "pt", "tf", "jax")
-_PACKAGES = {"pt": ("torch", "torch"), "tf": ("tensorflow", "tensorflow"), "jax": ("jax", "jax")}
+#: return_tensors kind -> (module to import, pip package, tfx-core extra)
+_PACKAGES = {
+    "pt": ("torch", "torch", "torch"),
+    "tf": ("tensorflow", "tensorflow", "tf"),
+    "jax": ("jax", "jax", "flax"),
+}
 
 
 class FrameworkNotInstalledError(TokenizerError, ImportError):
@@ -37,14 +42,14 @@ def check_tensor_type(return_tensors: Any) -> str | None:
 
 def import_framework(kind: str) -> Any:
     """The framework module for `kind`, or an error naming the package to install."""
-    module, package = _PACKAGES[kind]
+    module, package, extra = _PACKAGES[kind]
     try:
         return importlib.import_module(module)
     except ImportError as exc:
         raise FrameworkNotInstalledError(
             f"return_tensors={kind!r} needs {package}, which is not installed. Install it with "
-            f"`pip install {package}` (or `pip install tfx-core[{'torch' if kind == 'pt' else 'flax' if kind == 'jax' else kind}]`), "
-            "or use return_tensors='np'."
+            f"`pip install {package}` (or `pip install tfx-core[{extra}]`), or use "
+            "return_tensors='np'."
         ) from exc
 
 
@@ -80,7 +85,9 @@ def to_numpy(value: Any, *, key: str = "value") -> np.ndarray:
     if isinstance(value, np.ndarray):
         return value
     if hasattr(value, "numpy") and not isinstance(value, (list, tuple)):
-        return np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value.numpy())
+        return np.asarray(
+            value.detach().cpu().numpy() if hasattr(value, "detach") else value.numpy()
+        )
     try:
         array = np.asarray(value)
     except ValueError as exc:
@@ -108,7 +115,9 @@ def convert_value(value: Any, kind: str, *, key: str = "value") -> Any:
 def to_python(value: Any) -> Any:
     """numpy arrays / framework tensors to Python lists and ints; other values unchanged."""
     if isinstance(value, (list, tuple)):
-        return [to_python(item) for item in value] if value and not isinstance(value[0], int) else list(value)
+        if all(type(item) is int for item in value):
+            return list(value)
+        return [to_python(item) for item in value]
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import copy
 import os
-from functools import partial
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from tokenizers import Tokenizer as RustTokenizer
 
 from tfx_core.errors import TokenizerError
 from tfx_core.tokenization import backend as backend_utils
-from tfx_core.tokenization import chat, files, legacy
+from tfx_core.tokenization import chat, files, legacy, loading
 from tfx_core.tokenization.batch_encoding import BatchEncoding
 from tfx_core.tokenization.collate import (
     NO_PADDING,
@@ -30,17 +30,18 @@ from tfx_core.tokenization.collate import (
     collate_arrays,
     collate_lists,
 )
+from tfx_core.tokenization.inputs import prepare_inputs
 from tfx_core.tokenization.profiles import ClassProfile, profile_for, profile_for_model_type
 from tfx_core.tokenization.special_tokens import (
     SINGLE_TOKEN_ATTRIBUTES,
     SPECIAL_TOKEN_ATTRIBUTES,
+    SpecialTokenAttribute,
+    SpecialTokenIdAttribute,
     TokenLike,
     as_special_added_token,
     parse_token,
     parse_token_list,
-    serialize_token,
     token_from_dict,
-    token_to_dict,
 )
 from tfx_core.tokenization.strategies import (
     LARGE_INTEGER,
@@ -52,65 +53,6 @@ from tfx_core.tokenization.strategies import (
 from tfx_core.tokenization.tensors import check_tensor_type, from_numpy, to_python
 
 _CALL_OPTIONS = frozenset({"split_special_tokens", "text_target", "text_pair_target"})
-#: Keys tfx manages itself; every other tokenizer_config.json key is kept and written back.
-_MANAGED_KEYS = frozenset(
-    {
-        *SPECIAL_TOKEN_ATTRIBUTES,
-        "model_max_length",
-        "max_len",
-        "padding_side",
-        "truncation_side",
-        "model_input_names",
-        "clean_up_tokenization_spaces",
-        "split_special_tokens",
-        "chat_template",
-        "added_tokens_decoder",
-        "extra_special_tokens",
-        "name_or_path",
-        "tokenizer_file",
-        "special_tokens_map_file",
-    }
-)
-
-
-class _SpecialToken:
-    """`tokenizer.pad_token`: the token string of a role (None when unset); assignable."""
-
-    def __init__(self, role: str) -> None:
-        self.role = role
-
-    def __get__(self, obj: Any, owner: Any = None) -> Any:
-        if obj is None:
-            return self
-        value = obj._special[self.role]
-        return None if value is None else str(value)
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        obj._special[self.role] = parse_token(value, role=self.role)
-
-
-class _SpecialTokenId:
-    """`tokenizer.pad_token_id`: the id of a role's token (None when unset); assignable."""
-
-    def __init__(self, role: str) -> None:
-        self.role = role
-
-    def __get__(self, obj: Any, owner: Any = None) -> Any:
-        if obj is None:
-            return self
-        value = obj._special[self.role]
-        return None if value is None else obj.convert_tokens_to_ids(str(value))
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        obj._special[self.role] = None if value is None else obj.convert_ids_to_tokens(int(value))
-
-
-def _is_text_batch(values: Sequence) -> bool:
-    return all(isinstance(value, str) for value in values)
-
-
-def _is_words(value: Any) -> bool:
-    return isinstance(value, (list, tuple)) and all(isinstance(word, str) for word in value)
 
 
 class Tokenizer:
@@ -118,24 +60,26 @@ class Tokenizer:
 
     Build one with `Tokenizer.from_pretrained(folder_or_hub_id)`, or wrap a
     `tokenizers.Tokenizer` directly: `Tokenizer(tokenizers_object, pad_token="[PAD]", ...)` with
-    any `tokenizer_config.json` keys as keyword arguments.
+    any `tokenizer_config.json` keys as keyword arguments. Like the reference, one instance
+    configures its Rust truncation per call: share it across threads only for calls that use
+    the same truncation settings (or give each thread its own copy).
     """
 
     is_fast = True
-    bos_token = _SpecialToken("bos_token")
-    eos_token = _SpecialToken("eos_token")
-    unk_token = _SpecialToken("unk_token")
-    sep_token = _SpecialToken("sep_token")
-    pad_token = _SpecialToken("pad_token")
-    cls_token = _SpecialToken("cls_token")
-    mask_token = _SpecialToken("mask_token")
-    bos_token_id = _SpecialTokenId("bos_token")
-    eos_token_id = _SpecialTokenId("eos_token")
-    unk_token_id = _SpecialTokenId("unk_token")
-    sep_token_id = _SpecialTokenId("sep_token")
-    pad_token_id = _SpecialTokenId("pad_token")
-    cls_token_id = _SpecialTokenId("cls_token")
-    mask_token_id = _SpecialTokenId("mask_token")
+    bos_token = SpecialTokenAttribute("bos_token")
+    eos_token = SpecialTokenAttribute("eos_token")
+    unk_token = SpecialTokenAttribute("unk_token")
+    sep_token = SpecialTokenAttribute("sep_token")
+    pad_token = SpecialTokenAttribute("pad_token")
+    cls_token = SpecialTokenAttribute("cls_token")
+    mask_token = SpecialTokenAttribute("mask_token")
+    bos_token_id = SpecialTokenIdAttribute("bos_token")
+    eos_token_id = SpecialTokenIdAttribute("eos_token")
+    unk_token_id = SpecialTokenIdAttribute("unk_token")
+    sep_token_id = SpecialTokenIdAttribute("sep_token")
+    pad_token_id = SpecialTokenIdAttribute("pad_token")
+    cls_token_id = SpecialTokenIdAttribute("cls_token")
+    mask_token_id = SpecialTokenIdAttribute("mask_token")
 
     def __init__(self, tokenizer_object: RustTokenizer, *, name_or_path: str = "", **config: Any):
         if not isinstance(tokenizer_object, RustTokenizer):
@@ -170,36 +114,8 @@ class Tokenizer:
             token=token,
             extra_patterns=legacy.converter_files(),
         )
-        tokenizer_config = (
-            files.read_json(folder / files.TOKENIZER_CONFIG_FILE, what="tokenizer config") or {}
-        )
-        special_map = (
-            files.read_json(folder / files.SPECIAL_TOKENS_MAP_FILE, what="special tokens map") or {}
-        )
-        try:
-            model_config = files.read_json(folder / files.MODEL_CONFIG_FILE, what="model config") or {}
-        except TokenizerError:
-            model_config = {}  # only a hint here; model loading reports a broken config.json
-        config = dict(tokenizer_config)
-        if "added_tokens_decoder" not in config:
-            _merge_special_tokens_map(config, special_map, overrides)
-        templates = files.read_chat_templates(folder)
-        if templates is not None:
-            config["chat_template"] = templates
-        config.update(overrides)
-        model_type = model_config.get("model_type")
-        if "tokenizer_class" not in config and model_config.get("tokenizer_class"):
-            config["tokenizer_class"] = model_config["tokenizer_class"]
-
-        tokenizer_file = folder / files.TOKENIZER_FILE
-        if tokenizer_file.is_file():
-            backend = backend_utils.load_tokenizer_file(tokenizer_file)
-        else:
-            from tfx_core.tokenization.profiles import model_type_hint
-
-            hints = [t for t in (model_type, model_type_hint(config.get("tokenizer_class"))) if t]
-            backend = legacy.convert_legacy(folder, config, hints)
-            _merge_added_tokens_file(config, folder)
+        config, model_type = loading.read_config(folder, overrides)
+        backend = loading.load_backend(folder, config, model_type)
         tokenizer = cls.__new__(cls)
         tokenizer._setup(backend, config, str(path_or_id), model_type)
         return tokenizer
@@ -209,15 +125,15 @@ class Tokenizer:
     ) -> None:
         config = dict(config)
         self._tokenizer = backend
-        self._saved_padding, self._saved_truncation = backend_utils.detach_padding_truncation(backend)
+        self._saved_padding, self._saved_truncation = backend_utils.detach_padding_truncation(
+            backend
+        )
         self._trunc_state: tuple | None = None
         stored_name = config.pop("name_or_path", None)
         self.name_or_path = name_or_path or stored_name or ""
         tokenizer_class = config.get("tokenizer_class")
         profile: ClassProfile = (
-            profile_for(tokenizer_class)
-            if tokenizer_class
-            else profile_for_model_type(model_type)
+            profile_for(tokenizer_class) if tokenizer_class else profile_for_model_type(model_type)
         )
         self._profile = profile
 
@@ -261,7 +177,9 @@ class Tokenizer:
             config.pop(name, None)
         self._config = config  # everything else, written back by save_pretrained
         if self.padding_side not in ("left", "right"):
-            raise TokenizerError(f"padding_side must be 'left' or 'right', got {self.padding_side!r}.")
+            raise TokenizerError(
+                f"padding_side must be 'left' or 'right', got {self.padding_side!r}."
+            )
         if self.truncation_side not in ("left", "right"):
             raise TokenizerError(
                 f"truncation_side must be 'left' or 'right', got {self.truncation_side!r}."
@@ -402,7 +320,9 @@ class Tokenizer:
             eos,
         )
 
-    def add_tokens(self, new_tokens: TokenLike | Sequence[TokenLike], special_tokens: bool = False) -> int:
+    def add_tokens(
+        self, new_tokens: TokenLike | Sequence[TokenLike], special_tokens: bool = False
+    ) -> int:
         """Add tokens the model should never split; returns how many are new to the vocabulary."""
         if not new_tokens:
             return 0
@@ -410,7 +330,9 @@ class Tokenizer:
             new_tokens = [new_tokens]
         for token in new_tokens:
             if not isinstance(token, (str, AddedToken)):
-                raise TokenizerError(f"add_tokens takes strings or AddedToken objects, got {token!r}.")
+                raise TokenizerError(
+                    f"add_tokens takes strings or AddedToken objects, got {token!r}."
+                )
         if special_tokens:
             return self._tokenizer.add_special_tokens(list(new_tokens))
         return self._tokenizer.add_tokens(list(new_tokens))
@@ -446,7 +368,9 @@ class Tokenizer:
                 added.extend(new)
             else:
                 if not isinstance(value, (str, AddedToken)):
-                    raise TokenizerError(f"The {role} must be a string or AddedToken, got {value!r}.")
+                    raise TokenizerError(
+                        f"The {role} must be a string or AddedToken, got {value!r}."
+                    )
                 token = as_special_added_token(value)
                 self._special[role] = token
                 if all(str(token) != str(t) for t in added):
@@ -505,7 +429,7 @@ class Tokenizer:
 
     def convert_ids_to_tokens(
         self, ids: int | Iterable[int], skip_special_tokens: bool = False
-    ) -> str | None | list[str | None]:
+    ) -> str | list[str | None] | None:
         """Ids to token strings (None for ids outside the vocabulary)."""
         ids = to_python(ids)
         if isinstance(ids, int):
@@ -610,7 +534,9 @@ class Tokenizer:
         if self._tokenizer.encode_special_tokens:
             self._tokenizer.encode_special_tokens = False
         try:
-            encoding = self._tokenizer.encode_batch_fast([text], add_special_tokens=add_special_tokens)[0]
+            encoding = self._tokenizer.encode_batch_fast(
+                [text], add_special_tokens=add_special_tokens
+            )[0]
         except Exception as exc:
             raise TokenizerError(f"Encoding failed: {exc}") from exc
         ids = encoding.ids
@@ -660,15 +586,17 @@ class Tokenizer:
         verbose: bool,
         split_special_tokens: bool,
     ) -> BatchEncoding:
-        if is_split_into_words and self._profile.words_need_prefix_space and not self._config.get(
-            "add_prefix_space", False
+        if (
+            is_split_into_words
+            and self._profile.words_need_prefix_space
+            and not self._config.get("add_prefix_space", False)
         ):
             raise TokenizerError(
                 "Pre-tokenized input (is_split_into_words=True) needs this byte-level tokenizer "
                 "to be loaded with add_prefix_space=True: "
                 "Tokenizer.from_pretrained(..., add_prefix_space=True)."
             )
-        inputs, batched = self._prepare_inputs(text, text_pair, is_split_into_words)
+        inputs, batched = prepare_inputs(text, text_pair, is_split_into_words)
         is_pair = text_pair is not None and (batched or bool(text_pair))
         if padding is False and truncation is None and max_length is None:
             strategy = NO_STRATEGY
@@ -702,7 +630,9 @@ class Tokenizer:
         # Offsets need the full encode; so do the overflow windows of pairs, whose type ids
         # `encode_batch_fast` gets wrong (tokenizers 0.22).
         full = fields.offset_mapping or (is_pair and return_overflowing_tokens)
-        encodings = self._run(inputs, add_special_tokens, is_split_into_words, truncation_target, not full)
+        encodings = self._run(
+            inputs, add_special_tokens, is_split_into_words, truncation_target, not full
+        )
         if return_overflowing_tokens:
             rows, mapping = [], []
             for index, encoding in enumerate(encodings):
@@ -742,60 +672,6 @@ class Tokenizer:
                 for key, value in data.items()
             }
         return BatchEncoding(data, encodings_factory=factory, n_sequences=2 if is_pair else 1)
-
-    def _prepare_inputs(self, text: Any, text_pair: Any, split: bool) -> tuple[list, bool]:
-        """The `tokenizers` batch input for a call, and whether the call was batched."""
-        if split:
-            batched = (
-                isinstance(text, (list, tuple)) and len(text) > 0 and isinstance(text[0], (list, tuple))
-            )
-            check = _is_words
-            what = "a list of words (is_split_into_words=True), or a list of such lists"
-        else:
-            batched = isinstance(text, (list, tuple))
-            check = _is_text_batch if batched else None
-            what = "a string, or a list of strings"
-        if not batched:
-            valid_single = _is_words(text) if split else isinstance(text, str)
-            if not valid_single:
-                raise TokenizerError(f"Cannot encode {type(text).__name__}: `text` must be {what}.")
-            if text_pair is not None:
-                valid_pair = _is_words(text_pair) if split else isinstance(text_pair, str)
-                if not valid_pair:
-                    raise TokenizerError(
-                        f"`text_pair` must match `text`: {what}, got {type(text_pair).__name__}."
-                    )
-                if text_pair:
-                    return [(text, text_pair)], False
-            return [text], False
-        if not split and not check(text):  # type: ignore[misc]
-            bad = next(t for t in text if not isinstance(t, str))
-            raise TokenizerError(
-                f"Every text of a batch must be a string, got {type(bad).__name__} ({bad!r:.60}). "
-                "For pre-tokenized input pass is_split_into_words=True."
-            )
-        if split and not all(_is_words(words) for words in text):
-            raise TokenizerError("With is_split_into_words=True every batch item must be a list of words.")
-        if text_pair is None:
-            return list(text), True
-        if isinstance(text_pair, str) or not isinstance(text_pair, (list, tuple)):
-            raise TokenizerError(
-                "For a batch of texts, `text_pair` must be a list of the same length, not "
-                f"{type(text_pair).__name__}."
-            )
-        if len(text_pair) != len(text):
-            raise TokenizerError(
-                f"Batch size mismatch: {len(text)} texts but {len(text_pair)} text pairs. Pass "
-                "one text_pair per text."
-            )
-        if split:
-            if not all(_is_words(words) for words in text_pair):
-                raise TokenizerError(
-                    "With is_split_into_words=True every text_pair item must be a list of words."
-                )
-        elif not _is_text_batch(text_pair):
-            raise TokenizerError("Every item of `text_pair` must be a string.")
-        return list(zip(text, text_pair)), True
 
     def _truncation_target(self, strategy: Any, stride: int, is_pair: bool) -> tuple | None:
         if strategy.truncation == "do_not_truncate":
@@ -930,8 +806,10 @@ class Tokenizer:
         """The reference's batch API: a list of texts or of (text, pair) tuples."""
         items = list(batch_text_or_text_pairs)
         split = kwargs.get("is_split_into_words", False)
-        if items and all(isinstance(item, tuple) and len(item) == 2 for item in items) and (
-            not split or isinstance(items[0][0], (list, tuple))
+        if (
+            items
+            and all(isinstance(item, tuple) and len(item) == 2 for item in items)
+            and (not split or isinstance(items[0][0], (list, tuple)))
         ):
             return self([a for a, _ in items], [b for _, b in items], **kwargs)
         return self(items, **kwargs)
@@ -1042,8 +920,10 @@ class Tokenizer:
         if return_assistant_tokens_mask:
             raise TokenizerError("return_assistant_tokens_mask is not supported by tfx yet.")
         source = chat.select_template(self.chat_template, chat_template, tools)
-        batched = isinstance(conversation, (list, tuple)) and bool(conversation) and (
-            isinstance(conversation[0], (list, tuple)) or hasattr(conversation[0], "messages")
+        batched = (
+            isinstance(conversation, (list, tuple))
+            and bool(conversation)
+            and (isinstance(conversation[0], (list, tuple)) or hasattr(conversation[0], "messages"))
         )
         conversations = list(conversation) if batched else [conversation]
         rendered = chat.render(
@@ -1070,15 +950,44 @@ class Tokenizer:
         return encoded if return_dict else encoded["input_ids"]
 
     # ================================================================== saving
-    def save_pretrained(self, save_directory: str | os.PathLike, **kwargs: Any) -> tuple[str, ...]:
+    def save_pretrained(
+        self,
+        save_directory: str | os.PathLike,
+        *,
+        push_to_hub: bool = False,
+        repo_id: str | None = None,
+        **hub_kwargs: Any,
+    ) -> tuple[str, ...]:
         """Write tokenizer.json, tokenizer_config.json and special_tokens_map.json.
 
         The reference library loads the folder to an identical tokenizer. Each file is written
         to a temporary name first and renamed into place, so readers never see half a file.
+        With `push_to_hub=True` the folder is then uploaded to `repo_id` (default: its name).
         """
         from tfx_core.tokenization.saving import save_tokenizer
 
-        return save_tokenizer(self, Path(save_directory))
+        if hub_kwargs and not push_to_hub:
+            raise TokenizerError(
+                f"Unknown save_pretrained argument(s): {', '.join(sorted(hub_kwargs))}."
+            )
+        folder = Path(save_directory)
+        written = save_tokenizer(self, folder)
+        if push_to_hub:
+            from tfx_core import hub
+
+            hub.push_to_hub(folder, repo_id or folder.name, **hub_kwargs)
+        return written
+
+    def push_to_hub(self, repo_id: str, **hub_kwargs: Any) -> str:
+        """Save to a temporary folder and upload it to the Hub repository `repo_id`."""
+        import tempfile
+
+        from tfx_core import hub
+        from tfx_core.tokenization.saving import save_tokenizer
+
+        with tempfile.TemporaryDirectory() as tmp:
+            save_tokenizer(self, Path(tmp))
+            return hub.push_to_hub(tmp, repo_id, **hub_kwargs)
 
     # ==================================================================== misc
     def __repr__(self) -> str:
@@ -1110,57 +1019,4 @@ def clean_up_tokenization(text: str) -> str:
     )
 
 
-def _merge_special_tokens_map(config: dict, special_map: dict, overrides: dict) -> None:
-    """special_tokens_map.json fills in roles, as the reference does for older checkpoints."""
-    for role, value in special_map.items():
-        if overrides.get(role):
-            continue
-        if isinstance(value, dict):
-            value = {**value, "special": True}
-        elif role == "additional_special_tokens" and isinstance(value, list):
-            merged = list(config.get("additional_special_tokens") or [])
-            contents = {item["content"] if isinstance(item, dict) else item for item in merged}
-            for item in value:
-                if isinstance(item, dict):
-                    item = {**item, "special": True}
-                content = item["content"] if isinstance(item, dict) else item
-                if content not in contents:
-                    merged.append(item)
-                    contents.add(content)
-            value = merged
-        config[role] = value
-
-
-def _merge_added_tokens_file(config: dict, folder: Path) -> None:
-    """Legacy added_tokens.json ({token: id}) becomes added_tokens_decoder entries."""
-    if "added_tokens_decoder" in config:
-        return
-    added = files.read_json(folder / files.ADDED_TOKENS_FILE, what="added tokens")
-    if not added:
-        return
-    specials = set()
-    for role in SPECIAL_TOKEN_ATTRIBUTES:
-        value = config.get(role)
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            if item is not None:
-                specials.add(item["content"] if isinstance(item, dict) else str(item))
-    decoder = {}
-    for content, index in added.items():
-        special = content in specials
-        decoder[int(index)] = {
-            "content": content,
-            "single_word": False,
-            "lstrip": False,
-            "rstrip": False,
-            "normalized": not special,
-            "special": special,
-        }
-    config["added_tokens_decoder"] = decoder
-
-
-def token_dicts(decoder: Mapping[int, AddedToken]) -> dict[str, dict]:
-    return {str(index): token_to_dict(token) for index, token in sorted(decoder.items())}
-
-
-__all__ = ["Tokenizer", "clean_up_tokenization", "serialize_token"]
+__all__ = ["Tokenizer", "clean_up_tokenization"]

@@ -1,4 +1,4 @@
-"""What a weights load did: missing, unexpected and mismatched keys."""
+"""What a weights load did: missing, unexpected and shape-mismatched keys."""
 
 from __future__ import annotations
 
@@ -6,13 +6,24 @@ from dataclasses import dataclass, field
 
 from tfx_core.errors import LoadError
 
+#: Keys listed per category in messages; the full lists stay on the report.
+_SHOWN = 50
+
+
+def _listing(keys: list[str]) -> str:
+    shown = ", ".join(keys[:_SHOWN])
+    more = len(keys) - _SHOWN
+    return f"{shown} ... and {more} more" if more > 0 else shown
+
 
 @dataclass
 class LoadReport:
     """The outcome of loading a checkpoint into a model.
 
-    `ignored_*` hold keys the model declares harmless (e.g. a checkpoint's unused
-    `embeddings.position_ids` buffer), so they do not count as problems.
+    `missing`: model weights the checkpoint lacks (left as initialised); `unexpected`:
+    checkpoint tensors the model does not use; `mismatched`: `(key, checkpoint_shape,
+    model_shape)` for tensors whose shapes differ (not loaded). `ignored_*` hold keys the model
+    declares harmless (e.g. an unused `embeddings.position_ids` buffer); they are no problem.
     """
 
     missing: list[str] = field(default_factory=list)
@@ -23,30 +34,37 @@ class LoadReport:
 
     @property
     def is_clean(self) -> bool:
+        """True when every model weight was loaded and every checkpoint tensor used."""
         return not (self.missing or self.unexpected or self.mismatched)
 
     def __str__(self) -> str:
-        if self.is_clean:
-            extra = ""
-            if self.ignored_unexpected or self.ignored_missing:
-                ignored = [*self.ignored_unexpected, *self.ignored_missing]
-                extra = f" (ignored as harmless: {', '.join(ignored)})"
-            return f"all weights loaded{extra}"
         lines = []
         if self.missing:
-            lines.append(f"missing from the checkpoint (newly initialised): {', '.join(self.missing)}")
+            lines.append(
+                f"missing from the checkpoint (newly initialised): {_listing(self.missing)}"
+            )
         if self.unexpected:
-            lines.append(f"in the checkpoint but not used by the model: {', '.join(self.unexpected)}")
-        for key, ckpt, model in self.mismatched:
-            lines.append(f"shape mismatch for {key}: checkpoint {ckpt}, model {model}")
+            lines.append(f"in the checkpoint but unused by the model: {_listing(self.unexpected)}")
+        for key, ckpt, model in self.mismatched[:_SHOWN]:
+            lines.append(
+                f"shape mismatch for {key}: checkpoint {tuple(ckpt)}, model {tuple(model)}"
+            )
+        if len(self.mismatched) > _SHOWN:
+            lines.append(f"... and {len(self.mismatched) - _SHOWN} more shape mismatches")
+        if not lines:
+            lines.append("all weights loaded")
+        ignored = [*self.ignored_missing, *self.ignored_unexpected]
+        if ignored:
+            lines.append(f"ignored as harmless: {_listing(ignored)}")
         return "\n".join(lines)
 
     def raise_if_problems(self) -> None:
-        """Raise `LoadError` listing every problem (what `strict=True` does)."""
+        """Raise `LoadError` (carrying this report) listing every problem; what `strict=True`
+        does."""
         if not self.is_clean:
             raise LoadError(
-                "The checkpoint does not match the model:\n"
-                f"{self}\nPass strict=False to load anyway, or use the head that matches the "
-                "checkpoint.",
+                f"The checkpoint does not match the model:\n{self}\nUse the head class that "
+                "matches the checkpoint, or pass strict=False to load anyway and inspect "
+                "model.load_report.",
                 report=self,
             )

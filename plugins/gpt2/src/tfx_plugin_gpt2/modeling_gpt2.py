@@ -12,7 +12,8 @@ viewed (no copy) as `[threads, in / threads, out]` and one batched product lets 
 stream its own contiguous slice, then the partial sums are added. The tied output projection is
 laid out `[hidden, vocab]` in memory (still seen as `[vocab, hidden]`, so checkpoints and the
 embedding lookup are unaffected) for the same reason. Training and long inputs use the plain
-`addmm` of the reference.
+`addmm` of the reference. For small models the cost is per-op Python overhead instead, so
+single-token steps run through `_DecodePlan`, the block math without module calls.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def split_k_matmul(x: torch.Tensor, weight: torch.Tensor, parts: int) -> torch.T
     so every core streams its own memory, and the partial products are summed.
     """
     rows, inner = x.shape
-    chunks = x.view(rows, parts, inner // parts).transpose(0, 1)
+    chunks = x.reshape(rows, parts, inner // parts).transpose(0, 1)
     return torch.bmm(chunks, weight.view(parts, inner // parts, -1)).sum(0)
 
 
@@ -119,6 +120,7 @@ class GPT2Attention(nn.Module):
         dtype = query.dtype
         if self.upcast and dtype != torch.float32:  # the reference's fp32 attention scores
             query, key, value = query.float(), key.float(), value.float()
+            bias = bias.float() if bias is not None else None
         out, weights = attention(
             query,
             key,

@@ -37,14 +37,22 @@ def reference_class(subject: Subject, head: str) -> type:
 
 
 def _perturb(model: Any, seed: int) -> None:
-    """Move every parameter off its initial value (zeros and ones hide naming mistakes)."""
+    """Give every parameter a distinct, O(1)-activation value.
+
+    Initial values hide mistakes (zero biases, unit norms, tiny weights in which gelu and its
+    tanh approximation agree to 1e-6): matrices get N(0, 1/fan_in) values, vectors N(0, 0.1)
+    noise on top of theirs.
+    """
     import torch
 
     generator = torch.Generator().manual_seed(seed + 7)
     with torch.no_grad():
         for parameter in model.parameters():
             noise = torch.randn(parameter.shape, generator=generator, dtype=parameter.dtype)
-            parameter.add_(noise * 0.02)
+            if parameter.dim() >= 2:
+                parameter.copy_(noise * parameter.shape[-1] ** -0.5)
+            else:
+                parameter.add_(noise * 0.1)
 
 
 def _reference_config(subject: Subject, head: str, reference: type, folder: Path) -> Any:

@@ -70,6 +70,8 @@ def _parameters(subject: Subject, axis: str) -> tuple[str, list[Any]]:
         if not heads or tester.reference in (None, False):
             return "head,framework", [_none("no reference implementation named", 2)]
     if axis == "dtypes":
+        if not tester.dtypes:
+            return "head,framework,dtype", [_none("no dtypes requested", 3)]
         combos = itertools.product(heads, frameworks, tester.dtypes)
         return "head,framework,dtype", [pytest.param(*c, id="-".join(c)) for c in combos]
     combos = itertools.product(heads, frameworks)
