@@ -292,7 +292,7 @@ BATCH_CALLS = {
         ),
     ),
     "overflow-unpadded": (
-        (CORPUS,),
+        (SHORT,),
         dict(truncation=True, max_length=24, stride=3, return_overflowing_tokens=True),
     ),
 }
@@ -381,10 +381,11 @@ def test_split_into_words(pairs_of, kind):
     actual = ours(words, is_split_into_words=True, return_offsets_mapping=True)
     _same(actual, expected, f"{kind}/words")
     assert actual.word_ids(5) == expected.word_ids(5)
-    other = words[7:] + words[:7]
+    first = [text.split() or ["x"] for text in PAIR_FIRST]
+    second = [text.split() or ["x"] for text in PAIR_SECOND]
     for kwargs in ({}, {"padding": True, "truncation": True, "max_length": 48}):
-        actual = ours(words, other, is_split_into_words=True, **kwargs)
-        expected = ref(words, other, is_split_into_words=True, **kwargs)
+        actual = ours(first, second, is_split_into_words=True, **kwargs)
+        expected = ref(first, second, is_split_into_words=True, **kwargs)
         _same(actual, expected, f"{kind}/word pairs {kwargs}")
         assert actual.word_ids(3) == expected.word_ids(3)
     _same(
