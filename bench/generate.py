@@ -70,6 +70,41 @@ def timed_generate(
     return elapsed, out
 
 
+class ForeignLoad:
+    """CPU time other processes used while a case ran (Linux): contention skews every ratio.
+
+    Parallel regions of both libraries stall whenever a core is busy elsewhere, so results
+    taken while other work runs are not meaningful.
+    """
+
+    def __enter__(self) -> ForeignLoad:
+        self.start = self._sample()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.end = self._sample()
+
+    @staticmethod
+    def _sample() -> tuple[float, float, float] | None:
+        try:
+            with open("/proc/stat") as stat:
+                fields = [float(v) for v in stat.readline().split()[1:]]
+        except OSError:
+            return None
+        ticks = os.sysconf("SC_CLK_TCK")
+        busy = (sum(fields) - fields[3] - fields[4]) / ticks  # all but idle and iowait
+        own = sum(os.times()[:2])
+        return busy, own, time.monotonic()
+
+    def cores(self) -> float | None:
+        """Average number of cores other processes kept busy."""
+        if self.start is None or self.end is None:
+            return None
+        busy = self.end[0] - self.start[0]
+        own = self.end[1] - self.start[1]
+        return max(0.0, busy - own) / max(self.end[2] - self.start[2], 1e-9)
+
+
 def run_case(key: str, repeats: int) -> dict:
     name, shape, batch = CASES[key]
     ours, reference = build_models(shape)
@@ -78,19 +113,19 @@ def run_case(key: str, repeats: int) -> dict:
     timed_generate(ours, prompt)  # warm-up (first call also prepares decode layouts)
     timed_generate(reference, prompt)
     ours_times, ref_times, ref_single, identical = [], [], [], True
-    load = os.getloadavg()[0]
-    for _ in range(repeats):  # interleaved, so machine noise hits both alike
-        t_ours, out_ours = timed_generate(ours, prompt)
-        t_ref, out_ref = timed_generate(reference, prompt)
-        ours_times.append(t_ours)
-        ref_times.append(t_ref)
-        identical &= out_ours.shape == out_ref.shape and bool(torch.equal(out_ours, out_ref))
-        if key == "c":  # tfx decodes small models on one thread: show the reference so too
-            ref_single.append(timed_generate(reference, prompt, threads=1)[0])
+    with ForeignLoad() as foreign:
+        for _ in range(repeats):  # interleaved, so machine noise hits both alike
+            t_ours, out_ours = timed_generate(ours, prompt)
+            t_ref, out_ref = timed_generate(reference, prompt)
+            ours_times.append(t_ours)
+            ref_times.append(t_ref)
+            identical &= out_ours.shape == out_ref.shape and bool(torch.equal(out_ours, out_ref))
+            if key == "c":  # tfx decodes small models on one thread: show the reference so too
+                ref_single.append(timed_generate(reference, prompt, threads=1)[0])
     t_ours, t_ref = statistics.median(ours_times), statistics.median(ref_times)
     tokens = batch * NEW_TOKENS
     return {
-        "load": max(load, os.getloadavg()[0]),
+        "foreign_cores": foreign.cores(),
         "ref_1thread_ms_tok": 1000 * statistics.median(ref_single) / NEW_TOKENS
         if ref_single
         else None,
@@ -149,7 +184,12 @@ def main() -> None:
             f"(target {'<=' if key == 'c' else '>='} {target}: {'met' if met else 'MISSED'})  "
             f"ids identical: {result['identical']}"
         )
-        notes = [f"load average {result['load']:.1f} (2 idle cores: < 1)"]
+        notes = []
+        if result["foreign_cores"] is not None:
+            notes.append(
+                f"other processes used {result['foreign_cores']:.2f} cores meanwhile "
+                "(results are only meaningful near 0)"
+            )
         if result["ref_1thread_ms_tok"]:
             notes.append(f"reference on 1 thread {result['ref_1thread_ms_tok']:.3f} ms/token")
         print("    " + "; ".join(notes))

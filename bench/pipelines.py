@@ -7,7 +7,7 @@ both libraries, MiniLM's real WordPiece vocabulary):
     (4 layers, hidden 256), so the run stays short on a laptop CPU.
 Each side is warmed up, then timed (best of `--repeats`); the answers are compared too.
 
-Run: HF_HUB_OFFLINE=1 .venv/bin/python bench/pipelines.py [--repeats 2] [--quick]
+Run: HF_HUB_OFFLINE=1 .venv/bin/python bench/pipelines.py [--repeats 2] [--quick] [--threads N]
 """
 
 from __future__ import annotations
@@ -155,9 +155,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="a tenth of the inputs")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+    import torch
     import transformers
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     from tfx_core import pipeline
 

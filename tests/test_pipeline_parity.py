@@ -200,12 +200,18 @@ def test_zero_shot_parity(checkpoints):
 
 
 # ---------------------------------------------------------------------- fill-mask
+@pytest.mark.filterwarnings("ignore:The target")
 def test_fill_mask_parity(checkpoints):
     check(
         "fill-mask",
         checkpoints["mlm"],
         ["Paris is the [MASK] of France.", "The [MASK] sat on the [MASK] all day."],
-        call_options=({}, {"top_k": 3}, {"targets": ["capital", "city", "river"]}),
+        call_options=(
+            {},
+            {"top_k": 3},
+            {"targets": ["capital", "city", "river"]},
+            {"targets": ["Capital", "rivers"], "top_k": 1},
+        ),
     )
     check("fill-mask", checkpoints["mlm"], "I [MASK] you.", call_options=({}, {"top_k": 2}))
     check("fill-mask", checkpoints["mlm"], ["Only [MASK] one."])
@@ -315,7 +321,9 @@ def test_plugin_task_is_served(checkpoints):
 def test_tfx_run_prints_json(checkpoints, capsys):
     from tfx_core.cli import main
 
-    assert main(["run", "sentiment-analysis", TEXTS[0], TEXTS[1], "--model", checkpoints["cls"]]) == 0
+    assert (
+        main(["run", "sentiment-analysis", TEXTS[0], TEXTS[1], "--model", checkpoints["cls"]]) == 0
+    )
     printed = json.loads(capsys.readouterr().out)
     assert_same(printed, pipeline("sentiment-analysis", model=checkpoints["cls"])(TEXTS[:2]))
     args = ["run", "question-answering", "--model", checkpoints["qa"], "--question", "Where?"]
@@ -324,3 +332,13 @@ def test_tfx_run_prints_json(checkpoints, capsys):
     assert len(answers) == 2 and {"score", "start", "end", "answer"} == set(answers[0])
     assert main(["run", "fill-mask", "no mask here", "--model", checkpoints["mlm"]]) == 2
     assert "No mask token" in capsys.readouterr().err
+
+
+def test_token_classification_pre_split_words(checkpoints):
+    words = [["Angela", "Merkel", "visited", "Paris", "yesterday"], ["Hugging", "Face", "rocks"]]
+    options = [
+        {"is_split_into_words": True, "aggregation_strategy": strategy}
+        for strategy in ("none", "simple", "first")
+    ]
+    check("ner", checkpoints["ner"], words, call_options=options)
+    check("ner", checkpoints["ner"], words[0], call_options=options[1:2])

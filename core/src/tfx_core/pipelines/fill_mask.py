@@ -66,7 +66,7 @@ class FillMaskPipeline(Pipeline):
                         f"The target {target!r} is not in the vocabulary and encodes to nothing; "
                         "it is ignored.",
                         UserWarning,
-                        stacklevel=4,
+                        stacklevel=5,
                     )
                     continue
                 token_id = encoding.ids[0]
@@ -74,7 +74,7 @@ class FillMaskPipeline(Pipeline):
                     f"The target {target!r} is not in the vocabulary; using its first token "
                     f"{self.encoder.id_to_token(token_id)!r} instead.",
                     UserWarning,
-                    stacklevel=4,
+                    stacklevel=5,
                 )
             ids.append(token_id)
         ids = list(dict.fromkeys(ids))
