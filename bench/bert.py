@@ -18,10 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import tfx_plugin_bert.modeling_bert as tfx_bert
 import torch
 import transformers
-
-import tfx_plugin_bert.modeling_bert as tfx_bert
 
 BASE = dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
             intermediate_size=3072, max_position_embeddings=512, num_labels=2)  # fmt: skip
@@ -52,7 +51,7 @@ def forward_case(name: str, folder: Path, batch: int, length: int, repeats: int)
     ids = torch.randint(0, reference.config.vocab_size, (batch, length))
     mask = torch.ones_like(ids)
     with torch.inference_mode():
-        diff = (reference(ids, attention_mask=mask).logits - ours(ids, attention_mask=mask).logits)
+        diff = reference(ids, attention_mask=mask).logits - ours(ids, attention_mask=mask).logits
         t_ref = timed(lambda: reference(ids, attention_mask=mask), repeats)
         t_ours = timed(lambda: ours(ids, attention_mask=mask), repeats)
     print(f"({name}) batch {batch} x {length}: reference {t_ref * 1e3:9.2f} ms   tfx "
@@ -94,8 +93,10 @@ def load_case(folder: Path) -> None:
     ref, ours = results["reference"], results["tfx"]
     print(f"(d) from_pretrained warm: reference {ref['warm'] * 1e3:7.1f} ms   tfx "
           f"{ours['warm'] * 1e3:7.1f} ms   tfx/ref {ours['warm'] / ref['warm']:5.2f}x")  # fmt: skip
-    print(f"    peak RSS growth / weights ({weights / 1e6:.0f} MB): reference "
-          f"{ref['peak_over_start'] / weights:4.2f}x   tfx {ours['peak_over_start'] / weights:4.2f}x")
+    print(
+        f"    peak RSS growth / weights ({weights / 1e6:.0f} MB): reference "
+        f"{ref['peak_over_start'] / weights:4.2f}x   tfx {ours['peak_over_start'] / weights:4.2f}x"
+    )
 
 
 def main() -> None:
@@ -103,8 +104,12 @@ def main() -> None:
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
         base, tiny = Path(tmp) / "base", Path(tmp) / "tiny"
-        transformers.BertForSequenceClassification(transformers.BertConfig(**BASE)).save_pretrained(base)
-        transformers.BertForSequenceClassification(transformers.BertConfig(**TINY)).save_pretrained(tiny)
+        transformers.BertForSequenceClassification(transformers.BertConfig(**BASE)).save_pretrained(
+            base
+        )
+        transformers.BertForSequenceClassification(transformers.BertConfig(**TINY)).save_pretrained(
+            tiny
+        )
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
         forward_case("a", base, 8, 128, 3 if quick else 5)
         forward_case("b", base, 1, 16, 10 if quick else 30)

@@ -14,10 +14,7 @@ def import_seconds(statement: str, repeats: int = 5) -> float:
     """Median wall time of a fresh interpreter running `statement`, minus an empty interpreter."""
 
     def run(code: str) -> float:
-        timer = (
-            "import time; t = time.perf_counter(); "
-            f"{code}; print(time.perf_counter() - t)"
-        )
+        timer = f"import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t)"
         out = subprocess.run([sys.executable, "-c", timer], capture_output=True, text=True)
         return float(out.stdout.strip())
 

@@ -32,7 +32,7 @@ def test_head_model_round_trip_through_auto(toy_checkpoint):
 
 
 def test_base_model_from_head_checkpoint_strips_the_prefix(toy_checkpoint):
-    folder, model = toy_checkpoint
+    folder, _ = toy_checkpoint
     base = AutoModel.from_pretrained(folder)
     assert type(base).__name__ == "ToyModel"
     assert base.load_report.missing == []

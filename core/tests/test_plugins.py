@@ -149,7 +149,7 @@ def test_unknown_task_lists_known_tasks(fresh_registry):
 
 
 def test_spec_validation_and_lazy_loading():
-    with pytest.raises(PluginError, match="package.module:Attribute"):
+    with pytest.raises(PluginError, match=r"package\.module:Attribute"):
         HeadSpec("base", "X", {"pt": "no_colon_here"})
     with pytest.raises(PluginError, match="unknown framework"):
         HeadSpec("base", "X", {"torch": "a:B"})

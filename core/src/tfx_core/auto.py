@@ -54,7 +54,7 @@ class AutoConfig:
         if not model_type:
             raise ConfigError(
                 "The config has no 'model_type' field, so tfx cannot tell which plugin serves "
-                "it. Add \"model_type\" to config.json (e.g. \"bert\") or load the config with "
+                'it. Add "model_type" to config.json (e.g. "bert") or load the config with '
                 "the architecture's own config class."
             )
         return cls.config_class_for(model_type).from_dict(config_dict, **overrides)
@@ -197,7 +197,9 @@ class AutoTokenizer:
     """Loads the checkpoint's tokenizer (tokenizer.json, or legacy files via a plugin)."""
 
     def __init__(self) -> None:
-        raise TypeError("AutoTokenizer is not instantiated: use AutoTokenizer.from_pretrained(...).")
+        raise TypeError(
+            "AutoTokenizer is not instantiated: use AutoTokenizer.from_pretrained(...)."
+        )
 
     @classmethod
     def from_pretrained(cls, path_or_id: str | os.PathLike, **kwargs: Any) -> Any:

@@ -337,7 +337,9 @@ def load_json_file(path: str | os.PathLike, *, what: str = "JSON") -> dict[str, 
             f"{exc.msg}). Fix or re-download it."
         ) from exc
     if not isinstance(data, dict):
-        raise ConfigError(f"The {what} file {path} must hold a JSON object, not {type(data).__name__}.")
+        raise ConfigError(
+            f"The {what} file {path} must hold a JSON object, not {type(data).__name__}."
+        )
     return data
 
 

@@ -6,8 +6,9 @@ import torch
 transformers = pytest.importorskip("transformers")
 
 import tfx_plugin_bert.modeling_bert as tfx_bert  # noqa: E402
-from tfx_core import AutoModel, AutoModelForSequenceClassification  # noqa: E402
 from tfx_plugin_bert.configuration_bert import BertConfig  # noqa: E402
+
+from tfx_core import AutoModel, AutoModelForSequenceClassification  # noqa: E402
 
 HEADS = [
     "BertModel",
@@ -48,8 +49,9 @@ def _inputs(head, seed, with_token_types):
     shape = (2, 3, 9) if head == "BertForMultipleChoice" else (3, 9)
     ids = torch.randint(1, 97, shape, generator=generator)
     mask = torch.ones(shape, dtype=torch.long)
-    mask[..., 1, 6:] = 0 if head == "BertForMultipleChoice" else 0
-    if head != "BertForMultipleChoice":
+    if head == "BertForMultipleChoice":
+        mask[:, 1, 6:] = 0
+    else:
         mask[1, 6:] = 0
         mask[2, 3:] = 0
     inputs = {"input_ids": ids, "attention_mask": mask}
@@ -67,7 +69,10 @@ def _labels(head, inputs):
     if head == "BertForTokenClassification":
         return {"labels": torch.randint(0, 4, ids.shape)}
     if head == "BertForQuestionAnswering":
-        return {"start_positions": torch.tensor([1, 2, 3]), "end_positions": torch.tensor([2, 4, 3])}
+        return {
+            "start_positions": torch.tensor([1, 2, 3]),
+            "end_positions": torch.tensor([2, 4, 3]),
+        }
     if head == "BertForMultipleChoice":
         return {"labels": torch.tensor([0, 2])}
     if head == "BertForNextSentencePrediction":
@@ -101,7 +106,9 @@ def test_logits_hidden_states_and_losses_match(tmp_path, head, seed, hidden, hea
         inputs = _inputs(head, seed, with_types)
         labels = _labels(head, inputs)
         with torch.no_grad():
-            theirs = reference(**inputs, **labels, output_hidden_states=True, output_attentions=True)
+            theirs = reference(
+                **inputs, **labels, output_hidden_states=True, output_attentions=True
+            )
             mine = ours(**inputs, **labels, output_hidden_states=True, output_attentions=True)
         assert list(mine.keys()) == list(theirs.keys())
         _assert_outputs_match(mine, theirs)
@@ -125,7 +132,9 @@ def test_sequence_classification_losses(tmp_path, problem_type):
         "multi_label_classification": torch.randint(0, 2, (4, 3)).float(),
     }[problem_type]
     with torch.no_grad():
-        assert torch.allclose(reference(ids, labels=labels).loss, ours(ids, labels=labels).loss, atol=1e-6)
+        assert torch.allclose(
+            reference(ids, labels=labels).loss, ours(ids, labels=labels).loss, atol=1e-6
+        )
 
 
 def test_tfx_save_loads_in_reference(tmp_path):
@@ -138,7 +147,9 @@ def test_tfx_save_loads_in_reference(tmp_path):
         theirs, info = getattr(transformers, head).from_pretrained(
             tmp_path / head, output_loading_info=True
         )
-        assert not any(info[k] for k in ("missing_keys", "unexpected_keys", "mismatched_keys")), info
+        assert not any(info[k] for k in ("missing_keys", "unexpected_keys", "mismatched_keys")), (
+            info
+        )
         ids = torch.randint(0, 50, (2, 8))
         with torch.no_grad():
             _assert_outputs_match(ours(ids), theirs.eval()(ids))

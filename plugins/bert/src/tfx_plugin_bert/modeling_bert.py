@@ -259,7 +259,9 @@ class BertModel(BertPreTrainedModel):
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("Pass exactly one of input_ids or inputs_embeds.")
         config = self.config
-        output_attentions = config.output_attentions if output_attentions is None else output_attentions
+        output_attentions = (
+            config.output_attentions if output_attentions is None else output_attentions
+        )
         output_hidden_states = (
             config.output_hidden_states if output_hidden_states is None else output_hidden_states
         )
@@ -274,7 +276,11 @@ class BertModel(BertPreTrainedModel):
             hidden_states=encoded.hidden_states,
             attentions=encoded.attentions,
         )
-        return output if (return_dict if return_dict is not None else config.return_dict) else output.to_tuple()
+        return (
+            output
+            if (return_dict if return_dict is not None else config.return_dict)
+            else output.to_tuple()
+        )
 
 
 class BertPredictionHeadTransform(nn.Module):
@@ -326,7 +332,9 @@ class BertPreTrainingHeads(nn.Module):
         self.predictions = BertLMPredictionHead(config)
         self.seq_relationship = nn.Linear(config.hidden_size, 2)
 
-    def forward(self, sequence: torch.Tensor, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, sequence: torch.Tensor, pooled: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         return self.predictions(sequence), self.seq_relationship(pooled)
 
 
@@ -374,7 +382,9 @@ class BertForPreTraining(BertPreTrainedModel):
             mlm = F.cross_entropy(scores.view(-1, self.config.vocab_size), labels.view(-1))
             nsp = F.cross_entropy(relationship.view(-1, 2), next_sentence_label.view(-1))
             loss = mlm + nsp
-        output = BertForPreTrainingOutput(loss, scores, relationship, out.hidden_states, out.attentions)
+        output = BertForPreTrainingOutput(
+            loss, scores, relationship, out.hidden_states, out.attentions
+        )
         return _finish(self, return_dict, output)
 
 
@@ -454,7 +464,11 @@ class BertForSequenceClassification(BertPreTrainedModel):
         out = self.bert(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
                         output_attentions, output_hidden_states, return_dict=True)  # fmt: skip
         logits = self.classifier(self.dropout(out.pooler_output))
-        loss = sequence_classification_loss(logits, labels, self.config) if labels is not None else None
+        loss = (
+            sequence_classification_loss(logits, labels, self.config)
+            if labels is not None
+            else None
+        )
         output = SequenceClassifierOutput(loss, logits, out.hidden_states, out.attentions)
         return _finish(self, return_dict, output)
 

@@ -270,14 +270,17 @@ class PreTrainedModel(nn.Module):
     def _after_load(self, folder: Path) -> None:
         """Hook for mixins (e.g. generation config) to read extra files after loading."""
 
-    def _load_from_reader(self, reader: Any, dtype: torch.dtype, device: torch.device) -> LoadReport:
+    def _load_from_reader(
+        self, reader: Any, dtype: torch.dtype, device: torch.device
+    ) -> LoadReport:
         tied_aliases = set(self._tied_pairs())
         model_tensors = {
             key: tensor
             for key, tensor in self.state_dict(keep_vars=True).items()
             if key not in tied_aliases
         }
-        renamed = {self.load_rename_rules.apply(key): key for key in reader.keys()}
+        checkpoint_keys = list(reader.keys())
+        renamed = {self.load_rename_rules.apply(key): key for key in checkpoint_keys}
         mapping = align_prefix(renamed, model_tensors, self.base_model_prefix)
         report = LoadReport()
         for model_key, tensor in model_tensors.items():
@@ -298,15 +301,21 @@ class PreTrainedModel(nn.Module):
         missing = [key for key in model_tensors if key not in mapping]
         unexpected = [
             key
-            for key in reader.keys()
-            if key not in used and self.load_rename_rules.apply(key) not in tied_aliases
-            and _strip(self.load_rename_rules.apply(key), self.base_model_prefix) not in tied_aliases
+            for key in checkpoint_keys
+            if key not in used
+            and self.load_rename_rules.apply(key) not in tied_aliases
+            and _strip(self.load_rename_rules.apply(key), self.base_model_prefix)
+            not in tied_aliases
         ]
         self._materialize_missing(missing, dtype, device)
         self._move_buffers(dtype, device)
         self.tie_weights()
         for key in missing:
-            bucket = report.ignored_missing if _matches(key, self.ignore_missing_keys) else report.missing
+            bucket = (
+                report.ignored_missing
+                if _matches(key, self.ignore_missing_keys)
+                else report.missing
+            )
             bucket.append(key)
         for key in unexpected:
             ignored = _matches(key, self.ignore_unexpected_keys)
@@ -322,7 +331,9 @@ class PreTrainedModel(nn.Module):
         else:
             module._buffers[name] = value
 
-    def _materialize_missing(self, missing: list[str], dtype: torch.dtype, device: torch.device) -> None:
+    def _materialize_missing(
+        self, missing: list[str], dtype: torch.dtype, device: torch.device
+    ) -> None:
         """Allocate and initialise only what the checkpoint lacked; keep loaded neighbours."""
         by_module: dict[str, list[str]] = {}
         for key in missing:
@@ -340,9 +351,13 @@ class PreTrainedModel(nn.Module):
                 if old is None:
                     buffer = module._buffers[name]
                     if buffer.device.type == "meta":
-                        module._buffers[name] = torch.zeros(buffer.shape, dtype=buffer.dtype, device=device)
+                        module._buffers[name] = torch.zeros(
+                            buffer.shape, dtype=buffer.dtype, device=device
+                        )
                     continue
-                fresh = torch.empty(old.shape, dtype=dtype if old.is_floating_point() else old.dtype, device=device)
+                fresh = torch.empty(
+                    old.shape, dtype=dtype if old.is_floating_point() else old.dtype, device=device
+                )
                 module._parameters[name] = nn.Parameter(fresh, requires_grad=old.requires_grad)
             with torch.no_grad():
                 self._init_weights(module)
@@ -354,7 +369,9 @@ class PreTrainedModel(nn.Module):
                 module_name, name = _split_key(key)
                 module = self.get_submodule(module_name)
                 old = module._parameters[name]
-                module._parameters[name] = nn.Parameter(torch.zeros(old.shape, dtype=dtype, device=device))
+                module._parameters[name] = nn.Parameter(
+                    torch.zeros(old.shape, dtype=dtype, device=device)
+                )
 
     def _move_buffers(self, dtype: torch.dtype, device: torch.device) -> None:
         for module in self.modules():
