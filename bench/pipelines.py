@@ -151,66 +151,87 @@ def compare(name: str, inputs, make_ours, make_theirs, call, repeats: int, agree
     return ratio
 
 
+def bench_text_classification(folder: Path, rng: random.Random, scale: int, repeats: int):
+    import transformers
+
+    from tfx_core import pipeline
+
+    model = save_checkpoint(
+        folder / "bert-base-cls",
+        "sequence-classification",
+        hidden_size=768,
+        num_hidden_layers=12,
+        num_attention_heads=12,
+        intermediate_size=3072,
+    )
+    texts = short_texts(1000 // scale, rng)
+    return compare(
+        f"text-classification: {len(texts)} short texts, batch_size 32, bert-base shape",
+        texts,
+        lambda: pipeline("text-classification", model=str(model)),
+        lambda: transformers.pipeline(
+            "text-classification", model=str(model), framework="pt", device="cpu"
+        ),
+        lambda pipe, inputs: pipe(inputs, batch_size=32),
+        repeats,
+        lambda a, b: sum(x["label"] == y["label"] for x, y in zip(a, b)) / len(a),
+    )
+
+
+def bench_question_answering(folder: Path, rng: random.Random, scale: int, repeats: int):
+    import transformers
+
+    from tfx_core import pipeline
+
+    model = save_checkpoint(
+        folder / "bert-small-qa",
+        "question-answering",
+        hidden_size=256,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        intermediate_size=1024,
+    )
+    items = qa_items(200 // scale, rng)
+    return compare(
+        f"question-answering: {len(items)} long contexts, batch_size 8, 4-layer BERT",
+        items,
+        lambda: pipeline("question-answering", model=str(model)),
+        lambda: transformers.pipeline(
+            "question-answering", model=str(model), framework="pt", device="cpu"
+        ),
+        lambda pipe, inputs: pipe(inputs, batch_size=8),
+        repeats,
+        lambda a, b: sum(x["answer"] == y["answer"] for x, y in zip(a, b)) / len(a),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="a tenth of the inputs")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    parser.add_argument(
+        "--only", choices=("text-classification", "question-answering"), help="one workload"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     import torch
     import transformers
 
+    transformers.logging.set_verbosity_error()
     if args.threads:
         torch.set_num_threads(args.threads)
-
-    from tfx_core import pipeline
-
-    transformers.logging.set_verbosity_error()
-    rng = random.Random(0)
     scale = 10 if args.quick else 1
     ratios = {}
     with tempfile.TemporaryDirectory() as tmp:
-        base = save_checkpoint(
-            Path(tmp) / "bert-base-cls",
-            "sequence-classification",
-            hidden_size=768,
-            num_hidden_layers=12,
-            num_attention_heads=12,
-            intermediate_size=3072,
-        )
-        texts = short_texts(1000 // scale, rng)
-        ratios["text-classification"] = compare(
-            f"text-classification: {len(texts)} short texts, batch_size 32, bert-base shape",
-            texts,
-            lambda: pipeline("text-classification", model=str(base)),
-            lambda: transformers.pipeline(
-                "text-classification", model=str(base), framework="pt", device="cpu"
-            ),
-            lambda pipe, inputs: pipe(inputs, batch_size=32),
-            args.repeats,
-            lambda a, b: sum(x["label"] == y["label"] for x, y in zip(a, b)) / len(a),
-        )
-        small = save_checkpoint(
-            Path(tmp) / "bert-small-qa",
-            "question-answering",
-            hidden_size=256,
-            num_hidden_layers=4,
-            num_attention_heads=4,
-            intermediate_size=1024,
-        )
-        items = qa_items(200 // scale, rng)
-        ratios["question-answering"] = compare(
-            f"question-answering: {len(items)} long contexts, batch_size 8, 4-layer BERT",
-            items,
-            lambda: pipeline("question-answering", model=str(small)),
-            lambda: transformers.pipeline(
-                "question-answering", model=str(small), framework="pt", device="cpu"
-            ),
-            lambda pipe, inputs: pipe(inputs, batch_size=8),
-            args.repeats,
-            lambda a, b: sum(x["answer"] == y["answer"] for x, y in zip(a, b)) / len(a),
-        )
+        if args.only != "question-answering":
+            ratios["text-classification"] = bench_text_classification(
+                Path(tmp), random.Random(0), scale, args.repeats
+            )
+        if args.only != "text-classification":
+            ratios["question-answering"] = bench_question_answering(
+                Path(tmp), random.Random(1), scale, args.repeats
+            )
     print("summary: " + ", ".join(f"{task} {ratio:.2f}x" for task, ratio in ratios.items()))
 
 

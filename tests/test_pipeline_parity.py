@@ -130,7 +130,9 @@ def check(task, model, inputs, call_options=(), build=None, batch_sizes=(1, 3)):
     ours_pipe = pipeline(task, model=model, **build)
     theirs_pipe = reference(task, model, **build)
     for options in call_options or ({},):
-        theirs = theirs_pipe(inputs, **options)
+        with warnings.catch_warnings():  # the reference's deprecation notices
+            warnings.simplefilter("ignore", FutureWarning)
+            theirs = theirs_pipe(inputs, **options)
         for batch_size in batch_sizes:
             ours = ours_pipe(inputs, batch_size=batch_size, **options)
             assert_same(ours, theirs, f"{task}{options} batch_size={batch_size}")

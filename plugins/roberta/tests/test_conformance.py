@@ -1,21 +1,25 @@
-"""tfx-plugin-roberta against the tfx conformance kit (each check per head and framework).
+"""tfx-plugin-roberta against the tfx conformance kit, including parity with transformers.
 
-`reference` stays None until a `transformers` implementation exists to compare with; name its
-classes then (e.g. `reference=True` to use each HeadSpec's `hf_architecture`) and the kit adds
-saved-key and logits-parity checks, both ways.
+Every head (causal-lm included, as a decoder with `is_decoder=True`) is compared with the
+`transformers` class its HeadSpec names: the same key set is saved, and logits agree (<= 1e-5)
+with weights moved both ways through files. The tokenizer is byte-level BPE from legacy
+`vocab.json` + `merges.txt`, converted by the GPT-2 plugin, and is checked against
+`transformers.AutoTokenizer` on the same files and on each library's saved files.
 """
 
 from functools import partial
 
-from tfx_sdk.conformance import ConformanceSuite, PluginTester, write_wordpiece
+from tfx_sdk.conformance import ConformanceSuite, PluginTester, write_byte_level_bpe
 
 TINY = {
-    "vocab_size": 160,
+    "vocab_size": 300,  # the kit's tiny byte-level vocabulary has 281 tokens
     "hidden_size": 32,
     "num_hidden_layers": 2,
     "num_attention_heads": 4,
     "intermediate_size": 37,
     "max_position_embeddings": 64,
+    "type_vocab_size": 1,
+    "layer_norm_eps": 1e-5,
 }
 
 
@@ -23,13 +27,16 @@ class TestConformance(ConformanceSuite):
     tester = PluginTester(
         model_type="roberta",
         config=TINY,
-        reference=None,
-        tokenizer_files=partial(write_wordpiece, legacy=False),
+        head_config={"causal-lm": {"is_decoder": True}},
+        reference=True,
+        tokenizer_files=partial(write_byte_level_bpe, style="roberta", legacy=True),
+        reference_tokenizer=True,
         tasks={
             "fill-mask": "masked-lm",
             "text-classification": "sequence-classification",
             "token-classification": "token-classification",
             "question-answering": "question-answering",
             "feature-extraction": "base",
+            "text-generation": "causal-lm",
         },
     )

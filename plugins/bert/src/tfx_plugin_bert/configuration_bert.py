@@ -1,4 +1,8 @@
-"""BertConfig: the fields of an HF BERT `config.json` that change the math."""
+"""BertConfig: the fields of an HF BERT `config.json` that change the math.
+
+Fields that only steer the reference's training utilities (`gradient_checkpointing`,
+`chunk_size_feed_forward`, ...) are kept as unknown keys and written back unchanged.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,12 @@ from tfx_core.config import PretrainedConfig
 from tfx_core.errors import ConfigError
 
 
+POSITION_EMBEDDING_TYPES = ("absolute", "relative_key", "relative_key_query")
+
+
 class BertConfig(PretrainedConfig):
+    """BERT hyper-parameters, with the reference's names and defaults (bert-base-uncased)."""
+
     model_type = "bert"
 
     def __init__(
@@ -65,9 +74,8 @@ class BertConfig(PretrainedConfig):
                 f"BertConfig field 'hidden_size' ({self.hidden_size}) must be a multiple of "
                 f"'num_attention_heads' ({self.num_attention_heads})."
             )
-        if self.position_embedding_type != "absolute":
+        if self.position_embedding_type not in POSITION_EMBEDDING_TYPES:
             raise ConfigError(
-                "BertConfig field 'position_embedding_type' must be 'absolute' in tfx-plugin-bert "
-                f"(got {self.position_embedding_type!r}); relative position variants are not "
-                "implemented yet."
+                "BertConfig field 'position_embedding_type' must be one of "
+                f"{', '.join(POSITION_EMBEDDING_TYPES)}, got {self.position_embedding_type!r}."
             )

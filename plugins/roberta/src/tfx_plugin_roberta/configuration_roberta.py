@@ -1,4 +1,4 @@
-"""`RobertaConfig`: the fields of a roberta `config.json`, with their defaults."""
+"""`RobertaConfig`: the reference's `config.json` fields for RoBERTa, with its names and defaults."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from tfx_core.errors import ConfigError
 
 
 class RobertaConfig(PretrainedConfig):
-    """Configuration of a Roberta encoder."""
+    """Configuration of a RoBERTa model (defaults: the reference's; `roberta-base` overrides
+    `max_position_embeddings=514`, `type_vocab_size=1`, `layer_norm_eps=1e-5`)."""
 
     model_type: ClassVar[str] = "roberta"
 
     def __init__(
         self,
-        vocab_size: int = 30522,
+        vocab_size: int = 50265,
         hidden_size: int = 768,
         num_hidden_layers: int = 12,
         num_attention_heads: int = 12,
@@ -27,7 +28,11 @@ class RobertaConfig(PretrainedConfig):
         type_vocab_size: int = 2,
         initializer_range: float = 0.02,
         layer_norm_eps: float = 1e-12,
-        pad_token_id: int | None = 0,
+        pad_token_id: int | None = 1,
+        bos_token_id: int | None = 0,
+        eos_token_id: int | None = 2,
+        position_embedding_type: str = "absolute",
+        use_cache: bool = True,
         classifier_dropout: float | None = None,
         **kwargs: Any,
     ) -> None:
@@ -43,8 +48,15 @@ class RobertaConfig(PretrainedConfig):
         self.type_vocab_size = type_vocab_size
         self.initializer_range = initializer_range
         self.layer_norm_eps = layer_norm_eps
+        self.position_embedding_type = position_embedding_type
         self.classifier_dropout = classifier_dropout
-        super().__init__(pad_token_id=pad_token_id, **kwargs)
+        super().__init__(
+            pad_token_id=pad_token_id,
+            bos_token_id=bos_token_id,
+            eos_token_id=eos_token_id,
+            use_cache=use_cache,
+            **kwargs,
+        )
 
     def validate(self) -> None:
         super().validate()
@@ -61,5 +73,15 @@ class RobertaConfig(PretrainedConfig):
             raise ConfigError(
                 f"RobertaConfig: hidden_size ({self.hidden_size}) must be divisible by "
                 f"num_attention_heads ({self.num_attention_heads})."
+            )
+        if self.position_embedding_type != "absolute":
+            raise ConfigError(
+                "RobertaConfig field 'position_embedding_type' must be 'absolute' in tfx "
+                f"(relative position embeddings are not implemented), got "
+                f"{self.position_embedding_type!r}."
+            )
+        if self.pad_token_id is None:
+            raise ConfigError(
+                "RobertaConfig needs pad_token_id: RoBERTa numbers positions after it."
             )
         self.require_probability("hidden_dropout_prob", "attention_probs_dropout_prob")

@@ -1,14 +1,18 @@
 """Entry module of tfx-plugin-roberta (`tfx.plugins` entry point): specs only, no framework import."""
 
-from tfx_core.plugins import ArchitectureSpec, HeadSpec, hookimpl
+from tfx_core.plugins import ArchitectureSpec, HeadSpec, TokenizerConverterSpec, hookimpl
 
 _CONFIG = "tfx_plugin_roberta.configuration_roberta:RobertaConfig"
 _MODELING = "tfx_plugin_roberta.modeling_roberta"
+# RoBERTa checkpoints ship GPT-2 style vocab.json + merges.txt with RoBERTa's special tokens and
+# `<s> A </s></s> B </s>` template: the GPT-2 plugin's converter builds that tokenizer.
+_CONVERTER = "tfx_plugin_gpt2.tokenization:convert_roberta_bpe"
 
 #: head key -> the class (and `architectures` name in config.json) that serves it
 _HEADS = {
     "base": "RobertaModel",
     "masked-lm": "RobertaForMaskedLM",
+    "causal-lm": "RobertaForCausalLM",
     "sequence-classification": "RobertaForSequenceClassification",
     "token-classification": "RobertaForTokenClassification",
     "question-answering": "RobertaForQuestionAnswering",
@@ -25,6 +29,19 @@ def tfx_architectures() -> list[ArchitectureSpec]:
             heads=tuple(
                 HeadSpec(head, name, {"pt": f"{_MODELING}:{name}"}) for head, name in _HEADS.items()
             ),
-            description="RoBERTa for tfx: RobertaModel and its masked-LM, causal-LM, classification, QA and multiple-choice heads; loads Hub checkpoints unchanged",
+            tokenizer_converter=_CONVERTER,
+            description="RoBERTa encoder (roberta-base, sentiment and NER fine-tunes, ...)",
+        )
+    ]
+
+
+@hookimpl
+def tfx_tokenizer_converters() -> list[TokenizerConverterSpec]:
+    return [
+        TokenizerConverterSpec(
+            name="roberta-byte-level-bpe",
+            converter=_CONVERTER,
+            files=("vocab.json", "merges.txt"),
+            model_types=("roberta",),
         )
     ]

@@ -1,13 +1,12 @@
 """The shared attention primitive: fused SDPA by default, an eager path for weights.
 
 Tensors are `[batch, heads, seq, head_dim]`. Masks are additive floats broadcastable to
-`[batch, heads, q_len, k_len]` (0 to keep, a large negative to drop); a large finite negative
-rather than -inf keeps fully masked rows (padding queries) free of NaN.
+`[batch, heads, q_len, k_len]` (0 to keep, a large negative to drop). Masked positions use the
+dtype's most negative finite value rather than -inf, and sums of masks are clamped to it, so a
+fully masked row (a padding query that sees only padding) gives finite values, never NaN.
 """
 
 from __future__ import annotations
-
-import math
 
 import torch
 import torch.nn.functional as F
@@ -18,15 +17,20 @@ def padding_mask(
     dtype: torch.dtype,
     query_length: int | None = None,
 ) -> torch.Tensor | None:
-    """Additive `[batch, 1, 1|q, k]` mask from a `[batch, k]` 0/1 mask; None if nothing masked."""
+    """Additive `[batch, 1, 1|q, k]` mask from a `[batch, k]` 0/1 mask; None if nothing masked.
+
+    A 4D mask is taken as already additive and only cast. Returning None when every position
+    is kept lets the fused kernel run without a mask at all.
+    """
     if attention_mask is None:
         return None
     if attention_mask.dim() == 4:
         return attention_mask.to(dtype)
     if bool(attention_mask.all()):
-        return None  # no padding: let the fused kernel run unmasked
-    mask = attention_mask[:, None, None, :].to(dtype)
-    mask = (1.0 - mask) * torch.finfo(dtype).min
+        return None
+    keep = attention_mask[:, None, None, :].to(torch.bool)
+    mask = torch.zeros(keep.shape, dtype=dtype, device=attention_mask.device)
+    mask = mask.masked_fill_(~keep, torch.finfo(dtype).min)
     if query_length is not None:
         mask = mask.expand(-1, -1, query_length, -1)
     return mask
@@ -41,7 +45,7 @@ def causal_mask(
 ) -> torch.Tensor:
     """Additive `[batch|1, 1, q, k]` causal mask, aligned so the last query sees every key.
 
-    With a KV cache the queries are the last `query_length` positions of `key_length`; padded
+    With a KV cache the queries are the last `query_length` of `key_length` positions; padded
     keys from a `[batch, k]` 0/1 `attention_mask` are dropped as well.
     """
     minimum = torch.finfo(dtype).min
@@ -49,11 +53,16 @@ def causal_mask(
         diagonal=key_length - query_length
     )
     mask = torch.zeros(query_length, key_length, dtype=dtype, device=device)
-    mask = mask.masked_fill(~keep, minimum)[None, None]
+    mask = mask.masked_fill_(~keep, minimum)[None, None]
     if attention_mask is not None:
         padded = attention_mask[:, None, None, :key_length].to(torch.bool).logical_not()
         mask = mask.masked_fill(padded, minimum)
     return mask
+
+
+def _combine(mask: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+    """Sum of two additive masks, clamped so that min + min stays finite."""
+    return (mask + other).clamp_min_(torch.finfo(mask.dtype).min)
 
 
 def attention(
@@ -68,35 +77,38 @@ def attention(
     output_attentions: bool = False,
     implementation: str = "sdpa",
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Scaled dot-product attention; returns `(output, weights or None)`.
+    """Scaled dot-product attention; returns `(output [b, h, q, d], weights or None)`.
 
-    Dispatches to `torch.nn.functional.scaled_dot_product_attention` unless attention weights
-    are asked for (`output_attentions=True`) or `implementation="eager"`.
+    Dispatches to `torch.nn.functional.scaled_dot_product_attention` unless the weights are
+    asked for (`output_attentions=True`) or `implementation="eager"`. `is_causal` works with
+    query length != key length (the queries are the last positions, as with a KV cache) and
+    combines with `attention_mask`.
     """
     q_len, k_len = query.shape[-2], key.shape[-2]
-    if is_causal and (attention_mask is not None or q_len != k_len):
+    if is_causal and q_len == 1:
+        is_causal = False  # one query at the end sees every key
+    eager = output_attentions or implementation == "eager"
+    if is_causal and (eager or attention_mask is not None or q_len != k_len):
         causal = causal_mask(None, q_len, k_len, query.dtype, query.device)
-        attention_mask = causal if attention_mask is None else attention_mask + causal
+        attention_mask = causal if attention_mask is None else _combine(attention_mask, causal)
         is_causal = False
-    if output_attentions or implementation == "eager":
-        if scale is None:
-            scale = 1.0 / math.sqrt(query.shape[-1])
-        scores = torch.matmul(query, key.transpose(-1, -2)) * scale
-        if is_causal:
-            scores = scores + causal_mask(None, q_len, k_len, scores.dtype, scores.device)
-        if attention_mask is not None:
-            scores = scores + attention_mask
-        weights = torch.softmax(scores, dim=-1)
-        if dropout_p > 0.0:
-            weights = F.dropout(weights, p=dropout_p, training=True)
-        return torch.matmul(weights, value), weights
-    output = F.scaled_dot_product_attention(
-        query,
-        key,
-        value,
-        attn_mask=attention_mask,
-        dropout_p=dropout_p,
-        is_causal=is_causal,
-        scale=scale,
-    )
-    return output, None
+    if not eager:
+        output = F.scaled_dot_product_attention(
+            query,
+            key,
+            value,
+            attn_mask=attention_mask,
+            dropout_p=dropout_p,
+            is_causal=is_causal,
+            scale=scale,
+        )
+        return output, None
+    if scale is None:
+        scale = query.shape[-1] ** -0.5
+    scores = torch.matmul(query, key.transpose(-1, -2)) * scale
+    if attention_mask is not None:
+        scores = _combine(scores, attention_mask)
+    weights = torch.softmax(scores, dim=-1)
+    if dropout_p > 0.0:
+        weights = F.dropout(weights, p=dropout_p, training=True)
+    return torch.matmul(weights, value), weights

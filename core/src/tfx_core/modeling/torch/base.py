@@ -1,9 +1,11 @@
 """`PreTrainedModel`: the PyTorch base every architecture's modules derive from.
 
 Loading builds the model with its parameters on the meta device (no memory, no random init),
-then assigns each tensor from the memory-mapped checkpoint, cast to the requested dtype; only
-parameters the checkpoint lacks are allocated and initialised. Saving writes an HF-compatible
-folder atomically, with tied weights stored once.
+then assigns each tensor straight from the memory-mapped checkpoint (no copy when the dtype
+already matches); only parameters the checkpoint lacks are allocated and initialised. Buffers are
+built for real during construction, so non-persistent ones (e.g. BERT's `position_ids` arange)
+are correct without being in the file. Saving writes an HF-compatible folder atomically, with
+tied weights stored once.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import contextvars
 import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,7 +34,8 @@ from tfx_core.weights import (
     save_state_dict,
 )
 
-_SKIP_INIT: contextvars.ContextVar[bool] = contextvars.ContextVar("tfx_skip_init", default=False)
+#: Set while a model is built for loading: parameters go to the meta device, init is skipped.
+_LOADING: contextvars.ContextVar[bool] = contextvars.ContextVar("tfx_loading", default=False)
 
 #: Old checkpoints name LayerNorm parameters gamma/beta; the reference renames them on load.
 LEGACY_RENAMES = RenameRules(
@@ -49,49 +53,85 @@ _DTYPES = {
     "bf16": torch.bfloat16,
     "float64": torch.float64,
 }
-
+_SAFE_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64}
 _WEIGHT_PATTERNS = ["*.json", "*.safetensors"]
 
 
-def resolve_dtype(dtype: Any, config: PretrainedConfig) -> torch.dtype:
-    """A torch dtype from `dtype=` (a torch dtype, a name, or "auto" for the config's)."""
+def resolve_dtype(dtype: Any, config: PretrainedConfig, reader: Any = None) -> torch.dtype:
+    """A torch dtype from `dtype=`: a torch dtype, a name, None (float32) or "auto".
+
+    "auto" takes the config's `dtype` / `torch_dtype`, else the checkpoint's first floating
+    tensor's dtype, else float32 (the reference's rule).
+    """
     if dtype is None:
         return torch.float32
     if isinstance(dtype, torch.dtype):
         return dtype
     name = str(dtype).removeprefix("torch.")
     if name == "auto":
-        name = config.dtype or "float32"
+        if config.dtype and config.dtype != "auto":
+            name = config.dtype
+        else:
+            return _checkpoint_dtype(reader)
     if name not in _DTYPES:
         raise ConfigError(
             f"Unsupported dtype {dtype!r}: use torch.float32, torch.float16, torch.bfloat16 "
-            "or 'auto' (the checkpoint's own dtype)."
+            "(or their names) or 'auto' (the checkpoint's own dtype)."
         )
     return _DTYPES[name]
 
 
+def _checkpoint_dtype(reader: Any) -> torch.dtype:
+    if reader is not None:
+        for key in reader.keys():
+            stored = _SAFE_DTYPES.get(str(reader.dtype(key)).upper())
+            if stored is not None:
+                return stored
+    return torch.float32
+
+
+def _register_parameter(module: nn.Module, name: str, param: nn.Parameter | None) -> None:
+    if param is not None and _LOADING.get() and param.device.type != "meta":
+        param = nn.Parameter(param.to("meta"), requires_grad=param.requires_grad)
+    _ORIGINAL_REGISTER(module, name, param)
+
+
+_ORIGINAL_REGISTER = nn.Module.register_parameter
+_PATCH_LOCK = threading.Lock()
+_patch_depth = 0
+
+
 @contextlib.contextmanager
 def meta_parameters() -> Iterator[None]:
-    """Create parameters on the meta device (buffers stay real), and skip weight init."""
-    original = nn.Module.register_parameter
+    """Build modules with parameters on the meta device and weight init skipped.
 
-    def register(module: nn.Module, name: str, param: nn.Parameter | None) -> None:
-        if param is not None and param.device.type != "meta":
-            param = nn.Parameter(param.to("meta"), requires_grad=param.requires_grad)
-        original(module, name, param)
-
-    token = _SKIP_INIT.set(True)
-    nn.Module.register_parameter = register  # type: ignore[method-assign]
+    Buffers stay real. `nn.Module.register_parameter` is patched while any thread is inside
+    this context, and the patch checks a context variable, so code running concurrently in
+    other threads still builds ordinary modules.
+    """
+    global _patch_depth
+    token = _LOADING.set(True)
+    with _PATCH_LOCK:
+        if _patch_depth == 0:
+            nn.Module.register_parameter = _register_parameter  # type: ignore[method-assign]
+        _patch_depth += 1
     try:
         yield
     finally:
-        nn.Module.register_parameter = original  # type: ignore[method-assign]
-        _SKIP_INIT.reset(token)
+        _LOADING.reset(token)
+        with _PATCH_LOCK:
+            _patch_depth -= 1
+            if _patch_depth == 0:
+                nn.Module.register_parameter = _ORIGINAL_REGISTER  # type: ignore[method-assign]
 
 
 def _split_key(key: str) -> tuple[str, str]:
     module, _, name = key.rpartition(".")
     return module, name
+
+
+def _matches(key: str, patterns: list[str]) -> bool:
+    return any(re.search(pattern, key) for pattern in patterns)
 
 
 class PreTrainedModel(nn.Module):
@@ -124,15 +164,16 @@ class PreTrainedModel(nn.Module):
 
     # ------------------------------------------------------------ init / tying
     def _init_weights(self, module: nn.Module) -> None:
-        """Initialise one module's parameters (architectures override this)."""
+        """Initialise one module's own parameters (architectures override this)."""
 
     def post_init(self) -> None:
         """Initialise weights (unless loading) and tie them; call at the end of `__init__`."""
-        if not _SKIP_INIT.get():
+        if not _LOADING.get():
             self.apply(self._init_weights)
         self.tie_weights()
 
     def _tied_pairs(self) -> dict[str, str]:
+        """Alias key -> source key for every tie in force for this config."""
         pairs = dict(self.shared_weights)
         if getattr(self.config, "tie_word_embeddings", True):
             pairs.update(self.tied_weights)
@@ -149,21 +190,58 @@ class PreTrainedModel(nn.Module):
                 continue  # this class does not have that pair (e.g. a base model)
             setattr(module, name, source_param)
 
-    def get_input_embeddings(self) -> nn.Module:
+    def _base_model(self) -> nn.Module | None:
         base = getattr(self, self.base_model_prefix, None) if self.base_model_prefix else None
-        if base is not None and base is not self:
+        return base if isinstance(base, PreTrainedModel) and base is not self else None
+
+    def get_input_embeddings(self) -> nn.Module:
+        base = self._base_model()
+        if base is not None:
             return base.get_input_embeddings()
         raise NotImplementedError(f"{type(self).__name__} does not define its input embeddings.")
 
     def set_input_embeddings(self, value: nn.Module) -> None:
-        base = getattr(self, self.base_model_prefix, None) if self.base_model_prefix else None
-        if base is not None and base is not self:
-            base.set_input_embeddings(value)
-            return
-        raise NotImplementedError(f"{type(self).__name__} does not define its input embeddings.")
+        base = self._base_model()
+        if base is None:
+            raise NotImplementedError(f"{type(self).__name__} does not define its input embeddings.")
+        base.set_input_embeddings(value)
 
     def get_output_embeddings(self) -> nn.Module | None:
+        """The vocabulary projection of LM heads (tied to the input embeddings), else None."""
         return None
+
+    def resize_token_embeddings(self, new_num_tokens: int) -> nn.Embedding:
+        """Grow or shrink the vocabulary: old rows kept, new rows initialised, ties kept."""
+        old = self.get_input_embeddings()
+        new = nn.Embedding(
+            new_num_tokens,
+            old.embedding_dim,
+            padding_idx=old.padding_idx if (old.padding_idx or 0) < new_num_tokens else None,
+            device=old.weight.device,
+            dtype=old.weight.dtype,
+        )
+        _init_keeping_rows(new, old, self._init_weights)
+        self.set_input_embeddings(new)
+        output = self.get_output_embeddings()
+        if isinstance(output, nn.Linear):
+            fresh = nn.Linear(
+                output.in_features,
+                new_num_tokens,
+                bias=output.bias is not None,
+                device=output.weight.device,
+                dtype=output.weight.dtype,
+            )
+            _init_keeping_rows(fresh, output, self._init_weights)
+            old_bias = output.bias
+            if output.weight is not old.weight:  # untied: keep its own (resized) weights
+                output.weight = fresh.weight
+            if old_bias is not None:
+                output.bias = fresh.bias
+                self._redirect_shared(old_bias, fresh.bias)
+            output.out_features = new_num_tokens
+        self.config.vocab_size = new_num_tokens
+        self.tie_weights()
+        return new
 
     # ------------------------------------------------------------ properties
     @property
@@ -181,28 +259,35 @@ class PreTrainedModel(nn.Module):
 
     def num_parameters(self, only_trainable: bool = False, exclude_embeddings: bool = False) -> int:
         """Parameter count, each shared parameter counted once."""
-        skip = set()
+        skip: set[int] = set()
         if exclude_embeddings:
             skip = {id(m.weight) for m in self.modules() if isinstance(m, nn.Embedding)}
-        seen: set[int] = set()
         total = 0
-        for param in self.parameters():
-            if id(param) in seen or id(param) in skip:
+        for param in self.parameters():  # parameters() yields a shared Parameter once
+            if id(param) in skip or (only_trainable and not param.requires_grad):
                 continue
-            if only_trainable and not param.requires_grad:
-                continue
-            seen.add(id(param))
             total += param.numel()
         return total
 
     # ------------------------------------------------------------ construction
     @classmethod
-    def from_config(cls, config: PretrainedConfig, **kwargs: Any) -> PreTrainedModel:
-        """A randomly initialised model (weights initialised as for training)."""
-        dtype = kwargs.pop("dtype", None)
+    def from_config(
+        cls,
+        config: PretrainedConfig,
+        *,
+        dtype: Any = None,
+        device: str | torch.device | None = None,
+        attn_implementation: str | None = None,
+        **kwargs: Any,
+    ) -> PreTrainedModel:
+        """A new model with freshly initialised weights (as for training from scratch)."""
+        if attn_implementation is not None:
+            config.attn_implementation = attn_implementation
+            config.validate()
         model = cls(config, **kwargs)
-        if dtype is not None:
-            model.to(resolve_dtype(dtype, config))
+        target = resolve_dtype(dtype, config) if dtype is not None else None
+        if target is not None or device is not None:
+            model.to(device=device, dtype=target)
         return model
 
     @classmethod
@@ -227,8 +312,11 @@ class PreTrainedModel(nn.Module):
         """Load a checkpoint folder or Hub id; `model.load_report` says what matched.
 
         Keyword arguments naming config fields (e.g. `num_labels=3`) override the config.
-        `strict=True` raises `LoadError` on any missing, unexpected or mismatched weight.
-        Pickle weights load only with `allow_pickle=True` (then with `weights_only=True`).
+        `dtype` is a torch dtype, its name, or "auto" (the checkpoint's); `torch_dtype` is the
+        reference's older name for it. `strict=True` raises `LoadError` on any missing,
+        unexpected or mismatched weight. Pickle weights load only with `allow_pickle=True`
+        (then with `weights_only=True`). The model is returned in eval mode, like the
+        reference's; `output_loading_info=True` returns `(model, report)`.
         """
         patterns = [*_WEIGHT_PATTERNS, *(["*.bin"] if allow_pickle else [])]
         folder = hub.resolve_snapshot(
@@ -239,26 +327,16 @@ class PreTrainedModel(nn.Module):
             cache_dir=cache_dir,
             token=token,
         )
-        if config is None:
-            config, unused = cls.config_class.from_pretrained(
-                folder, return_unused_kwargs=True, **config_overrides
-            )
-            if unused:
-                raise ConfigError(
-                    f"Unknown arguments for {cls.__name__}.from_pretrained: "
-                    f"{', '.join(sorted(unused))}."
-                )
-        elif config_overrides:
-            config = type(config).from_dict(config.to_dict(), **config_overrides)
+        config = cls._load_config(folder, config, config_overrides)
         if attn_implementation is not None:
             config.attn_implementation = attn_implementation
             config.validate()
-        target_dtype = resolve_dtype(dtype if dtype is not None else torch_dtype, config)
         target_device = torch.device(device) if device is not None else torch.device("cpu")
 
         with meta_parameters():
             model = cls(config)
         with open_checkpoint(folder, allow_pickle=allow_pickle) as reader:
+            target_dtype = resolve_dtype(dtype if dtype is not None else torch_dtype, config, reader)
             report = model._load_from_reader(reader, target_dtype, target_device)
         model._after_load(folder)
         model.load_report = report
@@ -267,60 +345,80 @@ class PreTrainedModel(nn.Module):
             report.raise_if_problems()
         return (model, report) if output_loading_info else model
 
-    def _after_load(self, folder: Path) -> None:
-        """Hook for mixins (e.g. generation config) to read extra files after loading."""
+    @classmethod
+    def _load_config(
+        cls, folder: Path, config: PretrainedConfig | None, overrides: dict[str, Any]
+    ) -> PretrainedConfig:
+        if config is None:
+            config, unused = cls.config_class.from_pretrained(
+                folder, return_unused_kwargs=True, **overrides
+            )
+            if unused:
+                raise ConfigError(
+                    f"Unknown arguments for {cls.__name__}.from_pretrained: "
+                    f"{', '.join(sorted(unused))} (neither loading options nor config fields)."
+                )
+            return config
+        if not isinstance(config, PretrainedConfig):
+            raise ConfigError(f"config must be a PretrainedConfig, got {type(config).__name__}.")
+        if overrides:
+            config = type(config).from_dict(config.to_dict(), **overrides)
+        return config
 
-    def _load_from_reader(
-        self, reader: Any, dtype: torch.dtype, device: torch.device
-    ) -> LoadReport:
-        tied_aliases = set(self._tied_pairs())
-        model_tensors = {
+    def _after_load(self, folder: Path) -> None:
+        """Hook for mixins to read extra files after loading (e.g. generation_config.json)."""
+
+    # ------------------------------------------------------------ loading
+    def _load_from_reader(self, reader: Any, dtype: torch.dtype, device: torch.device) -> LoadReport:
+        """Assign every checkpoint tensor to its parameter; initialise the rest; tie."""
+        aliases = set(self._tied_pairs())
+        targets = {
             key: tensor
             for key, tensor in self.state_dict(keep_vars=True).items()
-            if key not in tied_aliases
+            if key not in aliases
         }
-        checkpoint_keys = list(reader.keys())
-        renamed = {self.load_rename_rules.apply(key): key for key in checkpoint_keys}
-        mapping = align_prefix(renamed, model_tensors, self.base_model_prefix)
+        original = {self.load_rename_rules.apply(key): key for key in reader.keys()}
+        mapping = align_prefix(original, targets, self.base_model_prefix)
         report = LoadReport()
-        for model_key, tensor in model_tensors.items():
-            renamed_key = mapping.get(model_key)
-            if renamed_key is None:
-                continue
-            checkpoint_key = renamed[renamed_key]
-            shape = reader.shape(checkpoint_key)
-            if tuple(shape) != tuple(tensor.shape):
-                report.mismatched.append((model_key, tuple(shape), tuple(tensor.shape)))
-                del mapping[model_key]
+        loaded: set[str] = set()
+        used: set[str] = set()
+        for model_key, renamed_key in mapping.items():
+            checkpoint_key = original[renamed_key]
+            used.add(checkpoint_key)
+            target = targets[model_key]
+            shape = tuple(reader.shape(checkpoint_key))
+            if shape != tuple(target.shape):
+                report.mismatched.append((model_key, shape, tuple(target.shape)))
                 continue
             value = reader.get(checkpoint_key, framework="pt")
-            if value.is_floating_point():
-                value = value.to(dtype=dtype if tensor.is_floating_point() else tensor.dtype)
-            self._assign(model_key, value.to(device))
-        used = {renamed[mapping[key]] for key in mapping}
-        missing = [key for key in model_tensors if key not in mapping]
-        unexpected = [
-            key
-            for key in checkpoint_keys
-            if key not in used
-            and self.load_rename_rules.apply(key) not in tied_aliases
-            and _strip(self.load_rename_rules.apply(key), self.base_model_prefix)
-            not in tied_aliases
-        ]
-        self._materialize_missing(missing, dtype, device)
+            cast = dtype if target.is_floating_point() else target.dtype
+            self._assign(model_key, value.to(device=device, dtype=cast))
+            loaded.add(model_key)
+
+        uninitialised = [key for key in targets if key not in loaded]
+        self._materialize(uninitialised, dtype, device)
         self._move_buffers(dtype, device)
         self.tie_weights()
-        for key in missing:
-            bucket = (
-                report.ignored_missing
-                if _matches(key, self.ignore_missing_keys)
-                else report.missing
-            )
-            bucket.append(key)
-        for key in unexpected:
+
+        mismatched = {key for key, _, _ in report.mismatched}
+        for key in uninitialised:
+            if key in mismatched:
+                continue
+            ignored = _matches(key, self.ignore_missing_keys)
+            (report.ignored_missing if ignored else report.missing).append(key)
+        for key in reader.keys():
+            if key in used or self._is_alias_key(self.load_rename_rules.apply(key), aliases):
+                continue
             ignored = _matches(key, self.ignore_unexpected_keys)
             (report.ignored_unexpected if ignored else report.unexpected).append(key)
         return report
+
+    def _is_alias_key(self, key: str, aliases: set[str]) -> bool:
+        """True when a checkpoint key is a tied copy (with or without the base prefix)."""
+        prefix = self.base_model_prefix + "." if self.base_model_prefix else ""
+        if key in aliases or (prefix and prefix + key in aliases):
+            return True
+        return bool(prefix) and key.startswith(prefix) and key[len(prefix) :] in aliases
 
     def _assign(self, key: str, value: torch.Tensor) -> None:
         module_name, name = _split_key(key)
@@ -331,56 +429,42 @@ class PreTrainedModel(nn.Module):
         else:
             module._buffers[name] = value
 
-    def _materialize_missing(
-        self, missing: list[str], dtype: torch.dtype, device: torch.device
-    ) -> None:
+    def _materialize(self, keys: list[str], dtype: torch.dtype, device: torch.device) -> None:
         """Allocate and initialise only what the checkpoint lacked; keep loaded neighbours."""
         by_module: dict[str, list[str]] = {}
-        for key in missing:
+        for key in keys:
             module_name, name = _split_key(key)
             by_module.setdefault(module_name, []).append(name)
         for module_name, names in by_module.items():
             module = self.get_submodule(module_name)
-            loaded = {
+            keep = {  # _init_weights works per module: save loaded siblings, restore after
                 n: t.detach().clone()
                 for n, t in module.named_parameters(recurse=False)
                 if n not in names and t.device.type != "meta"
             }
             for name in names:
                 old = module._parameters.get(name)
-                if old is None:
+                if old is None:  # a persistent buffer the checkpoint lacks
                     buffer = module._buffers[name]
                     if buffer.device.type == "meta":
-                        module._buffers[name] = torch.zeros(
-                            buffer.shape, dtype=buffer.dtype, device=device
-                        )
+                        module._buffers[name] = torch.zeros_like(buffer, device=device)
                     continue
-                fresh = torch.empty(
-                    old.shape, dtype=dtype if old.is_floating_point() else old.dtype, device=device
-                )
+                cast = dtype if old.is_floating_point() else old.dtype
+                fresh = torch.zeros(old.shape, dtype=cast, device=device)
                 module._parameters[name] = nn.Parameter(fresh, requires_grad=old.requires_grad)
             with torch.no_grad():
                 self._init_weights(module)
-                for name, tensor in loaded.items():
+                for name, tensor in keep.items():
                     module._parameters[name].copy_(tensor)
-        leftovers = [k for k, t in self.named_parameters() if t.device.type == "meta"]
-        if leftovers:  # a parameter neither loaded nor reachable (should not happen)
-            for key in leftovers:
-                module_name, name = _split_key(key)
-                module = self.get_submodule(module_name)
-                old = module._parameters[name]
-                module._parameters[name] = nn.Parameter(
-                    torch.zeros(old.shape, dtype=dtype, device=device)
-                )
 
     def _move_buffers(self, dtype: torch.dtype, device: torch.device) -> None:
         for module in self.modules():
             for name, buffer in list(module._buffers.items()):
                 if buffer is None:
                     continue
-                target = dtype if buffer.is_floating_point() else buffer.dtype
-                if buffer.device != device or buffer.dtype != target:
-                    module._buffers[name] = buffer.to(device=device, dtype=target)
+                cast = dtype if buffer.is_floating_point() else buffer.dtype
+                if buffer.device != device or buffer.dtype != cast:
+                    module._buffers[name] = buffer.to(device=device, dtype=cast)
 
     # ------------------------------------------------------------ saving
     def state_dict_for_save(self) -> dict[str, torch.Tensor]:
@@ -397,7 +481,12 @@ class PreTrainedModel(nn.Module):
         max_shard_size: int | str = "5GB",
         safe_serialization: bool = True,
     ) -> Path:
-        """Write config.json and safetensors weights (sharded if large), atomically."""
+        """Write config.json and safetensors weights (sharded if large), all or nothing.
+
+        `config.json` names this class in `architectures` and records the dtype, so the
+        reference library (and `AutoModel`) pick the same head. Mixins add files through
+        `_save_extra_files(folder)`, called inside the same atomic folder.
+        """
         if not safe_serialization:
             raise ConfigError(
                 "tfx saves only safetensors (pickle files can run code when loaded); "
@@ -417,9 +506,12 @@ class PreTrainedModel(nn.Module):
         """Hook for mixins to add files to a save (e.g. generation_config.json)."""
 
 
-def _matches(key: str, patterns: list[str]) -> bool:
-    return any(re.search(pattern, key) for pattern in patterns)
-
-
-def _strip(key: str, prefix: str) -> str:
-    return key[len(prefix) + 1 :] if prefix and key.startswith(prefix + ".") else key
+def _init_keeping_rows(new: nn.Module, old: nn.Module, init: Any) -> None:
+    """Initialise `new` like a fresh module, then copy the rows it shares with `old`."""
+    init(new)
+    with torch.no_grad():
+        for name, param in new.named_parameters():
+            previous = getattr(old, name, None)
+            if previous is not None:
+                rows = min(param.shape[0], previous.shape[0])
+                param[:rows] = previous[:rows]

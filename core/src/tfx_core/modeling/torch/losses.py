@@ -1,4 +1,7 @@
-"""Losses shared by heads, with the reference's rules for picking them."""
+"""Losses shared by heads, with the reference's rules for picking and reducing them.
+
+Label value -100 marks positions to ignore (padding, unmasked tokens), as in the reference.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+
+IGNORE_INDEX = -100
 
 
 def sequence_classification_loss(
@@ -34,8 +39,18 @@ def sequence_classification_loss(
 
 
 def token_classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy over every token; label -100 marks tokens to ignore."""
+    """Mean cross-entropy over every labelled position (token classification, masked LM)."""
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+
+
+def causal_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Next-token cross-entropy: position i predicts label i + 1, computed in float32."""
+    shifted = F.pad(labels, (0, 1), value=IGNORE_INDEX)[..., 1:]
+    return F.cross_entropy(
+        logits.float().reshape(-1, logits.shape[-1]),
+        shifted.reshape(-1),
+        ignore_index=IGNORE_INDEX,
+    )
 
 
 def span_loss(
