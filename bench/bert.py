@@ -1,11 +1,16 @@
-"""BERT: tfx against transformers on the same weights, in one run, printed as ratios.
+"""BERT: tfx vs transformers in one run, same weights, printing time ratios (tfx / reference).
 
-(a) bert-base shape, batch 8 x 128, sequence classification forward (throughput)
-(b) bert-base shape, batch 1 x 16 (latency)
-(c) tiny config, batch 1 x 8 (per-call overhead)
-(d) from_pretrained of a bert-base shaped checkpoint: warm load time and peak RSS over weights
+(a) bert-base shape, batch 8 x 128, sequence classification forward
+(b) bert-base shape, batch 1 x 16
+(c) a tiny config, batch 1 x 8 (per-call overhead)
+(d) from_pretrained of a bert-base shaped checkpoint: time (page cache warm) and peak RSS above
+    the post-import baseline, as a multiple of the weights' size; each measured in a fresh
+    subprocess. tfx memory-maps the weights, so their pages become resident when a forward
+    first reads them: the "+forward" column shows the RSS after one short forward as well.
 
-Run: .venv/bin/python bench/bert.py [--quick]
+Forward timings alternate between the two libraries, round by round, so background load on a
+shared machine hits both alike; each figure is the median of its rounds. Runs under
+`torch.inference_mode()`. Usage: `python bench/bert.py [--quick]`.
 """
 
 from __future__ import annotations
@@ -18,103 +23,180 @@ import tempfile
 import time
 from pathlib import Path
 
-import tfx_plugin_bert.modeling_bert as tfx_bert
 import torch
-import transformers
 
-BASE = dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
-            intermediate_size=3072, max_position_embeddings=512, num_labels=2)  # fmt: skip
-TINY = dict(vocab_size=128, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-            intermediate_size=64, max_position_embeddings=64, num_labels=2)  # fmt: skip
+BERT_BASE = dict(
+    vocab_size=30522,
+    hidden_size=768,
+    num_hidden_layers=12,
+    num_attention_heads=12,
+    intermediate_size=3072,
+    max_position_embeddings=512,
+    num_labels=2,
+)
+TINY = dict(
+    vocab_size=1000,
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    intermediate_size=37,
+    max_position_embeddings=64,
+    num_labels=2,
+)
 
 
-def timed(fn, repeats: int, warmup: int = 2) -> float:
-    """Median seconds of `fn()` over `repeats` runs after `warmup`."""
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+def _save_reference(folder: Path, shape: dict) -> None:
+    import transformers
+
+    torch.manual_seed(0)
+    model = transformers.BertForSequenceClassification(transformers.BertConfig(**shape))
+    model.save_pretrained(folder)
 
 
-def pair(folder: Path):
+def _load_pair(folder: Path) -> tuple[torch.nn.Module, torch.nn.Module]:
+    import transformers
+    from tfx_plugin_bert.modeling_bert import BertForSequenceClassification
+
+    ours = BertForSequenceClassification.from_pretrained(folder)
     reference = transformers.BertForSequenceClassification.from_pretrained(folder).eval()
-    ours = tfx_bert.BertForSequenceClassification.from_pretrained(folder).eval()
-    return reference, ours
+    return ours, reference
 
 
-def forward_case(name: str, folder: Path, batch: int, length: int, repeats: int) -> None:
-    reference, ours = pair(folder)
-    ids = torch.randint(0, reference.config.vocab_size, (batch, length))
-    mask = torch.ones_like(ids)
+def _inputs(batch: int, length: int, vocab: int) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(0)
+    return {  # what a tokenizer returns for unpadded text
+        "input_ids": torch.randint(1, vocab, (batch, length), generator=generator),
+        "token_type_ids": torch.zeros(batch, length, dtype=torch.long),
+        "attention_mask": torch.ones(batch, length, dtype=torch.long),
+    }
+
+
+def _time_calls(model: torch.nn.Module, inputs: dict, calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        model(**inputs)
+    return (time.perf_counter() - start) / calls
+
+
+def compare_forward(name: str, ours, reference, inputs: dict, rounds: int, calls: int) -> float:
     with torch.inference_mode():
-        diff = reference(ids, attention_mask=mask).logits - ours(ids, attention_mask=mask).logits
-        t_ref = timed(lambda: reference(ids, attention_mask=mask), repeats)
-        t_ours = timed(lambda: ours(ids, attention_mask=mask), repeats)
-    print(f"({name}) batch {batch} x {length}: reference {t_ref * 1e3:9.2f} ms   tfx "
-          f"{t_ours * 1e3:9.2f} ms   tfx/ref latency {t_ours / t_ref:5.2f}x   "
-          f"speedup {t_ref / t_ours:5.2f}x   max|diff| {diff.abs().max():.1e}")  # fmt: skip
+        diff = (ours(**inputs).logits - reference(**inputs).logits).abs().max().item()
+        for model in (ours, reference):  # warm up
+            _time_calls(model, inputs, max(1, calls // 2))
+        mine, theirs = [], []
+        for _ in range(rounds):
+            mine.append(_time_calls(ours, inputs, calls))
+            theirs.append(_time_calls(reference, inputs, calls))
+    t_ours, t_ref = statistics.median(mine), statistics.median(theirs)
+    ratio = t_ours / t_ref
+    print(
+        f"{name:<34} tfx {_ms(t_ours):>10}  transformers {_ms(t_ref):>10}  "
+        f"ratio {ratio:.2f}x  (max |diff| {diff:.1e})"
+    )
+    return ratio
 
 
-_LOAD_SNIPPET = """
-import json, resource, sys, time, torch
-which, folder = sys.argv[1], sys.argv[2]
-if which == "tfx":
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3f} ms" if seconds < 0.01 else f"{seconds * 1e3:.1f} ms"
+
+
+# ---------------------------------------------------------------- load time / RSS subprocess
+_LOAD_SCRIPT = r"""
+import json, sys, time
+import torch
+
+def rss_kb(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1])
+
+library, folder, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if library == "tfx":
     from tfx_plugin_bert.modeling_bert import BertForSequenceClassification as cls
-    load = lambda: cls.from_pretrained(folder)
+    import tfx_core.weights, tfx_core.hub  # noqa: F401  (imported up front, like transformers)
 else:
     import transformers
-    load = lambda: transformers.BertForSequenceClassification.from_pretrained(folder)
-def rss():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS"):
-            return int(line.split()[1]) * 1024
-before = rss()
-start = time.perf_counter(); model = load(); cold = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    from transformers import BertForSequenceClassification as cls
+    transformers.logging.set_verbosity_error()
+base = rss_kb("VmRSS")
+times = []
+start = time.perf_counter()
+model = cls.from_pretrained(folder)
+times.append(time.perf_counter() - start)
+peak = rss_kb("VmHWM")
+with torch.inference_mode():
+    model(torch.ones(1, 16, dtype=torch.long))
+after_forward = rss_kb("VmHWM")
 del model
-warm = []
-for _ in range(3):
-    start = time.perf_counter(); model = load(); warm.append(time.perf_counter() - start); del model
-print(json.dumps({"cold": cold, "warm": sorted(warm)[1], "peak_over_start": peak - before}))
+for _ in range(repeats):
+    start = time.perf_counter()
+    model = cls.from_pretrained(folder)
+    times.append(time.perf_counter() - start)
+    del model
+print(json.dumps({"first": times[0], "warm": times[1:], "peak_kb": peak - base,
+                  "forward_kb": after_forward - base}))
 """
 
 
-def load_case(folder: Path) -> None:
-    weights = sum(p.stat().st_size for p in folder.glob("*.safetensors"))
-    results = {}
-    for which in ("reference", "tfx"):
-        out = subprocess.run([sys.executable, "-c", _LOAD_SNIPPET, which, str(folder)],
-                             capture_output=True, text=True, check=True)  # fmt: skip
-        results[which] = json.loads(out.stdout.strip().splitlines()[-1])
-    ref, ours = results["reference"], results["tfx"]
-    print(f"(d) from_pretrained warm: reference {ref['warm'] * 1e3:7.1f} ms   tfx "
-          f"{ours['warm'] * 1e3:7.1f} ms   tfx/ref {ours['warm'] / ref['warm']:5.2f}x")  # fmt: skip
-    print(
-        f"    peak RSS growth / weights ({weights / 1e6:.0f} MB): reference "
-        f"{ref['peak_over_start'] / weights:4.2f}x   tfx {ours['peak_over_start'] / weights:4.2f}x"
+def _load_run(library: str, folder: Path, repeats: int) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", _LOAD_SCRIPT, library, str(folder), str(repeats)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def compare_loading(folder: Path, runs: int, repeats: int) -> tuple[float, float, float]:
+    weights = sum(p.stat().st_size for p in folder.glob("*.safetensors"))
+    results: dict[str, list[dict]] = {"tfx": [], "transformers": []}
+    for _ in range(runs):
+        for library in results:
+            results[library].append(_load_run(library, folder, repeats))
+    summary = {}
+    for library, rows in results.items():
+        warm = statistics.median(t for row in rows for t in row["warm"])
+        first = statistics.median(row["first"] for row in rows)
+        peak = statistics.median(row["peak_kb"] for row in rows) * 1024 / weights
+        forward = statistics.median(row["forward_kb"] for row in rows) * 1024 / weights
+        summary[library] = (warm, first, peak, forward)
+        print(
+            f"(d) from_pretrained {library:<13} warm {_ms(warm):>9}  first in process "
+            f"{_ms(first):>9}  peak RSS {peak:.2f}x weights  (+forward {forward:.2f}x)"
+        )
+    ratio = summary["tfx"][0] / summary["transformers"][0]
+    print(
+        f"(d) load time ratio {ratio:.2f}x; weights {weights / 1e6:.0f} MB; "
+        f"tfx peak RSS {summary['tfx'][2]:.2f}x vs {summary['transformers'][2]:.2f}x weights"
+    )
+    return ratio, summary["tfx"][2], summary["transformers"][2]
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    torch.manual_seed(0)
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    print(f"torch {torch.__version__}, transformers {transformers.__version__}, "
+          f"{torch.get_num_threads()} threads")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        base, tiny = Path(tmp) / "base", Path(tmp) / "tiny"
-        transformers.BertForSequenceClassification(transformers.BertConfig(**BASE)).save_pretrained(
-            base
-        )
-        transformers.BertForSequenceClassification(transformers.BertConfig(**TINY)).save_pretrained(
-            tiny
-        )
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-        forward_case("a", base, 8, 128, 3 if quick else 5)
-        forward_case("b", base, 1, 16, 10 if quick else 30)
-        forward_case("c", tiny, 1, 8, 100 if quick else 500)
-        load_case(base)
+        base_dir, tiny_dir = Path(tmp) / "base", Path(tmp) / "tiny"
+        _save_reference(base_dir, BERT_BASE)
+        _save_reference(tiny_dir, TINY)
+        ours, reference = _load_pair(base_dir)
+        vocab = BERT_BASE["vocab_size"]
+        compare_forward("(a) bert-base 8x128", ours, reference, _inputs(8, 128, vocab),
+                        rounds=3 if quick else 5, calls=1)  # fmt: skip
+        compare_forward("(b) bert-base 1x16", ours, reference, _inputs(1, 16, vocab),
+                        rounds=5 if quick else 15, calls=5)  # fmt: skip
+        del ours, reference
+        ours, reference = _load_pair(tiny_dir)
+        compare_forward("(c) tiny 1x8", ours, reference, _inputs(1, 8, TINY["vocab_size"]),
+                        rounds=5 if quick else 15, calls=200)  # fmt: skip
+        del ours, reference
+        compare_loading(base_dir, runs=1 if quick else 3, repeats=3 if quick else 5)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,13 @@ from tfx_sdk.check import check, coverage, format_report
 from tfx_sdk.errors import CheckError
 
 
-def result(check: str, outcome: str, head: str | None = None, framework: str | None = None,
-           message: str = "") -> dict:
+def result(
+    check: str,
+    outcome: str,
+    head: str | None = None,
+    framework: str | None = None,
+    message: str = "",
+) -> dict:
     return {
         "check": check,
         "model_type": "tfx-toy",  # served by the tfx-test-toy fixture plugin: base + seq-cls, pt
@@ -29,7 +34,9 @@ def test_coverage_cells() -> None:
         result("test_discovery", "passed"),
         result("test_forward", "passed", "base", "pt"),
         result("test_save_load", "skipped", "base", "pt", "the base head is the base checkpoint"),
-        result("test_forward", "failed", "sequence-classification", "pt", "shape is wrong\n  Fix: x"),
+        result(
+            "test_forward", "failed", "sequence-classification", "pt", "shape is wrong\n  Fix: x"
+        ),
         result("test_forward", "skipped", "sequence-classification", "tf", "not provided: no tf"),
     ]
     table = coverage(results)["tfx-toy"]
@@ -49,7 +56,7 @@ def test_untested_framework_that_the_spec_provides_is_not_a_pass() -> None:
 
 
 def test_check_refuses_a_folder_without_pyproject(tmp_path: Path) -> None:
-    with pytest.raises(CheckError, match="has no pyproject.toml"):
+    with pytest.raises(CheckError, match=r"has no pyproject\.toml"):
         check(tmp_path)
 
 

@@ -90,15 +90,22 @@ def test_renders_a_complete_package(like: str, tmp_path: Path) -> None:
     assert {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} == expected
     pyproject = (folder / "pyproject.toml").read_text()
     assert 'name = "tfx-plugin-my-arch"' in pyproject
-    assert '[project.entry-points."tfx.plugins"]\nmy-arch = "tfx_plugin_my_arch.plugin"' in pyproject
+    assert (
+        '[project.entry-points."tfx.plugins"]\nmy-arch = "tfx_plugin_my_arch.plugin"' in pyproject
+    )
     for path in folder.rglob("*"):
         if path.is_file():
             text = path.read_text()
             assert "{{" not in text and "{%" not in text, path
             if path.suffix == ".py":
                 ast.parse(text, filename=str(path))
-    assert 'model_type: ClassVar[str] = "my-arch"' in (package / "configuration_my_arch.py").read_text()
-    assert "class MyArchModel(MyArchPreTrainedModel)" in (package / "modeling_my_arch.py").read_text()
+    assert (
+        'model_type: ClassVar[str] = "my-arch"'
+        in (package / "configuration_my_arch.py").read_text()
+    )
+    assert (
+        "class MyArchModel(MyArchPreTrainedModel)" in (package / "modeling_my_arch.py").read_text()
+    )
 
 
 def test_entry_module_imports_nothing_heavy(tmp_path: Path) -> None:
@@ -133,7 +140,17 @@ def test_failed_render_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_cli_new_and_errors(tmp_path: Path) -> None:
     ok = subprocess.run(
-        [sys.executable, "-m", "tfx_sdk.cli", "new", "cli-arch", "--like", "gpt2", "--dest", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "tfx_sdk.cli",
+            "new",
+            "cli-arch",
+            "--like",
+            "gpt2",
+            "--dest",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
     )

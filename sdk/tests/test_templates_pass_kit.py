@@ -21,5 +21,9 @@ def test_gpt2_like_template_passes_its_generated_tests(tmp_path: Path, staging) 
     folder, env = stage_plugin(rendered, tmp_path / "staged")
     result = run_pytest(folder, env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    for check in ("test_discovery", "test_greedy_generation[causal-lm-pt]", "test_pipeline[text-generation]"):
+    for check in (
+        "test_discovery",
+        "test_greedy_generation[causal-lm-pt]",
+        "test_pipeline[text-generation]",
+    ):
         assert f"PASSED tests/test_conformance.py::TestConformance::{check}" in result.stdout

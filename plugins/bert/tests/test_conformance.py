@@ -24,6 +24,7 @@ class TestConformance(ConformanceSuite):
         model_type="bert",
         config=TINY,
         reference=True,
+        head_config={"causal-lm": {"is_decoder": True}},
         tokenizer_files=partial(write_wordpiece, legacy=True),
         reference_tokenizer=True,
         tasks={

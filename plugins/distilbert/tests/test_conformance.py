@@ -25,7 +25,9 @@ class TestConformance(ConformanceSuite):
         model_type="distilbert",
         config=TINY,
         reference=True,
-        tokenizer_files=partial(write_wordpiece, legacy=True, tokenizer_class="DistilBertTokenizer"),
+        tokenizer_files=partial(
+            write_wordpiece, legacy=True, tokenizer_class="DistilBertTokenizer"
+        ),
         reference_tokenizer=True,
         tasks={
             "fill-mask": "masked-lm",

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
-import re
 import tempfile
 from collections.abc import Sequence
 from importlib import metadata
@@ -20,7 +20,13 @@ from typing import Any, TextIO
 from tfx_sdk.errors import CheckError
 
 FRAMEWORKS = ("pt", "tf", "flax")
-PASS, FAIL, NOT_PROVIDED, NOT_TESTED, SKIPPED = "pass", "fail", "not provided", "not tested", "skipped"
+PASS, FAIL, NOT_PROVIDED, NOT_TESTED, SKIPPED = (
+    "pass",
+    "fail",
+    "not provided",
+    "not tested",
+    "skipped",
+)
 
 
 def plugin_distribution(path: Path) -> str:
@@ -104,7 +110,9 @@ def coverage(results: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, str
     """{model_type: {head: {framework: status}}} from the kit's JSON results."""
     table: dict[str, dict[str, dict[str, str]]] = {}
     for model_type in sorted({r["model_type"] for r in results}):
-        mine = [r for r in results if r["model_type"] == model_type and r["head"] not in (None, "none")]
+        mine = [
+            r for r in results if r["model_type"] == model_type and r["head"] not in (None, "none")
+        ]
         spec = _spec_frameworks(model_type)
         heads = list(spec) + sorted({r["head"] for r in mine} - set(spec))
         table[model_type] = {
@@ -125,24 +133,33 @@ def format_report(results: list[dict[str, Any]]) -> str:
     for model_type, heads in coverage(results).items():
         width = max([len("head"), *map(len, heads)]) + 2
         lines.append(f"\nConformance coverage: model_type {model_type!r}")
-        lines.append("head".ljust(width) + "".join(fw.ljust(14) for fw in FRAMEWORKS))
+        header = "head".ljust(width) + "".join(fw.ljust(14) for fw in FRAMEWORKS)
+        lines.append(header.rstrip())
         for head, cells in heads.items():
-            lines.append(head.ljust(width) + "".join(cells[fw].ljust(14) for fw in FRAMEWORKS))
+            row = head.ljust(width) + "".join(cells[fw].ljust(14) for fw in FRAMEWORKS)
+            lines.append(row.rstrip())
         plugin_level = [r for r in results if r["model_type"] == model_type and r["head"] is None]
-        counts = {o: sum(r["outcome"] == o for r in plugin_level) for o in ("passed", "failed", "skipped")}
+        counts = {
+            o: sum(r["outcome"] == o for r in plugin_level) for o in ("passed", "failed", "skipped")
+        }
         lines.append(
             "plugin checks (discovery, config, tokenizer, tasks): "
             + ", ".join(f"{n} {o}" for o, n in counts.items() if n)
         )
         failed = [r for r in results if r["model_type"] == model_type and r["outcome"] == "failed"]
         for result in failed:
-            where = "-".join(str(result[a]) for a in ("head", "framework", "dtype", "task") if result[a])
+            where = "-".join(
+                str(result[a]) for a in ("head", "framework", "dtype", "task") if result[a]
+            )
             label = f"{result['check']}[{where}]" if where else result["check"]
-            lines.append(f"  FAIL {label}: {result['message'].strip().splitlines()[0][:300]}")
+            first_line = (result["message"].strip().splitlines() or ["(no message)"])[0]
+            lines.append(f"  FAIL {label}: {first_line[:300]}")
     return "\n".join(lines).lstrip("\n")
 
 
-def check(path: str | os.PathLike, pytest_args: Sequence[str] = (), out: TextIO | None = None) -> int:
+def check(
+    path: str | os.PathLike, pytest_args: Sequence[str] = (), out: TextIO | None = None
+) -> int:
     """Run the kit on the plugin package at `path`, print the table, return pytest's exit code."""
     out = out or sys.stdout
     folder = Path(path).resolve()

@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     new = sub.add_parser("new", help="render a new plugin package from the templates")
     new.add_argument("name", help="plugin name, e.g. my-arch (model_type, tfx-plugin-<name>)")
-    new.add_argument("--like", choices=LIKES, default="bert", help="start from an encoder or decoder")
+    new.add_argument(
+        "--like", choices=LIKES, default="bert", help="start from an encoder or decoder"
+    )
     new.add_argument("--dest", default=".", help="folder to create the package in (default .)")
     new.add_argument("--model-type", help="model_type in config.json (default: the name)")
     new.add_argument("--class-prefix", help="class name prefix (default: from the name, MyArch)")

@@ -11,7 +11,6 @@ from typing import Any
 from tfx_core.config import PretrainedConfig
 from tfx_core.errors import ConfigError
 
-
 POSITION_EMBEDDING_TYPES = ("absolute", "relative_key", "relative_key_query")
 
 

@@ -1,8 +1,12 @@
 """BERT in PyTorch, with the reference's parameter names so Hub checkpoints load unchanged.
 
-Read top to bottom: embeddings, self-attention (through the core's `attention` primitive, fused
-SDPA unless attention weights are asked for), the transformer layer, the encoder, the pooler,
-the base `BertModel`, the prediction heads, and the task models built on them.
+Read top to bottom: embeddings, self-attention, feed-forward, layer, encoder, pooler, the heads'
+building blocks, the base `BertModel`, then one class per task head. A module's attribute name
+is the key prefix of its weights in `model.safetensors` (`encoder.layer.0.attention.self.query`).
+
+Inference is lean on purpose: no attention mask is built when nothing is padded (the fused
+kernel then runs unmasked), token type 0 is added as a row instead of an embedding lookup,
+positions are a slice of the table, and dropout runs only in training.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tfx_core.errors import ConfigError, GenerationError
+from tfx_core.generation.mixin import GenerationMixin
 from tfx_core.modeling.outputs import (
-    BaseModelOutput,
-    BaseModelOutputWithPooling,
+    BaseModelOutputWithPoolingAndPast,
+    CausalLMOutputWithPast,
     MaskedLMOutput,
     ModelOutput,
     MultipleChoiceModelOutput,
@@ -25,8 +31,11 @@ from tfx_core.modeling.outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
-from tfx_core.modeling.torch import PreTrainedModel, attention, get_activation, padding_mask
+from tfx_core.modeling.torch import PreTrainedModel, attention, causal_mask, padding_mask
+from tfx_core.modeling.torch.activations import activation_fn
+from tfx_core.modeling.torch.cache import Cache, DynamicCache
 from tfx_core.modeling.torch.losses import (
+    causal_lm_loss,
     sequence_classification_loss,
     span_loss,
     token_classification_loss,
@@ -35,19 +44,24 @@ from tfx_plugin_bert.configuration_bert import BertConfig
 
 
 class BertEmbeddings(nn.Module):
-    """Word + position + token-type embeddings, then LayerNorm and dropout."""
+    """Word + position + token-type embeddings, then layer norm and dropout."""
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
+        hidden = config.hidden_size
         self.word_embeddings = nn.Embedding(
-            config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id
+            config.vocab_size, hidden, padding_idx=config.pad_token_id
         )
-        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
-        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, hidden)
+        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, hidden)
+        self.LayerNorm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
-        positions = torch.arange(config.max_position_embeddings).expand((1, -1))
-        self.register_buffer("position_ids", positions, persistent=False)
+        self.absolute = config.position_embedding_type == "absolute"
+        self.max_positions = config.max_position_embeddings
+        # Not saved (like the reference); old checkpoints that carry it are reported as ignored.
+        self.register_buffer(
+            "position_ids", torch.arange(config.max_position_embeddings)[None], persistent=False
+        )
 
     def forward(
         self,
@@ -55,55 +69,117 @@ class BertEmbeddings(nn.Module):
         token_type_ids: torch.Tensor | None = None,
         position_ids: torch.Tensor | None = None,
         inputs_embeds: torch.Tensor | None = None,
+        past_length: int = 0,
     ) -> torch.Tensor:
         if inputs_embeds is None:
-            inputs_embeds = self.word_embeddings(input_ids)
-        length = inputs_embeds.shape[1]
-        if position_ids is None:
-            position_ids = self.position_ids[:, :length]
-        embeddings = inputs_embeds + self.position_embeddings(position_ids)
-        if token_type_ids is None:  # all segment 0: add its row without a lookup
-            embeddings = embeddings + self.token_type_embeddings.weight[0]
+            inputs_embeds = F.embedding(input_ids, self.word_embeddings.weight)
+        if token_type_ids is None:  # all type 0: add the row, no lookup
+            embeddings = inputs_embeds + self.token_type_embeddings.weight[0]
         else:
-            embeddings = embeddings + self.token_type_embeddings(token_type_ids)
-        return self.dropout(self.LayerNorm(embeddings))
+            embeddings = inputs_embeds + F.embedding(
+                token_type_ids, self.token_type_embeddings.weight
+            )
+        if self.absolute:
+            if position_ids is None:
+                length = inputs_embeds.shape[1]
+                if past_length + length > self.max_positions:
+                    raise ConfigError(
+                        f"The input has {past_length + length} positions but this model handles "
+                        f"at most {self.max_positions} (max_position_embeddings): truncate it "
+                        "(e.g. tokenizer(..., truncation=True))."
+                    )
+                positions = self.position_embeddings.weight[past_length : past_length + length]
+            else:
+                positions = F.embedding(position_ids, self.position_embeddings.weight)
+            embeddings = embeddings + positions
+        embeddings = self.LayerNorm(embeddings)
+        return self.dropout(embeddings) if self.training else embeddings
 
 
 class BertSelfAttention(nn.Module):
-    """Multi-head self-attention: project to queries, keys, values; attend; merge heads."""
+    """Multi-head attention through the core's `attention` (fused SDPA unless weights asked)."""
 
-    def __init__(self, config: BertConfig) -> None:
+    def __init__(self, config: BertConfig, layer_idx: int) -> None:
         super().__init__()
+        hidden = config.hidden_size
         self.num_heads = config.num_attention_heads
-        self.head_dim = config.hidden_size // config.num_attention_heads
-        self.query = nn.Linear(config.hidden_size, config.hidden_size)
-        self.key = nn.Linear(config.hidden_size, config.hidden_size)
-        self.value = nn.Linear(config.hidden_size, config.hidden_size)
+        self.head_dim = hidden // self.num_heads
+        self.layer_idx = layer_idx
+        self.query = nn.Linear(hidden, hidden)
+        self.key = nn.Linear(hidden, hidden)
+        self.value = nn.Linear(hidden, hidden)
         self.dropout_p = config.attention_probs_dropout_prob
-        self.implementation = config.attn_implementation or "sdpa"
+        self.position_embedding_type = config.position_embedding_type
+        if self.position_embedding_type != "absolute":
+            self.max_positions = config.max_position_embeddings
+            self.distance_embedding = nn.Embedding(2 * self.max_positions - 1, self.head_dim)
 
     def forward(
-        self, hidden: torch.Tensor, mask: torch.Tensor | None, output_attentions: bool
+        self,
+        hidden_states: torch.Tensor,
+        bias: torch.Tensor | None,
+        is_causal: bool,
+        cache: Cache | None,
+        head_mask: torch.Tensor | None,
+        output_attentions: bool,
+        implementation: str,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        batch, length, _ = hidden.shape
+        batch, length, hidden = hidden_states.shape
         shape = (batch, length, self.num_heads, self.head_dim)
-        query = self.query(hidden).view(shape).transpose(1, 2)
-        key = self.key(hidden).view(shape).transpose(1, 2)
-        value = self.value(hidden).view(shape).transpose(1, 2)
-        context, weights = attention(
+        query = self.query(hidden_states).view(shape).transpose(1, 2)
+        key = self.key(hidden_states).view(shape).transpose(1, 2)
+        value = self.value(hidden_states).view(shape).transpose(1, 2)
+        if cache is not None:
+            key, value = cache.update(key, value, self.layer_idx)
+        if self.position_embedding_type != "absolute":
+            bias = self._relative_bias(query, key, bias, is_causal)
+            is_causal = False
+        out, weights = attention(
             query,
             key,
             value,
-            attention_mask=mask,
+            attention_mask=bias,
+            is_causal=is_causal,
             dropout_p=self.dropout_p if self.training else 0.0,
-            output_attentions=output_attentions,
-            implementation=self.implementation,
+            output_attentions=output_attentions or head_mask is not None,
+            implementation=implementation,
         )
-        return context.transpose(1, 2).reshape(batch, length, -1), weights
+        if head_mask is not None:  # the reference scales each head's weights (eager only)
+            weights = weights * head_mask
+            out = torch.matmul(weights, value)
+        return out.transpose(1, 2).reshape(batch, length, hidden), weights
+
+    def _relative_bias(
+        self,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        bias: torch.Tensor | None,
+        is_causal: bool,
+    ) -> torch.Tensor:
+        """Relative-position scores as an additive bias (already divided by sqrt(head_dim)).
+
+        `relative_key` adds q . e(i - j); `relative_key_query` also adds k . e(i - j), where
+        e is a learned embedding of the distance between query i and key j.
+        """
+        q_len, k_len = query.shape[2], key.shape[2]
+        device = query.device
+        rows = torch.arange(k_len - q_len, k_len, device=device)[:, None]
+        distance = rows - torch.arange(k_len, device=device)[None]
+        table = self.distance_embedding(distance + self.max_positions - 1).to(query.dtype)
+        scores = torch.einsum("bhld,lrd->bhlr", query, table)
+        if self.position_embedding_type == "relative_key_query":
+            scores = scores + torch.einsum("bhrd,lrd->bhlr", key, table)
+        scores = scores * self.head_dim**-0.5
+        if is_causal:
+            causal = causal_mask(None, q_len, k_len, query.dtype, device)
+            bias = (
+                causal if bias is None else (bias + causal).clamp_min(torch.finfo(bias.dtype).min)
+            )
+        return scores if bias is None else scores + bias
 
 
 class BertSelfOutput(nn.Module):
-    """Project the attention result back, then residual + LayerNorm."""
+    """Output projection of attention, dropout, residual add and layer norm."""
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
@@ -111,105 +187,215 @@ class BertSelfOutput(nn.Module):
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
-    def forward(self, hidden: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
-        return self.LayerNorm(self.dropout(self.dense(hidden)) + residual)
+    def forward(self, hidden_states: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        hidden_states = self.dense(hidden_states)
+        if self.training:
+            hidden_states = self.dropout(hidden_states)
+        return self.LayerNorm(hidden_states + residual)
 
 
 class BertAttention(nn.Module):
-    def __init__(self, config: BertConfig) -> None:
+    def __init__(self, config: BertConfig, layer_idx: int) -> None:
         super().__init__()
-        self.self = BertSelfAttention(config)
+        self.self = BertSelfAttention(config, layer_idx)
         self.output = BertSelfOutput(config)
 
     def forward(
-        self, hidden: torch.Tensor, mask: torch.Tensor | None, output_attentions: bool
+        self,
+        hidden_states: torch.Tensor,
+        bias: torch.Tensor | None,
+        is_causal: bool,
+        cache: Cache | None,
+        head_mask: torch.Tensor | None,
+        output_attentions: bool,
+        implementation: str,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        context, weights = self.self(hidden, mask, output_attentions)
-        return self.output(context, hidden), weights
+        out, weights = self.self(
+            hidden_states, bias, is_causal, cache, head_mask, output_attentions, implementation
+        )
+        return self.output(out, hidden_states), weights
 
 
 class BertIntermediate(nn.Module):
+    """First feed-forward projection and the activation (`hidden_act`)."""
+
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
-        self.intermediate_act_fn = get_activation(config.hidden_act)
+        self.intermediate_act_fn = activation_fn(config.hidden_act)
 
-    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        return self.intermediate_act_fn(self.dense(hidden))
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return self.intermediate_act_fn(self.dense(hidden_states))
 
 
 class BertOutput(nn.Module):
+    """Second feed-forward projection, dropout, residual add and layer norm."""
+
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.dense = nn.Linear(config.intermediate_size, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
-    def forward(self, hidden: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
-        return self.LayerNorm(self.dropout(self.dense(hidden)) + residual)
+    def forward(self, hidden_states: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        hidden_states = self.dense(hidden_states)
+        if self.training:
+            hidden_states = self.dropout(hidden_states)
+        return self.LayerNorm(hidden_states + residual)
 
 
 class BertLayer(nn.Module):
-    """Attention block then feed-forward block, each with residual + LayerNorm (post-norm)."""
+    """One post-norm transformer block: attention, then the feed-forward network."""
 
-    def __init__(self, config: BertConfig) -> None:
+    def __init__(self, config: BertConfig, layer_idx: int) -> None:
         super().__init__()
-        self.attention = BertAttention(config)
+        self.attention = BertAttention(config, layer_idx)
         self.intermediate = BertIntermediate(config)
         self.output = BertOutput(config)
 
     def forward(
-        self, hidden: torch.Tensor, mask: torch.Tensor | None, output_attentions: bool
+        self,
+        hidden_states: torch.Tensor,
+        bias: torch.Tensor | None,
+        is_causal: bool,
+        cache: Cache | None,
+        head_mask: torch.Tensor | None,
+        output_attentions: bool,
+        implementation: str,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        attended, weights = self.attention(hidden, mask, output_attentions)
+        attended, weights = self.attention(
+            hidden_states, bias, is_causal, cache, head_mask, output_attentions, implementation
+        )
         return self.output(self.intermediate(attended), attended), weights
 
 
 class BertEncoder(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.layer = nn.ModuleList(BertLayer(config) for _ in range(config.num_hidden_layers))
+        self.layer = nn.ModuleList(BertLayer(config, i) for i in range(config.num_hidden_layers))
 
     def forward(
         self,
-        hidden: torch.Tensor,
-        mask: torch.Tensor | None,
-        output_attentions: bool = False,
-        output_hidden_states: bool = False,
-    ) -> BaseModelOutput:
-        all_hidden = (hidden,) if output_hidden_states else None
+        hidden_states: torch.Tensor,
+        bias: torch.Tensor | None,
+        is_causal: bool,
+        cache: Cache | None,
+        head_mask: list[torch.Tensor] | None,
+        output_attentions: bool,
+        output_hidden_states: bool,
+        implementation: str,
+    ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
+        all_hidden = (hidden_states,) if output_hidden_states else None
         all_weights = () if output_attentions else None
-        for layer in self.layer:
-            hidden, weights = layer(hidden, mask, output_attentions)
+        for i, layer in enumerate(self.layer):
+            layer_head_mask = head_mask[i] if head_mask is not None else None
+            hidden_states, weights = layer(
+                hidden_states,
+                bias,
+                is_causal,
+                cache,
+                layer_head_mask,
+                output_attentions,
+                implementation,
+            )
             if output_hidden_states:
-                all_hidden = (*all_hidden, hidden)
+                all_hidden += (hidden_states,)
             if output_attentions:
-                all_weights = (*all_weights, weights)
-        return BaseModelOutput(hidden, all_hidden, all_weights)
+                all_weights += (weights,)
+        return hidden_states, all_hidden, all_weights
 
 
 class BertPooler(nn.Module):
-    """tanh(dense(first token)): the sentence vector the NSP and classification heads use."""
+    """tanh(dense(first token)): the sentence summary that NSP and classifiers read."""
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.activation = nn.Tanh()
 
-    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        return self.activation(self.dense(hidden[:, 0]))
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.dense(hidden_states[:, 0]))
+
+
+class BertPredictionHeadTransform(nn.Module):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.transform_act_fn = activation_fn(config.hidden_act)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return self.LayerNorm(self.transform_act_fn(self.dense(hidden_states)))
+
+
+class BertLMPredictionHead(nn.Module):
+    """Transform, then project onto the vocabulary (weight tied to the word embeddings).
+
+    The output bias is its own parameter (`predictions.bias`) shared with `decoder.bias`, as in
+    the reference, so both key spellings found in checkpoints load.
+    """
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.transform = BertPredictionHeadTransform(config)
+        self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+        self.decoder.bias = self.bias
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.transform(hidden_states))
+
+
+class BertOnlyMLMHead(nn.Module):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.predictions = BertLMPredictionHead(config)
+
+    def forward(self, sequence_output: torch.Tensor) -> torch.Tensor:
+        return self.predictions(sequence_output)
+
+
+class BertOnlyNSPHead(nn.Module):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.seq_relationship = nn.Linear(config.hidden_size, 2)
+
+    def forward(self, pooled_output: torch.Tensor) -> torch.Tensor:
+        return self.seq_relationship(pooled_output)
+
+
+class BertPreTrainingHeads(nn.Module):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.predictions = BertLMPredictionHead(config)
+        self.seq_relationship = nn.Linear(config.hidden_size, 2)
+
+    def forward(
+        self, sequence_output: torch.Tensor, pooled_output: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.predictions(sequence_output), self.seq_relationship(pooled_output)
+
+
+@dataclass(repr=False, eq=False)
+class BertForPreTrainingOutput(ModelOutput):
+    loss: Any = None
+    prediction_logits: Any = None
+    seq_relationship_logits: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+
+
+# ---------------------------------------------------------------------------- models
+_MLM_TIES = {"cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight"}
+_MLM_SHARED = {"cls.predictions.decoder.bias": "cls.predictions.bias"}
 
 
 class BertPreTrainedModel(PreTrainedModel):
-    """Shared BERT settings: config class, base prefix, init, harmless checkpoint extras."""
+    """Shared loading rules and weight init (normal(0, initializer_range), zero biases)."""
 
-    config_class = BertConfig
-    base_model_prefix = "bert"
-    # Older checkpoints store the position_ids buffer; it is recomputed, never loaded.
-    ignore_unexpected_keys: ClassVar[list[str]] = [
-        r"embeddings\.position_ids$",
-        r"embeddings\.token_type_ids$",
-    ]
+    config_class: ClassVar[type[BertConfig]] = BertConfig
+    base_model_prefix: ClassVar[str] = "bert"
+    # Checkpoints saved by old versions of the reference carry the position_ids buffer.
+    ignore_unexpected_keys: ClassVar[list[str]] = [r"(^|\.)embeddings\.position_ids$"]
 
     def _init_weights(self, module: nn.Module) -> None:
         std = self.config.initializer_range
@@ -228,12 +414,24 @@ class BertPreTrainedModel(PreTrainedModel):
         elif isinstance(module, BertLMPredictionHead):
             nn.init.zeros_(module.bias)
 
+    def _model_outputs(self, outputs: ModelOutput, return_dict: bool | None) -> Any:
+        use_dict = self.config.return_dict if return_dict is None else return_dict
+        return outputs if use_dict else outputs.to_tuple()
+
 
 class BertModel(BertPreTrainedModel):
-    """The bare encoder: embeddings, transformer layers and (optionally) the pooler."""
+    """The encoder: embeddings, `num_hidden_layers` layers, and the pooler (optional).
+
+    With `config.is_decoder` the self-attention is causal and a KV cache can be used.
+    """
 
     def __init__(self, config: BertConfig, add_pooling_layer: bool = True) -> None:
         super().__init__(config)
+        if config.add_cross_attention:
+            raise ConfigError(
+                "BertConfig field 'add_cross_attention' is true: BERT as the decoder of an "
+                "encoder-decoder model is not supported by tfx-plugin-bert."
+            )
         self.embeddings = BertEmbeddings(config)
         self.encoder = BertEncoder(config)
         self.pooler = BertPooler(config) if add_pooling_layer else None
@@ -251,149 +449,93 @@ class BertModel(BertPreTrainedModel):
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
         position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
         inputs_embeds: torch.Tensor | None = None,
+        *,
+        past_key_values: Cache | None = None,
+        use_cache: bool | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
-    ) -> BaseModelOutputWithPooling | tuple:
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("Pass exactly one of input_ids or inputs_embeds.")
+    ) -> Any:
         config = self.config
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ConfigError("Pass exactly one of input_ids or inputs_embeds.")
         output_attentions = (
             config.output_attentions if output_attentions is None else output_attentions
         )
-        output_hidden_states = (
-            config.output_hidden_states if output_hidden_states is None else output_hidden_states
+        if output_hidden_states is None:
+            output_hidden_states = config.output_hidden_states
+        use_cache = bool(
+            config.is_decoder and (config.use_cache if use_cache is None else use_cache)
         )
-        hidden = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)
-        mask = padding_mask(attention_mask, hidden.dtype)
-        encoded = self.encoder(hidden, mask, output_attentions, output_hidden_states)
-        sequence = encoded.last_hidden_state
-        pooled = self.pooler(sequence) if self.pooler is not None else None
-        output = BaseModelOutputWithPooling(
-            last_hidden_state=sequence,
-            pooler_output=pooled,
-            hidden_states=encoded.hidden_states,
-            attentions=encoded.attentions,
+        if use_cache and past_key_values is None:
+            past_key_values = DynamicCache()
+        past = past_key_values.get_seq_length() if past_key_values is not None else 0
+
+        hidden = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds, past)
+        bias, is_causal = self._attention_bias(attention_mask, hidden, past)
+        implementation = config.attn_implementation or "sdpa"
+        hidden, all_hidden, all_weights = self.encoder(
+            hidden,
+            bias,
+            is_causal,
+            past_key_values if use_cache else None,
+            self._layer_head_masks(head_mask, hidden.dtype),
+            output_attentions,
+            output_hidden_states,
+            implementation,
         )
-        return (
-            output
-            if (return_dict if return_dict is not None else config.return_dict)
-            else output.to_tuple()
+        outputs = BaseModelOutputWithPoolingAndPast(
+            last_hidden_state=hidden,
+            pooler_output=self.pooler(hidden) if self.pooler is not None else None,
+            past_key_values=past_key_values if use_cache else None,
+            hidden_states=all_hidden,
+            attentions=all_weights,
         )
+        return self._model_outputs(outputs, return_dict)
 
+    def _layer_head_masks(
+        self, head_mask: torch.Tensor | None, dtype: torch.dtype
+    ) -> list[torch.Tensor] | None:
+        """`[heads]` or `[layers, heads]` multipliers (1 keeps a head) as per-layer masks."""
+        if head_mask is None:
+            return None
+        layers = self.config.num_hidden_layers
+        if head_mask.dim() == 1:
+            head_mask = head_mask[None].expand(layers, -1)
+        if head_mask.dim() != 2 or head_mask.shape[0] != layers:
+            raise ConfigError(
+                f"head_mask must be shaped [heads] or [{layers}, heads], got {tuple(head_mask.shape)}."
+            )
+        return list(head_mask.to(dtype)[:, None, :, None, None])
 
-class BertPredictionHeadTransform(nn.Module):
-    def __init__(self, config: BertConfig) -> None:
-        super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.transform_act_fn = get_activation(config.hidden_act)
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+    def _attention_bias(
+        self, attention_mask: torch.Tensor | None, hidden: torch.Tensor, past: int
+    ) -> tuple[torch.Tensor | None, bool]:
+        """The additive mask for every layer, and whether attention is causal on top of it.
 
-    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        return self.LayerNorm(self.transform_act_fn(self.dense(hidden)))
-
-
-class BertLMPredictionHead(nn.Module):
-    """Transform, then project onto the vocabulary with the (tied) word embeddings."""
-
-    def __init__(self, config: BertConfig) -> None:
-        super().__init__()
-        self.transform = BertPredictionHeadTransform(config)
-        self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
-        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
-        self.decoder.bias = self.bias
-
-    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.transform(hidden))
-
-
-class BertOnlyMLMHead(nn.Module):
-    def __init__(self, config: BertConfig) -> None:
-        super().__init__()
-        self.predictions = BertLMPredictionHead(config)
-
-    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        return self.predictions(hidden)
-
-
-class BertOnlyNSPHead(nn.Module):
-    def __init__(self, config: BertConfig) -> None:
-        super().__init__()
-        self.seq_relationship = nn.Linear(config.hidden_size, 2)
-
-    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
-        return self.seq_relationship(pooled)
-
-
-class BertPreTrainingHeads(nn.Module):
-    def __init__(self, config: BertConfig) -> None:
-        super().__init__()
-        self.predictions = BertLMPredictionHead(config)
-        self.seq_relationship = nn.Linear(config.hidden_size, 2)
-
-    def forward(
-        self, sequence: torch.Tensor, pooled: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.predictions(sequence), self.seq_relationship(pooled)
-
-
-_TIED_DECODER = {"cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight"}
-_SHARED_BIAS = {"cls.predictions.decoder.bias": "cls.predictions.bias"}
-
-
-def _finish(model: PreTrainedModel, return_dict: bool | None, output: ModelOutput) -> Any:
-    use_dict = model.config.return_dict if return_dict is None else return_dict
-    return output if use_dict else output.to_tuple()
-
-
-@dataclass(repr=False, eq=False)
-class BertForPreTrainingOutput(ModelOutput):
-    """Masked-LM and next-sentence logits (and their summed loss when labels are given)."""
-
-    loss: Any = None
-    prediction_logits: Any = None
-    seq_relationship_logits: Any = None
-    hidden_states: tuple | None = None
-    attentions: tuple | None = None
-
-
-class BertForPreTraining(BertPreTrainedModel):
-    tied_weights = _TIED_DECODER
-    shared_weights = _SHARED_BIAS
-
-    def __init__(self, config: BertConfig) -> None:
-        super().__init__(config)
-        self.bert = BertModel(config)
-        self.cls = BertPreTrainingHeads(config)
-        self.post_init()
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.cls.predictions.decoder
-
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, labels=None, next_sentence_label=None, output_attentions=None,
-                output_hidden_states=None, return_dict=None):  # fmt: skip
-        out = self.bert(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
-                        output_attentions, output_hidden_states, return_dict=True)  # fmt: skip
-        scores, relationship = self.cls(out.last_hidden_state, out.pooler_output)
-        loss = None
-        if labels is not None and next_sentence_label is not None:
-            mlm = F.cross_entropy(scores.view(-1, self.config.vocab_size), labels.view(-1))
-            nsp = F.cross_entropy(relationship.view(-1, 2), next_sentence_label.view(-1))
-            loss = mlm + nsp
-        output = BertForPreTrainingOutput(
-            loss, scores, relationship, out.hidden_states, out.attentions
-        )
-        return _finish(self, return_dict, output)
+        None when nothing is masked, so the fused kernel runs without a mask.
+        """
+        dtype = hidden.dtype
+        if not self.config.is_decoder:
+            return padding_mask(attention_mask, dtype), False
+        if attention_mask is None or attention_mask.dim() == 4:
+            return padding_mask(attention_mask, dtype), attention_mask is None
+        if bool(attention_mask.all()):
+            return None, True
+        length = hidden.shape[1]
+        return causal_mask(attention_mask, length, past + length, dtype, hidden.device), False
 
 
 class BertForMaskedLM(BertPreTrainedModel):
-    tied_weights = _TIED_DECODER
-    shared_weights = _SHARED_BIAS
+    """Masked-token prediction over the vocabulary (`fill-mask`)."""
+
+    tied_weights: ClassVar[dict[str, str]] = _MLM_TIES
+    shared_weights: ClassVar[dict[str, str]] = _MLM_SHARED
     ignore_unexpected_keys: ClassVar[list[str]] = [
         *BertPreTrainedModel.ignore_unexpected_keys,
-        r"^(bert\.)?pooler\.",
+        r"(^|\.)pooler\.",
         r"^cls\.seq_relationship\.",
     ]
 
@@ -406,20 +548,167 @@ class BertForMaskedLM(BertPreTrainedModel):
     def get_output_embeddings(self) -> nn.Linear:
         return self.cls.predictions.decoder
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, labels=None, output_attentions=None,
-                output_hidden_states=None, return_dict=None):  # fmt: skip
-        out = self.bert(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
-                        output_attentions, output_hidden_states, return_dict=True)  # fmt: skip
-        logits = self.cls(out.last_hidden_state)
-        loss = None
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        *,
+        labels: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Any:
+        base = self.bert(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            head_mask,
+            inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+        )
+        logits = self.cls(base.last_hidden_state)
+        loss = token_classification_loss(logits, labels) if labels is not None else None
+        outputs = MaskedLMOutput(
+            loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions
+        )
+        return self._model_outputs(outputs, return_dict)
+
+
+class BertLMHeadModel(GenerationMixin, BertPreTrainedModel):
+    """Left-to-right language modelling with a causal BERT (`is_decoder=True`); `generate`."""
+
+    tied_weights: ClassVar[dict[str, str]] = _MLM_TIES
+    shared_weights: ClassVar[dict[str, str]] = _MLM_SHARED
+    ignore_unexpected_keys: ClassVar[list[str]] = BertForMaskedLM.ignore_unexpected_keys
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config, add_pooling_layer=False)
+        self.cls = BertOnlyMLMHead(config)
+        self.post_init()
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.cls.predictions.decoder
+
+    def _prepare_for_decoding(self) -> None:
+        if not self.config.is_decoder:  # bidirectional attention cannot reuse a KV cache
+            raise GenerationError(
+                "BertLMHeadModel generates left to right only with a causal model: load it with "
+                "is_decoder=True (e.g. from_pretrained(..., is_decoder=True))."
+            )
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        *,
+        labels: torch.Tensor | None = None,
+        past_key_values: Cache | None = None,
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        logits_to_keep: int = 0,
+    ) -> Any:
         if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, self.config.vocab_size), labels.view(-1))
-        output = MaskedLMOutput(loss, logits, out.hidden_states, out.attentions)
-        return _finish(self, return_dict, output)
+            use_cache = False
+        base = self.bert(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            head_mask,
+            inputs_embeds,
+            past_key_values=past_key_values,
+            use_cache=use_cache,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+        )
+        hidden = base.last_hidden_state
+        logits = self.cls(hidden[:, -logits_to_keep:] if logits_to_keep else hidden)
+        loss = causal_lm_loss(logits, labels) if labels is not None else None
+        outputs = CausalLMOutputWithPast(
+            loss=loss,
+            logits=logits,
+            past_key_values=base.past_key_values,
+            hidden_states=base.hidden_states,
+            attentions=base.attentions,
+        )
+        return self._model_outputs(outputs, return_dict)
+
+
+class BertForPreTraining(BertPreTrainedModel):
+    """Both pre-training heads: masked LM and next-sentence prediction."""
+
+    tied_weights: ClassVar[dict[str, str]] = _MLM_TIES
+    shared_weights: ClassVar[dict[str, str]] = _MLM_SHARED
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config)
+        self.cls = BertPreTrainingHeads(config)
+        self.post_init()
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.cls.predictions.decoder
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        *,
+        labels: torch.Tensor | None = None,
+        next_sentence_label: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Any:
+        base = self.bert(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            head_mask,
+            inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+        )
+        prediction, relationship = self.cls(base.last_hidden_state, base.pooler_output)
+        loss = None
+        if labels is not None and next_sentence_label is not None:
+            loss = token_classification_loss(prediction, labels) + F.cross_entropy(
+                relationship.view(-1, 2), next_sentence_label.view(-1)
+            )
+        outputs = BertForPreTrainingOutput(
+            loss=loss,
+            prediction_logits=prediction,
+            seq_relationship_logits=relationship,
+            hidden_states=base.hidden_states,
+            attentions=base.attentions,
+        )
+        return self._model_outputs(outputs, return_dict)
 
 
 class BertForNextSentencePrediction(BertPreTrainedModel):
+    """Is text B the continuation of text A? Label 0 means yes, 1 means random."""
+
     ignore_unexpected_keys: ClassVar[list[str]] = [
         *BertPreTrainedModel.ignore_unexpected_keys,
         r"^cls\.predictions\.",
@@ -431,108 +720,195 @@ class BertForNextSentencePrediction(BertPreTrainedModel):
         self.cls = BertOnlyNSPHead(config)
         self.post_init()
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, labels=None, output_attentions=None,
-                output_hidden_states=None, return_dict=None):  # fmt: skip
-        out = self.bert(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
-                        output_attentions, output_hidden_states, return_dict=True)  # fmt: skip
-        logits = self.cls(out.pooler_output)
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        *,
+        labels: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Any:
+        base = self.bert(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            head_mask,
+            inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+        )
+        logits = self.cls(base.pooler_output)
         loss = F.cross_entropy(logits.view(-1, 2), labels.view(-1)) if labels is not None else None
-        output = NextSentencePredictorOutput(loss, logits, out.hidden_states, out.attentions)
-        return _finish(self, return_dict, output)
-
-
-def _classifier_dropout(config: BertConfig) -> nn.Dropout:
-    rate = config.classifier_dropout
-    return nn.Dropout(config.hidden_dropout_prob if rate is None else rate)
+        outputs = NextSentencePredictorOutput(
+            loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions
+        )
+        return self._model_outputs(outputs, return_dict)
 
 
 class BertForSequenceClassification(BertPreTrainedModel):
-    """Pooled output -> dropout -> linear; loss by `problem_type` (regression, single, multi)."""
+    """Classification or regression of a whole text (pair) from the pooled output."""
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
         self.num_labels = config.num_labels
         self.bert = BertModel(config)
-        self.dropout = _classifier_dropout(config)
+        self.dropout = nn.Dropout(_classifier_dropout(config))
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, labels=None, output_attentions=None,
-                output_hidden_states=None, return_dict=None):  # fmt: skip
-        out = self.bert(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
-                        output_attentions, output_hidden_states, return_dict=True)  # fmt: skip
-        logits = self.classifier(self.dropout(out.pooler_output))
-        loss = (
-            sequence_classification_loss(logits, labels, self.config)
-            if labels is not None
-            else None
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        *,
+        labels: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Any:
+        base = self.bert(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            head_mask,
+            inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
         )
-        output = SequenceClassifierOutput(loss, logits, out.hidden_states, out.attentions)
-        return _finish(self, return_dict, output)
+        pooled = base.pooler_output
+        logits = self.classifier(self.dropout(pooled) if self.training else pooled)
+        loss = None
+        if labels is not None:
+            loss = sequence_classification_loss(logits, labels, self.config)
+        outputs = SequenceClassifierOutput(
+            loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions
+        )
+        return self._model_outputs(outputs, return_dict)
 
 
 class BertForMultipleChoice(BertPreTrainedModel):
-    """Scores each of `num_choices` encodings with one linear unit; softmax over choices."""
+    """Scores each of `num_choices` text pairs; inputs are `[batch, num_choices, length]`."""
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
         self.bert = BertModel(config)
-        self.dropout = _classifier_dropout(config)
+        self.dropout = nn.Dropout(_classifier_dropout(config))
         self.classifier = nn.Linear(config.hidden_size, 1)
         self.post_init()
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, labels=None, output_attentions=None,
-                output_hidden_states=None, return_dict=None):  # fmt: skip
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        *,
+        labels: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Any:
         reference = input_ids if input_ids is not None else inputs_embeds
+        if reference is None or reference.dim() < 3:
+            raise ConfigError(
+                "BertForMultipleChoice takes inputs shaped [batch, num_choices, length]."
+            )
         num_choices = reference.shape[1]
 
-        def flat(tensor: torch.Tensor | None) -> torch.Tensor | None:
-            return None if tensor is None else tensor.reshape(-1, *tensor.shape[2:])
+        def flat(tensor: torch.Tensor | None, dims: int = 1) -> torch.Tensor | None:
+            return None if tensor is None else tensor.reshape(-1, *tensor.shape[-dims:])
 
-        out = self.bert(flat(input_ids), flat(attention_mask), flat(token_type_ids),
-                        flat(position_ids), flat(inputs_embeds), output_attentions,
-                        output_hidden_states, return_dict=True)  # fmt: skip
-        logits = self.classifier(self.dropout(out.pooler_output)).view(-1, num_choices)
+        base = self.bert(
+            flat(input_ids),
+            flat(attention_mask),
+            flat(token_type_ids),
+            flat(position_ids),
+            head_mask,
+            flat(inputs_embeds, 2),
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+        )
+        pooled = base.pooler_output
+        logits = self.classifier(self.dropout(pooled) if self.training else pooled)
+        logits = logits.view(-1, num_choices)
         loss = F.cross_entropy(logits, labels) if labels is not None else None
-        output = MultipleChoiceModelOutput(loss, logits, out.hidden_states, out.attentions)
-        return _finish(self, return_dict, output)
+        outputs = MultipleChoiceModelOutput(
+            loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions
+        )
+        return self._model_outputs(outputs, return_dict)
 
 
 class BertForTokenClassification(BertPreTrainedModel):
+    """One label per token (named entities, part of speech); label -100 is ignored."""
+
     ignore_unexpected_keys: ClassVar[list[str]] = [
         *BertPreTrainedModel.ignore_unexpected_keys,
-        r"^(bert\.)?pooler\.",
+        r"(^|\.)pooler\.",
     ]
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
         self.num_labels = config.num_labels
         self.bert = BertModel(config, add_pooling_layer=False)
-        self.dropout = _classifier_dropout(config)
+        self.dropout = nn.Dropout(_classifier_dropout(config))
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, labels=None, output_attentions=None,
-                output_hidden_states=None, return_dict=None):  # fmt: skip
-        out = self.bert(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
-                        output_attentions, output_hidden_states, return_dict=True)  # fmt: skip
-        logits = self.classifier(self.dropout(out.last_hidden_state))
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        *,
+        labels: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Any:
+        base = self.bert(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            head_mask,
+            inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+        )
+        sequence = base.last_hidden_state
+        logits = self.classifier(self.dropout(sequence) if self.training else sequence)
         loss = token_classification_loss(logits, labels) if labels is not None else None
-        output = TokenClassifierOutput(loss, logits, out.hidden_states, out.attentions)
-        return _finish(self, return_dict, output)
+        outputs = TokenClassifierOutput(
+            loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions
+        )
+        return self._model_outputs(outputs, return_dict)
 
 
 class BertForQuestionAnswering(BertPreTrainedModel):
-    """Start and end logits per token for extractive question answering."""
+    """Extractive QA: start and end logits of the answer span for every token."""
 
-    ignore_unexpected_keys: ClassVar[list[str]] = [
-        *BertPreTrainedModel.ignore_unexpected_keys,
-        r"^(bert\.)?pooler\.",
-    ]
+    ignore_unexpected_keys: ClassVar[list[str]] = BertForTokenClassification.ignore_unexpected_keys
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
@@ -541,18 +917,48 @@ class BertForQuestionAnswering(BertPreTrainedModel):
         self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, start_positions=None, end_positions=None,
-                output_attentions=None, output_hidden_states=None, return_dict=None):  # fmt: skip
-        out = self.bert(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
-                        output_attentions, output_hidden_states, return_dict=True)  # fmt: skip
-        start_logits, end_logits = self.qa_outputs(out.last_hidden_state).split(1, dim=-1)
-        start_logits = start_logits.squeeze(-1).contiguous()
-        end_logits = end_logits.squeeze(-1).contiguous()
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        *,
+        start_positions: torch.Tensor | None = None,
+        end_positions: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Any:
+        base = self.bert(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            head_mask,
+            inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
+        )
+        logits = self.qa_outputs(base.last_hidden_state)
+        start_logits, end_logits = (t.squeeze(-1).contiguous() for t in logits.split(1, dim=-1))
         loss = None
         if start_positions is not None and end_positions is not None:
             loss = span_loss(start_logits, end_logits, start_positions, end_positions)
-        output = QuestionAnsweringModelOutput(
-            loss, start_logits, end_logits, out.hidden_states, out.attentions
+        outputs = QuestionAnsweringModelOutput(
+            loss=loss,
+            start_logits=start_logits,
+            end_logits=end_logits,
+            hidden_states=base.hidden_states,
+            attentions=base.attentions,
         )
-        return _finish(self, return_dict, output)
+        return self._model_outputs(outputs, return_dict)
+
+
+def _classifier_dropout(config: BertConfig) -> float:
+    if config.classifier_dropout is not None:
+        return config.classifier_dropout
+    return config.hidden_dropout_prob

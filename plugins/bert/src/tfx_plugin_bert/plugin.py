@@ -8,6 +8,7 @@ _CONVERTER = "tfx_plugin_bert.tokenization:convert_wordpiece"
 _HEADS = (
     ("base", "BertModel"),
     ("masked-lm", "BertForMaskedLM"),
+    ("causal-lm", "BertLMHeadModel"),
     ("sequence-classification", "BertForSequenceClassification"),
     ("token-classification", "BertForTokenClassification"),
     ("question-answering", "BertForQuestionAnswering"),

@@ -68,4 +68,6 @@ class DistilBertConfig(PretrainedConfig):
             raise ConfigError(
                 f"DistilBertConfig: dim ({self.dim}) must be divisible by n_heads ({self.n_heads})."
             )
-        self.require_probability("dropout", "attention_dropout", "qa_dropout", "seq_classif_dropout")
+        self.require_probability(
+            "dropout", "attention_dropout", "qa_dropout", "seq_classif_dropout"
+        )

@@ -82,7 +82,9 @@ class RobertaEmbeddings(nn.Module):
             else:  # embeddings give no padding to skip: count from padding_idx + 1
                 start = self.padding_idx + 1 + past_length
                 length = inputs_embeds.shape[1]
-                position_ids = torch.arange(start, start + length, device=inputs_embeds.device)[None]
+                position_ids = torch.arange(start, start + length, device=inputs_embeds.device)[
+                    None
+                ]
         if inputs_embeds is None:
             inputs_embeds = self.word_embeddings(input_ids)
         if token_type_ids is None:
@@ -364,7 +366,9 @@ class RobertaModel(RobertaPreTrainedModel):
         )
         length, dtype = hidden_states.shape[1], hidden_states.dtype
         if config.is_decoder:
-            mask, is_causal = decoder_mask(attention_mask, length, past, dtype, hidden_states.device)
+            mask, is_causal = decoder_mask(
+                attention_mask, length, past, dtype, hidden_states.device
+            )
         else:
             mask, is_causal = padding_mask(attention_mask, dtype), False
         implementation = "eager" if output_attentions else (config.attn_implementation or "sdpa")

@@ -133,7 +133,9 @@ def check_other_references(subject: Subject) -> None:
             references.append((f"TaskSpec {task!r}", registry.task(task).pipeline_class))
         for converter in registry.tokenizer_converters():
             if converter.name in owner.converters:
-                references.append((f"TokenizerConverterSpec {converter.name!r}", converter.converter))
+                references.append(
+                    (f"TokenizerConverterSpec {converter.name!r}", converter.converter)
+                )
     for owner_name, reference in references:
         try:
             import_string(reference)
@@ -213,11 +215,17 @@ def check_tokenizer_reference(subject: Subject, tmp_path: Path) -> None:
     _compare_tokenizers(ours, theirs, "on the same files")
     ours.save_pretrained(tmp_path / "ours")
     subject.config().save_pretrained(tmp_path / "ours")
-    _compare_tokenizers(ours, transformers.AutoTokenizer.from_pretrained(tmp_path / "ours"),
-                        "after transformers loads the files tfx saved")
+    _compare_tokenizers(
+        ours,
+        transformers.AutoTokenizer.from_pretrained(tmp_path / "ours"),
+        "after transformers loads the files tfx saved",
+    )
     theirs.save_pretrained(tmp_path / "theirs")
-    _compare_tokenizers(AutoTokenizer.from_pretrained(tmp_path / "theirs"), theirs,
-                        "after tfx loads the files transformers saved")
+    _compare_tokenizers(
+        AutoTokenizer.from_pretrained(tmp_path / "theirs"),
+        theirs,
+        "after tfx loads the files transformers saved",
+    )
 
 
 def _compare_tokenizers(ours: Any, theirs: Any, when: str) -> None:

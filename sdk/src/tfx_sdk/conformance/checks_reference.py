@@ -113,9 +113,7 @@ def check_parity_from_reference(
     _compare(subject, head, ours, theirs, f"{reference.__name__} checkpoint -> tfx")
 
 
-def check_reference_loads_ours(
-    subject: Subject, head: str, framework: str, tmp_path: Path
-) -> None:
+def check_reference_loads_ours(subject: Subject, head: str, framework: str, tmp_path: Path) -> None:
     """A checkpoint saved by the plugin loads cleanly into `transformers` and agrees."""
     subject.driven(framework)
     reference = reference_class(subject, head)
@@ -170,7 +168,9 @@ def check_config_both_ways(subject: Subject, tmp_path: Path) -> None:
     mismatched = [
         key
         for key, value in ours.items()
-        if key not in _BOOKKEEPING and hasattr(theirs, key) and _plain(getattr(theirs, key)) != value
+        if key not in _BOOKKEEPING
+        and hasattr(theirs, key)
+        and _plain(getattr(theirs, key)) != value
     ]
     if mismatched:
         shown = ", ".join(f"{k}: tfx {ours[k]!r} vs {getattr(theirs, k)!r}" for k in mismatched[:5])

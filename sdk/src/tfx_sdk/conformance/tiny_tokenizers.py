@@ -12,10 +12,35 @@ import json
 import string
 from pathlib import Path
 
-WORDS = (
-    "hello world the quick brown fox jumps over lazy dog paris is capital of france "
-    "i love this movie it was great bad who what where when"
-).split()
+WORDS = [
+    "hello",
+    "world",
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "lazy",
+    "dog",
+    "paris",
+    "is",
+    "capital",
+    "of",
+    "france",
+    "i",
+    "love",
+    "this",
+    "movie",
+    "it",
+    "was",
+    "great",
+    "bad",
+    "who",
+    "what",
+    "where",
+    "when",
+]
 
 WORDPIECE_SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 

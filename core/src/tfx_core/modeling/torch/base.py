@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import os
 import re
 import threading
@@ -53,7 +54,12 @@ _DTYPES = {
     "bf16": torch.bfloat16,
     "float64": torch.float64,
 }
-_SAFE_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64}
+_SAFE_DTYPES = {
+    "F32": torch.float32,
+    "F16": torch.float16,
+    "BF16": torch.bfloat16,
+    "F64": torch.float64,
+}
 _WEIGHT_PATTERNS = ["*.json", "*.safetensors"]
 
 
@@ -83,7 +89,8 @@ def resolve_dtype(dtype: Any, config: PretrainedConfig, reader: Any = None) -> t
 
 def _checkpoint_dtype(reader: Any) -> torch.dtype:
     if reader is not None:
-        for key in reader.keys():
+        keys = reader.keys()  # a reader is not iterable itself
+        for key in keys:
             stored = _SAFE_DTYPES.get(str(reader.dtype(key)).upper())
             if stored is not None:
                 return stored
@@ -96,24 +103,65 @@ def _register_parameter(module: nn.Module, name: str, param: nn.Parameter | None
     _ORIGINAL_REGISTER(module, name, param)
 
 
+def _skipped_while_loading(init_fn: Any) -> Any:
+    """Wrap a `torch.nn.init` function so it does nothing while a model is built for loading.
+
+    Modules initialise themselves in `__init__` (`reset_parameters`); on meta tensors that is
+    wasted work, and the first random op on a meta tensor imports torch's compiler (seconds).
+    """
+
+    @functools.wraps(init_fn)
+    def wrapper(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+        if _LOADING.get():
+            return tensor
+        return init_fn(tensor, *args, **kwargs)
+
+    return wrapper
+
+
 _ORIGINAL_REGISTER = nn.Module.register_parameter
+_INIT_NAMES = (
+    "uniform_",
+    "normal_",
+    "trunc_normal_",
+    "constant_",
+    "ones_",
+    "zeros_",
+    "eye_",
+    "dirac_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "orthogonal_",
+    "sparse_",
+)
+_ORIGINAL_INITS = {name: getattr(nn.init, name) for name in _INIT_NAMES}
+_SKIPPING_INITS = {name: _skipped_while_loading(fn) for name, fn in _ORIGINAL_INITS.items()}
 _PATCH_LOCK = threading.Lock()
 _patch_depth = 0
 
 
+def _install(patched: bool) -> None:
+    nn.Module.register_parameter = _register_parameter if patched else _ORIGINAL_REGISTER  # type: ignore[method-assign]
+    for name, fn in (_SKIPPING_INITS if patched else _ORIGINAL_INITS).items():
+        setattr(nn.init, name, fn)
+
+
 @contextlib.contextmanager
 def meta_parameters() -> Iterator[None]:
-    """Build modules with parameters on the meta device and weight init skipped.
+    """Build modules with parameters on the meta device and every weight init skipped.
 
-    Buffers stay real. `nn.Module.register_parameter` is patched while any thread is inside
-    this context, and the patch checks a context variable, so code running concurrently in
-    other threads still builds ordinary modules.
+    Buffers stay real, so computed ones (position ids, rotary tables) are right without being
+    in the checkpoint. `register_parameter` and the `torch.nn.init` functions are patched
+    while any thread is inside this context; the patches check a context variable, so code
+    running concurrently in other threads builds and initialises ordinary modules.
     """
     global _patch_depth
     token = _LOADING.set(True)
     with _PATCH_LOCK:
         if _patch_depth == 0:
-            nn.Module.register_parameter = _register_parameter  # type: ignore[method-assign]
+            _install(True)
         _patch_depth += 1
     try:
         yield
@@ -122,12 +170,23 @@ def meta_parameters() -> Iterator[None]:
         with _PATCH_LOCK:
             _patch_depth -= 1
             if _patch_depth == 0:
-                nn.Module.register_parameter = _ORIGINAL_REGISTER  # type: ignore[method-assign]
+                _install(False)
 
 
 def _split_key(key: str) -> tuple[str, str]:
     module, _, name = key.rpartition(".")
     return module, name
+
+
+def _assign(modules: dict[str, nn.Module], key: str, value: torch.Tensor) -> None:
+    """Replace the parameter or buffer `key` by `value` (no copy: `value` may be memory-mapped)."""
+    module_name, name = _split_key(key)
+    module = modules[module_name]
+    if name in module._parameters:
+        old = module._parameters[name]
+        module._parameters[name] = nn.Parameter(value, requires_grad=old.requires_grad)
+    else:
+        module._buffers[name] = value
 
 
 def _matches(key: str, patterns: list[str]) -> bool:
@@ -203,7 +262,9 @@ class PreTrainedModel(nn.Module):
     def set_input_embeddings(self, value: nn.Module) -> None:
         base = self._base_model()
         if base is None:
-            raise NotImplementedError(f"{type(self).__name__} does not define its input embeddings.")
+            raise NotImplementedError(
+                f"{type(self).__name__} does not define its input embeddings."
+            )
         base.set_input_embeddings(value)
 
     def get_output_embeddings(self) -> nn.Module | None:
@@ -336,7 +397,9 @@ class PreTrainedModel(nn.Module):
         with meta_parameters():
             model = cls(config)
         with open_checkpoint(folder, allow_pickle=allow_pickle) as reader:
-            target_dtype = resolve_dtype(dtype if dtype is not None else torch_dtype, config, reader)
+            target_dtype = resolve_dtype(
+                dtype if dtype is not None else torch_dtype, config, reader
+            )
             report = model._load_from_reader(reader, target_dtype, target_device)
         model._after_load(folder)
         model.load_report = report
@@ -369,7 +432,9 @@ class PreTrainedModel(nn.Module):
         """Hook for mixins to read extra files after loading (e.g. generation_config.json)."""
 
     # ------------------------------------------------------------ loading
-    def _load_from_reader(self, reader: Any, dtype: torch.dtype, device: torch.device) -> LoadReport:
+    def _load_from_reader(
+        self, reader: Any, dtype: torch.dtype, device: torch.device
+    ) -> LoadReport:
         """Assign every checkpoint tensor to its parameter; initialise the rest; tie."""
         aliases = set(self._tied_pairs())
         targets = {
@@ -377,9 +442,11 @@ class PreTrainedModel(nn.Module):
             for key, tensor in self.state_dict(keep_vars=True).items()
             if key not in aliases
         }
-        original = {self.load_rename_rules.apply(key): key for key in reader.keys()}
+        checkpoint_keys = reader.keys()
+        original = {self.load_rename_rules.apply(key): key for key in checkpoint_keys}
         mapping = align_prefix(original, targets, self.base_model_prefix)
         report = LoadReport()
+        modules = dict(self.named_modules(remove_duplicate=False))  # get_submodule is slow
         loaded: set[str] = set()
         used: set[str] = set()
         for model_key, renamed_key in mapping.items():
@@ -392,11 +459,11 @@ class PreTrainedModel(nn.Module):
                 continue
             value = reader.get(checkpoint_key, framework="pt")
             cast = dtype if target.is_floating_point() else target.dtype
-            self._assign(model_key, value.to(device=device, dtype=cast))
+            _assign(modules, model_key, value.to(device=device, dtype=cast))
             loaded.add(model_key)
 
         uninitialised = [key for key in targets if key not in loaded]
-        self._materialize(uninitialised, dtype, device)
+        self._materialize(modules, uninitialised, dtype, device)
         self._move_buffers(dtype, device)
         self.tie_weights()
 
@@ -406,7 +473,7 @@ class PreTrainedModel(nn.Module):
                 continue
             ignored = _matches(key, self.ignore_missing_keys)
             (report.ignored_missing if ignored else report.missing).append(key)
-        for key in reader.keys():
+        for key in checkpoint_keys:
             if key in used or self._is_alias_key(self.load_rename_rules.apply(key), aliases):
                 continue
             ignored = _matches(key, self.ignore_unexpected_keys)
@@ -420,23 +487,20 @@ class PreTrainedModel(nn.Module):
             return True
         return bool(prefix) and key.startswith(prefix) and key[len(prefix) :] in aliases
 
-    def _assign(self, key: str, value: torch.Tensor) -> None:
-        module_name, name = _split_key(key)
-        module = self.get_submodule(module_name)
-        if name in module._parameters:
-            old = module._parameters[name]
-            module._parameters[name] = nn.Parameter(value, requires_grad=old.requires_grad)
-        else:
-            module._buffers[name] = value
-
-    def _materialize(self, keys: list[str], dtype: torch.dtype, device: torch.device) -> None:
+    def _materialize(
+        self,
+        modules: dict[str, nn.Module],
+        keys: list[str],
+        dtype: torch.dtype,
+        device: torch.device,
+    ) -> None:
         """Allocate and initialise only what the checkpoint lacked; keep loaded neighbours."""
         by_module: dict[str, list[str]] = {}
         for key in keys:
             module_name, name = _split_key(key)
             by_module.setdefault(module_name, []).append(name)
         for module_name, names in by_module.items():
-            module = self.get_submodule(module_name)
+            module = modules[module_name]
             keep = {  # _init_weights works per module: save loaded siblings, restore after
                 n: t.detach().clone()
                 for n, t in module.named_parameters(recurse=False)
