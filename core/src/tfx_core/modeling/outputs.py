@@ -11,13 +11,12 @@ from typing import Any
 
 
 class ModelOutput(dict):
-    """Base of every output dataclass: a dict of the non-None fields, in declaration order."""
+    """Base of every output dataclass: a dict of the non-None fields, in declaration order.
 
-    def __post_init__(self) -> None:
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if value is not None:
-                dict.__setitem__(self, field.name, value)
+    Subclasses are `@dataclass(repr=False, eq=False)` with every field defaulting to None.
+    The generated `__init__` assigns each field through `__setattr__` below, which also
+    records the non-None ones as dict items, so there is no second pass over the fields.
+    """
 
     def __getitem__(self, key: str | int | slice) -> Any:
         if isinstance(key, (int, slice)):
@@ -25,7 +24,7 @@ class ModelOutput(dict):
         return dict.__getitem__(self, key)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, value)
+        object.__setattr__(self, name, value)
         if value is not None:
             dict.__setitem__(self, name, value)
         elif name in self:
@@ -34,13 +33,15 @@ class ModelOutput(dict):
     def __setitem__(self, key: str, value: Any) -> None:
         self.__setattr__(key, value)
 
-    def __iter__(self):  # iterate over keys like a dict
-        return iter(list(self.keys()))
-
     def to_tuple(self) -> tuple[Any, ...]:
-        return tuple(self[name] for name in self.keys())
+        """The non-None fields in order (what `return_dict=False` returns)."""
+        return tuple(self.values())
 
-    def __reduce__(self):  # keep dataclass pickling working
+    def __repr__(self) -> str:
+        items = ", ".join(f"{key}={value!r}" for key, value in self.items())
+        return f"{type(self).__name__}({items})"
+
+    def __reduce__(self):  # pickle as the dataclass, not as a plain dict
         return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
 
 

@@ -6,7 +6,9 @@ is the key prefix of its weights in `model.safetensors` (`encoder.layer.0.attent
 
 Inference is lean on purpose: no attention mask is built when nothing is padded (the fused
 kernel then runs unmasked), token type 0 is added as a row instead of an embedding lookup,
-positions are a slice of the table, and dropout runs only in training.
+positions are a slice of the table, dropout runs only in training, query/key/value are one
+matmul (see `BertSelfAttention._fused_projection`), and projections use the core's `Linear`,
+which stays fast for short inputs on CPU.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from tfx_core.modeling.outputs import (
 from tfx_core.modeling.torch import PreTrainedModel, attention, causal_mask, padding_mask
 from tfx_core.modeling.torch.activations import activation_fn
 from tfx_core.modeling.torch.cache import Cache, DynamicCache
+from tfx_core.modeling.torch.linear import Linear, linear
 from tfx_core.modeling.torch.losses import (
     causal_lm_loss,
     sequence_classification_loss,
@@ -105,14 +108,15 @@ class BertSelfAttention(nn.Module):
         self.num_heads = config.num_attention_heads
         self.head_dim = hidden // self.num_heads
         self.layer_idx = layer_idx
-        self.query = nn.Linear(hidden, hidden)
-        self.key = nn.Linear(hidden, hidden)
-        self.value = nn.Linear(hidden, hidden)
+        self.query = Linear(hidden, hidden)
+        self.key = Linear(hidden, hidden)
+        self.value = Linear(hidden, hidden)
         self.dropout_p = config.attention_probs_dropout_prob
         self.position_embedding_type = config.position_embedding_type
         if self.position_embedding_type != "absolute":
             self.max_positions = config.max_position_embeddings
             self.distance_embedding = nn.Embedding(2 * self.max_positions - 1, self.head_dim)
+        self._fused: tuple | None = None  # see _fused_projection
 
     def forward(
         self,
@@ -125,10 +129,16 @@ class BertSelfAttention(nn.Module):
         implementation: str,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         batch, length, hidden = hidden_states.shape
-        shape = (batch, length, self.num_heads, self.head_dim)
-        query = self.query(hidden_states).view(shape).transpose(1, 2)
-        key = self.key(hidden_states).view(shape).transpose(1, 2)
-        value = self.value(hidden_states).view(shape).transpose(1, 2)
+        fused = None if torch.is_grad_enabled() else self._fused_projection()
+        if fused is not None:  # inference: one matmul for all three projections
+            qkv = linear(hidden_states, *fused)
+            qkv = qkv.view(batch, length, 3, self.num_heads, self.head_dim)
+            query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        else:  # training: three projections, each gets its gradient
+            shape = (batch, length, self.num_heads, self.head_dim)
+            query = self.query(hidden_states).view(shape).transpose(1, 2)
+            key = self.key(hidden_states).view(shape).transpose(1, 2)
+            value = self.value(hidden_states).view(shape).transpose(1, 2)
         if cache is not None:
             key, value = cache.update(key, value, self.layer_idx)
         if self.position_embedding_type != "absolute":
@@ -148,6 +158,41 @@ class BertSelfAttention(nn.Module):
             weights = weights * head_mask
             out = torch.matmul(weights, value)
         return out.transpose(1, 2).reshape(batch, length, hidden), weights
+
+    def _fused_projection(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The query, key and value weights (and biases) as one `[3 * hidden, hidden]` matrix.
+
+        Built on first use by copying the three into one buffer and re-pointing each
+        parameter's data at its slice: the same Parameter objects, names and checkpoint keys
+        (an optimizer holding them keeps working). Rebuilt when a parameter's memory changes
+        (loading, `.to()`); None when a projection is not a plain `nn.Linear` (e.g. an adapter
+        wraps it), so the modules themselves are called.
+        """
+        q, k, v = self.query, self.key, self.value
+        fused = self._fused
+        if fused is not None and fused[3] == (q, k, v):
+            pointers = (
+                q.weight.data_ptr(),
+                k.weight.data_ptr(),
+                v.weight.data_ptr(),
+                q.bias.data_ptr(),
+                k.bias.data_ptr(),
+                v.bias.data_ptr(),
+            )
+            if pointers == fused[2]:
+                return fused[0], fused[1]
+        if not all(type(m) in (Linear, nn.Linear) and m.bias is not None for m in (q, k, v)):
+            return None
+        weight = torch.cat([q.weight.detach(), k.weight.detach(), v.weight.detach()])
+        bias = torch.cat([q.bias.detach(), k.bias.detach(), v.bias.detach()])
+        size = q.out_features
+        for i, module in enumerate((q, k, v)):
+            module.weight.data = weight[i * size : (i + 1) * size]
+            module.bias.data = bias[i * size : (i + 1) * size]
+        pointers = tuple(m.weight.data_ptr() for m in (q, k, v))
+        pointers += tuple(m.bias.data_ptr() for m in (q, k, v))
+        self._fused = (weight, bias, pointers, (q, k, v))
+        return weight, bias
 
     def _relative_bias(
         self,
@@ -183,7 +228,7 @@ class BertSelfOutput(nn.Module):
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = Linear(config.hidden_size, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
@@ -221,7 +266,7 @@ class BertIntermediate(nn.Module):
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.dense = Linear(config.hidden_size, config.intermediate_size)
         self.intermediate_act_fn = activation_fn(config.hidden_act)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
@@ -233,7 +278,7 @@ class BertOutput(nn.Module):
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.dense = Linear(config.intermediate_size, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
@@ -310,7 +355,7 @@ class BertPooler(nn.Module):
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = Linear(config.hidden_size, config.hidden_size)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.dense(hidden_states[:, 0]))
@@ -319,7 +364,7 @@ class BertPooler(nn.Module):
 class BertPredictionHeadTransform(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = Linear(config.hidden_size, config.hidden_size)
         self.transform_act_fn = activation_fn(config.hidden_act)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
 
@@ -337,7 +382,7 @@ class BertLMPredictionHead(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.transform = BertPredictionHeadTransform(config)
-        self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.decoder = Linear(config.hidden_size, config.vocab_size, bias=False)
         self.bias = nn.Parameter(torch.zeros(config.vocab_size))
         self.decoder.bias = self.bias
 
@@ -357,7 +402,7 @@ class BertOnlyMLMHead(nn.Module):
 class BertOnlyNSPHead(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.seq_relationship = nn.Linear(config.hidden_size, 2)
+        self.seq_relationship = Linear(config.hidden_size, 2)
 
     def forward(self, pooled_output: torch.Tensor) -> torch.Tensor:
         return self.seq_relationship(pooled_output)
@@ -367,7 +412,7 @@ class BertPreTrainingHeads(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.predictions = BertLMPredictionHead(config)
-        self.seq_relationship = nn.Linear(config.hidden_size, 2)
+        self.seq_relationship = Linear(config.hidden_size, 2)
 
     def forward(
         self, sequence_output: torch.Tensor, pooled_output: torch.Tensor
@@ -761,7 +806,7 @@ class BertForSequenceClassification(BertPreTrainedModel):
         self.num_labels = config.num_labels
         self.bert = BertModel(config)
         self.dropout = nn.Dropout(_classifier_dropout(config))
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.classifier = Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
     def forward(
@@ -807,7 +852,7 @@ class BertForMultipleChoice(BertPreTrainedModel):
         super().__init__(config)
         self.bert = BertModel(config)
         self.dropout = nn.Dropout(_classifier_dropout(config))
-        self.classifier = nn.Linear(config.hidden_size, 1)
+        self.classifier = Linear(config.hidden_size, 1)
         self.post_init()
 
     def forward(
@@ -868,7 +913,7 @@ class BertForTokenClassification(BertPreTrainedModel):
         self.num_labels = config.num_labels
         self.bert = BertModel(config, add_pooling_layer=False)
         self.dropout = nn.Dropout(_classifier_dropout(config))
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.classifier = Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
     def forward(
@@ -914,7 +959,7 @@ class BertForQuestionAnswering(BertPreTrainedModel):
         super().__init__(config)
         self.num_labels = config.num_labels
         self.bert = BertModel(config, add_pooling_layer=False)
-        self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
+        self.qa_outputs = Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
     def forward(

@@ -1,14 +1,18 @@
-"""PyTorch base class and shared primitives (attention, activations, losses, KV cache)."""
+"""PyTorch base class and shared primitives (attention, activations, linear, losses, KV cache)."""
 
-from tfx_core.modeling.torch.activations import get_activation
+from tfx_core.modeling.torch.activations import activation_fn, get_activation
 from tfx_core.modeling.torch.attention import attention, causal_mask, padding_mask
 from tfx_core.modeling.torch.base import PreTrainedModel, meta_parameters, resolve_dtype
+from tfx_core.modeling.torch.linear import Linear, linear
 
 __all__ = [
+    "Linear",
     "PreTrainedModel",
+    "activation_fn",
     "attention",
     "causal_mask",
     "get_activation",
+    "linear",
     "meta_parameters",
     "padding_mask",
     "resolve_dtype",

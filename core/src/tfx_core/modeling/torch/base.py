@@ -304,6 +304,14 @@ class PreTrainedModel(nn.Module):
         self.tie_weights()
         return new
 
+    def _redirect_shared(self, old: nn.Parameter, new: nn.Parameter) -> None:
+        """Point every `shared_weights` source that held `old` at `new` (before re-tying)."""
+        for source in self.shared_weights.values():
+            with contextlib.suppress(AttributeError):
+                if self.get_parameter(source) is old:
+                    module_name, name = _split_key(source)
+                    setattr(self.get_submodule(module_name), name, new)
+
     # ------------------------------------------------------------ properties
     @property
     def device(self) -> torch.device:

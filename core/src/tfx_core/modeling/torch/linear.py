@@ -1,0 +1,52 @@
+"""Linear layers that stay fast when only a few rows go through them on CPU.
+
+`F.linear(x, W, b)` computes `x @ W.T`. With few rows (a short sentence, one decoding step)
+the BLAS library spends its time repacking the large weight matrix for a product that has
+little arithmetic to amortise it, reaching about half the speed that the same weights allow
+as the left operand: `(W @ x.T).T`, which streams `W` in its stored row-major order. Measured
+on a 2-core AVX2 machine with bert-base shapes: 16 rows run 1.2-1.5x faster this way; from a
+few hundred rows on, the usual form is as fast or faster. Results agree with `F.linear` to
+float rounding (the bias is added in the same product).
+
+Used only without autograd (inference), for float32 CPU tensors and weights large enough for
+the difference to matter; everything else goes to `F.linear`.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+#: Up to this many rows (tokens), the weight-major product is used.
+SMALL_ROWS = 128
+#: Weights smaller than this many elements stay with `F.linear` (they sit in cache anyway).
+MIN_WEIGHT_ELEMENTS = 1 << 16
+
+
+def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """`F.linear(x, weight, bias)`, computed weight-major for a few rows on CPU."""
+    features = x.shape[-1]
+    rows = x.numel() // features if features else 0
+    if (
+        rows > SMALL_ROWS
+        or rows == 0
+        or weight.numel() < MIN_WEIGHT_ELEMENTS
+        or torch.is_grad_enabled()
+        or x.device.type != "cpu"
+        or x.dtype != torch.float32
+    ):
+        return F.linear(x, weight, bias)
+    flat = x.reshape(rows, features).t()
+    if bias is None:
+        out = torch.mm(weight, flat)
+    else:
+        out = torch.addmm(bias[:, None], weight, flat)
+    return out.t().contiguous().view(*x.shape[:-1], weight.shape[0])
+
+
+class Linear(nn.Linear):
+    """`nn.Linear` (same parameters, same state dict keys) whose forward uses `linear`."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return linear(x, self.weight, self.bias)
