@@ -123,6 +123,32 @@ def test_amortised_finished_check_gives_the_same_ids(make_pair, left_padded, mon
     assert len(got.scores) == len(expected.scores)
 
 
+def test_hooks_and_adapters_run_during_decoding(make_pair, left_padded):
+    """The one-token decode plan skips module calls, so a hooked or swapped module turns it off."""
+    ours, ref = make_pair()
+    ids, mask = left_padded
+    plain = ours.generate(ids, attention_mask=mask, max_new_tokens=6, pad_token_id=0)
+    calls = []
+    handle = ours.transformer.h[0].mlp.register_forward_hook(lambda *args: calls.append(1))
+    try:
+        hooked = ours.generate(ids, attention_mask=mask, max_new_tokens=6, pad_token_id=0)
+    finally:
+        handle.remove()
+    assert torch.equal(plain, hooked)
+    assert len(calls) == 6  # the prompt, then five single-token steps
+
+    class Doubled(torch.nn.LayerNorm):
+        def forward(self, x):
+            return super().forward(x) * 2
+
+    old = ours.transformer.h[1].ln_2
+    ours.transformer.h[1].ln_2 = Doubled(old.normalized_shape, eps=old.eps)
+    ours.transformer.h[1].ln_2.load_state_dict(old.state_dict())
+    ref.transformer.h[1].ln_2.weight.data *= 2
+    ref.transformer.h[1].ln_2.bias.data *= 2
+    assert_same_generation(ours, ref, ids, mask, max_new_tokens=6, pad_token_id=0)
+
+
 def test_scores_and_beam_outputs_match(make_pair, left_padded):
     ours, ref = make_pair()
     ids, mask = left_padded

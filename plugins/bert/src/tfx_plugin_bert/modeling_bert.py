@@ -13,8 +13,9 @@ which stays fast for short inputs on CPU.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -36,6 +37,7 @@ from tfx_core.modeling.outputs import (
 from tfx_core.modeling.torch import PreTrainedModel, attention, causal_mask, padding_mask
 from tfx_core.modeling.torch.activations import activation_fn
 from tfx_core.modeling.torch.cache import Cache, DynamicCache
+from tfx_core.modeling.torch.lean import LeanGuard, exactly
 from tfx_core.modeling.torch.linear import Linear, linear
 from tfx_core.modeling.torch.losses import (
     causal_lm_loss,
@@ -318,6 +320,7 @@ class BertEncoder(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.layer = nn.ModuleList(BertLayer(config, i) for i in range(config.num_hidden_layers))
+        self._lean_plan: _LeanPlan | None = None  # see _lean_layers
 
     def forward(
         self,
@@ -330,6 +333,11 @@ class BertEncoder(nn.Module):
         output_hidden_states: bool,
         implementation: str,
     ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
+        lean = None
+        if not (self.training or output_attentions or is_causal) and implementation == "sdpa":
+            lean = self._lean_layers() if cache is None and head_mask is None else None
+        if lean is not None:
+            return self._lean_forward(hidden_states, bias, lean, output_hidden_states)
         all_hidden = (hidden_states,) if output_hidden_states else None
         all_weights = () if output_attentions else None
         for i, layer in enumerate(self.layer):
@@ -348,6 +356,128 @@ class BertEncoder(nn.Module):
             if output_attentions:
                 all_weights += (weights,)
         return hidden_states, all_hidden, all_weights
+
+    def _lean_layers(self) -> list[_LeanLayer] | None:
+        """Every layer's tensors for `_lean_forward`, or None when the layers must be called.
+
+        Built once and kept while the encoder's structure is unchanged (see `LeanGuard`);
+        rebuilt when a fused query/key/value matrix no longer matches its parameters' memory.
+        """
+        plan = self._lean_plan
+        if plan is None or not plan.guard.same_structure() or not plan.fused_current():
+            plan = self._lean_plan = _LeanPlan.of(self)
+        return plan.layers if plan.layers is not None and plan.guard.unobserved() else None
+
+    def _lean_forward(
+        self,
+        hidden_states: torch.Tensor,
+        bias: torch.Tensor | None,
+        layers: list[_LeanLayer],
+        output_hidden_states: bool,
+    ) -> tuple[torch.Tensor, tuple | None, None]:
+        """The layers' inference math as straight tensor ops on `[tokens, hidden]` rows.
+
+        Same operations, in the same order, as `BertLayer.forward` at inference; used only when
+        that is unobservable (see `tfx_core.modeling.torch.lean`). Small models spend most of a
+        forward in module-call overhead, which this path does not pay.
+        """
+        batch, length, hidden = hidden_states.shape
+        shape = (hidden,)
+        all_hidden = (hidden_states,) if output_hidden_states else None
+        rows = hidden_states.reshape(batch * length, hidden)
+        for lean in layers:
+            qkv = linear(rows, lean.qkv_weight, lean.qkv_bias)
+            qkv = qkv.view(batch, length, 3, lean.heads, hidden // lean.heads)
+            query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+            context = attention(query, key, value, attention_mask=bias)[0]
+            context = context.transpose(1, 2).reshape(batch * length, hidden)
+            attended = linear(context, *lean.attention_output).add_(rows)
+            attended = F.layer_norm(attended, shape, *lean.attention_norm)
+            inner = lean.activation(linear(attended, *lean.intermediate, contiguous=False))
+            rows = F.layer_norm(
+                linear(inner, *lean.output).add_(attended), shape, *lean.output_norm
+            )
+            if all_hidden is not None:
+                all_hidden += (rows.view(batch, length, hidden),)
+        return rows.view(batch, length, hidden), all_hidden, None
+
+
+class _LeanPlan(NamedTuple):
+    """The encoder's lean layers (None if some layer is not plain), and what they rely on."""
+
+    guard: LeanGuard
+    layers: list[_LeanLayer] | None
+    fused_parameters: tuple[torch.Tensor, ...]
+    fused_pointers: tuple[int, ...]
+
+    @classmethod
+    def of(cls, encoder: BertEncoder) -> _LeanPlan:
+        guard = LeanGuard(encoder)
+        layers = [_LeanLayer.of(layer) for layer in encoder.layer]
+        if any(layer is None for layer in layers):
+            return cls(guard, None, (), ())
+        attentions = [layer.attention.self for layer in encoder.layer]
+        fused = tuple(
+            parameter
+            for a in attentions
+            for projection in (a.query, a.key, a.value)
+            for parameter in (projection.weight, projection.bias)
+        )
+        return cls(guard, layers, fused, tuple(map(torch.Tensor.data_ptr, fused)))
+
+    def fused_current(self) -> bool:
+        """The fused copies still share memory with the parameters (no `.to()` since)."""
+        return tuple(map(torch.Tensor.data_ptr, self.fused_parameters)) == self.fused_pointers
+
+
+class _LeanLayer(NamedTuple):
+    """One `BertLayer`'s tensors, bound for `BertEncoder._lean_forward`."""
+
+    heads: int
+    qkv_weight: torch.Tensor
+    qkv_bias: torch.Tensor
+    attention_output: tuple[torch.Tensor, torch.Tensor]
+    attention_norm: tuple[torch.Tensor, torch.Tensor, float]
+    intermediate: tuple[torch.Tensor, torch.Tensor]
+    activation: Callable[[torch.Tensor], torch.Tensor]
+    output: tuple[torch.Tensor, torch.Tensor]
+    output_norm: tuple[torch.Tensor, torch.Tensor, float]
+
+    @classmethod
+    def of(cls, layer: BertLayer) -> _LeanLayer | None:
+        """The layer's tensors, or None when a module is not of the class whose math we run."""
+        self_attention, attention_out = layer.attention.self, layer.attention.output
+        intermediate, output = layer.intermediate, layer.output
+        linears = (attention_out.dense, intermediate.dense, output.dense)
+        norms = (attention_out.LayerNorm, output.LayerNorm)
+        plain = (
+            exactly(layer, BertLayer)
+            and exactly(layer.attention, BertAttention)
+            and exactly(self_attention, BertSelfAttention)
+            and exactly(attention_out, BertSelfOutput)
+            and exactly(intermediate, BertIntermediate)
+            and exactly(output, BertOutput)
+            and all(exactly(m, Linear, nn.Linear) for m in linears)
+            and all(exactly(m, nn.LayerNorm) for m in norms)
+            and self_attention.position_embedding_type == "absolute"
+        )
+        qkv = self_attention._fused_projection() if plain else None
+        if qkv is None:
+            return None
+        return cls(
+            self_attention.num_heads,
+            *qkv,
+            (attention_out.dense.weight, attention_out.dense.bias),
+            _norm(attention_out.LayerNorm),
+            (intermediate.dense.weight, intermediate.dense.bias),
+            intermediate.intermediate_act_fn,
+            (output.dense.weight, output.dense.bias),
+            _norm(output.LayerNorm),
+        )
+
+
+def _norm(module: nn.LayerNorm) -> tuple[torch.Tensor, torch.Tensor, float]:
+    return module.weight, module.bias, module.eps
 
 
 class BertPooler(nn.Module):

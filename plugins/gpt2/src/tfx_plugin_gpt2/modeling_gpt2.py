@@ -37,6 +37,7 @@ from tfx_core.modeling.outputs import (
 from tfx_core.modeling.torch import PreTrainedModel, attention
 from tfx_core.modeling.torch.activations import get_activation
 from tfx_core.modeling.torch.cache import Cache, DynamicCache
+from tfx_core.modeling.torch.lean import LeanGuard, exactly
 from tfx_core.modeling.torch.losses import sequence_classification_loss
 from tfx_plugin_gpt2.configuration_gpt2 import GPT2Config
 
@@ -576,7 +577,24 @@ class GPT2LMHeadModel(GenerationMixin, GPT2PreTrainedModel):
         plain = self.config.attn_implementation in (None, "sdpa") and not (
             self.config.reorder_and_upcast_attn and self.dtype != torch.float32
         )
+        # hooks, adapters or instance-level forwards: decode through the modules so they run
+        plain = plain and LeanGuard(self).unobserved() and self._plain_modules()
         self._plan = _DecodePlan(self) if plain else None
+
+    def _plain_modules(self) -> bool:
+        """Every module is of the class whose math `_DecodePlan` runs (no adapter subclasses)."""
+        for block in self.transformer.h:
+            parts = (block.ln_1, block.ln_2, block.attn, block.mlp)
+            projections = (block.attn.c_attn, block.attn.c_proj, block.mlp.c_fc, block.mlp.c_proj)
+            if not (
+                exactly(block, GPT2Block)
+                and all(exactly(m, nn.LayerNorm) for m in parts[:2])
+                and exactly(parts[2], GPT2Attention)
+                and exactly(parts[3], GPT2MLP)
+                and all(exactly(m, Conv1D) for m in projections)
+            ):
+                return False
+        return exactly(self.transformer.ln_f, nn.LayerNorm) and exactly(self.lm_head, nn.Linear)
 
     def _project(self, hidden: torch.Tensor) -> torch.Tensor:
         """Logits for `hidden` `[rows, hidden_size]` through the (tied) output matrix."""

@@ -24,25 +24,32 @@ SMALL_ROWS = 128
 MIN_WEIGHT_ELEMENTS = 1 << 16
 
 
-def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
-    """`F.linear(x, weight, bias)`, computed weight-major for a few rows on CPU."""
+def linear(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    *,
+    contiguous: bool = True,
+) -> torch.Tensor:
+    """`F.linear(x, weight, bias)`, computed weight-major for a few rows on CPU.
+
+    With `contiguous=False` a weight-major result is returned as the transposed view of the
+    `[out, rows]` product, skipping a transposing copy: right when the next op is elementwise
+    or another `linear` (which then reads it as the contiguous `[in, rows]` it wants).
+    """
+    if weight.numel() < MIN_WEIGHT_ELEMENTS or torch.is_grad_enabled():  # cheapest tests first
+        return F.linear(x, weight, bias)
     features = x.shape[-1]
     rows = x.numel() // features if features else 0
-    if (
-        rows > SMALL_ROWS
-        or rows == 0
-        or weight.numel() < MIN_WEIGHT_ELEMENTS
-        or torch.is_grad_enabled()
-        or x.device.type != "cpu"
-        or x.dtype != torch.float32
-    ):
+    if rows > SMALL_ROWS or rows == 0 or x.device.type != "cpu" or x.dtype != torch.float32:
         return F.linear(x, weight, bias)
     flat = x.reshape(rows, features).t()
     if bias is None:
         out = torch.mm(weight, flat)
     else:
         out = torch.addmm(bias[:, None], weight, flat)
-    return out.t().contiguous().view(*x.shape[:-1], weight.shape[0])
+    out = out.t().contiguous() if contiguous else out.t()
+    return out.view(*x.shape[:-1], weight.shape[0])
 
 
 class Linear(nn.Linear):
