@@ -8,7 +8,10 @@ Inference is lean on purpose: no attention mask is built when nothing is padded 
 kernel then runs unmasked), token type 0 is added as a row instead of an embedding lookup,
 positions are a slice of the table, dropout runs only in training, query/key/value are one
 matmul (see `BertSelfAttention._fused_projection`), and projections use the core's `Linear`,
-which stays fast for short inputs on CPU.
+which stays fast for short inputs on CPU. At inference the encoder runs its layers as straight
+tensor ops (`BertEncoder._lean_forward`) instead of calling a dozen modules per layer, while
+the core's `LeanGuard` says that is unobservable: a hook, an adapter subclass, training mode or
+autograd sends the call through the modules as usual.
 """
 
 from __future__ import annotations
