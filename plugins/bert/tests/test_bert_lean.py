@@ -67,13 +67,13 @@ def _lean_calls(model, monkeypatch):
 
 
 @pytest.mark.parametrize("padded", [False, True])
-@pytest.mark.parametrize("length", [12, 140])  # weight-major rows, and the F.linear path
-def test_lean_path_matches_modules_and_reference(pair, monkeypatch, padded, length):
+@pytest.mark.parametrize("rows", ["few", "many"])  # weight-major `linear`, then F.linear
+def test_lean_path_matches_modules_and_reference(pair, monkeypatch, padded, rows):
     reference, ours, _ = pair
     calls = _lean_calls(ours, monkeypatch)
-    inputs = _inputs(padded, length=min(length, SHAPE["max_position_embeddings"]))
-    if length > SHAPE["max_position_embeddings"]:  # more rows via the batch instead
-        inputs = {k: v.repeat(12, 1) for k, v in inputs.items()}
+    inputs = _inputs(padded)  # 3 x 12 = 36 rows
+    if rows == "many":  # 1440 rows, above linear's SMALL_ROWS
+        inputs = {k: v.repeat(12, 1) for k, v in _inputs(padded, length=40).items()}
     with torch.inference_mode():
         lean = ours(**inputs, output_hidden_states=True)
         expected = reference(**inputs, output_hidden_states=True)
@@ -136,6 +136,15 @@ class _Shifted(nn.Linear):
         return super().forward(x) * 2.0
 
 
+class _Wrapped(nn.Module):
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x) * 0.5
+
+
 def test_swapped_module_is_honoured(tmp_path, pair):
     _, _, folder = pair
     model = tfx_bert.BertForSequenceClassification.from_pretrained(folder)
@@ -149,6 +158,13 @@ def test_swapped_module_is_honoured(tmp_path, pair):
         after = model(**_inputs()).logits
     assert not torch.allclose(before, after)
     assert (after - _modular(model, **_inputs()).logits).abs().max() <= 1e-6
+
+    attention = model.bert.encoder.layer[1].attention.self
+    attention.value = _Wrapped(attention.value)  # no `.weight`: an adapter wrapping a layer
+    with torch.inference_mode():
+        wrapped = model(**_inputs()).logits
+    assert not torch.allclose(after, wrapped)
+    assert (wrapped - _modular(model, **_inputs()).logits).abs().max() <= 1e-6
 
 
 def test_weights_changed_after_first_forward_are_used(pair):
@@ -171,6 +187,12 @@ def test_weights_changed_after_first_forward_are_used(pair):
         wide = model(**_inputs()).logits
     assert wide.dtype == torch.float64
     assert (wide - _modular(model, **_inputs()).logits).abs().max() <= 1e-10
+
+    model.to(torch.float32)
+    modular = _modular(model, **_inputs()).logits  # rebuilds the fused matrices first
+    with torch.inference_mode():
+        lean = model(**_inputs()).logits  # the cached plan must not keep the float64 ones
+    assert lean.dtype == torch.float32 and (lean - modular).abs().max() <= 1e-6
 
 
 def test_training_and_autograd_use_the_modules(tmp_path, monkeypatch):

@@ -16,6 +16,7 @@ autograd sends the call through the modules as usual.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
@@ -173,20 +174,10 @@ class BertSelfAttention(nn.Module):
         (loading, `.to()`); None when a projection is not a plain `nn.Linear` (e.g. an adapter
         wraps it), so the modules themselves are called.
         """
+        if self.fused_current():
+            return self._fused[0], self._fused[1]
         q, k, v = self.query, self.key, self.value
-        fused = self._fused
-        if fused is not None and fused[3] == (q, k, v):
-            pointers = (
-                q.weight.data_ptr(),
-                k.weight.data_ptr(),
-                v.weight.data_ptr(),
-                q.bias.data_ptr(),
-                k.bias.data_ptr(),
-                v.bias.data_ptr(),
-            )
-            if pointers == fused[2]:
-                return fused[0], fused[1]
-        if not all(type(m) in (Linear, nn.Linear) and m.bias is not None for m in (q, k, v)):
+        if not all(exactly(m, Linear, nn.Linear) and m.bias is not None for m in (q, k, v)):
             return None
         weight = torch.cat([q.weight.detach(), k.weight.detach(), v.weight.detach()])
         bias = torch.cat([q.bias.detach(), k.bias.detach(), v.bias.detach()])
@@ -194,10 +185,20 @@ class BertSelfAttention(nn.Module):
         for i, module in enumerate((q, k, v)):
             module.weight.data = weight[i * size : (i + 1) * size]
             module.bias.data = bias[i * size : (i + 1) * size]
-        pointers = tuple(m.weight.data_ptr() for m in (q, k, v))
-        pointers += tuple(m.bias.data_ptr() for m in (q, k, v))
-        self._fused = (weight, bias, pointers, (q, k, v))
+        parameters = (q.weight, k.weight, v.weight, q.bias, k.bias, v.bias)
+        pointers = tuple(map(torch.Tensor.data_ptr, parameters))
+        self._fused = (weight, bias, (q, k, v), parameters, pointers)
         return weight, bias
+
+    def fused_current(self) -> bool:
+        """The fused matrix exists and still holds the projections' parameters' memory."""
+        fused = self._fused
+        q, k, v = self.query, self.key, self.value
+        if fused is None or not all(map(operator.is_, (q, k, v), fused[2])):
+            return False  # (identity checks: `==` on parameters would compare values)
+        parameters = (q.weight, k.weight, v.weight, q.bias, k.bias, v.bias)
+        same = all(map(operator.is_, parameters, fused[3]))
+        return same and tuple(map(torch.Tensor.data_ptr, parameters)) == fused[4]
 
     def _relative_bias(
         self,
@@ -336,11 +337,11 @@ class BertEncoder(nn.Module):
         output_hidden_states: bool,
         implementation: str,
     ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
-        lean = None
-        if not (self.training or output_attentions or is_causal) and implementation == "sdpa":
-            lean = self._lean_layers() if cache is None and head_mask is None else None
-        if lean is not None:
-            return self._lean_forward(hidden_states, bias, lean, output_hidden_states)
+        plain_call = cache is None and head_mask is None and implementation == "sdpa"
+        if plain_call and not (self.training or output_attentions or is_causal):
+            lean = self._lean_layers()
+            if lean is not None:
+                return self._lean_forward(hidden_states, bias, lean, output_hidden_states)
         all_hidden = (hidden_states,) if output_hidden_states else None
         all_weights = () if output_attentions else None
         for i, layer in enumerate(self.layer):
@@ -367,7 +368,7 @@ class BertEncoder(nn.Module):
         rebuilt when a fused query/key/value matrix no longer matches its parameters' memory.
         """
         plan = self._lean_plan
-        if plan is None or not plan.guard.same_structure() or not plan.fused_current():
+        if plan is None or not plan.current():
             plan = self._lean_plan = _LeanPlan.of(self)
         return plan.layers if plan.layers is not None and plan.guard.unobserved() else None
 
@@ -410,8 +411,8 @@ class _LeanPlan(NamedTuple):
 
     guard: LeanGuard
     layers: list[_LeanLayer] | None
-    fused_parameters: tuple[torch.Tensor, ...]
-    fused_pointers: tuple[int, ...]
+    fused_parameters: tuple[torch.Tensor, ...]  # the projections copied into each layer's fused
+    fused_pointers: tuple[int, ...]  # query/key/value matrix, and where their memory was then
 
     @classmethod
     def of(cls, encoder: BertEncoder) -> _LeanPlan:
@@ -419,18 +420,14 @@ class _LeanPlan(NamedTuple):
         layers = [_LeanLayer.of(layer) for layer in encoder.layer]
         if any(layer is None for layer in layers):
             return cls(guard, None, (), ())
-        attentions = [layer.attention.self for layer in encoder.layer]
-        fused = tuple(
-            parameter
-            for a in attentions
-            for projection in (a.query, a.key, a.value)
-            for parameter in (projection.weight, projection.bias)
-        )
+        fused = tuple(p for layer in encoder.layer for p in layer.attention.self._fused[3])
         return cls(guard, layers, fused, tuple(map(torch.Tensor.data_ptr, fused)))
 
-    def fused_current(self) -> bool:
-        """The fused copies still share memory with the parameters (no `.to()` since)."""
-        return tuple(map(torch.Tensor.data_ptr, self.fused_parameters)) == self.fused_pointers
+    def current(self) -> bool:
+        """Same modules, and no parameter moved since (`.to()`): the fused copies still match."""
+        return self.guard.same_structure() and (
+            tuple(map(torch.Tensor.data_ptr, self.fused_parameters)) == self.fused_pointers
+        )
 
 
 class _LeanLayer(NamedTuple):

@@ -584,14 +584,16 @@ class GPT2LMHeadModel(GenerationMixin, GPT2PreTrainedModel):
     def _plain_modules(self) -> bool:
         """Every module is of the class whose math `_DecodePlan` runs (no adapter subclasses)."""
         for block in self.transformer.h:
-            parts = (block.ln_1, block.ln_2, block.attn, block.mlp)
-            projections = (block.attn.c_attn, block.attn.c_proj, block.mlp.c_fc, block.mlp.c_proj)
+            attn, mlp = block.attn, block.mlp
             if not (
                 exactly(block, GPT2Block)
-                and all(exactly(m, nn.LayerNorm) for m in parts[:2])
-                and exactly(parts[2], GPT2Attention)
-                and exactly(parts[3], GPT2MLP)
-                and all(exactly(m, Conv1D) for m in projections)
+                and exactly(attn, GPT2Attention)
+                and exactly(mlp, GPT2MLP)
+                and exactly(block.ln_1, nn.LayerNorm)
+                and exactly(block.ln_2, nn.LayerNorm)
+                and all(
+                    exactly(m, Conv1D) for m in (attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj)
+                )
             ):
                 return False
         return exactly(self.transformer.ln_f, nn.LayerNorm) and exactly(self.lm_head, nn.Linear)
