@@ -105,6 +105,16 @@ class BertEmbeddings(nn.Module):
         return self.dropout(embeddings) if self.training else embeddings
 
 
+class _FusedProjection(NamedTuple):
+    """Query, key and value as one matrix, and the parameters (and memory) it was built from."""
+
+    weight: torch.Tensor
+    bias: torch.Tensor
+    modules: tuple[nn.Module, ...]
+    parameters: tuple[nn.Parameter, ...]
+    pointers: tuple[int, ...]
+
+
 class BertSelfAttention(nn.Module):
     """Multi-head attention through the core's `attention` (fused SDPA unless weights asked)."""
 
@@ -122,7 +132,7 @@ class BertSelfAttention(nn.Module):
         if self.position_embedding_type != "absolute":
             self.max_positions = config.max_position_embeddings
             self.distance_embedding = nn.Embedding(2 * self.max_positions - 1, self.head_dim)
-        self._fused: tuple | None = None  # see _fused_projection
+        self._fused: _FusedProjection | None = None  # see _fused_projection
 
     def forward(
         self,
@@ -175,7 +185,7 @@ class BertSelfAttention(nn.Module):
         wraps it), so the modules themselves are called.
         """
         if self.fused_current():
-            return self._fused[0], self._fused[1]
+            return self._fused.weight, self._fused.bias
         q, k, v = self.query, self.key, self.value
         if not all(exactly(m, Linear, nn.Linear) and m.bias is not None for m in (q, k, v)):
             return None
@@ -187,18 +197,18 @@ class BertSelfAttention(nn.Module):
             module.bias.data = bias[i * size : (i + 1) * size]
         parameters = (q.weight, k.weight, v.weight, q.bias, k.bias, v.bias)
         pointers = tuple(map(torch.Tensor.data_ptr, parameters))
-        self._fused = (weight, bias, (q, k, v), parameters, pointers)
+        self._fused = _FusedProjection(weight, bias, (q, k, v), parameters, pointers)
         return weight, bias
 
     def fused_current(self) -> bool:
         """The fused matrix exists and still holds the projections' parameters' memory."""
         fused = self._fused
         q, k, v = self.query, self.key, self.value
-        if fused is None or not all(map(operator.is_, (q, k, v), fused[2])):
+        if fused is None or not all(map(operator.is_, (q, k, v), fused.modules)):
             return False  # (identity checks: `==` on parameters would compare values)
         parameters = (q.weight, k.weight, v.weight, q.bias, k.bias, v.bias)
-        same = all(map(operator.is_, parameters, fused[3]))
-        return same and tuple(map(torch.Tensor.data_ptr, parameters)) == fused[4]
+        same = all(map(operator.is_, parameters, fused.parameters))
+        return same and tuple(map(torch.Tensor.data_ptr, parameters)) == fused.pointers
 
     def _relative_bias(
         self,
@@ -420,7 +430,7 @@ class _LeanPlan(NamedTuple):
         layers = [_LeanLayer.of(layer) for layer in encoder.layer]
         if any(layer is None for layer in layers):
             return cls(guard, None, (), ())
-        fused = tuple(p for layer in encoder.layer for p in layer.attention.self._fused[3])
+        fused = tuple(p for layer in encoder.layer for p in layer.attention.self._fused.parameters)
         return cls(guard, layers, fused, tuple(map(torch.Tensor.data_ptr, fused)))
 
     def current(self) -> bool:
