@@ -1,4 +1,4 @@
-"""The encoder's lean inference path (`BertEncoder._lean_forward`): same numbers as the
+"""The encoder's lean inference path (`BertEncoder.lean_forward`, from the core blocks): same numbers as the
 modules, used only while that is unobservable, and rebuilt or bypassed when anything it relies
 on changes (hooks, swapped modules, training, dtype moves, reloaded weights)."""
 
@@ -56,13 +56,13 @@ def _modular(model, **inputs):
 
 def _lean_calls(model, monkeypatch):
     calls = []
-    original = tfx_bert.BertEncoder._lean_forward
+    original = tfx_bert.BertEncoder.lean_forward
 
     def spy(self, *args, **kwargs):
         calls.append(1)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(tfx_bert.BertEncoder, "_lean_forward", spy)
+    monkeypatch.setattr(tfx_bert.BertEncoder, "lean_forward", spy)
     return calls
 
 

@@ -292,6 +292,9 @@ def _forward_parameters(model: Any) -> set[str]:
     except (TypeError, ValueError):
         return set(Pipeline.model_input_pads)
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        base = getattr(model, "base_model", None)
+        if base is not None and base is not model:  # a generic head passes inputs to its base
+            return {*parameters, *_forward_parameters(base)}
         return {*Pipeline.model_input_pads, *parameters}
     return set(parameters)
 

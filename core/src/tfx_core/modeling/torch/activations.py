@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tfx_core.errors import ConfigError
+from tfx_core.modeling.torch.lean import trusted_forward
 
 Activation = Callable[[torch.Tensor], torch.Tensor]
 
@@ -62,6 +63,7 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
+@trusted_forward
 class ActivationModule(nn.Module):
     """An activation function as a module (for code that composes modules)."""
 

@@ -26,6 +26,8 @@ from torch import nn
 from tfx_core import hub
 from tfx_core.config import PretrainedConfig
 from tfx_core.errors import ConfigError
+from tfx_core.modeling.outputs import ModelOutput
+from tfx_core.modeling.torch.linear import Linear
 from tfx_core.weights import (
     LoadReport,
     RenameRules,
@@ -223,13 +225,63 @@ class PreTrainedModel(nn.Module):
 
     # ------------------------------------------------------------ init / tying
     def _init_weights(self, module: nn.Module) -> None:
-        """Initialise one module's own parameters (architectures override this)."""
+        """Initialise one module's own parameters: the reference's scheme by default.
+
+        Linear and embedding weights ~ normal(0, `config.initializer_range`) (0.02 if unset),
+        biases and the padding row zero, layer norms one/zero. Architectures override this
+        (calling `super()._init_weights(module)`) for what is their own.
+        """
+        std = getattr(self.config, "initializer_range", 0.02)
+        with torch.no_grad():
+            if isinstance(module, nn.Linear):
+                module.weight.normal_(mean=0.0, std=std)
+                if module.bias is not None:
+                    module.bias.zero_()
+            elif isinstance(module, nn.Embedding):
+                module.weight.normal_(mean=0.0, std=std)
+                if module.padding_idx is not None:
+                    module.weight[module.padding_idx].zero_()
+            elif isinstance(module, nn.LayerNorm):
+                if module.weight is not None:
+                    module.weight.fill_(1.0)
+                if module.bias is not None:
+                    module.bias.zero_()
 
     def post_init(self) -> None:
-        """Initialise weights (unless loading) and tie them; call at the end of `__init__`."""
+        """Initialise weights (unless loading) and tie them; call at the end of `__init__`.
+
+        Plain `nn.Linear` layers become the core `Linear` (same parameters and keys; faster
+        for short inputs on CPU, identical otherwise), so plugins write ordinary PyTorch.
+        """
+        for module in self.modules():
+            if type(module) is nn.Linear:
+                module.__class__ = Linear
         if not _LOADING.get():
             self.apply(self._init_weights)
         self.tie_weights()
+
+    # ------------------------------------------------------------ outputs
+    def output_flags(
+        self, output_attentions: bool | None, output_hidden_states: bool | None
+    ) -> tuple[bool, bool]:
+        """`output_attentions` / `output_hidden_states`, None meaning the config's choice."""
+        config = self.config
+        return (
+            config.output_attentions if output_attentions is None else bool(output_attentions),
+            config.output_hidden_states
+            if output_hidden_states is None
+            else bool(output_hidden_states),
+        )
+
+    def model_outputs(self, outputs: ModelOutput, return_dict: bool | None) -> Any:
+        """The output object, or its tuple when `return_dict` (else the config) says so."""
+        use_dict = self.config.return_dict if return_dict is None else return_dict
+        return outputs if use_dict else outputs.to_tuple()
+
+    @property
+    def base_model(self) -> nn.Module:
+        """The base model inside a head (`self.bert`, ...), or the model itself."""
+        return self._base_model() or self
 
     def _tied_pairs(self) -> dict[str, str]:
         """Alias key -> source key for every tie in force for this config."""

@@ -7,8 +7,11 @@ at inference, but only while nothing observable would change:
 
 - no hook on any module of the subtree, and no global module hook;
 - no `forward` replaced on an instance (e.g. accelerate's offload hooks), no `module.compile()`;
-- every module still of the class the plan was built for (subclasses and adapters may change
-  the math; the builder checks the classes it supports), none in training mode, autograd off;
+- every module still of the class the plan was built for, and every class's `forward` still the
+  function the plan reproduces: a subclass that overrides `forward` (an adapter), or a
+  class-level patch (`BertLayer.forward = my_forward`, before or after the plan was built), sends
+  the call through the modules (see `trusted_forward` / `is_trusted`);
+- none in training mode, autograd off, fast paths not switched off (`TFX_FAST_PATHS=0`);
 - no module or parameter registered anywhere since the plan was built (a PEFT adapter swapped
   in, `tie_weights`, `resize_token_embeddings`): a process-wide counter, bumped by PyTorch's
   module/parameter registration hooks, tells that in O(1).
@@ -22,11 +25,15 @@ check when the plan binds the Parameter objects themselves.
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from itertools import repeat
+from typing import TypeVar
 
 import torch
 from torch import nn
 from torch.nn.modules import module as _module_internals
+
+from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 
 _GLOBAL_HOOKS = (
     "_global_forward_hooks",
@@ -36,6 +43,41 @@ _GLOBAL_HOOKS = (
 )
 _training = operator.attrgetter("training")
 _compiled = operator.attrgetter("_compiled_call_impl")
+_forward = operator.attrgetter("forward")
+_ModuleClass = TypeVar("_ModuleClass", bound=type)
+
+#: class -> the `forward` whose math a lean plan reproduces for instances of it (and of
+#: subclasses that do not override it).
+_TRUSTED: dict[type, Callable] = {}
+
+
+def trusted_forward(cls: _ModuleClass) -> _ModuleClass:
+    """Class decorator: this class's `forward` is math a lean plan may reproduce.
+
+    Core blocks are marked; a plugin marks a layer of its own when it declares a lean layout for
+    it (the conformance kit then checks that the fast path equals the module path).
+    """
+    _TRUSTED[cls] = cls.forward
+    return cls
+
+
+def is_trusted(module: object) -> bool:
+    """The module's class runs the `forward` that was trusted for it (or its nearest ancestor).
+
+    False for a subclass overriding `forward`, and for any class-level patch of `forward`.
+    """
+    cls = type(module)
+    forward = cls.forward
+    for klass in cls.__mro__:
+        trusted = _TRUSTED.get(klass)
+        if trusted is not None:
+            return trusted is forward
+    return False
+
+
+def all_trusted(root: nn.Module) -> bool:
+    """Every module of the subtree runs a trusted `forward` (see `is_trusted`)."""
+    return all(map(is_trusted, root.modules()))
 
 
 class _RegistrationCounter:
@@ -71,6 +113,7 @@ class LeanGuard:
         self.registrations = _REGISTRATIONS.count
         self.modules = tuple(root.modules())
         self.classes = tuple(map(type, self.modules))
+        self.forwards = tuple(map(_forward, self.classes))
         self.instance_dicts = tuple(module.__dict__ for module in self.modules)
         self.hook_dicts = tuple(
             hooks
@@ -84,15 +127,18 @@ class LeanGuard:
         )
 
     def same_structure(self) -> bool:
-        """No module or parameter registered anywhere since, and every class unchanged."""
-        return _REGISTRATIONS.count == self.registrations and (
-            tuple(map(type, self.modules)) == self.classes
+        """No module or parameter registered since; every class and class `forward` unchanged."""
+        return (
+            _REGISTRATIONS.count == self.registrations
+            and tuple(map(type, self.modules)) == self.classes
+            and all(map(operator.is_, map(_forward, self.classes), self.forwards))
         )
 
     def unobserved(self) -> bool:
-        """No hook, instance `forward`, compiled module, training mode or autograd."""
+        """No hook, instance `forward`, compiled module, training mode, autograd; switch on."""
         return not (
             torch.is_grad_enabled()
+            or not fast_paths_enabled()
             or global_hooks_registered()
             or any(self.hook_dicts)
             or any(map(_training, self.modules))
@@ -104,3 +150,17 @@ class LeanGuard:
 def exactly(module: object, *classes: type) -> bool:
     """`type(module) in classes`: subclasses may change the math, so they do not qualify."""
     return type(module) in classes
+
+
+for _torch_class in (
+    nn.Linear,
+    nn.LayerNorm,
+    nn.Embedding,
+    nn.Dropout,
+    nn.ModuleList,
+    nn.Identity,
+    nn.Tanh,
+    nn.ReLU,
+    nn.GELU,
+):
+    trusted_forward(_torch_class)

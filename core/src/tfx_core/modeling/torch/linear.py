@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tfx_core.modeling.torch.lean import trusted_forward
+
 #: Up to this many rows (tokens), the weight-major product is used.
 SMALL_ROWS = 128
 #: Weights smaller than this many elements stay with `F.linear` (they sit in cache anyway).
@@ -77,6 +79,7 @@ def _row_blocks(out_features: int) -> int:
     return 1
 
 
+@trusted_forward
 class Linear(nn.Linear):
     """`nn.Linear` (same parameters, same state dict keys) whose forward uses `linear`."""
 

@@ -1,0 +1,196 @@
+"""The pieces of a BERT-family base model around the encoder: embeddings, pooler, forward.
+
+`EncoderEmbeddings` (word + position + token type, layer norm, dropout; `word_embeddings` ...
+`LayerNorm` as in the checkpoints), `Pooler` (tanh(dense(first token))) and `EncoderModel`, the
+base model's `forward`: embeddings -> one attention bias -> encoder -> pooler, with KV cache
+when `config.is_decoder`, head masks, output flags and `return_dict`. A plugin's base model is
+
+```python
+class BertModel(EncoderModel, BertPreTrainedModel):
+    embeddings_class = BertEmbeddings
+    encoder_class = BertEncoder
+    pooler_class = BertPooler
+```
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from tfx_core.errors import ConfigError
+from tfx_core.modeling.outputs import BaseModelOutputWithPoolingAndPast
+from tfx_core.modeling.torch.cache import Cache, DynamicCache
+from tfx_core.modeling.torch.masks import attention_bias, layer_head_masks
+
+
+class EncoderEmbeddings(nn.Module):
+    """Word + position + token-type embeddings, then layer norm and dropout.
+
+    Subclasses change how positions are numbered by overriding `position_embeds`.
+    """
+
+    def __init__(self, config: Any) -> None:
+        super().__init__()
+        hidden = config.hidden_size
+        self.word_embeddings = nn.Embedding(
+            config.vocab_size, hidden, padding_idx=config.pad_token_id
+        )
+        self.position_embeddings = nn.Embedding(
+            config.max_position_embeddings, hidden, padding_idx=self.position_padding_idx(config)
+        )
+        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, hidden)
+        self.LayerNorm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.absolute = getattr(config, "position_embedding_type", "absolute") == "absolute"
+        self.max_positions = config.max_position_embeddings
+        # Not saved (like the reference); old checkpoints that carry it are reported as ignored.
+        self.register_buffer(
+            "position_ids", torch.arange(config.max_position_embeddings)[None], persistent=False
+        )
+
+    def position_padding_idx(self, config: Any) -> int | None:
+        return None
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        past_length: int = 0,
+    ) -> torch.Tensor:
+        if inputs_embeds is None:
+            inputs_embeds = self.word_embeddings(input_ids)
+        if token_type_ids is None:  # all type 0: add the row, no lookup
+            embeddings = inputs_embeds + self.token_type_embeddings.weight[0]
+        else:
+            embeddings = inputs_embeds + self.token_type_embeddings(token_type_ids)
+        if self.absolute:
+            embeddings = embeddings + self.position_embeds(
+                input_ids, position_ids, inputs_embeds, past_length
+            )
+        embeddings = self.LayerNorm(embeddings)
+        return self.dropout(embeddings) if self.training else embeddings
+
+    def position_embeds(
+        self,
+        input_ids: torch.Tensor | None,
+        position_ids: torch.Tensor | None,
+        inputs_embeds: torch.Tensor,
+        past_length: int,
+    ) -> torch.Tensor:
+        """Position embeddings: positions `past_length ...` unless `position_ids` are given."""
+        if position_ids is not None:
+            return self.position_embeddings(position_ids)
+        length = inputs_embeds.shape[1]
+        self.check_length(past_length + length)
+        return self.position_embeddings.weight[past_length : past_length + length]
+
+    def check_length(self, needed: int) -> None:
+        if needed > self.max_positions:
+            raise ConfigError(
+                f"The input has {needed} positions but this model handles at most "
+                f"{self.max_positions} (max_position_embeddings): truncate it "
+                "(e.g. tokenizer(..., truncation=True))."
+            )
+
+
+class Pooler(nn.Module):
+    """tanh(dense(first token)): the sentence summary that classifiers read."""
+
+    def __init__(self, config: Any) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.activation = nn.Tanh()
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return self.activation(self.dense(hidden_states[:, 0]))
+
+
+class EncoderModel:
+    """A BERT-family base model (mixed in before the plugin's `PreTrainedModel` subclass)."""
+
+    embeddings_class: ClassVar[type[nn.Module]] = EncoderEmbeddings
+    encoder_class: ClassVar[type[nn.Module]]
+    pooler_class: ClassVar[type[nn.Module] | None] = Pooler
+    supports_cross_attention: ClassVar[bool] = False
+
+    def __init__(self, config: Any, add_pooling_layer: bool = True) -> None:
+        super().__init__(config)  # type: ignore[call-arg]
+        if getattr(config, "add_cross_attention", False) and not self.supports_cross_attention:
+            raise ConfigError(
+                f"{type(config).__name__} field 'add_cross_attention' is true: "
+                f"{type(self).__name__} as the decoder of an encoder-decoder model is not supported."
+            )
+        self.embeddings = self.embeddings_class(config)
+        self.encoder = self.encoder_class(config)
+        use_pooler = add_pooling_layer and self.pooler_class is not None
+        self.pooler = self.pooler_class(config) if use_pooler else None
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.embeddings.word_embeddings
+
+    def set_input_embeddings(self, value: nn.Embedding) -> None:
+        self.embeddings.word_embeddings = value
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        *,
+        past_key_values: Cache | None = None,
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Any:
+        config = self.config
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ConfigError("Pass exactly one of input_ids or inputs_embeds.")
+        output_attentions, output_hidden_states = self.output_flags(
+            output_attentions, output_hidden_states
+        )
+        is_decoder = bool(getattr(config, "is_decoder", False))
+        use_cache = is_decoder and bool(config.use_cache if use_cache is None else use_cache)
+        if use_cache and past_key_values is None:
+            past_key_values = DynamicCache()
+        past = past_key_values.get_seq_length() if past_key_values is not None else 0
+
+        hidden = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds, past)
+        bias, is_causal = attention_bias(
+            attention_mask,
+            query_length=hidden.shape[1],
+            past_length=past,
+            causal=is_decoder,
+            dtype=hidden.dtype,
+            device=hidden.device,
+        )
+        hidden, all_hidden, all_weights = self.encoder(
+            hidden,
+            bias,
+            is_causal,
+            past_key_values if use_cache else None,
+            layer_head_masks(head_mask, config.num_hidden_layers, hidden.dtype),
+            output_attentions,
+            output_hidden_states,
+            config.attn_implementation or "sdpa",
+        )
+        outputs = BaseModelOutputWithPoolingAndPast(
+            last_hidden_state=hidden,
+            pooler_output=self.pooler(hidden) if self.pooler is not None else None,
+            past_key_values=past_key_values if use_cache else None,
+            hidden_states=all_hidden,
+            attentions=all_weights,
+        )
+        return self.model_outputs(outputs, return_dict)
+
+
+__all__ = ["EncoderEmbeddings", "EncoderModel", "Pooler"]

@@ -1,0 +1,206 @@
+"""Post-norm encoder stacks run lean at inference: the layers' math without module calls.
+
+A small model spends most of a CPU forward in module-call overhead (hooks bookkeeping,
+`__getattr__`), not arithmetic. `LeanPostNormEncoder` binds each layer's tensors once into a plan
+and, when nothing could observe the difference (`LeanGuard`: no hook, no patched or overridden
+`forward`, no adapter, inference, fast paths on), runs the layers on `[tokens, hidden]` rows by
+calling the same functions the modules' `forward`s call (`blocks.functional`). Anything else
+goes through the modules.
+
+A layer class opts in with a `lean_layout`: where its query/key/value owner, output projections,
+norms and activation live. The core `EncoderLayer` declares it; a plugin with its own post-norm
+layer (DistilBERT's `TransformerBlock`) declares its paths and marks its classes with
+`trusted_forward`; the conformance kit checks that both paths agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any, ClassVar, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tfx_core.modeling.torch.blocks.functional import (
+    activated,
+    multi_head_context,
+    residual_norm,
+    split_fused_heads,
+)
+from tfx_core.modeling.torch.cache import Cache
+from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
+from tfx_core.modeling.torch.lean import LeanGuard, all_trusted
+from tfx_core.modeling.torch.linear import linear
+
+
+class LeanLayout(NamedTuple):
+    """Attribute paths (from the layer) of what a post-norm layer's lean plan binds."""
+
+    attention: str  # the module with `projections` (FusedProjections of query, key, value)
+    heads: str  # that module's attribute holding the number of heads
+    attention_output: str
+    attention_norm: str
+    intermediate: str
+    activation: str  # an attribute holding the activation callable
+    output: str
+    output_norm: str
+
+
+class _LeanLayer(NamedTuple):
+    heads: int
+    qkv: tuple[torch.Tensor, torch.Tensor | None]
+    attention_output: Callable
+    attention_norm: Callable
+    intermediate: Callable
+    activation: Callable
+    output: Callable
+    output_norm: Callable
+
+
+def _resolve(root: nn.Module, path: str) -> Any:
+    target: Any = root
+    for part in path.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def _bound_linear(module: nn.Module, contiguous: bool = True) -> Callable | None:
+    if not isinstance(module, nn.Linear):
+        return None
+    return partial(linear, weight=module.weight, bias=module.bias, contiguous=contiguous)
+
+
+def _bound_norm(module: nn.Module) -> Callable | None:
+    if not isinstance(module, nn.LayerNorm) or module.weight is None:
+        return None
+    return partial(
+        F.layer_norm,
+        normalized_shape=module.normalized_shape,
+        weight=module.weight,
+        bias=module.bias,
+        eps=module.eps,
+    )
+
+
+def _lean_layer(layer: nn.Module) -> _LeanLayer | None:
+    """The layer's tensors bound to plain functions, or None if it cannot run lean."""
+    layout: LeanLayout | None = getattr(type(layer), "lean_layout", None)
+    if layout is None:
+        return None
+    attention = _resolve(layer, layout.attention)
+    if getattr(attention, "position_embedding_type", "absolute") != "absolute":
+        return None
+    qkv = attention.projections.weights()
+    bound = (
+        _bound_linear(_resolve(layer, layout.attention_output)),
+        _bound_norm(_resolve(layer, layout.attention_norm)),
+        _bound_linear(_resolve(layer, layout.intermediate), contiguous=False),
+        _resolve(layer, layout.activation),
+        _bound_linear(_resolve(layer, layout.output)),
+        _bound_norm(_resolve(layer, layout.output_norm)),
+    )
+    if qkv is None or any(part is None for part in bound):
+        return None
+    return _LeanLayer(getattr(attention, layout.heads), qkv, *bound)
+
+
+class _Plan(NamedTuple):
+    guard: LeanGuard
+    layers: list[_LeanLayer] | None
+    fused: tuple[torch.Tensor, ...]  # the parameters the fused matrices were copied from,
+    pointers: tuple[int, ...]  # and where their memory was then
+
+    @classmethod
+    def of(cls, encoder: nn.Module) -> _Plan:
+        guard = LeanGuard(encoder)
+        layers = [_lean_layer(layer) for layer in encoder.layer] if all_trusted(encoder) else None
+        if layers is None or any(layer is None for layer in layers):
+            return cls(guard, None, (), ())
+        fused = tuple(
+            p
+            for layer in encoder.layer
+            for p in _resolve(layer, type(layer).lean_layout.attention).projections.parameters()
+        )
+        return cls(guard, layers, fused, tuple(map(torch.Tensor.data_ptr, fused)))
+
+    def current(self) -> bool:
+        """Same modules and forwards, and no parameter moved since (`.to()`, loading)."""
+        return self.guard.same_structure() and (
+            tuple(map(torch.Tensor.data_ptr, self.fused)) == self.pointers
+        )
+
+
+class LeanPostNormEncoder(nn.Module):
+    """Base of encoder stacks whose layers live in `self.layer` (an `nn.ModuleList`)."""
+
+    layer: nn.ModuleList
+    _lean_plan: ClassVar[_Plan | None] = None
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        bias: torch.Tensor | None = None,
+        is_causal: bool = False,
+        cache: Cache | None = None,
+        head_mask: list[torch.Tensor | None] | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+        implementation: str = "sdpa",
+    ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
+        """Every layer in turn; `(last hidden states, all hidden states, all attentions)`."""
+        plain = cache is None and head_mask is None and implementation == "sdpa"
+        if plain and not (self.training or output_attentions or is_causal):
+            layers = self.lean_layers()
+            if layers is not None:
+                return self.lean_forward(hidden_states, bias, layers, output_hidden_states)
+        all_hidden = (hidden_states,) if output_hidden_states else None
+        all_weights = () if output_attentions else None
+        for i, layer in enumerate(self.layer):
+            hidden_states, weights = layer(
+                hidden_states,
+                bias,
+                is_causal,
+                cache,
+                head_mask[i] if head_mask is not None else None,
+                output_attentions,
+                implementation,
+            )
+            if all_hidden is not None:
+                all_hidden += (hidden_states,)
+            if all_weights is not None:
+                all_weights += (weights,)
+        return hidden_states, all_hidden, all_weights
+
+    def lean_layers(self) -> list[_LeanLayer] | None:
+        """The bound layers, or None when the modules must be called (see module doc)."""
+        if torch.is_grad_enabled() or not fast_paths_enabled():
+            return None
+        plan = self.__dict__.get("_lean_plan")
+        if plan is None or not plan.current():
+            plan = self.__dict__["_lean_plan"] = _Plan.of(self)
+        return plan.layers if plan.layers is not None and plan.guard.unobserved() else None
+
+    def lean_forward(
+        self,
+        hidden_states: torch.Tensor,
+        bias: torch.Tensor | None,
+        layers: list[_LeanLayer],
+        output_hidden_states: bool = False,
+    ) -> tuple[torch.Tensor, tuple | None, None]:
+        """The layers' inference math on `[tokens, hidden]` rows, through the block functions."""
+        batch, length, hidden = hidden_states.shape
+        all_hidden = (hidden_states,) if output_hidden_states else None
+        rows = hidden_states.reshape(batch * length, hidden)
+        for lean in layers:
+            qkv = linear(rows, *lean.qkv)
+            query, key, value = split_fused_heads(qkv, batch, length, lean.heads)
+            context = multi_head_context(query, key, value, bias=bias)[0]
+            context = context.view(batch * length, hidden)
+            attended = residual_norm(context, rows, lean.attention_output, lean.attention_norm)
+            inner = activated(attended, lean.intermediate, lean.activation)
+            rows = residual_norm(inner, attended, lean.output, lean.output_norm)
+            if all_hidden is not None:
+                all_hidden += (rows.view(batch, length, hidden),)
+        return rows.view(batch, length, hidden), all_hidden, None
