@@ -68,7 +68,8 @@ def _compare(subject: Subject, head: str, ours: Any, theirs: Any, direction: str
     with torch.no_grad():
         a = ours(**inputs)
         b = theirs(**inputs)
-    fields = list(output_fields(head)) or ["last_hidden_state"]
+    # heads with architecture-specific outputs: every tensor the reference returns
+    fields = list(output_fields(head)) or [k for k, v in b.items() if torch.is_tensor(v)]
     if head == "base" and getattr(a, "pooler_output", None) is not None:
         fields.append("pooler_output")
     for field in fields:

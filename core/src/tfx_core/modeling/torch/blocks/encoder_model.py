@@ -29,12 +29,14 @@ from tfx_core.modeling.torch.masks import attention_bias, layer_head_masks
 class EncoderEmbeddings(nn.Module):
     """Word + position + token-type embeddings, then layer norm and dropout.
 
-    Subclasses change how positions are numbered by overriding `position_embeds`.
+    Subclasses change how positions are numbered by overriding `position_embeds`. The width is
+    `config.embedding_size` when the config has one (ELECTRA, ALBERT: factorized embeddings
+    projected to `hidden_size` by the model), else `hidden_size`.
     """
 
     def __init__(self, config: Any) -> None:
         super().__init__()
-        hidden = config.hidden_size
+        hidden = getattr(config, "embedding_size", None) or config.hidden_size
         self.word_embeddings = nn.Embedding(
             config.vocab_size, hidden, padding_idx=config.pad_token_id
         )
@@ -117,6 +119,9 @@ class EncoderModel:
     encoder_class: ClassVar[type[nn.Module]]
     pooler_class: ClassVar[type[nn.Module] | None] = Pooler
     supports_cross_attention: ClassVar[bool] = False
+    #: Factorized embeddings: `embeddings_project` maps `embedding_size` to `hidden_size` when
+    #: they differ (ELECTRA's name for that layer).
+    project_embeddings: ClassVar[bool] = False
 
     def __init__(self, config: Any, add_pooling_layer: bool = True) -> None:
         super().__init__(config)  # type: ignore[call-arg]
@@ -126,6 +131,9 @@ class EncoderModel:
                 f"{type(self).__name__} as the decoder of an encoder-decoder model is not supported."
             )
         self.embeddings = self.embeddings_class(config)
+        width = getattr(config, "embedding_size", None) or config.hidden_size
+        if self.project_embeddings and width != config.hidden_size:
+            self.embeddings_project = nn.Linear(width, config.hidden_size)
         self.encoder = self.encoder_class(config)
         use_pooler = add_pooling_layer and self.pooler_class is not None
         self.pooler = self.pooler_class(config) if use_pooler else None
@@ -165,6 +173,9 @@ class EncoderModel:
         past = past_key_values.get_seq_length() if past_key_values is not None else 0
 
         hidden = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds, past)
+        project = self.__dict__["_modules"].get("embeddings_project")
+        if project is not None:
+            hidden = project(hidden)
         bias, is_causal = attention_bias(
             attention_mask,
             query_length=hidden.shape[1],
