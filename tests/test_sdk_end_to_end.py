@@ -1,5 +1,7 @@
 """A new author's path, end to end: `tfx-sdk new` -> pip install -> `tfx plugins` -> AutoModel ->
-the generated tests pass -> pip uninstall.
+the generated tests pass (the kit, including what the core blocks promise: fast path ==
+module path, hooks and class-level patches honoured, fused weights correct after `.to()`,
+loading and an optimizer step) -> pip uninstall.
 
 The package is rendered into a temporary folder outside the repository and installed (editable,
 no dependencies, no network) into the test environment itself, so discovery goes through the
@@ -32,6 +34,25 @@ def run(
     )
 
 
+PYTEST = ("-m", "pytest", "tests", "-q", "-rA", "-p", "no:cacheprovider", "-p", "no:xdist")
+SUITE = "tests/test_conformance.py::TestConformance::"
+HEADS = (
+    "base",
+    "masked-lm",
+    "sequence-classification",
+    "token-classification",
+    "question-answering",
+    "multiple-choice",
+)
+FAST_PATH_CHECKS = (
+    "test_fast_path_matches_modules",
+    "test_layer_hook_honoured",
+    "test_layer_patch_honoured",
+    "test_fused_weights_follow_dtype_moves",
+    "test_fused_weights_follow_loading",
+    "test_fused_weights_follow_training",
+)
+
 LOAD_THROUGH_AUTO = """
 import sys, tempfile
 from tfx_core import AutoConfig, AutoModel, AutoModelForMaskedLM
@@ -54,7 +75,7 @@ def test_scaffold_install_discover_load_test_uninstall() -> None:
     assert REPO not in workdir.parents
     installed = False
     try:
-        created = run("-m", "tfx_sdk.cli", "new", name, "--like", "bert", "--dest", str(workdir))
+        created = run("-m", "tfx_sdk.cli", "new", name, "--like", "encoder", "--dest", str(workdir))
         assert created.returncode == 0, created.stderr
         folder = workdir / name
 
@@ -89,11 +110,12 @@ def test_scaffold_install_discover_load_test_uninstall() -> None:
             "E2eArch" + suffix.capitalize() + "ForMaskedLM",
         )
 
-        tests = run(
-            "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", cwd=folder
-        )
+        tests = run(*PYTEST, cwd=folder)
         assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
         assert " passed" in tests.stdout and "failed" not in tests.stdout
+        for head in HEADS:
+            for check in FAST_PATH_CHECKS:
+                assert f"PASSED {SUITE}{check}[{head}-pt]" in tests.stdout, (check, head)
     finally:
         if installed:
             removed = run("-m", "pip", "uninstall", "-y", "-q", distribution)

@@ -1,10 +1,10 @@
 """Parity of tfx tokenizers with the reference (`transformers` fast tokenizers) on the same files.
 
 Three tokenizer families, each loaded by tfx and by the reference from identical files:
-  * WordPiece from a vocab.txt (the real MiniLM vocabulary; converted by tfx-plugin-bert),
-    with default and non-default normalizer options;
+  * WordPiece from a vocab.txt (the real MiniLM vocabulary; converted by the core), with
+    default and non-default normalizer options;
   * byte-level BPE trained here on the corpus, saved as vocab.json + merges.txt (converted by
-    tfx-plugin-gpt2, GPT-2 and RoBERTa post-processing);
+    the core, GPT-2 and RoBERTa post-processing);
   * the real MiniLM tokenizer.json.
 Over a corpus of 500+ varied strings they must give identical input_ids, attention_mask,
 token_type_ids, offsets, special-token masks, overflow windows and decodes, for singles, pairs
@@ -19,7 +19,6 @@ import importlib.resources
 import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,7 @@ from tokenizers import Tokenizer as RustTokenizer  # noqa: E402
 from tokenizers import models, pre_tokenizers, trainers  # noqa: E402
 
 from tfx_core.errors import TokenizerError  # noqa: E402
-from tfx_core.plugins import TokenizerConverterSpec, get_registry, hookimpl, reset_registry  # noqa: E402
+from tfx_core.plugins import reset_registry  # noqa: E402
 from tfx_core.tokenization import Tokenizer  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -48,16 +47,6 @@ def _load_corpus_module():
     return module
 
 
-def _plugin_module(package: str, folder: str):
-    """A plugin's tokenization module, from the installed plugin or else from its source tree."""
-    try:
-        return importlib.import_module(f"{package}.tokenization")
-    except ImportError:
-        sys.path.insert(0, str(ROOT / "plugins" / folder / "src"))
-        sys.modules.pop(package, None)
-        return importlib.import_module(f"{package}.tokenization")
-
-
 corpus_module = _load_corpus_module()
 CORPUS = corpus_module.build_corpus()
 FIRST, SECOND = corpus_module.pairs(CORPUS)
@@ -68,8 +57,6 @@ SHORT_FIRST, SHORT_SECOND = corpus_module.pairs(SHORT)
 # Pair variants run on a slice: windows of long pairs multiply, and the reference is slow there.
 PAIR_FIRST, PAIR_SECOND = SHORT_FIRST[:200], SHORT_SECOND[:200]
 SAMPLE = CORPUS[:40] + CORPUS[-15:]
-bert_tokenization = _plugin_module("tfx_plugin_bert", "bert")
-gpt2_tokenization = _plugin_module("tfx_plugin_gpt2", "gpt2")
 
 
 def test_corpus_is_varied():
@@ -82,37 +69,10 @@ def test_corpus_is_varied():
 
 
 # ------------------------------------------------------------------ fixtures
-class _Converters:
-    """The plugins' converters, registered the way their plugins register them."""
-
-    @hookimpl
-    def tfx_tokenizer_converters(self):
-        return [
-            TokenizerConverterSpec(
-                "parity-wordpiece",
-                "tfx_plugin_bert.tokenization:convert_wordpiece",
-                ("vocab.txt",),
-                ("bert",),
-            ),
-            TokenizerConverterSpec(
-                "parity-gpt2",
-                "tfx_plugin_gpt2.tokenization:convert_byte_level_bpe",
-                ("vocab.json", "merges.txt"),
-                ("gpt2",),
-            ),
-            TokenizerConverterSpec(
-                "parity-roberta",
-                "tfx_plugin_gpt2.tokenization:convert_roberta_bpe",
-                ("vocab.json", "merges.txt"),
-                ("roberta",),
-            ),
-        ]
-
-
 @pytest.fixture(scope="module")
 def registry():
+    """A fresh registry: the core's own converters serve the legacy files (no plugin needed)."""
     reset_registry()
-    get_registry().register(_Converters(), name="parity-converters")
     yield
     reset_registry()
 

@@ -278,9 +278,15 @@ def test_missing_files_error(tmp_path, monkeypatch, fresh_registry):
     monkeypatch.setenv("TFX_DISABLE_PLUGIN_AUTOLOAD", "1")  # as if no plugin were installed
     with pytest.raises(TokenizerError, match=r"no tokenizer\.json"):
         Tokenizer.from_pretrained(tmp_path)
-    (tmp_path / "vocab.txt").write_text("[UNK]\n")
-    with pytest.raises(TokenizerError, match="pip install tfx-plugin-bert"):
+    (tmp_path / "words.bin").write_text("x")
+    with pytest.raises(TokenizerError, match=r"no converter knows the files there \(words\.bin\)"):
         Tokenizer.from_pretrained(tmp_path)
+    # The core converts a vocab.txt itself (no plugin needed), and says what the file lacks.
+    (tmp_path / "vocab.txt").write_text("[UNK]\n")
+    with pytest.raises(TokenizerError, match=r"has no '\[CLS\]' \(cls_token\)"):
+        Tokenizer.from_pretrained(tmp_path)
+    (tmp_path / "vocab.txt").write_text("[UNK]\n[CLS]\n[SEP]\n[PAD]\n[MASK]\nhello\n")
+    assert Tokenizer.from_pretrained(tmp_path)("hello")["input_ids"] == [1, 5, 2]
 
 
 def test_corrupt_files_error(folder):

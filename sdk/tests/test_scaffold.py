@@ -70,12 +70,33 @@ def test_existing_folder_is_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_like(tmp_path: Path) -> None:
-    with pytest.raises(ScaffoldError, match="choose one of bert, gpt2"):
+    with pytest.raises(ScaffoldError, match=r"choose one of encoder \(bert\), decoder \(gpt2\)"):
         new_plugin("my-arch", like="t5", dest=tmp_path)
+    assert not any(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("like", ["bert", "gpt2"])
-def test_renders_a_complete_package(like: str, tmp_path: Path) -> None:
+def test_model_family_names_are_aliases_of_the_templates(tmp_path: Path) -> None:
+    assert templates_root().joinpath("encoder").is_dir()
+    assert templates_root().joinpath("decoder").is_dir()
+    for alias, template in (("bert", "encoder"), ("gpt2", "decoder")):
+        by_alias = new_plugin("my-arch", like=alias, dest=tmp_path / alias)
+        by_name = new_plugin("my-arch", like=template, dest=tmp_path / template)
+        for path in by_name.rglob("*.py"):
+            twin = by_alias / path.relative_to(by_name)
+            assert twin.read_text() == path.read_text(), path
+
+
+@pytest.mark.parametrize(
+    ("like", "built_on"),
+    [
+        (
+            "encoder",
+            ["class MyArchLayer(blocks.EncoderLayer)", "class MyArchModel(blocks.EncoderModel, "],
+        ),
+        ("decoder", ["class MyArchBlock(DecoderLayer)", "class MyArchModel(DecoderModel, "]),
+    ],
+)
+def test_renders_a_complete_package(like: str, built_on: list[str], tmp_path: Path) -> None:
     folder = new_plugin("my-arch", like=like, dest=tmp_path)
     package = folder / "src" / "tfx_plugin_my_arch"
     expected = {
@@ -103,9 +124,10 @@ def test_renders_a_complete_package(like: str, tmp_path: Path) -> None:
         'model_type: ClassVar[str] = "my-arch"'
         in (package / "configuration_my_arch.py").read_text()
     )
-    assert (
-        "class MyArchModel(MyArchPreTrainedModel)" in (package / "modeling_my_arch.py").read_text()
-    )
+    modeling = (package / "modeling_my_arch.py").read_text()
+    # small and built on the core blocks: the layer math is imported, not copied
+    assert all(line in modeling for line in built_on)
+    assert len(modeling.splitlines()) <= 200
 
 
 def test_entry_module_imports_nothing_heavy(tmp_path: Path) -> None:
@@ -128,9 +150,9 @@ def test_entry_module_imports_nothing_heavy(tmp_path: Path) -> None:
 def test_failed_render_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     broken = tmp_path / "templates"
     (broken / "common").mkdir(parents=True)
-    (broken / "bert").mkdir()
+    (broken / "encoder").mkdir()
     (broken / "common" / "ok.txt.tmpl").write_text("{{ name }}\n")
-    (broken / "bert" / "bad.py.tmpl").write_text("{{ no_such_variable }}\n")
+    (broken / "encoder" / "bad.py.tmpl").write_text("{{ no_such_variable }}\n")
     monkeypatch.setenv("TFX_SDK_TEMPLATES", str(broken))
     assert templates_root() == broken
     with pytest.raises(ScaffoldError, match="no_such_variable"):

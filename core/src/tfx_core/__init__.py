@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+from tfx_core.tokenization.class_names import NAMES as _TOKENIZER_CLASS_NAMES
+
 _EXPORTS: dict[str, str] = {
     # configuration and errors
     "PretrainedConfig": "tfx_core.config",
@@ -32,6 +34,40 @@ _EXPORTS: dict[str, str] = {
     "AutoModelForMultipleChoice": "tfx_core.auto",
     "AutoModelForNextSentencePrediction": "tfx_core.auto",
     "AutoModelForPreTraining": "tfx_core.auto",
+    "AutoModelForImageClassification": "tfx_core.auto",
+    "AutoModelForMaskedImageModeling": "tfx_core.auto",
+    "AutoModelForZeroShotImageClassification": "tfx_core.auto",
+    "AutoModelForCTC": "tfx_core.auto",
+    "AutoModelForAudioClassification": "tfx_core.auto",
+    "AutoModelForAudioFrameClassification": "tfx_core.auto",
+    "AutoModelForAudioXVector": "tfx_core.auto",
+    # image and audio processing
+    "AutoImageProcessor": "tfx_core.processing",
+    "AutoFeatureExtractor": "tfx_core.processing",
+    "AutoProcessor": "tfx_core.processing",
+    "BatchFeature": "tfx_core.processing",
+    # Flax auto classes (importing one imports JAX)
+    "FlaxAutoModel": "tfx_core.modeling.flax.auto",
+    "FlaxAutoModelForMaskedLM": "tfx_core.modeling.flax.auto",
+    "FlaxAutoModelForCausalLM": "tfx_core.modeling.flax.auto",
+    "FlaxAutoModelForSeq2SeqLM": "tfx_core.modeling.flax.auto",
+    "FlaxAutoModelForSequenceClassification": "tfx_core.modeling.flax.auto",
+    "FlaxAutoModelForTokenClassification": "tfx_core.modeling.flax.auto",
+    "FlaxAutoModelForQuestionAnswering": "tfx_core.modeling.flax.auto",
+    "FlaxAutoModelForMultipleChoice": "tfx_core.modeling.flax.auto",
+    "FlaxAutoModelForNextSentencePrediction": "tfx_core.modeling.flax.auto",
+    "FlaxAutoModelForPreTraining": "tfx_core.modeling.flax.auto",
+    # TensorFlow auto classes (importing one imports TensorFlow and Keras)
+    "TFAutoModel": "tfx_core.modeling.keras.auto",
+    "TFAutoModelForMaskedLM": "tfx_core.modeling.keras.auto",
+    "TFAutoModelForCausalLM": "tfx_core.modeling.keras.auto",
+    "TFAutoModelForSeq2SeqLM": "tfx_core.modeling.keras.auto",
+    "TFAutoModelForSequenceClassification": "tfx_core.modeling.keras.auto",
+    "TFAutoModelForTokenClassification": "tfx_core.modeling.keras.auto",
+    "TFAutoModelForQuestionAnswering": "tfx_core.modeling.keras.auto",
+    "TFAutoModelForMultipleChoice": "tfx_core.modeling.keras.auto",
+    "TFAutoModelForNextSentencePrediction": "tfx_core.modeling.keras.auto",
+    "TFAutoModelForPreTraining": "tfx_core.modeling.keras.auto",
     # tokenization
     "Tokenizer": "tfx_core.tokenization",
     "BatchEncoding": "tfx_core.tokenization",
@@ -50,7 +86,23 @@ _EXPORTS: dict[str, str] = {
     "hookimpl": "tfx_core.plugins",
     "get_registry": "tfx_core.plugins",
     "register_plugin": "tfx_core.plugins",
+    # training (PyTorch; TrainingArguments imports no framework)
+    "TrainingArguments": "tfx_core.training.arguments",
+    "Seq2SeqTrainingArguments": "tfx_core.training",
+    "Trainer": "tfx_core.training",
+    "Seq2SeqTrainer": "tfx_core.training",
+    "TrainerCallback": "tfx_core.training",
+    "EarlyStoppingCallback": "tfx_core.training",
+    "EvalPrediction": "tfx_core.training",
+    "DataCollatorWithPadding": "tfx_core.training",
+    "DataCollatorForLanguageModeling": "tfx_core.training",
+    "DataCollatorForTokenClassification": "tfx_core.training",
+    "DataCollatorForSeq2Seq": "tfx_core.training",
+    "default_data_collator": "tfx_core.training",
+    "set_seed": "tfx_core.training",
 }
+# The reference's tokenizer class names (BertTokenizerFast, PreTrainedTokenizerFast, ...).
+_EXPORTS.update(dict.fromkeys(_TOKENIZER_CLASS_NAMES, "tfx_core.tokenization.classes"))
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
@@ -86,6 +138,30 @@ if TYPE_CHECKING:  # static analysers see the real names
     from tfx_core.config import PretrainedConfig
     from tfx_core.errors import TfxError
     from tfx_core.generation import GenerationConfig, TextIteratorStreamer, TextStreamer
+    from tfx_core.modeling.flax.auto import (
+        FlaxAutoModel,
+        FlaxAutoModelForCausalLM,
+        FlaxAutoModelForMaskedLM,
+        FlaxAutoModelForMultipleChoice,
+        FlaxAutoModelForNextSentencePrediction,
+        FlaxAutoModelForPreTraining,
+        FlaxAutoModelForQuestionAnswering,
+        FlaxAutoModelForSeq2SeqLM,
+        FlaxAutoModelForSequenceClassification,
+        FlaxAutoModelForTokenClassification,
+    )
+    from tfx_core.modeling.keras.auto import (
+        TFAutoModel,
+        TFAutoModelForCausalLM,
+        TFAutoModelForMaskedLM,
+        TFAutoModelForMultipleChoice,
+        TFAutoModelForNextSentencePrediction,
+        TFAutoModelForPreTraining,
+        TFAutoModelForQuestionAnswering,
+        TFAutoModelForSeq2SeqLM,
+        TFAutoModelForSequenceClassification,
+        TFAutoModelForTokenClassification,
+    )
     from tfx_core.pipelines import Pipeline, pipeline
     from tfx_core.plugins import (
         ArchitectureSpec,
@@ -97,3 +173,18 @@ if TYPE_CHECKING:  # static analysers see the real names
         register_plugin,
     )
     from tfx_core.tokenization import BatchEncoding, Tokenizer
+    from tfx_core.training import (
+        DataCollatorForLanguageModeling,
+        DataCollatorForSeq2Seq,
+        DataCollatorForTokenClassification,
+        DataCollatorWithPadding,
+        EarlyStoppingCallback,
+        EvalPrediction,
+        Seq2SeqTrainer,
+        Seq2SeqTrainingArguments,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+        default_data_collator,
+        set_seed,
+    )

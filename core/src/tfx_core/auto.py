@@ -51,6 +51,10 @@ class AutoConfig:
     @classmethod
     def from_dict(cls, config_dict: dict[str, Any], **overrides: Any) -> PretrainedConfig:
         model_type = config_dict.get("model_type")
+        if model_type and not isinstance(model_type, str):
+            raise ConfigError(
+                f"config field 'model_type' must be a string such as \"bert\", got {model_type!r}."
+            )
         if not model_type:
             raise ConfigError(
                 "The config has no 'model_type' field, so tfx cannot tell which plugin serves "
@@ -64,6 +68,7 @@ class AutoConfig:
         cls, path_or_id: str | os.PathLike, *, return_unused_kwargs: bool = False, **kwargs: Any
     ) -> Any:
         """Load `config.json`; keyword arguments naming config fields override it."""
+        check_remote_code(kwargs)
         hub_kwargs = _hub_kwargs(kwargs)
         rest = {key: value for key, value in kwargs.items() if key not in hub_kwargs}
         data = PretrainedConfig.read_config_file(path_or_id, **hub_kwargs)
@@ -141,16 +146,51 @@ class _AutoModelBase:
         Keyword arguments naming config fields (e.g. `num_labels=3`) update the config; the
         rest (`dtype`, `device`, `strict`, `revision`, ...) go to the model's `from_pretrained`.
         """
+        check_remote_code(kwargs)
         hub_kwargs = _hub_kwargs(kwargs)
         loader_kwargs = {key: kwargs.pop(key) for key in _LOADER_KWARGS if key in kwargs}
         if config is None:
             config, kwargs = AutoConfig.from_pretrained(
                 path_or_id, return_unused_kwargs=True, **kwargs
             )
+            _refuse_unknown(cls, kwargs)
             kwargs.update(hub_kwargs)
+        else:
+            _refuse_unknown(cls, {k: v for k, v in kwargs.items() if k not in hub_kwargs}, config)
         kwargs.update(loader_kwargs)
         model_class = cls.model_class_for(config, framework)
         return model_class.from_pretrained(path_or_id, config=config, **kwargs)
+
+
+def check_remote_code(kwargs: dict[str, Any]) -> None:
+    """`trust_remote_code`: False is accepted (and dropped) for ported scripts; True is refused,
+    since tfx never runs code that comes with a checkpoint."""
+    if kwargs.pop("trust_remote_code", False):
+        raise ConfigError(
+            "trust_remote_code=True: tfx never runs code shipped with a checkpoint. Install the "
+            "plugin that serves its model_type (`tfx plugins` lists what is installed) and drop "
+            "the argument."
+        )
+
+
+def _refuse_unknown(
+    auto: type, kwargs: dict[str, Any], config: PretrainedConfig | None = None
+) -> None:
+    """Keyword arguments that are neither loading options nor config fields are mistakes."""
+    if config is not None:
+        attribute_map = type(config).attribute_map
+        kwargs = {
+            key: value
+            for key, value in kwargs.items()
+            if not hasattr(config, attribute_map.get(key, key)) and key != "num_labels"
+        }
+    if kwargs:
+        known = ", ".join((*_LOADER_KWARGS, *_HUB_KWARGS, "config", "framework"))
+        raise ConfigError(
+            f"Unknown arguments for {auto.__name__}.from_pretrained: "
+            f"{', '.join(sorted(kwargs))}. They are neither loading options ({known}) nor fields "
+            "of the checkpoint's config; check the spelling."
+        )
 
 
 class AutoModel(_AutoModelBase):
@@ -193,6 +233,34 @@ class AutoModelForPreTraining(_AutoModelBase):
     head = "pretraining"
 
 
+class AutoModelForImageClassification(_AutoModelBase):
+    head = "image-classification"
+
+
+class AutoModelForMaskedImageModeling(_AutoModelBase):
+    head = "masked-image-modeling"
+
+
+class AutoModelForZeroShotImageClassification(_AutoModelBase):
+    head = "zero-shot-image-classification"
+
+
+class AutoModelForCTC(_AutoModelBase):
+    head = "ctc"
+
+
+class AutoModelForAudioClassification(_AutoModelBase):
+    head = "audio-classification"
+
+
+class AutoModelForAudioFrameClassification(_AutoModelBase):
+    head = "audio-frame-classification"
+
+
+class AutoModelForAudioXVector(_AutoModelBase):
+    head = "audio-xvector"
+
+
 class AutoTokenizer:
     """Loads the checkpoint's tokenizer (tokenizer.json, or legacy files via a plugin)."""
 
@@ -205,6 +273,7 @@ class AutoTokenizer:
     def from_pretrained(cls, path_or_id: str | os.PathLike, **kwargs: Any) -> Any:
         from tfx_core.tokenization import Tokenizer
 
+        check_remote_code(kwargs)
         return Tokenizer.from_pretrained(path_or_id, **kwargs)
 
 
@@ -221,5 +290,12 @@ AUTO_MODEL_CLASSES: dict[str, type[_AutoModelBase]] = {
         AutoModelForMultipleChoice,
         AutoModelForNextSentencePrediction,
         AutoModelForPreTraining,
+        AutoModelForImageClassification,
+        AutoModelForMaskedImageModeling,
+        AutoModelForZeroShotImageClassification,
+        AutoModelForCTC,
+        AutoModelForAudioClassification,
+        AutoModelForAudioFrameClassification,
+        AutoModelForAudioXVector,
     )
 }

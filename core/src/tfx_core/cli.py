@@ -90,7 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
     from tfx_core.pipelines.cli import add_run_command
 
     add_run_command(sub)
+    train = sub.add_parser("train", help="fine-tune a model on CSV/JSON files (PyTorch)")
+    train.set_defaults(func=cmd_train)
+    from tfx_core.training.recipes import add_arguments
+
+    add_arguments(train)
     return parser
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Fine-tune, evaluate and save (`tfx train text-classification --model M ...`)."""
+    from tfx_core.training.recipes import run
+
+    return run(args)
 
 
 def main(argv: list[str] | None = None) -> int:

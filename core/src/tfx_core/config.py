@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,15 +22,55 @@ CONFIG_NAME = "config.json"
 _PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_classification")
 _ATTN_IMPLEMENTATIONS = ("sdpa", "eager")
 DTYPE_NAMES = ("float32", "float16", "bfloat16", "float64", "auto")
+MAX_LABELS = 1_000_000
+
+#: Upper bounds for the sizes that decide how much a model allocates and how long it takes to
+#: build, checked for every architecture whose config has these fields. Each is far above any
+#: published checkpoint; a larger value is a corrupted or hostile file, not a model.
+SIZE_LIMITS = {
+    "vocab_size": 2**24,
+    "hidden_size": 2**16,
+    "intermediate_size": 2**18,
+    "num_hidden_layers": 1024,
+    "num_attention_heads": 1024,
+    "num_key_value_heads": 1024,
+    "head_dim": 2**13,
+    "max_position_embeddings": 2**24,
+    "type_vocab_size": 2**16,
+    "n_inner": 2**18,
+    "num_layers": 1024,
+    "num_heads": 1024,
+    "d_model": 2**16,
+    "d_ff": 2**18,
+    "encoder_layers": 1024,
+    "decoder_layers": 1024,
+}
+#: Fields holding a small positive float (normalisation epsilon, init scale).
+EPSILON_FIELDS = ("layer_norm_eps", "layer_norm_epsilon", "rms_norm_eps", "initializer_range")
+#: Largest embedding table (vocabulary or positions x hidden size) a config may describe, about
+#: 69 billion weights: sizes that are each within their limits can still multiply to absurdity.
+MAX_EMBEDDING_ELEMENTS = 2**36
 
 
 def _label_maps(
     id2label: Any, label2id: Any, num_labels: Any
 ) -> tuple[dict[int, str], dict[str, int]]:
     """Normalise label maps: JSON gives string keys, the model wants int ids."""
+    if num_labels is not None and (
+        not isinstance(num_labels, int)
+        or isinstance(num_labels, bool)
+        or not 0 <= num_labels <= MAX_LABELS
+    ):
+        raise ConfigError(
+            f"config field 'num_labels' must be an int from 0 to {MAX_LABELS}, got {num_labels!r}."
+        )
     if id2label is not None:
         if not isinstance(id2label, dict):
             raise ConfigError(f"config field 'id2label' must be a dict, got {id2label!r}.")
+        if len(id2label) > MAX_LABELS:
+            raise ConfigError(
+                f"config field 'id2label' has {len(id2label)} entries; at most {MAX_LABELS}."
+            )
         try:
             id2label = {int(k): str(v) for k, v in id2label.items()}
         except (TypeError, ValueError) as exc:
@@ -44,8 +85,6 @@ def _label_maps(
     else:
         if num_labels is None:
             num_labels = 2
-        if not isinstance(num_labels, int) or isinstance(num_labels, bool) or num_labels < 0:
-            raise ConfigError(f"config field 'num_labels' must be an int >= 0, got {num_labels!r}.")
         id2label = {i: f"LABEL_{i}" for i in range(num_labels)}
     if label2id is not None:
         if not isinstance(label2id, dict):
@@ -115,6 +154,7 @@ class PretrainedConfig:
         self.use_cache = use_cache
         self.attn_implementation = attn_implementation
         for key, value in kwargs.items():  # unknown keys are kept and written back
+            _check_extra_key(type(self), key)
             setattr(self, key, value)
         self.validate()
 
@@ -167,8 +207,55 @@ class PretrainedConfig:
             )
         for name in ("pad_token_id", "bos_token_id"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            if value is not None and not _is_int(value):
                 raise ConfigError(f"config field {name!r} must be an int or null, got {value!r}.")
+        eos = self.eos_token_id
+        if eos is not None and not (
+            _is_int(eos) or (isinstance(eos, list) and all(_is_int(i) for i in eos))
+        ):
+            raise ConfigError(
+                f"config field 'eos_token_id' must be an int, a list of ints or null, got {eos!r}."
+            )
+        for name in ("tie_word_embeddings", "is_encoder_decoder", "is_decoder", "use_cache"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, int)) or value not in (0, 1):
+                raise ConfigError(f"config field {name!r} must be true or false, got {value!r}.")
+        self._validate_sizes()
+
+    def _validate_sizes(self) -> None:
+        """Sizes within `SIZE_LIMITS`, epsilons finite, token ids inside the vocabulary."""
+        sizes = {}
+        for name, limit in SIZE_LIMITS.items():
+            value = self.__dict__.get(name)
+            if value is None:
+                continue
+            if not _is_int(value) or not 0 <= value <= limit:
+                raise ConfigError(
+                    f"config field {name!r} must be an int from 0 to {limit}, got {value!r}. "
+                    "The config.json is corrupted or is not a model tfx can build."
+                )
+            sizes[name] = value
+        width = sizes.get("hidden_size") or sizes.get("d_model") or 0
+        for name in ("vocab_size", "max_position_embeddings"):
+            if sizes.get(name, 0) * width > MAX_EMBEDDING_ELEMENTS:
+                raise ConfigError(
+                    f"config fields {name!r} ({sizes[name]}) x hidden size ({width}) describe a "
+                    f"table of more than {MAX_EMBEDDING_ELEMENTS} weights; the config.json is "
+                    "corrupted or is not a model tfx can build."
+                )
+        for name in EPSILON_FIELDS:
+            value = self.__dict__.get(name)
+            if value is not None and not _is_finite_number(value, minimum=0.0):
+                raise ConfigError(
+                    f"config field {name!r} must be a finite number >= 0, got {value!r}."
+                )
+        vocab = sizes.get("vocab_size")
+        pad = self.pad_token_id
+        if vocab and pad is not None and not -vocab <= pad < vocab:
+            raise ConfigError(
+                f"config field 'pad_token_id' ({pad}) is outside the vocabulary "
+                f"(vocab_size={vocab}). Fix the config: use a token id below vocab_size, or null."
+            )
 
     def require_positive_int(self, *names: str) -> None:
         """Validation helper for subclasses: each named field is an int > 0."""
@@ -183,7 +270,11 @@ class PretrainedConfig:
         """Validation helper for subclasses: each named field is a number in [0, 1]."""
         for name in names:
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 <= value <= 1
+            ):
                 raise ConfigError(
                     f"{type(self).__name__} field {name!r} must be in [0, 1], got {value!r}."
                 )
@@ -255,12 +346,13 @@ class PretrainedConfig:
         token: str | bool | None = None,
     ) -> dict[str, Any]:
         """Find and parse `config.json` for a local folder, a file, or a Hub id."""
+        from tfx_core import hub
+
+        hub.check_path_or_id(path_or_id)
         path = Path(path_or_id)
         if path.is_file():
             config_file = path
         else:
-            from tfx_core import hub
-
             config_file = hub.resolve_file(
                 path_or_id,
                 CONFIG_NAME,
@@ -329,18 +421,29 @@ def load_json_file(path: str | os.PathLike, *, what: str = "JSON") -> dict[str, 
         raise ConfigError(f"The {what} file {path} does not exist.") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"The {what} file {path} is not UTF-8 text: {exc}.") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"The {what} file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg}). Fix or re-download it."
-        ) from exc
+    data = parse_json(text, source=f"The {what} file {path}", error=ConfigError)
     if not isinstance(data, dict):
         raise ConfigError(
             f"The {what} file {path} must hold a JSON object, not {type(data).__name__}."
         )
     return data
+
+
+def parse_json(text: str | bytes, *, source: str, error: type[Exception] = ConfigError) -> Any:
+    """`json.loads` for untrusted files: malformed JSON, nesting deeper than Python's recursion
+    limit and integers longer than Python converts (4,300 digits) all raise `error`, whose
+    message starts with `source` (e.g. "The config file /x/config.json")."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        problem = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    except UnicodeDecodeError as exc:
+        problem = f"it is not UTF-8 text: {exc}"
+    except RecursionError:
+        problem = "it is nested too deeply to be a real file"
+    except ValueError as exc:  # e.g. an integer literal of thousands of digits
+        problem = str(exc).split(";")[0]
+    raise error(f"{source} is not valid JSON ({problem}). Fix it or download it again.")
 
 
 def write_text_atomic(target: Path, text: str) -> None:
@@ -355,6 +458,32 @@ def write_text_atomic(target: Path, text: str) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_finite_number(value: Any, *, minimum: float) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, int):
+        return minimum <= value <= 2**53
+    return math.isfinite(value) and value >= minimum
+
+
+def _check_extra_key(cls: type, key: Any) -> None:
+    """An unknown config key becomes an attribute: it must not replace one of the class's."""
+    if not isinstance(key, str) or not key or key.startswith("__"):
+        raise ConfigError(
+            f"config key {key!r} is not a field name tfx can keep (a key must not be empty or "
+            "start with '__'). Remove it from config.json."
+        )
+    if hasattr(cls, key):
+        raise ConfigError(
+            f"config key {key!r} names a method or property of {cls.__name__}, not a field. "
+            "Remove it from config.json."
+        )
 
 
 def _dtype_name(value: Any) -> str | None:

@@ -88,3 +88,7 @@ class GenerationError(TfxError, ValueError):
 
 class PipelineError(TfxError, ValueError):
     """A pipeline request is invalid."""
+
+
+class ProcessorError(TfxError, ValueError):
+    """An image or audio input, or a processor's settings, are invalid."""

@@ -60,8 +60,20 @@ def _is_repo_id(text: str) -> bool:
     return True
 
 
+def check_path_or_id(path_or_repo_id: object) -> None:
+    """A folder path or Hub id is a `str` or an `os.PathLike`; anything else is a caller's slip."""
+    text = os.fspath(path_or_repo_id) if isinstance(path_or_repo_id, (str, os.PathLike)) else None
+    if isinstance(text, str) and text.strip() and "\x00" not in text:
+        return
+    raise HubError(
+        f"Expected a local folder or a Hub id such as 'org/name' (a str or pathlib.Path), got "
+        f"{path_or_repo_id!r}."
+    )
+
+
 def _local_folder(path_or_repo_id: str | os.PathLike) -> Path | None:
     """The local folder meant by the argument, or None when it names a Hub repository."""
+    check_path_or_id(path_or_repo_id)
     path = Path(path_or_repo_id).expanduser()
     if path.is_dir():
         return path

@@ -104,3 +104,13 @@ def test_environment_switch_turns_fast_paths_off(model, monkeypatch):
     torch.testing.assert_close(_run(model), baseline, atol=1e-5, rtol=0)
     monkeypatch.setenv("TFX_FAST_PATHS", "1")
     assert _lean(model)
+
+
+def test_model_used_under_inference_mode_still_trains(model):
+    """The fused buffer is built from ordinary tensors even inside `torch.inference_mode()`."""
+    with torch.inference_mode():
+        model(_ids())
+    model.train()
+    model(_ids()).last_hidden_state.sum().backward()
+    query = model.encoder.layer[0].attention.self.query
+    assert query.weight.grad is not None and query.weight.grad.abs().sum() > 0

@@ -103,7 +103,7 @@ def test_plugin_is_discovered_lazily():
         "token-classification",
     }
     assert spec.head_for_architecture("GPT2LMHeadModel").head == "causal-lm"
-    assert spec.tokenizer_converter == "tfx_plugin_gpt2.tokenization:convert_byte_level_bpe"
+    assert spec.tokenizer_converter == "tfx_core.tokenization.converters:convert_byte_level_bpe"
     converters = [c for c in get_registry().tokenizer_converters() if "gpt2" in c.model_types]
     assert converters and converters[0].files == ("vocab.json", "merges.txt")
     assert isinstance(AutoConfig.for_model("gpt2", n_layer=1), GPT2Config)

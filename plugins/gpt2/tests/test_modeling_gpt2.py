@@ -109,6 +109,8 @@ def test_base_model_and_classification_heads(make_pair, left_padded):
 
 def test_decode_layouts_do_not_change_results(make_pair):
     """The split-K / transposed-head layouts used while generating give the same logits."""
+    from tfx_core.modeling.torch.conv1d import split_parts
+
     ours, _ = make_pair(n_embd=512, n_head=4, vocab_size=2048)
     ids = torch.randint(3, 2048, (2, 5))
     with torch.no_grad():
@@ -117,7 +119,7 @@ def test_decode_layouts_do_not_change_results(make_pair):
         torch.set_num_threads(2)
         try:
             ours._prepare_for_decoding()
-            assert ours.transformer.h[0].mlp.c_fc.split_parts == 2
+            assert split_parts(ours.transformer.h[0].mlp.c_fc.weight) == 2
             assert ours.lm_head.weight.t().is_contiguous()
             assert ours.lm_head.weight is ours.transformer.wte.weight  # still tied
             after = ours(ids).logits
@@ -130,6 +132,17 @@ def test_decode_layouts_do_not_change_results(make_pair):
     close(one_row, before[:, 0], atol=1e-4)
 
 
+def test_head_mask_matches_the_reference(make_pair, left_padded):
+    ours, ref = make_pair(attn_implementation="eager")  # the reference masks heads in eager
+    ids, mask = left_padded
+    head_mask = torch.tensor([[1.0, 0.0, 1.0, 0.5], [0.0, 1.0, 1.0, 1.0]])
+    with torch.no_grad():
+        got = ours(ids, attention_mask=mask, head_mask=head_mask).logits
+        expected = ref(ids, attention_mask=mask, head_mask=head_mask).logits
+    real = mask.bool()
+    close(got[real], expected[real])
+
+
 def test_errors_are_clear(make_pair):
     ours, _ = make_pair()
     with pytest.raises(ValueError, match="exactly one"):
@@ -137,7 +150,7 @@ def test_errors_are_clear(make_pair):
     with pytest.raises(ValueError, match="context"):
         ours(torch.zeros(1, 65, dtype=torch.long))
     with pytest.raises(NotImplementedError):
-        ours(torch.zeros(1, 3, dtype=torch.long), head_mask=torch.ones(2, 4))
+        ours(torch.zeros(1, 3, dtype=torch.long), encoder_hidden_states=torch.ones(1, 2, 32))
     seq, _ = make_pair("GPT2ForSequenceClassification")
     with pytest.raises(ValueError, match="pad_token_id"):
         seq(torch.ones(2, 3, dtype=torch.long))

@@ -41,7 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     new = sub.add_parser("new", help="render a new plugin package from the templates")
     new.add_argument("name", help="plugin name, e.g. my-arch (model_type, tfx-plugin-<name>)")
     new.add_argument(
-        "--like", choices=LIKES, default="bert", help="start from an encoder or decoder"
+        "--like",
+        choices=LIKES,
+        default="encoder",
+        metavar="{encoder,decoder}",
+        help="start from an encoder (the default; alias bert) or a decoder (alias gpt2)",
     )
     new.add_argument("--dest", default=".", help="folder to create the package in (default .)")
     new.add_argument("--model-type", help="model_type in config.json (default: the name)")

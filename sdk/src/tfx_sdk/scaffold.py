@@ -1,8 +1,9 @@
 """`tfx-sdk new`: render `templates/` into a complete, working plugin package.
 
 The templates are Jinja files ending in `.tmpl` (so neither pytest nor ruff treats them as code)
-under `templates/common/` (pyproject, README, package init) and `templates/<like>/` (spec, config,
-modeling, tests). Path parts `__package__` and `__module__` are replaced by the plugin's names.
+under `templates/common/` (pyproject, README, package init) and `templates/<kind>/` (spec, config,
+modeling, tests), one folder per kind of model: `encoder` (`--like bert`) and `decoder`
+(`--like gpt2`). Path parts `__package__` and `__module__` are replaced by the plugin's names.
 The package is rendered into a temporary folder and moved into place in one rename, so a failed
 render leaves nothing behind.
 """
@@ -21,8 +22,12 @@ from tfx_sdk import __version__
 from tfx_sdk.errors import ScaffoldError
 from tfx_sdk.names import PluginNames, check_available
 
-#: The model families a new plugin can start from (folders of templates/).
-LIKES = ("bert", "gpt2")
+#: The kinds of model a new plugin can start from (folders of templates/).
+TEMPLATES = ("encoder", "decoder")
+#: Model families accepted by `--like` as other names of a template.
+ALIASES = {"bert": "encoder", "gpt2": "decoder"}
+#: Everything `--like` accepts.
+LIKES = (*TEMPLATES, *ALIASES)
 _SUFFIX = ".tmpl"
 
 
@@ -36,9 +41,18 @@ def templates_root() -> Path:
         if (candidate / "common").is_dir():
             return candidate
     raise ScaffoldError(
-        "tfx-sdk cannot find its templates (a folder with common/ and one folder per --like). "
+        "tfx-sdk cannot find its templates (a folder with common/, encoder/ and decoder/). "
         "Reinstall tfx-sdk, or point TFX_SDK_TEMPLATES at the repository's templates/ folder."
     )
+
+
+def template_for(like: str) -> str:
+    """The template folder `like` names (a template or an alias); `ScaffoldError` otherwise."""
+    template = ALIASES.get(like, like)
+    if template not in TEMPLATES:
+        choices = ", ".join(f"{t} ({a})" for a, t in ALIASES.items())
+        raise ScaffoldError(f"Unknown --like {like!r}: choose one of {choices}.")
+    return template
 
 
 def render_context(names: PluginNames, like: str, description: str | None) -> dict[str, object]:
@@ -63,7 +77,7 @@ def _output_path(relative: Path, names: PluginNames) -> Path:
 def new_plugin(
     name: str,
     *,
-    like: str = "bert",
+    like: str = "encoder",
     dest: str | os.PathLike = ".",
     model_type: str | None = None,
     class_prefix: str | None = None,
@@ -72,18 +86,18 @@ def new_plugin(
 ) -> Path:
     """Render a new plugin package into `dest/<name>` and return that folder.
 
+    `like` is a template (`encoder`, `decoder`) or a model family naming one (`bert`, `gpt2`).
     Raises `ScaffoldError` for a bad or taken name, an unknown `like`, or an existing folder.
     """
-    if like not in LIKES:
-        raise ScaffoldError(f"Unknown --like {like!r}: choose one of {', '.join(LIKES)}.")
+    template = template_for(like)
     names = PluginNames.derive(name, model_type=model_type, class_prefix=class_prefix)
     parent = Path(dest).expanduser().resolve()
     target = parent / (folder_name or names.name)
     check_available(names, target)
     root = templates_root()
-    sources = [root / "common", root / like]
+    sources = [root / "common", root / template]
     if not sources[1].is_dir():
-        raise ScaffoldError(f"The templates folder {root} has no {like}/ templates.")
+        raise ScaffoldError(f"The templates folder {root} has no {template}/ templates.")
 
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(s) for s in sources]),
@@ -106,7 +120,7 @@ def new_plugin(
             target.rmdir()
         os.replace(staging, target)
     except jinja2.TemplateError as exc:
-        raise ScaffoldError(f"Rendering the {like} templates failed: {exc}") from exc
+        raise ScaffoldError(f"Rendering the {template} templates failed: {exc}") from exc
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

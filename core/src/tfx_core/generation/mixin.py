@@ -174,6 +174,7 @@ class GenerationMixin:
         config.validate_for_generation()
         if seed is not None and generator is not None:
             raise GenerationError("Pass either seed or generator to generate(), not both.")
+        _check_call_arguments(seed, generator, streamer, logits_processor, stopping_criteria)
 
         device = self.device
         input_ids = self._prompt_ids(input_ids, config, device)
@@ -365,7 +366,16 @@ class GenerationMixin:
         eos: list[int],
     ) -> torch.LongTensor:
         if attention_mask is not None:
-            mask = torch.as_tensor(attention_mask, device=input_ids.device)
+            try:
+                mask = torch.as_tensor(attention_mask, device=input_ids.device)
+            except (TypeError, ValueError, RuntimeError) as exc:
+                raise GenerationError(
+                    f"attention_mask must be a 0/1 tensor shaped like input_ids: {exc}"
+                ) from exc
+            if mask.is_floating_point() or mask.is_complex():
+                raise GenerationError(
+                    f"attention_mask must hold 0/1 integers or booleans, got {mask.dtype}."
+                )
             if mask.dim() == 1:
                 mask = mask.unsqueeze(0)
             if mask.shape != input_ids.shape:
@@ -418,3 +428,32 @@ class GenerationMixin:
         if weight is not None:
             return int(weight.shape[0])
         return getattr(self.config, "vocab_size", None)
+
+
+def _check_call_arguments(
+    seed: Any, generator: Any, streamer: Any, logits_processor: Any, stopping_criteria: Any
+) -> None:
+    """The non-config arguments of `generate` have the types the decoding loop relies on."""
+    if seed is not None and (
+        not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64
+    ):
+        raise GenerationError(f"seed must be an int from 0 to 2**64 - 1, got {seed!r}.")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise GenerationError(f"generator must be a torch.Generator, got {generator!r}.")
+    if streamer is not None and not all(
+        callable(getattr(streamer, name, None)) for name in ("put", "end")
+    ):
+        raise GenerationError(
+            f"streamer must have put() and end() methods (e.g. tfx_core.TextStreamer), got "
+            f"{streamer!r}."
+        )
+    for name, value in (
+        ("logits_processor", logits_processor),
+        ("stopping_criteria", stopping_criteria),
+    ):
+        if value is None:
+            continue
+        if not isinstance(value, (list, tuple)) or not all(callable(item) for item in value):
+            raise GenerationError(
+                f"{name} must be a list of callables (input_ids, scores) -> ..., got {value!r}."
+            )

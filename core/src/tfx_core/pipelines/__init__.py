@@ -19,6 +19,11 @@ _EXPORTS = {
     "SentenceEmbeddingPipeline": "tfx_core.pipelines.sentence_embedding",
     "TextGenerationPipeline": "tfx_core.pipelines.text_generation",
     "ZeroShotClassificationPipeline": "tfx_core.pipelines.zero_shot_classification",
+    "ImageClassificationPipeline": "tfx_core.pipelines.image_classification",
+    "ZeroShotImageClassificationPipeline": "tfx_core.pipelines.zero_shot_image_classification",
+    "ImageFeatureExtractionPipeline": "tfx_core.pipelines.image_feature_extraction",
+    "AutomaticSpeechRecognitionPipeline": "tfx_core.pipelines.automatic_speech_recognition",
+    "AudioClassificationPipeline": "tfx_core.pipelines.audio_classification",
 }
 
 __all__ = sorted(_EXPORTS)

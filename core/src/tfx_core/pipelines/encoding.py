@@ -15,6 +15,8 @@ from typing import Any
 
 from tfx_core.errors import PipelineError
 
+TRUNCATION_STRATEGIES = ("longest_first", "only_first", "only_second")
+
 #: model_max_length values at or above this mean "no limit" (the reference's sentinel is 1e30).
 _NO_LIMIT = 10**9
 
@@ -98,6 +100,11 @@ class TextEncoder:
         if not texts:
             return []
         strategy = "longest_first" if truncation is True else truncation or None
+        if strategy not in (None, *TRUNCATION_STRATEGIES):
+            raise PipelineError(
+                f"truncation must be true, false or one of {', '.join(TRUNCATION_STRATEGIES)}, "
+                f"got {truncation!r}."
+            )
         if strategy is not None and max_length is None:
             max_length = self.model_max_length
         if max_length is None:

@@ -27,6 +27,7 @@ def pipeline(
     dtype: Any = None,
     batch_size: int | None = None,
     revision: str | None = None,
+    local_files_only: bool | None = None,
     **task_kwargs: Any,
 ) -> Any:
     """Build the pipeline for `task` (e.g. "sentiment-analysis", "ner", "text-generation").
@@ -34,14 +35,24 @@ def pipeline(
     `model`: a Hub id, a local folder or a loaded model (then pass `tokenizer` too unless its
     config records where it came from); None uses the task's default checkpoint. `device`: "cpu",
     "cuda:0", an int (-1 is the CPU) or a `torch.device`; `dtype`: "float16", "bfloat16",
-    "float32" or a `torch.dtype`. Other keyword arguments are the task's options (`top_k=...`).
+    "float32" or a `torch.dtype`. `local_files_only=True` reads only local folders and the Hub
+    cache (as `HF_HUB_OFFLINE=1` does); `cache_dir` and `token` are passed to the Hub too.
+    Other keyword arguments are the task's options (`top_k=...`).
     """
     registry = get_registry()
+    if task is not None and not isinstance(task, str):
+        raise PipelineError(f"task must be a task name such as 'fill-mask', got {task!r}.")
     dtype = _reference_keywords(task_kwargs, dtype)
+    if local_files_only not in (None, True, False):
+        raise PipelineError(f"local_files_only must be true or false, got {local_files_only!r}.")
+    hub_options = {"local_files_only": local_files_only} if local_files_only is not None else {}
+    hub_options.update({k: task_kwargs.pop(k) for k in ("cache_dir", "token") if k in task_kwargs})
     framework = framework or "pt"
-    if framework != "pt":
+    if framework not in ("pt", "tf", "flax"):
         raise PipelineError(
-            f"Pipelines run PyTorch models for now; framework={framework!r} is not supported."
+            "Pipelines run PyTorch (framework='pt'), TensorFlow (framework='tf') or Flax "
+            "(framework='flax') models; "
+            f"framework={framework!r} is not supported."
         )
     if task is None and model is None:
         raise PipelineError(
@@ -70,6 +81,7 @@ def pipeline(
                 batch_size,
                 revision,
                 task_kwargs,
+                hub_options,
             )
         except (HubError, OSError, PluginError) as exc:
             if not default_used:
@@ -116,10 +128,13 @@ def _from_checkpoint(
     batch_size: int | None,
     revision: str | None,
     task_kwargs: dict,
+    hub_options: dict | None = None,
 ) -> Any:
     from tfx_core.auto import AutoConfig, resolve_head
 
-    hub = {"revision": revision} if revision is not None else {}
+    hub = dict(hub_options or {})
+    if revision is not None:
+        hub["revision"] = revision
     if spec is None:
         config = _load_config(config or model, hub)
         spec = get_registry().task(_infer_task(model, config, resolve_head(config).head))
@@ -134,11 +149,19 @@ def _from_checkpoint(
         load_options["dtype"] = dtype
     if device is not None:
         load_options["device"] = device
+    if framework in ("flax", "tf"):
+        load_options.pop("device", None)  # JAX and TF place arrays on their default device
     loaded = model_class.from_pretrained(weights_at, config=config, **load_options)
     _check_head_weights(loaded, head, model, spec)
-    if tokenizer is None:
-        tokenizer = weights_at
-    tokenizer = _load_tokenizer(tokenizer, hub if tokenizer == weights_at else {})
+    loaded = _served(loaded, framework)
+    loader = getattr(pipeline_class, "_load_preprocessors", None)
+    if loader is not None:  # image and audio tasks load their own processors
+        extra = {**extra, **loader(weights_at, tokenizer, hub, task_kwargs)}
+        tokenizer = extra.pop("tokenizer", None)
+    else:
+        if tokenizer is None:
+            tokenizer = weights_at
+        tokenizer = _load_tokenizer(tokenizer, hub if tokenizer == weights_at else {})
     return pipeline_class(
         loaded,
         tokenizer,
@@ -177,16 +200,24 @@ def _from_loaded_model(
         spec = get_registry().task(_infer_task(None, config, head))
     if head is not None and head not in spec.heads:
         raise _head_mismatch(spec, config, type(model).__name__, [head])
-    if tokenizer is None:
-        source = getattr(config, "name_or_path", None) or getattr(config, "_name_or_path", None)
-        if not source:
-            raise PipelineError(
-                f"A loaded model was given for {spec.name!r} without a tokenizer: pass "
-                "tokenizer= (a Tokenizer, a Hub id or a local folder)."
-            )
-        tokenizer = source
-    tokenizer = _load_tokenizer(tokenizer, {})
-    if device is not None or dtype is not None:
+    source = getattr(config, "name_or_path", None) or getattr(config, "_name_or_path", None)
+    loader = getattr(spec.load(), "_load_preprocessors", None)
+    extra: dict[str, Any] = {}
+    if loader is not None:  # image and audio tasks load their own processors
+        extra = loader(source or None, tokenizer, {}, task_kwargs)
+        tokenizer = extra.pop("tokenizer", None)
+    else:
+        if tokenizer is None:
+            if not source:
+                raise PipelineError(
+                    f"A loaded model was given for {spec.name!r} without a tokenizer: pass "
+                    "tokenizer= (a Tokenizer, a Hub id or a local folder)."
+                )
+            tokenizer = source
+        tokenizer = _load_tokenizer(tokenizer, {})
+    if framework in ("flax", "tf"):
+        model = _served(model, framework)
+    elif device is not None or dtype is not None:
         _move(model, device, dtype)
     return spec.load()(
         model,
@@ -195,8 +226,22 @@ def _from_loaded_model(
         task=spec.name,
         framework=framework,
         batch_size=batch_size,
+        **extra,
         **task_kwargs,
     )
+
+
+def _served(model: Any, framework: str) -> Any:
+    """Flax models reach the (torch-batching) pipelines through a tensor bridge."""
+    if framework == "tf":
+        from tfx_core.modeling.keras.serving import TorchView
+
+        return TorchView(model)
+    if framework != "flax":
+        return model
+    from tfx_core.modeling.flax.bridge import TorchBridge
+
+    return TorchBridge(model)
 
 
 def _load_config(config: Any, hub: dict) -> Any:
@@ -224,6 +269,10 @@ def _resolve_source(pipeline_class: type, model: str, revision: str | None) -> t
 def _choose_head(spec: TaskSpec, config: Any, model: str) -> str:
     architecture = get_registry().architecture(config.model_type)
     provided = [head.head for head in architecture.heads]
+    for name in getattr(config, "architectures", None) or []:  # the checkpoint's own head first
+        own = architecture.head_for_architecture(name)
+        if own is not None and own.head in spec.heads:
+            return own.head
     for head in spec.heads:
         if head in provided:
             return head
@@ -293,10 +342,21 @@ def _has_sentence_layout(model: str) -> bool:
 def _parse_device(device: Any) -> Any:
     if device is None:
         return None
-    if isinstance(device, bool):
+    is_torch_device = type(device).__name__ == "device"
+    if isinstance(device, bool) or not (isinstance(device, (int, str)) or is_torch_device):
         raise PipelineError(f"device must be a string, an int or a torch.device, got {device!r}.")
     if isinstance(device, int):
         return "cpu" if device < 0 else f"cuda:{device}"
+    if isinstance(device, str):
+        import torch
+
+        try:
+            torch.device(device)
+        except (RuntimeError, ValueError) as exc:
+            raise PipelineError(
+                f"device {device!r} is not a device name: use 'cpu', 'cuda', 'cuda:0', 'mps' or "
+                "an int (-1 for the CPU)."
+            ) from exc
     return device
 
 

@@ -28,6 +28,11 @@ class FeatureExtractionPipeline(Pipeline):
     ) -> tuple[dict, dict, dict]:
         if unknown:
             raise self._unknown_options(unknown)
+        if tokenize_kwargs is not None and not isinstance(tokenize_kwargs, dict):
+            raise PipelineError(
+                f"tokenize_kwargs must be a dict such as {{'max_length': 128}}, got "
+                f"{tokenize_kwargs!r}."
+            )
         pre: dict[str, Any] = dict(tokenize_kwargs or {})
         extra = set(pre) - {"truncation", "max_length", "add_special_tokens"}
         if extra:

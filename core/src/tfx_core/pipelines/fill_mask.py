@@ -48,7 +48,7 @@ class FillMaskPipeline(Pipeline):
         if targets is not None:
             post["target_ids"] = self._target_ids(targets)
         if top_k is not None:
-            if not isinstance(top_k, int) or top_k < 1:
+            if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:
                 raise PipelineError(f"top_k must be a positive int, got {top_k!r}.")
             post["top_k"] = top_k
         return pre, {}, post
@@ -135,6 +135,7 @@ class FillMaskPipeline(Pipeline):
         if target_ids is not None:
             probs = probs[..., torch.tensor(target_ids)]
             top_k = min(top_k, len(target_ids))
+        top_k = min(top_k, probs.shape[-1])  # asking for more than the vocabulary gives it all
         values, predictions = probs.topk(top_k)
         single = len(positions) == 1
         rows = []

@@ -19,6 +19,10 @@ TASK_FOR_HEAD = {
     "masked-lm": "fill-mask",
     "causal-lm": "text-generation",
     "base": "feature-extraction",
+    "image-classification": "image-classification",
+    "zero-shot-image-classification": "zero-shot-image-classification",
+    "ctc": "automatic-speech-recognition",
+    "audio-classification": "audio-classification",
 }
 
 
@@ -90,5 +94,49 @@ def builtin_tasks() -> list[TaskSpec]:
             default_model="facebook/bart-large-mnli",
             default_revision="d7645e1",
             description="classify into labels chosen at call time, through an NLI model",
+        ),
+        TaskSpec(
+            name="image-classification",
+            pipeline_class=f"{_MODULE}.image_classification:ImageClassificationPipeline",
+            heads=("image-classification", "image-classification-with-teacher"),
+            default_model="google/vit-base-patch16-224",
+            default_revision="3f49326",
+            description="label an image with the model's classes",
+        ),
+        TaskSpec(
+            name="zero-shot-image-classification",
+            pipeline_class=(
+                f"{_MODULE}.zero_shot_image_classification:ZeroShotImageClassificationPipeline"
+            ),
+            heads=("zero-shot-image-classification",),
+            default_model="openai/clip-vit-base-patch32",
+            default_revision="3d74acf",
+            description="rank labels chosen at call time for an image (CLIP-style models)",
+        ),
+        TaskSpec(
+            name="image-feature-extraction",
+            pipeline_class=f"{_MODULE}.image_feature_extraction:ImageFeatureExtractionPipeline",
+            heads=("base",),
+            default_model="google/vit-base-patch16-224",
+            default_revision="3f49326",
+            description="an image's hidden states (or pooled vector)",
+        ),
+        TaskSpec(
+            name="automatic-speech-recognition",
+            pipeline_class=(
+                f"{_MODULE}.automatic_speech_recognition:AutomaticSpeechRecognitionPipeline"
+            ),
+            heads=("ctc",),
+            default_model="facebook/wav2vec2-base-960h",
+            default_revision="22aad52",
+            description="transcribe speech (CTC models; long audio in strided chunks)",
+        ),
+        TaskSpec(
+            name="audio-classification",
+            pipeline_class=f"{_MODULE}.audio_classification:AudioClassificationPipeline",
+            heads=("audio-classification",),
+            default_model="superb/wav2vec2-base-superb-ks",
+            default_revision="372e048",
+            description="label an audio clip with the model's classes",
         ),
     ]

@@ -63,6 +63,14 @@ class TokenClassificationPipeline(Pipeline):
                 )
             post["aggregation_strategy"] = name
         if ignore_labels is not None:
+            if isinstance(ignore_labels, str) or not (
+                isinstance(ignore_labels, (list, tuple, set))
+                and all(isinstance(label, str) for label in ignore_labels)
+            ):
+                raise PipelineError(
+                    f"ignore_labels must be a list of label names such as ['O'], got "
+                    f"{ignore_labels!r}."
+                )
             post["ignore_labels"] = list(ignore_labels)
         if stride is not None:
             limit = self.encoder.model_max_length

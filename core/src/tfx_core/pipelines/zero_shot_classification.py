@@ -43,9 +43,16 @@ class ZeroShotClassificationPipeline(Pipeline):
         if candidate_labels is not None:
             if isinstance(candidate_labels, str):
                 candidate_labels = [c.strip() for c in candidate_labels.split(",") if c.strip()]
+            if not isinstance(candidate_labels, (list, tuple)) or not all(
+                isinstance(label, str) and label.strip() for label in candidate_labels
+            ):
+                raise PipelineError(
+                    "candidate_labels must be a list of non-empty strings (or one "
+                    f"comma-separated string), got {candidate_labels!r}."
+                )
             pre["candidate_labels"] = list(candidate_labels)
         if hypothesis_template is not None:
-            pre["hypothesis_template"] = hypothesis_template
+            pre["hypothesis_template"] = _check_template(hypothesis_template)
         post: dict[str, Any] = {}
         if multi_label is None:
             multi_label = multi_class  # the deprecated spelling
@@ -142,3 +149,27 @@ def _entailment_id(config: Any) -> int:
         f"(e.g. 'entailment'); this model's labels are {sorted(label2id) or 'missing'}. "
         "Use a checkpoint fine-tuned on NLI (MNLI, XNLI, ...)."
     )
+
+
+def _check_template(template: Any) -> str:
+    """A hypothesis template holds exactly one plain `{}` where the label goes."""
+    import string
+
+    problem = None
+    if not isinstance(template, str):
+        problem = "it is not a string"
+    else:
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+        except ValueError as exc:
+            fields, problem = [], f"it is not a valid format string ({exc})"
+        if problem is None and not fields:
+            problem = "it has no {} for the label"
+        elif problem is None and fields != [""] and fields != ["0"]:
+            problem = f"it has {len(fields)} placeholders {fields!r} instead of one '{{}}'"
+    if problem is not None:
+        raise PipelineError(
+            f"hypothesis_template {template!r} is invalid: {problem}. Write one '{{}}' where the "
+            'label goes, e.g. "This example is {}.".'
+        )
+    return template

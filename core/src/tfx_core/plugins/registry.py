@@ -10,11 +10,20 @@ Environment:
     TFX_PLUGINS                   comma-separated allow-list of entry-point or distribution names
     TFX_DISABLE_PLUGIN_AUTOLOAD   "1" to load no entry points (programmatic registration only)
     TFX_PREFER                    "model_type=distribution,..." to settle conflicts
+    TFX_PLUGIN_IMPORT_TIMEOUT     seconds a plugin's entry module may take to import (60)
+
+A plugin module is imported in a helper thread with a time limit, with its printed output sent
+to stderr (so `tfx plugins --json` stays parseable); `SystemExit` or any other exception it
+raises, a hook that fails or returns something other than specs, and a plugin that asks for the
+registry while the registry is loading it, all mark only that plugin as failed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import sys
 import threading
 import traceback
 from collections.abc import Iterable
@@ -31,6 +40,8 @@ from tfx_core.plugins.specs import ArchitectureSpec, TaskSpec, TokenizerConverte
 ENTRY_POINT_GROUP = "tfx.plugins"
 BUILTIN_PLUGIN = "tfx-core-builtin"
 _TRUE = {"1", "true", "yes", "on"}
+DEFAULT_IMPORT_TIMEOUT = 60.0
+_import_state = threading.local()  # .active: this thread is importing a plugin module
 
 
 @dataclass
@@ -89,6 +100,7 @@ class PluginRegistry:
         self._preferences: dict[str, str] = {}
         self._lock = threading.RLock()
         self._index: dict[str, dict[str, list[_Claim]]] | None = None
+        self._building = False
         for item in _csv_env("TFX_PREFER"):
             model_type, _, distribution = item.partition("=")
             if distribution:
@@ -128,12 +140,14 @@ class PluginRegistry:
                 info.error = "not in the TFX_PLUGINS allow-list"
                 continue
             try:
-                module = entry_point.load()
+                module = _import_entry_point(entry_point, _import_timeout())
                 self._manager.register(module, name=entry_point.name)
-            except Exception as exc:
+            except BaseException as exc:  # SystemExit too: one plugin must not end the process
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
                 info.status = "failed"
                 info.error = f"import failed: {type(exc).__name__}: {exc}"
-                info.traceback = traceback.format_exc()
+                info.traceback = "".join(traceback.format_exception(exc))
 
     def register(self, plugin: Any, name: str | None = None, *, override: bool = False) -> str:
         """Register a plugin object or module that is not installed (notebooks, tests).
@@ -184,8 +198,13 @@ class PluginRegistry:
         ]
         results: list = []
         for impl in impls:
-            returned = impl.function()
-            results.extend(returned or [])
+            with _stdout_to_stderr():
+                returned = impl.function()
+            if returned is None:
+                continue
+            if not isinstance(returned, (list, tuple)):
+                raise PluginError(f"the hook returned {type(returned).__name__}, not a list")
+            results.extend(returned)
         return results
 
     # ---------------------------------------------------------------- indexing
@@ -199,47 +218,67 @@ class PluginRegistry:
         with self._lock:
             if self._index is not None:
                 return self._index
-            index: dict[str, dict[str, list[_Claim]]] = {
-                "tfx_architectures": {},
-                "tfx_tasks": {},
-                "tfx_tokenizer_converters": {},
-            }
-            for info in self._infos.values():
-                if info.status not in ("loaded", "registered"):
-                    continue
-                info.model_types, info.tasks, info.converters = [], [], []
-                for hook, expected in self._EXPECTED.items():
-                    try:
-                        specs = self._call_one(info.name, hook)
-                        for spec in specs:
-                            if not isinstance(spec, expected):
-                                raise PluginError(
-                                    f"hook {hook} returned {spec!r}, expected {expected.__name__}"
-                                )
-                    except Exception as exc:
-                        info.status = "failed"
-                        info.error = f"{hook} failed: {type(exc).__name__}: {exc}"
-                        info.traceback = traceback.format_exc()
-                        break
+            if self._building:
+                raise PluginError(
+                    "A plugin hook asked the registry for plugins while the registry was "
+                    "calling the hooks; hooks must only return specs."
+                )
+            self._building = True
+            try:
+                return self._build_index_locked()
+            finally:
+                self._building = False
+
+    def _build_index_locked(self) -> dict[str, dict[str, list[_Claim]]]:
+        index: dict[str, dict[str, list[_Claim]]] = {
+            "tfx_architectures": {},
+            "tfx_tasks": {},
+            "tfx_tokenizer_converters": {},
+        }
+        for info in self._infos.values():
+            if info.status not in ("loaded", "registered"):
+                continue
+            info.model_types, info.tasks, info.converters = [], [], []
+            for hook, expected in self._EXPECTED.items():
+                try:
+                    specs = self._call_one(info.name, hook)
                     for spec in specs:
+                        if not isinstance(spec, expected):
+                            raise PluginError(
+                                f"hook {hook} returned {spec!r}, expected {expected.__name__}"
+                            )
                         key = spec.model_type if hook == "tfx_architectures" else spec.name
-                        claim = _Claim(info.name, info.distribution, spec)
-                        index[hook].setdefault(key, []).append(claim)
-                        if hook == "tfx_architectures":
-                            info.model_types.append(key)
-                        elif hook == "tfx_tasks":
-                            info.tasks.append(key)
-                        else:
-                            info.converters.append(key)
-            # A plugin that failed midway must not leave half its specs behind.
-            failed = {name for name, info in self._infos.items() if info.status == "failed"}
-            for table in index.values():
-                for key in list(table):
-                    table[key] = [c for c in table[key] if c.plugin not in failed]
-                    if not table[key]:
-                        del table[key]
-            self._index = index
-            return index
+                        if not isinstance(key, str) or not key:
+                            raise PluginError(
+                                f"hook {hook} returned a spec named {key!r}; names must be "
+                                "non-empty strings"
+                            )
+                except BaseException as exc:  # SystemExit in a hook fails that plugin only
+                    if isinstance(exc, KeyboardInterrupt):
+                        raise
+                    info.status = "failed"
+                    info.error = f"{hook} failed: {type(exc).__name__}: {exc}"
+                    info.traceback = traceback.format_exc()
+                    break
+                for spec in specs:
+                    key = spec.model_type if hook == "tfx_architectures" else spec.name
+                    claim = _Claim(info.name, info.distribution, spec)
+                    index[hook].setdefault(key, []).append(claim)
+                    if hook == "tfx_architectures":
+                        info.model_types.append(key)
+                    elif hook == "tfx_tasks":
+                        info.tasks.append(key)
+                    else:
+                        info.converters.append(key)
+        # A plugin that failed midway must not leave half its specs behind.
+        failed = {name for name, info in self._infos.items() if info.status == "failed"}
+        for table in index.values():
+            for key in list(table):
+                table[key] = [c for c in table[key] if c.plugin not in failed]
+                if not table[key]:
+                    del table[key]
+        self._index = index
+        return index
 
     def _choose(self, kind: str, key: str, claims: list[_Claim]) -> _Claim:
         if len(claims) == 1:
@@ -264,6 +303,11 @@ class PluginRegistry:
     # ----------------------------------------------------------------- queries
     def architecture(self, model_type: str) -> ArchitectureSpec:
         """The spec serving `model_type`; errors name the package to install or the conflict."""
+        if not isinstance(model_type, str):
+            raise ModelTypeNotFoundError(
+                f"A model type is a string such as 'bert', got {model_type!r}: the checkpoint's "
+                "config.json is malformed."
+            )
         claims = self._build_index()["tfx_architectures"].get(model_type)
         if not claims:
             raise ModelTypeNotFoundError(self._missing_message("model type", model_type))
@@ -276,6 +320,8 @@ class PluginRegistry:
 
     def task(self, name: str) -> TaskSpec:
         """The spec of task `name` or one of its aliases."""
+        if not isinstance(name, str):
+            raise PipelineError(f"A task name is a string such as 'fill-mask', got {name!r}.")
         table = self._build_index()["tfx_tasks"]
         claims = table.get(name)
         if not claims:
@@ -336,9 +382,57 @@ _registry: PluginRegistry | None = None
 _registry_lock = threading.Lock()
 
 
+def _import_timeout() -> float:
+    value = os.environ.get("TFX_PLUGIN_IMPORT_TIMEOUT", "")
+    try:
+        return float(value) if value.strip() else DEFAULT_IMPORT_TIMEOUT
+    except ValueError:
+        return DEFAULT_IMPORT_TIMEOUT
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Plugins' prints go to stderr, so the CLI's JSON on stdout stays clean."""
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+def _import_entry_point(entry_point: metadata.EntryPoint, timeout: float) -> Any:
+    """Import a plugin's entry module in a helper thread, giving up after `timeout` seconds."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        _import_state.active = True
+        try:
+            outcome["module"] = entry_point.load()
+        except BaseException as exc:  # reported by the caller, SystemExit included
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name=f"tfx-plugin-{entry_point.name}", daemon=True)
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        thread.start()
+        thread.join(timeout)
+    if captured.getvalue():
+        sys.stderr.write(captured.getvalue())
+    if thread.is_alive():
+        raise PluginError(
+            f"importing {entry_point.value} did not finish within {timeout:g} s (it may wait "
+            "for the network or a lock); set TFX_PLUGIN_IMPORT_TIMEOUT to wait longer"
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["module"]
+
+
 def get_registry() -> PluginRegistry:
     """The process-wide registry, loading installed plugins on first use."""
     global _registry
+    if getattr(_import_state, "active", False):
+        raise PluginError(
+            "A plugin called tfx_core.plugins.get_registry() while it was being imported; the "
+            "registry is still loading it. Call it later (inside a function), not at import."
+        )
     with _registry_lock:
         if _registry is None:
             _registry = PluginRegistry()

@@ -77,11 +77,18 @@ class ArchitectureSpec:
     heads: tuple[HeadSpec, ...] = ()
     tokenizer_converter: str | None = None
     description: str = ""
+    #: Image processors, feature extractors and processors this architecture brings, as
+    #: "module:Class" strings; the class name is the one `preprocessor_config.json` records
+    #: (e.g. "ViTImageProcessor"), so a checkpoint finds its class without importing others.
+    processors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.model_type or not isinstance(self.model_type, str):
             raise PluginError(f"ArchitectureSpec needs a model_type, got {self.model_type!r}.")
         _check_reference(f"ArchitectureSpec {self.model_type!r} config_class", self.config_class)
+        object.__setattr__(self, "processors", tuple(self.processors))
+        for reference in self.processors:
+            _check_reference(f"ArchitectureSpec {self.model_type!r} processors", reference)
         if self.tokenizer_converter is not None:
             _check_reference(f"ArchitectureSpec {self.model_type!r}", self.tokenizer_converter)
         object.__setattr__(self, "heads", tuple(self.heads))

@@ -8,18 +8,39 @@
 merges.txt) are converted by plugins through the `tfx_tokenizer_converters` hook.
 """
 
-from tokenizers import AddedToken
+from __future__ import annotations
 
-from tfx_core.tokenization.batch_encoding import BatchEncoding, CharSpan, TokenSpan
-from tfx_core.tokenization.tensors import FrameworkNotInstalledError
-from tfx_core.tokenization.tokenizer import Tokenizer, clean_up_tokenization
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "AddedToken",
-    "BatchEncoding",
-    "CharSpan",
-    "FrameworkNotInstalledError",
-    "TokenSpan",
-    "Tokenizer",
-    "clean_up_tokenization",
-]
+from tfx_core.tokenization.class_names import NAMES
+
+#: Public name -> the module that defines it, imported on first use (plugin discovery imports
+#: `tfx_core.tokenization.converters.catalog` and must not pay for `tokenizers` and numpy).
+_EXPORTS = {
+    "AddedToken": "tokenizers",
+    "BatchEncoding": "tfx_core.tokenization.batch_encoding",
+    "CharSpan": "tfx_core.tokenization.batch_encoding",
+    "TokenSpan": "tfx_core.tokenization.batch_encoding",
+    "FrameworkNotInstalledError": "tfx_core.tokenization.tensors",
+    "Tokenizer": "tfx_core.tokenization.tokenizer",
+    "clean_up_tokenization": "tfx_core.tokenization.tokenizer",
+}
+
+# The reference's class names (`BertTokenizerFast`, `PreTrainedTokenizerFast`, ...).
+_EXPORTS.update(dict.fromkeys(NAMES, "tfx_core.tokenization.classes"))
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

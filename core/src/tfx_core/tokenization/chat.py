@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from tfx_core.errors import TokenizerError
+from tfx_core.tokenization.chat_limits import bounded_environment, render_bounded
 
 _CONTINUE_TAG = "CONTINUE_FINAL_MESSAGE_TAG "
 
@@ -65,10 +66,9 @@ def compile_template(source: str) -> Any:
     """A compiled sandboxed template (cached: pipelines render the same one per call)."""
     try:
         import jinja2
-        from jinja2.sandbox import ImmutableSandboxedEnvironment
     except ImportError as exc:  # jinja2 is a dependency of tfx-core; say so if it is missing
         raise TokenizerError("Chat templates need jinja2>=3.1: `pip install jinja2`.") from exc
-    env = ImmutableSandboxedEnvironment(
+    env = bounded_environment(
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=[_generation_extension(), jinja2.ext.loopcontrols],
@@ -175,13 +175,16 @@ def render(
             final = _final_text(messages[-1])
             messages = _tag_final(list(messages))
         try:
-            text = template.render(
+            text = render_bounded(
+                template,
                 messages=messages,
                 tools=tools,
                 documents=documents,
                 add_generation_prompt=add_generation_prompt,
                 **variables,
             )
+        except TokenizerError:
+            raise
         except Exception as exc:
             raise TokenizerError(f"The chat template failed to render: {exc}") from exc
         if continue_final_message:

@@ -8,7 +8,6 @@ maximum length, padding side, chat template).
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -45,13 +44,9 @@ def read_json(path: Path, *, what: str, required: bool = False) -> dict[str, Any
         return None
     except (UnicodeDecodeError, OSError) as exc:
         raise TokenizerError(f"Cannot read the {what} file {path}: {exc}.") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TokenizerError(
-            f"The {what} file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg}). Fix it or download it again."
-        ) from exc
+    from tfx_core.config import parse_json
+
+    data = parse_json(text, source=f"The {what} file {path}", error=TokenizerError)
     if not isinstance(data, dict):
         raise TokenizerError(
             f"The {what} file {path} must hold a JSON object, not {type(data).__name__}."
@@ -86,6 +81,9 @@ def resolve_folder(
     extra_patterns: tuple[str, ...] = (),
 ) -> Path:
     """A local folder as it is, or the snapshot folder of a Hub repository."""
+    from tfx_core import hub
+
+    hub.check_path_or_id(path_or_id)
     path = Path(path_or_id)
     if path.is_dir():
         return path
@@ -94,8 +92,6 @@ def resolve_folder(
             f"{path} is a file; pass the folder that holds the tokenizer files "
             f"({TOKENIZER_FILE}, {TOKENIZER_CONFIG_FILE}, ...)."
         )
-    from tfx_core import hub  # imported only for Hub ids
-
     try:
         return Path(
             hub.resolve_snapshot(

@@ -1,9 +1,10 @@
 """Build a tokenizer from legacy vocabulary files through the `tfx_tokenizer_converters` hook.
 
-The core knows no vocabulary format: plugins declare converters
-(`TokenizerConverterSpec(name, converter, files, model_types)`), and this module picks one for a
-folder. The checkpoint's `model_type` (config.json, else a hint from `tokenizer_class`) is asked
-first, then any converter whose files are all present, most specific first.
+Converters are declared through the hook (`TokenizerConverterSpec(name, converter, files,
+model_types)`): the core's own for the common families (see `converters.catalog`), and any a
+plugin adds. This module picks one for a folder, as the reference picks a tokenizer class: the
+`tokenizer_class` of tokenizer_config.json decides first, then the checkpoint's `model_type`
+(config.json), then any converter whose files are all present, most specific first.
 """
 
 from __future__ import annotations
@@ -39,8 +40,15 @@ def converter_files() -> tuple[str, ...]:
     return tuple(sorted({name for spec in specs for name in spec.files}))
 
 
-def choose_converter(folder: Path, model_types: list[str]) -> tuple[str, str] | None:
+def choose_converter(
+    folder: Path, model_types: list[str], tokenizer_class: str | None = None
+) -> tuple[str, str] | None:
     """(name, "module:function") of the converter for `folder`, or None if none applies."""
+    from tfx_core.tokenization.converters.catalog import family_for_class
+
+    family = family_for_class(tokenizer_class)
+    if family is not None and all((folder / name).is_file() for name in family.files):
+        return family.name, family.reference
     specs = _converter_specs()
     present = [spec for spec in specs if all((folder / name).is_file() for name in spec.files)]
     for model_type in model_types:
@@ -56,21 +64,23 @@ def choose_converter(folder: Path, model_types: list[str]) -> tuple[str, str] | 
     return None
 
 
-def convert_legacy(folder: Path, tokenizer_config: dict, model_types: list[str]) -> Any:
-    """A `tokenizers.Tokenizer` built by a plugin's converter, or an error saying what to install."""
+def convert_legacy(
+    folder: Path,
+    tokenizer_config: dict,
+    model_types: list[str],
+    tokenizer_class: str | None = None,
+) -> Any:
+    """A `tokenizers.Tokenizer` built by a converter, or an error saying what is missing."""
     from tfx_core.utils.imports import import_string
 
-    choice = choose_converter(folder, model_types)
+    choice = choose_converter(folder, model_types, tokenizer_class)
     if choice is None:
         present = sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
-        hint = ""
-        if (folder / "vocab.txt").is_file():
-            hint = " A vocab.txt (WordPiece) is converted by tfx-plugin-bert: `pip install tfx-plugin-bert`."
-        elif (folder / "vocab.json").is_file() and (folder / "merges.txt").is_file():
-            hint = " vocab.json + merges.txt (byte-level BPE) are converted by tfx-plugin-gpt2: `pip install tfx-plugin-gpt2`."
         raise TokenizerError(
-            f"No tokenizer in {folder}: there is no {TOKENIZER_FILE}, and no installed plugin "
-            f"converts the files there ({', '.join(present) or 'none'}).{hint}"
+            f"No tokenizer in {folder}: there is no {TOKENIZER_FILE}, and no converter knows the "
+            f"files there ({', '.join(present) or 'none'}). tfx converts vocab.txt (WordPiece), "
+            "vocab.json + merges.txt (byte-level BPE) and SentencePiece .model files; other "
+            "formats need the plugin of that architecture installed."
         )
     name, reference = choice
     convert = import_string(reference)

@@ -2,7 +2,7 @@
 
 The reference merges three sources, in this order: `tokenizer_config.json`, then (for older
 checkpoints without `added_tokens_decoder`) `special_tokens_map.json`, then the caller's keyword
-arguments. The backend is `tokenizer.json`, or a plugin's conversion of the legacy files.
+arguments. The backend is `tokenizer.json`, or a converter's reading of the legacy files.
 """
 
 from __future__ import annotations
@@ -35,16 +35,18 @@ def read_config(folder: Path, overrides: dict[str, Any]) -> tuple[dict[str, Any]
     config.update(overrides)
     if "tokenizer_class" not in config and model_config.get("tokenizer_class"):
         config["tokenizer_class"] = model_config["tokenizer_class"]
-    return config, model_config.get("model_type")
+    check_config_types(config)
+    model_type = model_config.get("model_type")
+    return config, model_type if isinstance(model_type, str) else None
 
 
 def load_backend(folder: Path, config: dict[str, Any], model_type: str | None) -> Any:
-    """`tokenizer.json`, or the legacy files converted by a plugin (which may fill `config`)."""
+    """`tokenizer.json`, or the legacy files converted (the converter may fill `config`)."""
     tokenizer_file = folder / files.TOKENIZER_FILE
     if tokenizer_file.is_file():
         return backend_utils.load_tokenizer_file(tokenizer_file)
     hints = [t for t in (model_type, model_type_hint(config.get("tokenizer_class"))) if t]
-    backend = legacy.convert_legacy(folder, config, hints)
+    backend = legacy.convert_legacy(folder, config, hints, config.get("tokenizer_class"))
     _merge_added_tokens_file(config, folder)
     return backend
 
@@ -94,3 +96,117 @@ def _merge_added_tokens_file(config: dict, folder: Path) -> None:
         }
         for content, index in added.items()
     }
+
+
+_FLAGS = (
+    "clean_up_tokenization_spaces",
+    "split_special_tokens",
+    "do_lower_case",
+    "add_prefix_space",
+    "add_bos_token",
+    "add_eos_token",
+)
+_MAX_INPUT_NAMES = ("input_ids", "token_type_ids", "attention_mask")
+
+
+def check_config_types(config: dict[str, Any]) -> None:
+    """Every tokenizer_config.json field tfx reads has the type it needs (untrusted files)."""
+
+    def fail(field: str, expected: str) -> TokenizerError:
+        value = repr(config[field])
+        value = value if len(value) <= 80 else value[:77] + "..."
+        return TokenizerError(
+            f"tokenizer_config.json field {field!r} must be {expected}, got {value}. "
+            "Fix the file or pass the right value as a keyword argument."
+        )
+
+    for field in ("model_max_length", "max_len"):
+        value = config.get(field)
+        if value is not None and not (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and value == value
+            and 0 < value < float("inf")
+        ):
+            raise fail(field, "a positive integer")
+        if isinstance(value, float):
+            config[field] = int(value)
+    names = config.get("model_input_names")
+    if names is not None and not (
+        isinstance(names, (list, tuple)) and names and all(isinstance(n, str) for n in names)
+    ):
+        raise fail("model_input_names", f"a non-empty list of names such as {_MAX_INPUT_NAMES}")
+    template = config.get("chat_template")
+    if template is not None and not (
+        isinstance(template, str)
+        or (
+            isinstance(template, (list, tuple))
+            and all(
+                isinstance(item, dict)
+                and isinstance(item.get("name"), str)
+                and isinstance(item.get("template"), str)
+                for item in template
+            )
+        )
+        or (
+            isinstance(template, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in template.items())
+        )
+    ):
+        raise fail("chat_template", 'a string or a list of {"name": ..., "template": ...}')
+    decoder = config.get("added_tokens_decoder")
+    if decoder is not None and not (
+        isinstance(decoder, dict)
+        and all(
+            str(key).isdigit() and (isinstance(value, dict) or type(value).__name__ == "AddedToken")
+            for key, value in decoder.items()
+        )
+    ):
+        raise fail("added_tokens_decoder", 'a map of token ids to {"content": ...} entries')
+    for field in ("tokenizer_class", "padding_side", "truncation_side", "name_or_path"):
+        if config.get(field) is not None and not isinstance(config[field], str):
+            raise fail(field, "a string")
+    for field in _FLAGS:
+        if config.get(field) is not None and not isinstance(config[field], bool):
+            raise fail(field, "true or false")
+    extra = config.get("extra_special_tokens")
+    if extra is not None and not isinstance(extra, (dict, list, tuple)):
+        raise fail("extra_special_tokens", "a map of names to tokens, or a list of tokens")
+
+
+def convert_files(paths: list[Any], config: dict[str, Any]) -> Any:
+    """The backend for a constructor given legacy files (`vocab_file=`, `merges_file=`, or in
+    the family's order), converted by the family of `config["tokenizer_class"]`."""
+    import shutil
+    import tempfile
+
+    from tfx_core.tokenization.converters.catalog import family_for_class
+    from tfx_core.utils.imports import import_string
+
+    named = [config.pop(key, None) for key in ("vocab_file", "merges_file")]
+    paths = [path for path in (paths or named) if path is not None]
+    tokenizer_class = config.get("tokenizer_class")
+    family = family_for_class(tokenizer_class)
+    if not paths:
+        raise TokenizerError(
+            "Nothing to build the tokenizer from: pass a tokenizers.Tokenizer, "
+            "tokenizer_file='tokenizer.json', or the vocabulary files (vocab_file=...); or use "
+            "from_pretrained(folder_or_hub_id)."
+        )
+    if family is None:
+        raise TokenizerError(
+            f"Cannot tell how to read {', '.join(map(str, paths))}: use a named class "
+            "(BertTokenizerFast, GPT2TokenizerFast, T5TokenizerFast, ...) or pass "
+            "tokenizer_class='BertTokenizer' (or another reference class name)."
+        )
+    if len(paths) != len(family.files):
+        raise TokenizerError(
+            f"{tokenizer_class} is built from {len(family.files)} file(s) "
+            f"({', '.join(family.files)}), got {len(paths)}."
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        for source, name in zip(paths, family.files):
+            if not Path(source).is_file():
+                raise TokenizerError(f"The vocabulary file {source} does not exist.")
+            shutil.copyfile(source, Path(tmp) / name)
+        return import_string(family.reference)(Path(tmp), config)

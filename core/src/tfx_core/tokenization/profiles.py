@@ -27,6 +27,8 @@ class ClassProfile:
     bos_eos_defaults: tuple[bool, bool] | None = None
     #: Byte-level families refuse pre-tokenized words unless add_prefix_space is set.
     words_need_prefix_space: bool = False
+    #: The segment id of padding (XLNet pads with 3: its `<cls>` sits in segment 2).
+    pad_token_type_id: int = 0
     #: The reference class name (without "Fast") when known, e.g. "GPT2Tokenizer".
     class_name: str | None = None
 
@@ -109,6 +111,8 @@ _BOS_EOS = {
     "GPTNeoX": (False, False),
 }
 
+_PAD_TOKEN_TYPE_IDS = {"XLNet": 3}
+
 DEFAULT_PROFILE = ClassProfile()
 
 
@@ -135,6 +139,7 @@ def profile_for(tokenizer_class: str | None) -> ClassProfile:
         roberta_post_processor=stem in _ROBERTA_POST,
         bos_eos_defaults=_BOS_EOS.get(stem),
         words_need_prefix_space=stem in _WORDS_NEED_PREFIX,
+        pad_token_type_id=_PAD_TOKEN_TYPE_IDS.get(stem, 0),
         class_name=f"{stem}Tokenizer",
     )
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from tfx_core.errors import TokenizerError
 from tfx_core.tokenization.files import (
+    ADDED_TOKENS_FILE,
     SPECIAL_TOKENS_MAP_FILE,
     TOKENIZER_CONFIG_FILE,
     TOKENIZER_FILE,
@@ -102,14 +104,44 @@ def special_tokens_map(tokenizer: Any) -> dict[str, Any]:
     return result
 
 
-def save_tokenizer(tokenizer: Any, folder: Path) -> tuple[str, ...]:
+def vocabulary_files(tokenizer: Any, prefix: str | None = None) -> dict[str, str]:
+    """The legacy vocabulary files of the backend's model (`vocab.txt` for WordPiece,
+    `vocab.json` + `merges.txt` for BPE), by file name; an error for other models."""
+    model = tokenizer.backend_tokenizer.model
+    kind = type(model).__name__
+    if kind not in ("WordPiece", "BPE"):
+        raise TokenizerError(
+            f"A {kind} model has no legacy vocabulary format tfx can write (SentencePiece "
+            ".model files are not rebuilt); save with legacy_format=False (tokenizer.json)."
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        names = [Path(path).name for path in model.save(tmp, prefix)]
+        return {name: (Path(tmp) / name).read_text(encoding="utf-8") for name in names}
+
+
+def _added_tokens_file(tokenizer: Any) -> str:
+    base = tokenizer.vocab_size
+    added = {t.content: i for i, t in tokenizer.added_tokens_decoder.items() if i >= base}
+    return _dump(added)
+
+
+def save_tokenizer(
+    tokenizer: Any, folder: Path, legacy_format: bool | None = None, prefix: str | None = None
+) -> tuple[str, ...]:
+    """Write the tokenizer's files atomically; `legacy_format=True` writes the vocabulary files
+    (and added_tokens.json) instead of tokenizer.json, as the reference does."""
     if folder.exists() and not folder.is_dir():
         raise TokenizerError(f"Cannot save a tokenizer into {folder}: it is a file, not a folder.")
+    named = (lambda name: f"{prefix}-{name}") if prefix else (lambda name: name)
     contents = {
-        TOKENIZER_CONFIG_FILE: _dump(tokenizer_config(tokenizer)),
-        SPECIAL_TOKENS_MAP_FILE: _dump(special_tokens_map(tokenizer)),
-        TOKENIZER_FILE: backend_json(tokenizer),
+        named(TOKENIZER_CONFIG_FILE): _dump(tokenizer_config(tokenizer)),
+        named(SPECIAL_TOKENS_MAP_FILE): _dump(special_tokens_map(tokenizer)),
     }
+    if legacy_format:
+        contents.update(vocabulary_files(tokenizer, prefix))
+        contents[named(ADDED_TOKENS_FILE)] = _added_tokens_file(tokenizer)
+    else:
+        contents[named(TOKENIZER_FILE)] = backend_json(tokenizer)
     folder.mkdir(parents=True, exist_ok=True)
     temporary: dict[str, Path] = {}
     try:
@@ -127,3 +159,60 @@ def save_tokenizer(tokenizer: Any, folder: Path) -> tuple[str, ...]:
             if tmp.exists():
                 tmp.unlink()
     return tuple(str(folder / name) for name in contents)
+
+
+class SavingMixin:
+    """`save_pretrained` and `push_to_hub` on `Tokenizer`."""
+
+    # ================================================================== saving
+    def save_pretrained(
+        self,
+        save_directory: str | os.PathLike,
+        legacy_format: bool | None = None,
+        filename_prefix: str | None = None,
+        *,
+        push_to_hub: bool = False,
+        repo_id: str | None = None,
+        **hub_kwargs: Any,
+    ) -> tuple[str, ...]:
+        """Write tokenizer.json, tokenizer_config.json and special_tokens_map.json.
+
+        The reference library loads the folder to an identical tokenizer. Each file is written
+        to a temporary name first and renamed into place, so readers never see half a file.
+        `legacy_format=True` writes the vocabulary files (vocab.txt, or vocab.json + merges.txt)
+        instead of tokenizer.json. With `push_to_hub=True` the folder is then uploaded to
+        `repo_id` (default: its name).
+        """
+        if hub_kwargs and not push_to_hub:
+            raise TokenizerError(
+                f"Unknown save_pretrained argument(s): {', '.join(sorted(hub_kwargs))}."
+            )
+        folder = Path(save_directory)
+        written = save_tokenizer(self, folder, legacy_format, filename_prefix)
+        if push_to_hub:
+            from tfx_core import hub
+
+            hub.push_to_hub(folder, repo_id or folder.name, **hub_kwargs)
+        return written
+
+    def save_vocabulary(
+        self, save_directory: str | os.PathLike, filename_prefix: str | None = None
+    ) -> tuple[str, ...]:
+        """Write only the legacy vocabulary files (vocab.txt, or vocab.json + merges.txt)."""
+        folder = Path(save_directory)
+        if not folder.is_dir():
+            raise TokenizerError(f"save_vocabulary needs an existing folder, got {folder}.")
+        written = []
+        for name, text in vocabulary_files(self, filename_prefix).items():
+            (folder / name).write_text(text, encoding="utf-8")
+            written.append(str(folder / name))
+        return tuple(written)
+
+    def push_to_hub(self, repo_id: str, **hub_kwargs: Any) -> str:
+        """Save to a temporary folder and upload it to the Hub repository `repo_id`."""
+
+        from tfx_core import hub
+
+        with tempfile.TemporaryDirectory() as tmp:
+            save_tokenizer(self, Path(tmp))
+            return hub.push_to_hub(tmp, repo_id, **hub_kwargs)

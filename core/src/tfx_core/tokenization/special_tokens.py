@@ -40,6 +40,12 @@ def token_from_dict(data: dict[str, Any], *, special: bool | None = None) -> Add
             f"Invalid added-token entry {data!r}: it needs a string 'content'. "
             "Fix the tokenizer_config.json / special_tokens_map.json entry."
         )
+    flags = [key for key in _ADDED_TOKEN_FIELDS[1:] if not isinstance(fields.get(key, True), bool)]
+    if flags:
+        raise TokenizerError(
+            f"Invalid added-token entry {data!r}: {', '.join(flags)} must be true or false. "
+            "Fix the tokenizer_config.json / special_tokens_map.json entry."
+        )
     if special is not None:
         fields["special"] = special
     return AddedToken(**fields)

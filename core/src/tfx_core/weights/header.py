@@ -6,13 +6,13 @@ and says what to do, instead of a low-level failure from deep inside `safetensor
 
 from __future__ import annotations
 
-import json
 import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tfx_core.config import parse_json
 from tfx_core.errors import CorruptCheckpointError
 
 #: Bytes per element of the safetensors dtypes whose size is fixed; others are not size-checked.
@@ -33,6 +33,12 @@ DTYPE_SIZES = {
     "U64": 8,
     "F64": 8,
 }
+
+#: Every dtype name the safetensors format defines (sub-byte and complex ones are not sized).
+DTYPE_NAMES = frozenset(
+    {*DTYPE_SIZES, "F4", "F6_E2M3", "F6_E3M2", "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "C64"}
+)
+DTYPE_SIZES.update({"F8_E8M0": 1, "F8_E4M3FNUZ": 1, "F8_E5M2FNUZ": 1, "C64": 8})
 
 #: The same bound the safetensors library enforces; a larger value means a garbled file.
 MAX_HEADER_BYTES = 100_000_000
@@ -79,24 +85,34 @@ def read_header(path: str | Path) -> SafetensorsHeader:
             )
         raw = handle.read(header_len)
     try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _corrupt(path, f"has a corrupted header ({exc})") from exc
+        header = parse_json(raw, source="its header", error=ValueError)
+    except ValueError as exc:
+        raise _corrupt(path, f"has a corrupted header ({exc})") from None
     if not isinstance(header, dict):
         raise _corrupt(path, "has a corrupted header (not a JSON object)")
     metadata = header.pop("__metadata__", None) or {}
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise _corrupt(path, "has corrupted metadata (it must map strings to strings)")
     data_size = size - 8 - header_len
-    needed = 0
-    for key, info in header.items():
-        _, end = _check_entry(path, key, info)
-        needed = max(needed, end)
+    spans = sorted((*_check_entry(path, key, info), key) for key, info in header.items())
+    needed = spans[-1][1] if spans else 0
     if needed > data_size:
         raise _corrupt(
             path,
             f"is truncated: its header describes {needed} bytes of tensor data but only "
             f"{data_size} are present",
+        )
+    position = 0
+    for start, end, key in spans:  # the tensors tile the data section, in any order
+        if start != position:
+            problem = "overlaps the tensor before it" if start < position else "leaves a gap"
+            raise _corrupt(path, f"has a corrupted header: tensor {key!r} {problem}")
+        position = end
+    if position != data_size:
+        raise _corrupt(
+            path,
+            f"has {data_size - position} bytes after its last tensor (a partial overwrite or "
+            "a different file)",
         )
     return SafetensorsHeader(tensors=header, metadata=metadata, data_start=8 + header_len)
 
@@ -117,6 +133,8 @@ def _check_entry(path: Path, key: str, info: Any) -> tuple[int, int]:
         valid = False
     if not valid:
         raise _corrupt(path, f"has a corrupted header entry for tensor {key!r}")
+    if dtype not in DTYPE_NAMES:
+        raise _corrupt(path, f"gives tensor {key!r} the unknown dtype {dtype!r}")
     itemsize = DTYPE_SIZES.get(dtype)
     if itemsize is not None and end - start != math.prod(shape) * itemsize:
         raise _corrupt(

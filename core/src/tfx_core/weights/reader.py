@@ -3,13 +3,13 @@ or, when the caller opts in, pickle files."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tfx_core.config import parse_json
 from tfx_core.errors import (
     CheckpointNotFoundError,
     ConfigError,
@@ -172,11 +172,11 @@ def _read_index(folder: Path, name: str) -> dict[str, list[str]]:
     """Shard file name -> the keys the index assigns to it."""
     path = folder / name
     try:
-        index = json.loads(path.read_text(encoding="utf-8"))
+        index = parse_json(path.read_bytes(), source="it", error=ValueError)
         weight_map = index["weight_map"]
         if not isinstance(weight_map, dict):
             raise TypeError("'weight_map' is not an object")
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         raise CorruptCheckpointError(f"{path} is malformed ({exc}). {what_to_do(path)}") from exc
     shards: dict[str, list[str]] = defaultdict(list)
     for key, shard in weight_map.items():

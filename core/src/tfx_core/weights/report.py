@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from tfx_core.errors import LoadError
@@ -68,3 +69,21 @@ class LoadReport:
                 "model.load_report.",
                 report=self,
             )
+
+    def warn_if_problems(self, source: str, model_name: str) -> bool:
+        """Log a warning (logger `tfx_core.weights`) naming what a non-strict load of `source`
+        into `model_name` did not load, as the reference does; True when there was something.
+        """
+        if self.is_clean:
+            return False
+        advice = (
+            "Newly initialised or skipped weights make the outputs random: use the head class "
+            "and config that match the checkpoint (strict=True turns this into an error)."
+            if self.missing or self.mismatched
+            else "Unused checkpoint tensors are dropped (normal when loading a base model from "
+            "a checkpoint with a head)."
+        )
+        logging.getLogger("tfx_core.weights").warning(
+            "Loading %s into %s:\n%s\n%s", source, model_name, self, advice
+        )
+        return True

@@ -1,9 +1,11 @@
 """Entry module of tfx-plugin-bert (`tfx.plugins` entry point): specs only, no framework import."""
 
-from tfx_core.plugins import ArchitectureSpec, HeadSpec, TokenizerConverterSpec, hookimpl
+from tfx_core.plugins import ArchitectureSpec, HeadSpec, hookimpl
 
 _MODELING = "tfx_plugin_bert.modeling_bert"
-_CONVERTER = "tfx_plugin_bert.tokenization:convert_wordpiece"
+_FLAX = "tfx_plugin_bert.modeling_flax_bert"
+_TF = "tfx_plugin_bert.modeling_tf_bert"
+_CONVERTER = "tfx_core.tokenization.converters:convert_wordpiece"  # WordPiece, in the core
 
 _HEADS = (
     ("base", "BertModel"),
@@ -25,21 +27,18 @@ def tfx_architectures() -> list[ArchitectureSpec]:
             model_type="bert",
             config_class="tfx_plugin_bert.configuration_bert:BertConfig",
             heads=tuple(
-                HeadSpec(head, name, {"pt": f"{_MODELING}:{name}"}) for head, name in _HEADS
+                HeadSpec(
+                    head,
+                    name,
+                    {
+                        "pt": f"{_MODELING}:{name}",
+                        "tf": f"{_TF}:TF{name}",
+                        "flax": f"{_FLAX}:Flax{name}",
+                    },
+                )
+                for head, name in _HEADS
             ),
             tokenizer_converter=_CONVERTER,
             description="BERT encoder (bert-base, MiniLM, sentence-transformers, ...)",
-        )
-    ]
-
-
-@hookimpl
-def tfx_tokenizer_converters() -> list[TokenizerConverterSpec]:
-    return [
-        TokenizerConverterSpec(
-            name="bert-wordpiece",
-            converter=_CONVERTER,
-            files=("vocab.txt",),
-            model_types=("bert",),
         )
     ]

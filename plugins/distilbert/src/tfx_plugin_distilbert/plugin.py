@@ -1,11 +1,13 @@
 """Entry module of tfx-plugin-distilbert (`tfx.plugins` entry point): specs only, no framework import."""
 
-from tfx_core.plugins import ArchitectureSpec, HeadSpec, TokenizerConverterSpec, hookimpl
+from tfx_core.plugins import ArchitectureSpec, HeadSpec, hookimpl
 
 _CONFIG = "tfx_plugin_distilbert.configuration_distilbert:DistilBertConfig"
 _MODELING = "tfx_plugin_distilbert.modeling_distilbert"
-# DistilBERT checkpoints ship BERT's vocab.txt: the BERT plugin's converter builds the tokenizer.
-_CONVERTER = "tfx_plugin_bert.tokenization:convert_wordpiece"
+_FLAX = "tfx_plugin_distilbert.modeling_flax_distilbert"
+_TF = "tfx_plugin_distilbert.modeling_tf_distilbert"
+# DistilBERT checkpoints ship BERT's vocab.txt: the core's WordPiece converter reads it.
+_CONVERTER = "tfx_core.tokenization.converters:convert_wordpiece"
 
 #: head key -> the class (and `architectures` name in config.json) that serves it
 _HEADS = {
@@ -25,21 +27,18 @@ def tfx_architectures() -> list[ArchitectureSpec]:
             model_type="distilbert",
             config_class=_CONFIG,
             heads=tuple(
-                HeadSpec(head, name, {"pt": f"{_MODELING}:{name}"}) for head, name in _HEADS.items()
+                HeadSpec(
+                    head,
+                    name,
+                    {
+                        "pt": f"{_MODELING}:{name}",
+                        "tf": f"{_TF}:TF{name}",
+                        "flax": f"{_FLAX}:Flax{name}",
+                    },
+                )
+                for head, name in _HEADS.items()
             ),
             tokenizer_converter=_CONVERTER,
             description="DistilBERT encoder (distilbert-base, SST-2 sentiment, SQuAD QA, ...)",
-        )
-    ]
-
-
-@hookimpl
-def tfx_tokenizer_converters() -> list[TokenizerConverterSpec]:
-    return [
-        TokenizerConverterSpec(
-            name="distilbert-wordpiece",
-            converter=_CONVERTER,
-            files=("vocab.txt",),
-            model_types=("distilbert",),
         )
     ]

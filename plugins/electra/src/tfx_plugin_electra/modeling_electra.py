@@ -96,21 +96,10 @@ class ElectraGeneratorPredictions(nn.Module):
         return self.LayerNorm(self.activation(self.dense(generator_hidden_states)))
 
 
-class ElectraClassificationHead(nn.Module):
+class ElectraClassificationHead(blocks.DenseClassificationHead):
     """Sentence head on the first token's features: dropout, dense, gelu, dropout, projection."""
 
-    def __init__(self, config: ElectraConfig) -> None:
-        super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.activation = activation_fn("gelu")
-        dropout = config.classifier_dropout
-        self.dropout = nn.Dropout(config.hidden_dropout_prob if dropout is None else dropout)
-        self.out_proj = nn.Linear(config.hidden_size, config.num_labels)
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """`features` are the first token's hidden states `[batch, hidden]`."""
-        x = self.activation(self.dense(self.dropout(features)))
-        return self.out_proj(self.dropout(x))
+    activation = "gelu"
 
 
 @dataclass(repr=False, eq=False)

@@ -1,9 +1,11 @@
 """Entry module of tfx-plugin-gpt2 (`tfx.plugins` entry point): specs only, no framework import."""
 
-from tfx_core.plugins import ArchitectureSpec, HeadSpec, TokenizerConverterSpec, hookimpl
+from tfx_core.plugins import ArchitectureSpec, HeadSpec, hookimpl
 
 _MODELING = "tfx_plugin_gpt2.modeling_gpt2"
-_CONVERTER = "tfx_plugin_gpt2.tokenization:convert_byte_level_bpe"
+_FLAX = "tfx_plugin_gpt2.modeling_flax_gpt2"
+_TF = "tfx_plugin_gpt2.modeling_tf_gpt2"
+_CONVERTER = "tfx_core.tokenization.converters:convert_byte_level_bpe"  # in the core
 
 
 @hookimpl
@@ -13,32 +15,44 @@ def tfx_architectures() -> list[ArchitectureSpec]:
             model_type="gpt2",
             config_class="tfx_plugin_gpt2.configuration_gpt2:GPT2Config",
             heads=(
-                HeadSpec("base", "GPT2Model", {"pt": f"{_MODELING}:GPT2Model"}),
-                HeadSpec("causal-lm", "GPT2LMHeadModel", {"pt": f"{_MODELING}:GPT2LMHeadModel"}),
+                HeadSpec(
+                    "base",
+                    "GPT2Model",
+                    {
+                        "pt": f"{_MODELING}:GPT2Model",
+                        "tf": f"{_TF}:TFGPT2Model",
+                        "flax": f"{_FLAX}:FlaxGPT2Model",
+                    },
+                ),
+                HeadSpec(
+                    "causal-lm",
+                    "GPT2LMHeadModel",
+                    {
+                        "pt": f"{_MODELING}:GPT2LMHeadModel",
+                        "tf": f"{_TF}:TFGPT2LMHeadModel",
+                        "flax": f"{_FLAX}:FlaxGPT2LMHeadModel",
+                    },
+                ),
                 HeadSpec(
                     "sequence-classification",
                     "GPT2ForSequenceClassification",
-                    {"pt": f"{_MODELING}:GPT2ForSequenceClassification"},
+                    {
+                        "pt": f"{_MODELING}:GPT2ForSequenceClassification",
+                        "tf": f"{_TF}:TFGPT2ForSequenceClassification",
+                        "flax": f"{_FLAX}:FlaxGPT2ForSequenceClassification",
+                    },
                 ),
                 HeadSpec(
                     "token-classification",
                     "GPT2ForTokenClassification",
-                    {"pt": f"{_MODELING}:GPT2ForTokenClassification"},
+                    {
+                        "pt": f"{_MODELING}:GPT2ForTokenClassification",
+                        "tf": f"{_TF}:TFGPT2ForTokenClassification",
+                        "flax": f"{_FLAX}:FlaxGPT2ForTokenClassification",
+                    },
                 ),
             ),
             tokenizer_converter=_CONVERTER,
             description="OpenAI GPT-2 decoder (gpt2, distilgpt2, DialoGPT, ...)",
-        )
-    ]
-
-
-@hookimpl
-def tfx_tokenizer_converters() -> list[TokenizerConverterSpec]:
-    return [
-        TokenizerConverterSpec(
-            name="gpt2-byte-level-bpe",
-            converter=_CONVERTER,
-            files=("vocab.json", "merges.txt"),
-            model_types=("gpt2",),
         )
     ]

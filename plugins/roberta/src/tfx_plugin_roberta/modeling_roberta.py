@@ -11,13 +11,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import torch
-import torch.nn.functional as F
 from torch import nn
 
 from tfx_core.generation import GenerationMixin
 from tfx_core.modeling.torch import PreTrainedModel, blocks
-from tfx_core.modeling.torch.cache import Cache
 from tfx_core.modeling.torch.heads import (
     CausalLMHead,
     MaskedLMHead,
@@ -29,39 +26,11 @@ from tfx_core.modeling.torch.heads import (
 from tfx_plugin_roberta.configuration_roberta import RobertaConfig
 
 
-def position_ids_from_input_ids(
-    input_ids: torch.Tensor, padding_idx: int, past_length: int = 0
-) -> torch.Tensor:
-    """RoBERTa's positions: `padding_idx + 1 + index among non-padding tokens`; padding gets
-    `padding_idx` (fairseq's numbering, which the checkpoints were trained with)."""
-    not_pad = input_ids.ne(padding_idx).int()
-    return ((torch.cumsum(not_pad, dim=1) + past_length) * not_pad).long() + padding_idx
-
-
 class RobertaEmbeddings(blocks.EncoderEmbeddings):
-    """BERT's embeddings with fairseq position numbering (see `position_ids_from_input_ids`)."""
+    """BERT's embeddings with fairseq position numbering: positions count from
+    `pad_token_id + 1` over real tokens, padding sits at `pad_token_id`."""
 
-    def position_padding_idx(self, config: RobertaConfig) -> int | None:
-        self.padding_idx = config.pad_token_id
-        return config.pad_token_id
-
-    def position_embeds(
-        self,
-        input_ids: torch.Tensor | None,
-        position_ids: torch.Tensor | None,
-        inputs_embeds: torch.Tensor,
-        past_length: int,
-    ) -> torch.Tensor:
-        if position_ids is None:
-            length = inputs_embeds.shape[1]
-            self.check_length(self.padding_idx + 1 + past_length + length)
-            if input_ids is not None:
-                position_ids = position_ids_from_input_ids(input_ids, self.padding_idx, past_length)
-            else:  # embeddings give no padding to skip: count from padding_idx + 1
-                start = self.padding_idx + 1 + past_length
-                position_ids = torch.arange(start, start + length, device=inputs_embeds.device)
-                position_ids = position_ids[None]
-        return self.position_embeddings(position_ids)
+    padding_offset_positions = True
 
 
 # The encoder: the core's post-norm tree under RoBERTa's class names.
@@ -100,35 +69,12 @@ class RobertaPooler(blocks.Pooler):
     """The first token's hidden state through a dense layer and tanh."""
 
 
-class RobertaLMHead(nn.Module):
+class RobertaLMHead(blocks.DenseLMHead):
     """Dense + gelu + layer norm, then the vocabulary projection (tied to the embeddings)."""
 
-    def __init__(self, config: RobertaConfig) -> None:
-        super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
-        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
-        self.decoder.bias = self.bias
 
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.layer_norm(F.gelu(self.dense(hidden_states))))
-
-
-class RobertaClassificationHead(nn.Module):
+class RobertaClassificationHead(blocks.DenseClassificationHead):
     """Sentence head on the `<s>` features: dropout, dense, tanh, dropout, projection."""
-
-    def __init__(self, config: RobertaConfig) -> None:
-        super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        dropout = config.classifier_dropout
-        self.dropout = nn.Dropout(config.hidden_dropout_prob if dropout is None else dropout)
-        self.out_proj = nn.Linear(config.hidden_size, config.num_labels)
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """`features` are the first token's hidden states `[batch, hidden]`."""
-        x = torch.tanh(self.dense(self.dropout(features)))
-        return self.out_proj(self.dropout(x))
 
 
 # ---------------------------------------------------------------------------- models
@@ -176,7 +122,7 @@ class RobertaForMaskedLM(MaskedLMHead, RobertaPreTrainedModel):
         return self.lm_head.decoder
 
 
-class RobertaForCausalLM(GenerationMixin, CausalLMHead, RobertaPreTrainedModel):
+class RobertaForCausalLM(CausalLMHead, GenerationMixin, RobertaPreTrainedModel):
     """Left-to-right LM on a causal RoBERTa (`config.is_decoder=True`); has `generate`."""
 
     base_model_class = RobertaModel
@@ -190,21 +136,6 @@ class RobertaForCausalLM(GenerationMixin, CausalLMHead, RobertaPreTrainedModel):
 
     def get_output_embeddings(self) -> nn.Linear:
         return self.lm_head.decoder
-
-    def _decode_forward(
-        self,
-        input_ids: torch.LongTensor,
-        *,
-        attention_mask: torch.Tensor | None,
-        position_ids: torch.LongTensor | None,
-        cache: Cache,
-    ) -> torch.Tensor:
-        """Generation numbers positions from 0; RoBERTa's start after the padding id."""
-        if position_ids is not None:
-            position_ids = position_ids + self.config.pad_token_id + 1
-        return super()._decode_forward(
-            input_ids, attention_mask=attention_mask, position_ids=position_ids, cache=cache
-        )
 
 
 class RobertaForSequenceClassification(SequenceClassificationHead, RobertaPreTrainedModel):

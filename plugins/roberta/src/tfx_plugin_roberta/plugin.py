@@ -1,12 +1,14 @@
 """Entry module of tfx-plugin-roberta (`tfx.plugins` entry point): specs only, no framework import."""
 
-from tfx_core.plugins import ArchitectureSpec, HeadSpec, TokenizerConverterSpec, hookimpl
+from tfx_core.plugins import ArchitectureSpec, HeadSpec, hookimpl
 
 _CONFIG = "tfx_plugin_roberta.configuration_roberta:RobertaConfig"
 _MODELING = "tfx_plugin_roberta.modeling_roberta"
+_FLAX = "tfx_plugin_roberta.modeling_flax_roberta"
+_TF = "tfx_plugin_roberta.modeling_tf_roberta"
 # RoBERTa checkpoints ship GPT-2 style vocab.json + merges.txt with RoBERTa's special tokens and
-# `<s> A </s></s> B </s>` template: the GPT-2 plugin's converter builds that tokenizer.
-_CONVERTER = "tfx_plugin_gpt2.tokenization:convert_roberta_bpe"
+# `<s> A </s></s> B </s>` template: the core's byte-level BPE converter builds that tokenizer.
+_CONVERTER = "tfx_core.tokenization.converters:convert_roberta_bpe"
 
 #: head key -> the class (and `architectures` name in config.json) that serves it
 _HEADS = {
@@ -27,21 +29,18 @@ def tfx_architectures() -> list[ArchitectureSpec]:
             model_type="roberta",
             config_class=_CONFIG,
             heads=tuple(
-                HeadSpec(head, name, {"pt": f"{_MODELING}:{name}"}) for head, name in _HEADS.items()
+                HeadSpec(
+                    head,
+                    name,
+                    {
+                        "pt": f"{_MODELING}:{name}",
+                        "tf": f"{_TF}:TF{name}",
+                        "flax": f"{_FLAX}:Flax{name}",
+                    },
+                )
+                for head, name in _HEADS.items()
             ),
             tokenizer_converter=_CONVERTER,
             description="RoBERTa encoder (roberta-base, sentiment and NER fine-tunes, ...)",
-        )
-    ]
-
-
-@hookimpl
-def tfx_tokenizer_converters() -> list[TokenizerConverterSpec]:
-    return [
-        TokenizerConverterSpec(
-            name="roberta-byte-level-bpe",
-            converter=_CONVERTER,
-            files=("vocab.json", "merges.txt"),
-            model_types=("roberta",),
         )
     ]

@@ -94,3 +94,14 @@ def _message(report: pytest.TestReport) -> str:
     if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (file, line, reason)
         return str(longrepr[2]).removeprefix("Skipped: ")
     return str(longrepr)[-2000:] if longrepr is not None else ""
+
+
+@pytest.fixture
+def check_parity(tmp_path: Path) -> Any:
+    """`check_parity(ours_class, reference_class, config, inputs, outputs=("logits",), atol=1e-5)`:
+    parity with the reference both ways through files (see `tfx_sdk.conformance.parity`)."""
+    from functools import partial
+
+    from tfx_sdk.conformance.parity import check_parity as check
+
+    return partial(check, folder=tmp_path)

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from tfx_sdk.conformance import checks_model, checks_plugin, checks_reference
+from tfx_sdk.conformance import checks_fast_paths, checks_model, checks_plugin, checks_reference
 from tfx_sdk.conformance.failures import ConformanceFailure
 from tfx_sdk.conformance.subject import Subject, subject_for
 from tfx_sdk.conformance.tester import PluginTester
@@ -172,6 +172,52 @@ class ConformanceSuite:
     @_reported
     def test_pipeline(self, task: str, tmp_path: Path) -> None:
         checks_model.check_pipeline(self.subject, task, tmp_path)
+
+    # ------------------------------------------------------------ the core blocks' fast paths
+    @_over("heads")
+    @_reported
+    def test_fast_path_matches_modules(self, head: str, framework: str) -> None:
+        """Fused / lean inference == the module path (`fast_paths(False)`), <= fast_path_atol."""
+        checks_fast_paths.check_fast_path_matches_modules(self.subject, head, framework)
+
+    @_over("heads")
+    @_reported
+    def test_layer_hook_honoured(self, head: str, framework: str) -> None:
+        """A forward hook on a layer fires under torch.no_grad() and its output is used."""
+        checks_fast_paths.check_layer_hook(self.subject, head, framework)
+
+    @_over("heads")
+    @_reported
+    def test_layer_patch_honoured(self, head: str, framework: str) -> None:
+        """A class-level patch of the layer's forward runs under torch.no_grad(); restorable."""
+        checks_fast_paths.check_layer_patch(self.subject, head, framework)
+
+    @_over("heads")
+    @_reported
+    def test_fused_weights_follow_dtype_moves(self, head: str, framework: str) -> None:
+        checks_fast_paths.check_fused_after_dtype_moves(self.subject, head, framework)
+
+    @_over("heads")
+    @_reported
+    def test_fused_weights_follow_loading(self, head: str, framework: str) -> None:
+        checks_fast_paths.check_fused_after_loading(self.subject, head, framework)
+
+    @_over("heads")
+    @_reported
+    def test_fused_weights_follow_training(self, head: str, framework: str) -> None:
+        checks_fast_paths.check_fused_after_training(self.subject, head, framework)
+
+    @_over("generative")
+    @_reported
+    def test_generation_fast_paths(self, head: str, framework: str) -> None:
+        """In generate: fast == modules; a hook and a class patch run on every decode step."""
+        checks_fast_paths.check_generation_fast_paths(self.subject, head, framework)
+
+    @_over("generative")
+    @_reported
+    def test_generation_follows_weight_updates(self, head: str, framework: str) -> None:
+        """generate: fast == modules after .to(), load_state_dict and an optimizer step."""
+        checks_fast_paths.check_generation_follows_updates(self.subject, head, framework)
 
     # ------------------------------------------------------------ against the reference
     @_over("reference")

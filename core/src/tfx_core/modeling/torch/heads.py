@@ -341,6 +341,31 @@ class CausalLMHead(LanguageModelingHead):
         loss = causal_lm_loss(logits, labels.to(logits.device)) if labels is not None else None
         return self.finish(return_dict, base, loss=loss, logits=logits)
 
+    def _decode_forward(
+        self,
+        input_ids: torch.Tensor,
+        *,
+        attention_mask: torch.Tensor | None,
+        position_ids: torch.Tensor | None,
+        cache: Any,
+    ) -> torch.Tensor:
+        """One decoding step (see `GenerationMixin`; list this head before it in the bases).
+
+        Embeddings with fairseq position numbering (`padding_offset_positions`: RoBERTa,
+        XLM-R, ...) are given generation's positions counted from 0, as the reference's
+        `generate` gives them (not the `pad_token_id + 1` numbering of a plain forward), so
+        generated tokens are the reference's.
+        """
+        embeddings = getattr(self.base_model, "embeddings", None)
+        if position_ids is None and getattr(embeddings, "padding_offset_positions", False):
+            past = cache.get_seq_length() if cache is not None else 0
+            length = input_ids.shape[1]
+            position_ids = torch.arange(past, past + length, device=input_ids.device)
+            position_ids = position_ids[None].expand(input_ids.shape[0], -1)
+        return super()._decode_forward(  # type: ignore[misc]
+            input_ids, attention_mask=attention_mask, position_ids=position_ids, cache=cache
+        )
+
 
 class Seq2SeqLMHead(LanguageModelingHead):
     """The hook for encoder-decoder LM heads: the plugin's base returns `Seq2SeqModelOutput`.

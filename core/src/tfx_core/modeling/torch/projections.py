@@ -83,15 +83,18 @@ class FusedProjections:
         with_bias = [m.bias is not None for m in modules]
         if any(with_bias) and not all(with_bias):
             return None
-        weight = torch.cat([m.weight.detach() for m in modules])
-        bias = torch.cat([m.bias.detach() for m in modules]) if all(with_bias) else None
-        start = 0
-        for module in modules:
-            stop = start + module.weight.shape[0]
-            module.weight.data = weight[start:stop]
-            if bias is not None:
-                module.bias.data = bias[start:stop]
-            start = stop
+        # Ordinary tensors even under `torch.inference_mode()`: the Parameters' data is
+        # re-pointed into this buffer, and inference tensors could not be trained later.
+        with torch.inference_mode(False), torch.no_grad():
+            weight = torch.cat([m.weight.detach() for m in modules])
+            bias = torch.cat([m.bias.detach() for m in modules]) if all(with_bias) else None
+            start = 0
+            for module in modules:
+                stop = start + module.weight.shape[0]
+                module.weight.data = weight[start:stop]
+                if bias is not None:
+                    module.bias.data = bias[start:stop]
+                start = stop
         parameters = _parameters(modules)
         pointers = tuple(map(torch.Tensor.data_ptr, parameters))
         self._fused = _Fused(weight, bias, modules, parameters, pointers)

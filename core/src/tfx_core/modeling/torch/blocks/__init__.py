@@ -9,20 +9,52 @@ from tfx_core.modeling.torch.blocks.encoder import (
     SelfAttention,
     SelfOutput,
 )
+from tfx_core.modeling.torch.blocks.encoder_heads import (
+    DenseClassificationHead,
+    DenseLMHead,
+    LMPredictionHead,
+    PredictionHeadTransform,
+)
 from tfx_core.modeling.torch.blocks.encoder_model import EncoderEmbeddings, EncoderModel, Pooler
 from tfx_core.modeling.torch.blocks.lean_encoder import LeanLayout, LeanPostNormEncoder
 
 __all__ = [
     "Attention",
+    "DenseClassificationHead",
+    "DenseLMHead",
     "Encoder",
     "EncoderEmbeddings",
     "EncoderLayer",
     "EncoderModel",
     "Intermediate",
+    "LMPredictionHead",
     "LeanLayout",
     "LeanPostNormEncoder",
     "Output",
     "Pooler",
+    "PredictionHeadTransform",
     "SelfAttention",
     "SelfOutput",
+]
+
+# Decoder blocks (pre-norm layer, cross-attention, decoder-only base model, lean decode plan).
+from tfx_core.modeling.torch.blocks.decoder import (
+    CrossAttention,
+    CrossAttentionCache,
+    DecoderAttention,
+    DecoderLayer,
+    DecoderMLP,
+)
+from tfx_core.modeling.torch.blocks.decoder_model import DecoderModel
+from tfx_core.modeling.torch.blocks.lean_decoder import DecodePlan, LeanDecoding
+
+__all__ += [
+    "CrossAttention",
+    "CrossAttentionCache",
+    "DecodePlan",
+    "DecoderAttention",
+    "DecoderLayer",
+    "DecoderMLP",
+    "DecoderModel",
+    "LeanDecoding",
 ]

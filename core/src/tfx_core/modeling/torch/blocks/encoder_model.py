@@ -29,10 +29,15 @@ from tfx_core.modeling.torch.masks import attention_bias, layer_head_masks
 class EncoderEmbeddings(nn.Module):
     """Word + position + token-type embeddings, then layer norm and dropout.
 
-    Subclasses change how positions are numbered by overriding `position_embeds`. The width is
+    With `padding_offset_positions` (RoBERTa, XLM-R, CamemBERT: fairseq's numbering) positions
+    count from `pad_token_id + 1` over non-padding tokens and padding gets `pad_token_id`;
+    subclasses may override `position_embeds` for other schemes. The width is
     `config.embedding_size` when the config has one (ELECTRA, ALBERT: factorized embeddings
-    projected to `hidden_size` by the model), else `hidden_size`.
+    projected to `hidden_size` by the model), else `hidden_size`. With `normalized = False`
+    (Megatron-BERT, whose layers normalize their inputs) there is no `LayerNorm`.
     """
+
+    normalized: ClassVar[bool] = True
 
     def __init__(self, config: Any) -> None:
         super().__init__()
@@ -44,7 +49,8 @@ class EncoderEmbeddings(nn.Module):
             config.max_position_embeddings, hidden, padding_idx=self.position_padding_idx(config)
         )
         self.token_type_embeddings = nn.Embedding(config.type_vocab_size, hidden)
-        self.LayerNorm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
+        if self.normalized:
+            self.LayerNorm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.absolute = getattr(config, "position_embedding_type", "absolute") == "absolute"
         self.max_positions = config.max_position_embeddings
@@ -53,8 +59,11 @@ class EncoderEmbeddings(nn.Module):
             "position_ids", torch.arange(config.max_position_embeddings)[None], persistent=False
         )
 
+    padding_offset_positions: ClassVar[bool] = False
+
     def position_padding_idx(self, config: Any) -> int | None:
-        return None
+        self.padding_idx = config.pad_token_id
+        return config.pad_token_id if self.padding_offset_positions else None
 
     def forward(
         self,
@@ -74,7 +83,8 @@ class EncoderEmbeddings(nn.Module):
             embeddings = embeddings + self.position_embeds(
                 input_ids, position_ids, inputs_embeds, past_length
             )
-        embeddings = self.LayerNorm(embeddings)
+        if self.normalized:
+            embeddings = self.LayerNorm(embeddings)
         return self.dropout(embeddings) if self.training else embeddings
 
     def position_embeds(
@@ -88,8 +98,18 @@ class EncoderEmbeddings(nn.Module):
         if position_ids is not None:
             return self.position_embeddings(position_ids)
         length = inputs_embeds.shape[1]
-        self.check_length(past_length + length)
-        return self.position_embeddings.weight[past_length : past_length + length]
+        if not self.padding_offset_positions:
+            self.check_length(past_length + length)
+            return self.position_embeddings.weight[past_length : past_length + length]
+        start = self.padding_idx + 1 + past_length
+        self.check_length(start + length)
+        if input_ids is not None:  # count real tokens only; padding sits at padding_idx
+            not_pad = input_ids.ne(self.padding_idx).int()
+            position_ids = (torch.cumsum(not_pad, dim=1) + past_length) * not_pad
+            position_ids = position_ids.long() + self.padding_idx
+        else:  # embeddings give no padding to skip
+            position_ids = torch.arange(start, start + length, device=inputs_embeds.device)[None]
+        return self.position_embeddings(position_ids)
 
     def check_length(self, needed: int) -> None:
         if needed > self.max_positions:

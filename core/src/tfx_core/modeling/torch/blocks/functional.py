@@ -9,6 +9,7 @@ here changes both paths, and the fast path can never silently skip an edit.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -96,3 +97,122 @@ def pre_norm_residual(
     if dropout is not None:
         out = dropout(out)
     return hidden + out
+
+
+# ---------------------------------------------------------------- decoder blocks (pre-norm)
+#: The projections of a self-attention: flat `(query, key, value)`, or one fused tensor
+#: `[..., 3 * hidden]` when keys and values have as many heads as queries.
+QKV = Callable[[torch.Tensor], "torch.Tensor | tuple[torch.Tensor, torch.Tensor, torch.Tensor]"]
+
+
+def repeat_kv(states: torch.Tensor, groups: int) -> torch.Tensor:
+    """`[batch, kv_heads, length, dim]` -> `[batch, kv_heads * groups, length, dim]` (GQA)."""
+    if groups == 1:
+        return states
+    batch, kv_heads, length, dim = states.shape
+    expanded = states[:, :, None].expand(batch, kv_heads, groups, length, dim)
+    return expanded.reshape(batch, kv_heads * groups, length, dim)
+
+
+def causal_self_attention(
+    hidden: torch.Tensor,
+    *,
+    qkv: QKV,
+    output: Fn,
+    heads: int,
+    kv_heads: int,
+    layer_idx: int,
+    cache: Any = None,
+    bias: torch.Tensor | None = None,
+    is_causal: bool = False,
+    scale: float | None = None,
+    rotate: Callable[..., tuple[torch.Tensor, torch.Tensor]] | None = None,
+    positions: Any = None,
+    upcast: bool = False,
+    dropout_p: float = 0.0,
+    dropout: Fn | None = None,
+    head_mask: torch.Tensor | None = None,
+    output_attentions: bool = False,
+    implementation: str = "sdpa",
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Self-attention of a decoder layer with a KV cache: `(output like hidden, weights)`.
+
+    `hidden` is `[batch, length, hidden]` (or `[batch, hidden]` rows for one new token each);
+    `qkv` returns the projections (see `QKV`); `rotate(query, key, positions)`
+    applies rotary embeddings; keys and values of `kv_heads` heads are shared by groups of
+    query heads (GQA). `upcast` computes the scores in float32 (GPT-2's
+    `reorder_and_upcast_attn`).
+    """
+    batch = hidden.shape[0]
+    length = hidden.shape[1] if hidden.dim() == 3 else 1
+    projected = qkv(hidden)
+    if isinstance(projected, torch.Tensor):  # one fused projection, as many key as query heads
+        query, key, value = split_fused_heads(projected, batch, length, heads)
+    else:
+        query = split_heads(projected[0], batch, length, heads)
+        key = split_heads(projected[1], batch, length, kv_heads)
+        value = split_heads(projected[2], batch, length, kv_heads)
+    if rotate is not None:
+        query, key = rotate(query, key, positions)
+    if cache is not None:
+        key, value = cache.update(key, value, layer_idx)
+    if kv_heads != heads:
+        key, value = repeat_kv(key, heads // kv_heads), repeat_kv(value, heads // kv_heads)
+    dtype = query.dtype
+    if upcast and dtype != torch.float32:
+        query, key, value = query.float(), key.float(), value.float()
+        bias = bias.float() if bias is not None else None
+    context, weights = multi_head_context(
+        query,
+        key,
+        value,
+        bias=bias,
+        is_causal=is_causal,
+        dropout_p=dropout_p,
+        scale=scale,
+        head_mask=head_mask,
+        output_attentions=output_attentions,
+        implementation=implementation,
+    )
+    out = output(context.to(dtype).reshape(*hidden.shape[:-1], -1))
+    return (dropout(out) if dropout is not None else out), weights
+
+
+def feed_forward(
+    hidden: torch.Tensor,
+    up: Fn,
+    activation: Fn,
+    down: Fn,
+    gate: Fn | None = None,
+    dropout: Fn | None = None,
+) -> torch.Tensor:
+    """`down(activation(up(x)))`, or gated `down(activation(gate(x)) * up(x))` (Llama-style)."""
+    if gate is None:
+        inner = activation(up(hidden))
+    else:
+        inner = activation(gate(hidden)) * up(hidden)
+    out = down(inner)
+    return dropout(out) if dropout is not None else out
+
+
+def pre_norm_layer(
+    hidden: torch.Tensor,
+    input_norm: Fn,
+    attention: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]],
+    post_norm: Fn,
+    mlp: Fn,
+    cross_attention: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]
+    | None = None,
+    cross_norm: Fn | None = None,
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """A pre-norm decoder layer: `x + attention(norm(x))`, optional cross-attention, `+ mlp`.
+
+    Returns `(hidden, self-attention weights, cross-attention weights)`.
+    """
+    attended, weights = attention(input_norm(hidden))
+    hidden = hidden + attended
+    cross_weights = None
+    if cross_attention is not None:
+        crossed, cross_weights = cross_attention(cross_norm(hidden))
+        hidden = hidden + crossed
+    return hidden + mlp(post_norm(hidden)), weights, cross_weights

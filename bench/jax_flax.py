@@ -1,0 +1,133 @@
+"""JAX/Flax vs the reference PyTorch models in one run, same weights, printing ratios.
+
+(a) jitted greedy generation, gpt2-small shape, prompt 16, 16 new tokens, batch 1 and 8:
+    tokens/s after warm-up (target: >= 1.5x the reference), and the one-off compile time
+(b) a tiny GPT-2 config, batch 1, 32 new tokens: ms per generated token (target: <= 0.33x the reference)
+(c) bert-base shape forward, batch 8 x 128 (jitted Flax vs reference eager PyTorch)
+
+Timings alternate between the two libraries round by round, so background load on a shared
+machine hits both alike; each figure is the median of its rounds. Greedy ids are checked
+equal. Usage: `python bench/jax_flax.py [--quick]`.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+GPT2_SMALL = dict(vocab_size=50257, n_embd=768, n_layer=12, n_head=12, n_positions=1024)
+GPT2_TINY = dict(vocab_size=1000, n_embd=32, n_layer=2, n_head=2, n_positions=128)
+BERT_BASE = dict(
+    vocab_size=30522,
+    hidden_size=768,
+    num_hidden_layers=12,
+    num_attention_heads=12,
+    intermediate_size=3072,
+    num_labels=2,
+)
+
+
+def _median_pair(first, second, rounds: int) -> tuple[float, float]:
+    a, b = [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        first()
+        a.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        second()
+        b.append(time.perf_counter() - start)
+    return statistics.median(a), statistics.median(b)
+
+
+def _gpt2_pair(folder: Path, shape: dict):
+    import transformers
+    from tfx_plugin_gpt2.modeling_flax_gpt2 import FlaxGPT2LMHeadModel
+
+    torch.manual_seed(0)
+    transformers.GPT2LMHeadModel(transformers.GPT2Config(**shape)).save_pretrained(folder)
+    reference = transformers.GPT2LMHeadModel.from_pretrained(folder).eval()
+    return reference, FlaxGPT2LMHeadModel.from_pretrained(folder)
+
+
+def bench_generation(shape: dict, batches: tuple[int, ...], new: int, rounds: int, label: str):
+    import jax
+
+    with tempfile.TemporaryDirectory() as tmp:
+        reference, model = _gpt2_pair(Path(tmp), shape)
+        for batch in batches:
+            prompt = np.random.RandomState(batch).randint(0, shape["vocab_size"], (batch, 16))
+            options = dict(max_new_tokens=new, min_new_tokens=new, do_sample=False)
+
+            def ours(prompt=prompt, options=options):
+                return jax.block_until_ready(model.generate(prompt, **options, pad_token_id=0))
+
+            def theirs(prompt=prompt, options=options):
+                with torch.inference_mode():
+                    return reference.generate(torch.tensor(prompt), **options, pad_token_id=0)
+
+            start = time.perf_counter()
+            got = np.asarray(ours())
+            compile_s = time.perf_counter() - start
+            expected = theirs().numpy()
+            same = "ids equal" if np.array_equal(got, expected) else "IDS DIFFER"
+            flax_s, torch_s = _median_pair(ours, theirs, rounds)
+            tokens = batch * new
+            print(
+                f"{label} b{batch}: flax {tokens / flax_s:8.1f} tok/s ({1e3 * flax_s / new:6.2f} "
+                f"ms/token), reference {tokens / torch_s:8.1f} tok/s ({1e3 * torch_s / new:6.2f} "
+                f"ms/token); speed x{torch_s / flax_s:.2f}, ms/token ratio {flax_s / torch_s:.2f}; "
+                f"first call (compile) {compile_s:.2f} s; {same}"
+            )
+
+
+def bench_bert(rounds: int) -> None:
+    import jax
+    import transformers
+    from flax import nnx
+    from tfx_plugin_bert.modeling_flax_bert import FlaxBertForSequenceClassification
+
+    with tempfile.TemporaryDirectory() as tmp:
+        torch.manual_seed(0)
+        transformers.BertForSequenceClassification(
+            transformers.BertConfig(**BERT_BASE)
+        ).save_pretrained(tmp)
+        reference = transformers.BertForSequenceClassification.from_pretrained(tmp).eval()
+        model = FlaxBertForSequenceClassification.from_pretrained(tmp)
+    ids = np.random.RandomState(0).randint(0, 30522, (8, 128))
+    mask = np.ones_like(ids)
+    forward = nnx.jit(lambda m, i, a: m(input_ids=i, attention_mask=a).logits)
+
+    def ours():
+        return jax.block_until_ready(forward(model, ids, mask))
+
+    def theirs():
+        with torch.inference_mode():
+            return reference(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask)).logits
+
+    start = time.perf_counter()
+    got = np.asarray(ours())
+    compile_s = time.perf_counter() - start
+    diff = float(np.abs(got - theirs().numpy()).max())
+    flax_s, torch_s = _median_pair(ours, theirs, rounds)
+    print(
+        f"bert-base 8x128 forward: flax {1e3 * flax_s:.1f} ms, reference {1e3 * torch_s:.1f} ms, "
+        f"time ratio {flax_s / torch_s:.2f}; compile {compile_s:.2f} s; max |diff| {diff:.1e}"
+    )
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    rounds = 2 if quick else 3
+    bench_generation(GPT2_TINY, (1,), 32, rounds * 2, "gpt2-tiny")
+    bench_generation(GPT2_SMALL, (1,) if quick else (1, 8), 16, rounds, "gpt2-small")
+    bench_bert(rounds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""The base model of a decoder-only architecture: embeddings, pre-norm layers, final norm.
+
+`DecoderModel` is mixed in before the plugin's `PreTrainedModel` subclass. The plugin writes
+`forward` with the reference's signature and calls `decoder_forward`, and implements
+`embed(...)` (its own embeddings: GPT-2 adds learned positions, Llama none); rotary models
+override `layer_positions`. `embed` is also what the one-token decode plan calls, so an
+architecture's embedding math exists once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from tfx_core.errors import ConfigError
+from tfx_core.modeling.outputs import BaseModelOutputWithPast
+from tfx_core.modeling.torch.blocks.decoder import run_layers
+from tfx_core.modeling.torch.cache import Cache, DynamicCache
+from tfx_core.modeling.torch.masks import attention_bias, layer_head_masks
+
+
+class DecoderModel:
+    """Decoder-only base model: `layers_attribute` (a ModuleList) and `final_norm_attribute`."""
+
+    layers_attribute: ClassVar[str] = "layers"
+    final_norm_attribute: ClassVar[str] = "norm"
+
+    def embed(
+        self,
+        input_ids: torch.Tensor | None,
+        inputs_embeds: torch.Tensor | None,
+        position_ids: torch.Tensor | None,
+        token_type_ids: torch.Tensor | None,
+        past_length: int,
+    ) -> torch.Tensor:
+        """Hidden states `[batch, length, hidden]` entering the first layer."""
+        raise NotImplementedError
+
+    def layer_positions(
+        self, position_ids: torch.Tensor | None, past_length: int, length: int
+    ) -> Any:
+        """What each layer's attention needs to place tokens (rotary cos/sin); None here."""
+        return None
+
+    def decoder_layers(self) -> nn.ModuleList:
+        return getattr(self, self.layers_attribute)
+
+    def attention_window(self) -> int | None:
+        """How many most recent positions (itself included) a token attends to; None: all.
+
+        Mistral-style models return `config.sliding_window`; both the module path and the
+        one-token decode plan apply it through `sliding_window_bias`.
+        """
+        return None
+
+    def decoder_forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        *,
+        past_key_values: Cache | tuple | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Any:
+        """Embeddings -> `attention_bias` -> layers -> final norm, with a KV cache."""
+        config = self.config  # type: ignore[attr-defined]
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ConfigError("Pass exactly one of input_ids or inputs_embeds.")
+        output_attentions, output_hidden_states = self.output_flags(  # type: ignore[attr-defined]
+            output_attentions, output_hidden_states
+        )
+        use_cache = bool(getattr(config, "use_cache", True) if use_cache is None else use_cache)
+        cache = _as_cache(past_key_values) if use_cache else None
+        past = cache.get_seq_length() if cache is not None else 0
+        hidden = self.embed(input_ids, inputs_embeds, position_ids, token_type_ids, past)
+        length = hidden.shape[1]
+        bias, is_causal = attention_bias(
+            attention_mask,
+            query_length=length,
+            dtype=hidden.dtype,
+            device=hidden.device,
+            causal=True,
+            past_length=past,
+            key_length=cache.get_max_cache_shape()
+            if cache is not None and cache.is_static
+            else None,
+        )
+        window = self.attention_window()
+        if window is not None:
+            bias, is_causal = sliding_window_bias(bias, is_causal, window, past, length, hidden)
+        layers = self.decoder_layers()
+        implementation = "eager" if output_attentions else config.attn_implementation or "sdpa"
+        hidden, all_hidden, all_weights = run_layers(
+            layers,
+            hidden,
+            bias=bias,
+            is_causal=is_causal,
+            cache=cache,
+            head_masks=layer_head_masks(head_mask, len(layers), hidden.dtype),
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            implementation=implementation,
+            positions=self.layer_positions(position_ids, past, length),
+        )
+        hidden = getattr(self, self.final_norm_attribute)(hidden)
+        if all_hidden is not None:
+            all_hidden.append(hidden)
+        outputs = BaseModelOutputWithPast(
+            last_hidden_state=hidden,
+            past_key_values=cache,
+            hidden_states=tuple(all_hidden) if all_hidden is not None else None,
+            attentions=tuple(all_weights) if all_weights is not None else None,
+        )
+        return self.model_outputs(outputs, return_dict)  # type: ignore[attr-defined]
+
+
+def sliding_window_bias(
+    bias: torch.Tensor | None,
+    is_causal: bool,
+    window: int,
+    past_length: int,
+    query_length: int,
+    like: torch.Tensor,
+) -> tuple[torch.Tensor | None, bool]:
+    """`(bias, is_causal)` that also hides keys `window` or more positions behind each query.
+
+    Query `i` sits at `past_length + i`; key `j` (a sequence index) stays when
+    `i - window < j <= i`. Unchanged while the sequence fits in the window.
+    """
+    if past_length + query_length <= window:
+        return bias, is_causal
+    key_length = bias.shape[-1] if bias is not None else past_length + query_length
+    device, dtype = like.device, bias.dtype if bias is not None else like.dtype
+    queries = torch.arange(past_length, past_length + query_length, device=device)[:, None]
+    keys = torch.arange(key_length, device=device)[None, :]
+    keep = keys > queries - window
+    if bias is None or is_causal:
+        keep = keep & (keys <= queries)
+    if bias is None:
+        bias = torch.zeros((), dtype=dtype, device=device)
+    return torch.where(keep, bias, torch.finfo(dtype).min), False
+
+
+def _as_cache(past_key_values: Cache | tuple | list | None) -> Cache:
+    if past_key_values is None:
+        return DynamicCache()
+    if isinstance(past_key_values, Cache):
+        return past_key_values
+    if isinstance(past_key_values, (tuple, list)):
+        return DynamicCache.from_legacy_cache(past_key_values)
+    raise ConfigError(
+        "past_key_values must be a Cache (DynamicCache, StaticCache) or the legacy tuple of "
+        f"(key, value) pairs per layer; got {type(past_key_values).__name__}."
+    )
+
+
+__all__ = ["DecoderModel", "sliding_window_bias"]

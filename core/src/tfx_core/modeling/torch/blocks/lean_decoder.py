@@ -1,0 +1,154 @@
+"""One-token decode steps of a causal LM without module calls: the same math as `forward`.
+
+Each generated token runs ~20 small ops per layer; for small models the Python around them
+(module calls, attribute lookups) costs as much as the ops. `DecodePlan` binds every layer's
+tensors once per `generate` (`DecoderLayer.lean_functions`) and runs the steps through the very
+functions the modules' `forward`s call (`blocks.functional.pre_norm_layer`,
+`causal_self_attention`, `feed_forward`) and the base model's own `embed`. So an edit of that
+math changes both paths, and anything the plan cannot see sends the step through the modules:
+`LeanGuard` is checked on every step (hooks, an instance `forward`, a class-level patch or an
+overriding subclass of any module's `forward` (`is_trusted`), training, autograd,
+`TFX_FAST_PATHS=0`).
+
+`LeanDecoding` is mixed into a causal-LM head before `GenerationMixin`: it builds the plan in
+`_prepare_for_decoding` (also laying the tied output matrix out `[hidden, vocab]` in memory
+for the split-K product, see `conv1d.py`) and uses it in `_decode_forward` for one-token steps.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import torch
+from torch import nn
+
+from tfx_core.modeling.torch.blocks.decoder import LeanDecoderLayer, bound_norm
+from tfx_core.modeling.torch.blocks.decoder_model import sliding_window_bias
+from tfx_core.modeling.torch.blocks.functional import causal_self_attention, pre_norm_layer
+from tfx_core.modeling.torch.cache import Cache
+from tfx_core.modeling.torch.conv1d import output_layout_product, relayout_for_decoding
+from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
+from tfx_core.modeling.torch.heads import LanguageModelingHead
+from tfx_core.modeling.torch.lean import LeanGuard, all_trusted
+from tfx_core.modeling.torch.linear import Linear
+
+
+def _default_lm_logits(model_class: type) -> bool:
+    """The head projects with the core's `lm_logits` (the plan applies the output matrix
+    itself): an override or a class-level patch of `lm_logits` sends decoding through it."""
+    return getattr(model_class, "lm_logits", None) is LanguageModelingHead.lm_logits
+
+
+def _plain_output(module: nn.Module | None) -> bool:
+    return type(module) in (nn.Linear, Linear) and module.bias is None
+
+
+class DecodePlan:
+    """A causal LM's one-token step with its tensors bound (see module doc)."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        layers: list[LeanDecoderLayer],
+        final_norm: Any,
+        head: Any,
+    ) -> None:
+        self.guard = LeanGuard(model)
+        self.model_class = type(model)
+        self.base = model.base_model
+        self.layers = layers
+        self.final_norm = final_norm
+        self.head = head
+
+    @classmethod
+    def build(cls, model: nn.Module) -> DecodePlan | None:
+        """The plan, or None when this model must decode through its modules."""
+        base = model.base_model
+        head = model.get_output_embeddings()
+        if not (
+            fast_paths_enabled()
+            and all_trusted(model)
+            and _plain_output(head)
+            and _default_lm_logits(type(model))
+        ):
+            return None
+        layers = [layer.lean_functions() for layer in base.decoder_layers()]
+        final_norm = bound_norm(getattr(base, base.final_norm_attribute))
+        if final_norm is None or any(layer is None for layer in layers):
+            return None
+        return cls(model, layers, final_norm, output_layout_product(head.weight))
+
+    def usable(self) -> bool:
+        """Nothing changed or observes the model since the plan was built (checked per step)."""
+        return (
+            self.guard.same_structure()
+            and self.guard.unobserved()
+            and _default_lm_logits(self.model_class)
+        )
+
+    def __call__(
+        self,
+        input_ids: torch.Tensor,
+        position_ids: torch.Tensor | None,
+        bias: torch.Tensor | None,
+        cache: Cache,
+    ) -> torch.Tensor:
+        """Logits `[batch, vocab]` for one new token per row; the cache is updated."""
+        batch = input_ids.shape[0]
+        past = cache.get_seq_length()
+        hidden = self.base.embed(input_ids, None, position_ids, None, past)
+        hidden = hidden.view(batch, hidden.shape[-1])  # rows: one token each
+        positions = self.base.layer_positions(position_ids, past, 1)
+        window = self.base.attention_window()
+        if window is not None:
+            bias = sliding_window_bias(bias, False, window, past, 1, hidden)[0]
+        for layer in self.layers:
+            attention = partial(
+                causal_self_attention,
+                cache=cache,
+                bias=bias,
+                positions=positions,
+                **layer.attention,
+            )
+            hidden = pre_norm_layer(
+                hidden, layer.input_norm, attention, layer.post_norm, layer.mlp
+            )[0]
+        return self.head(self.final_norm(hidden))
+
+
+class LeanDecoding:
+    """Mixin for causal-LM heads on a `DecoderModel`: lean one-token decode steps."""
+
+    def _prepare_for_decoding(self) -> None:
+        super()._prepare_for_decoding()  # type: ignore[misc]
+        plan = None
+        if fast_paths_enabled():
+            head = self.get_output_embeddings()  # type: ignore[attr-defined]
+            if _plain_output(head):
+                relayout_for_decoding(head.weight)
+            plan = DecodePlan.build(self)  # type: ignore[arg-type]
+        self.__dict__["_decode_plan"] = plan
+
+    def _decode_forward(
+        self,
+        input_ids: torch.LongTensor,
+        *,
+        attention_mask: torch.Tensor | None,
+        position_ids: torch.LongTensor | None,
+        cache: Cache,
+    ) -> torch.Tensor:
+        plan: DecodePlan | None = self.__dict__.get("_decode_plan")
+        if (
+            plan is not None
+            and input_ids.shape[1] == 1
+            and (attention_mask is None or attention_mask.dim() == 4)
+            and plan.usable()
+        ):
+            return plan(input_ids, position_ids, attention_mask, cache)
+        return super()._decode_forward(  # type: ignore[misc]
+            input_ids, attention_mask=attention_mask, position_ids=position_ids, cache=cache
+        )
+
+
+__all__ = ["DecodePlan", "LeanDecoding"]

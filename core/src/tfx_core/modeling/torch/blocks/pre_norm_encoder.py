@@ -1,0 +1,222 @@
+"""The transformer encoder layer of ViT, DeiT, CLIP, Wav2Vec2 and HuBERT, names parameterised.
+
+These architectures share one layer: self-attention over separate query/key/value projections
+and an output projection, then a two-layer feed-forward, each with a residual and a LayerNorm.
+ViT, DeiT, CLIP and Wav2Vec2's "stable layer norm" variant normalise before each sub-layer
+(pre-norm); Wav2Vec2-base and HuBERT-base after it (`norm_first = False`). Only the checkpoint
+names differ, so a plugin's layer is a subclass that sets `names` (a `LayerNames`), e.g.
+`VIT_NAMES` (`attention.attention.query`, `layernorm_before`, `intermediate.dense`, ...).
+Query, key and value run as one fused product at inference (`FusedProjections`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, NamedTuple
+
+import torch
+from torch import nn
+
+from tfx_core.modeling.torch.activations import get_activation
+from tfx_core.modeling.torch.blocks.functional import multi_head_context, split_heads
+from tfx_core.modeling.torch.projections import FusedProjections
+
+
+class LayerNames(NamedTuple):
+    """Checkpoint paths of a layer's parts, relative to the layer."""
+
+    attention: str  # the module holding the query, key and value projections
+    query: str
+    key: str
+    value: str
+    attention_output: str  # full path of the attention's output projection
+    norm_before: str  # the attention's LayerNorm (before it when pre-norm, after when post-norm)
+    norm_after: str  # the feed-forward's LayerNorm
+    fc_in: str
+    fc_out: str
+
+
+VIT_NAMES = LayerNames(
+    "attention.attention", "query", "key", "value", "attention.output.dense",
+    "layernorm_before", "layernorm_after", "intermediate.dense", "output.dense",
+)  # fmt: skip
+CLIP_NAMES = LayerNames(
+    "self_attn", "q_proj", "k_proj", "v_proj", "self_attn.out_proj",
+    "layer_norm1", "layer_norm2", "mlp.fc1", "mlp.fc2",
+)  # fmt: skip
+WAV2VEC2_NAMES = LayerNames(
+    "attention", "q_proj", "k_proj", "v_proj", "attention.out_proj",
+    "layer_norm", "final_layer_norm",
+    "feed_forward.intermediate_dense", "feed_forward.output_dense",
+)  # fmt: skip
+
+
+def _config_value(config: Any, fields: tuple[str, ...], default: float = 0.0) -> float:
+    for field in fields:
+        value = getattr(config, field, None)
+        if value is not None:
+            return float(value)
+    return default
+
+
+class Part(nn.Module):
+    """A named container on a checkpoint path (e.g. ViT's `attention` and `intermediate`)."""
+
+
+class QKVProjections(Part):
+    """Holds the query, key and value projections under the checkpoint's names."""
+
+    def __init__(self, names: tuple[str, str, str], hidden: int, bias: bool = True) -> None:
+        super().__init__()
+        for name in names:
+            setattr(self, name, nn.Linear(hidden, hidden, bias=bias))
+        self.names = names
+        self.fused = FusedProjections(self, names)
+
+    def project(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        weights = self.fused.weights()
+        if weights is None:
+            return tuple(getattr(self, name)(hidden) for name in self.names)  # type: ignore[return-value]
+        weight, bias = weights
+        return torch.nn.functional.linear(hidden, weight, bias).chunk(3, dim=-1)  # type: ignore[return-value]
+
+
+def _place(root: nn.Module, path: str, module: nn.Module) -> None:
+    """Register `module` at dotted `path` under `root`, creating `Part` containers on the way."""
+    *parents, name = path.split(".")
+    owner = root
+    for part in parents:
+        child = owner._modules.get(part)
+        if child is None:
+            child = Part()
+            owner.add_module(part, child)
+        owner = child
+    owner.add_module(name, module)
+
+
+def _get(root: nn.Module, path: str) -> nn.Module:
+    return root.get_submodule(path)
+
+
+class PreNormEncoderLayer(nn.Module):
+    """Self-attention and feed-forward sub-layers with residuals and LayerNorms.
+
+    Config fields: hidden_size, num_attention_heads, intermediate_size, hidden_act,
+    layer_norm_eps, and the dropouts named in `dropout_fields`.
+    """
+
+    names: ClassVar[LayerNames] = VIT_NAMES
+    norm_first: ClassVar[bool] = True
+    dropout_fields: ClassVar[dict[str, tuple[str, ...]]] = {
+        "attention": ("attention_probs_dropout_prob", "attention_dropout"),
+        "hidden": ("hidden_dropout_prob", "hidden_dropout"),
+        "activation": ("activation_dropout",),
+    }
+
+    def __init__(self, config: Any) -> None:
+        super().__init__()
+        names, hidden = self.names, config.hidden_size
+        self.num_heads = config.num_attention_heads
+        eps = getattr(config, "layer_norm_eps", 1e-12)
+        qkv = QKVProjections(
+            (names.query, names.key, names.value), hidden, getattr(config, "qkv_bias", True)
+        )
+        _place(self, names.attention, qkv)
+        _place(self, names.attention_output, nn.Linear(hidden, hidden))
+        _place(self, names.norm_before, nn.LayerNorm(hidden, eps=eps))
+        _place(self, names.norm_after, nn.LayerNorm(hidden, eps=eps))
+        _place(self, names.fc_in, nn.Linear(hidden, config.intermediate_size))
+        _place(self, names.fc_out, nn.Linear(config.intermediate_size, hidden))
+        self.activation = get_activation(config.hidden_act)
+        self.attention_dropout = _config_value(config, self.dropout_fields["attention"])
+        self.hidden_dropout = nn.Dropout(_config_value(config, self.dropout_fields["hidden"]))
+        self.activation_dropout = nn.Dropout(
+            _config_value(config, self.dropout_fields["activation"])
+        )
+        self.implementation = getattr(config, "attn_implementation", None) or "sdpa"
+
+    def attention_block(
+        self,
+        hidden: torch.Tensor,
+        bias: torch.Tensor | None = None,
+        is_causal: bool = False,
+        output_attentions: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        batch, length, _ = hidden.shape
+        query, key, value = _get(self, self.names.attention).project(hidden)
+        context, weights = multi_head_context(
+            split_heads(query, batch, length, self.num_heads),
+            split_heads(key, batch, length, self.num_heads),
+            split_heads(value, batch, length, self.num_heads),
+            bias=bias,
+            is_causal=is_causal,
+            dropout_p=self.attention_dropout if self.training else 0.0,
+            output_attentions=output_attentions,
+            implementation="eager" if output_attentions else self.implementation,
+        )
+        return self.hidden_dropout(_get(self, self.names.attention_output)(context)), weights
+
+    def feed_forward_block(self, hidden: torch.Tensor) -> torch.Tensor:
+        hidden = self.activation_dropout(self.activation(_get(self, self.names.fc_in)(hidden)))
+        return self.hidden_dropout(_get(self, self.names.fc_out)(hidden))
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        attention_bias: torch.Tensor | None = None,
+        is_causal: bool = False,
+        output_attentions: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        norm_before = _get(self, self.names.norm_before)
+        norm_after = _get(self, self.names.norm_after)
+        if self.norm_first:
+            attended, weights = self.attention_block(
+                norm_before(hidden_states), attention_bias, is_causal, output_attentions
+            )
+            hidden_states = hidden_states + attended
+            hidden_states = hidden_states + self.feed_forward_block(norm_after(hidden_states))
+        else:
+            attended, weights = self.attention_block(
+                hidden_states, attention_bias, is_causal, output_attentions
+            )
+            hidden_states = norm_before(hidden_states + attended)
+            hidden_states = norm_after(hidden_states + self.feed_forward_block(hidden_states))
+        return hidden_states, weights
+
+
+def run_layers(
+    layers: nn.ModuleList,
+    hidden_states: torch.Tensor,
+    *,
+    attention_bias: torch.Tensor | None = None,
+    is_causal: bool = False,
+    output_attentions: bool = False,
+    output_hidden_states: bool = False,
+) -> tuple[torch.Tensor, tuple | None, tuple | None]:
+    """Run `layers` in order; (last hidden states, every layer's input + the last, attentions)."""
+    all_hidden: tuple = ()
+    all_attentions: tuple = ()
+    for layer in layers:
+        if output_hidden_states:
+            all_hidden += (hidden_states,)
+        hidden_states, weights = layer(hidden_states, attention_bias, is_causal, output_attentions)
+        if output_attentions:
+            all_attentions += (weights,)
+    if output_hidden_states:
+        all_hidden += (hidden_states,)
+    return (
+        hidden_states,
+        all_hidden if output_hidden_states else None,
+        all_attentions if output_attentions else None,
+    )
+
+
+__all__ = [
+    "CLIP_NAMES",
+    "VIT_NAMES",
+    "WAV2VEC2_NAMES",
+    "LayerNames",
+    "Part",
+    "PreNormEncoderLayer",
+    "QKVProjections",
+    "run_layers",
+]

@@ -1,0 +1,215 @@
+"""Speech encoder parts shared by Wav2Vec2, HuBERT and their relatives, with checkpoint names.
+
+- `ConvFeatureEncoder` (`conv_layers.N.conv` / `.layer_norm`): the waveform -> frames CNN, in the
+  reference's three layer kinds (no norm, a GroupNorm on the first layer only, LayerNorm).
+- `PositionalConvEmbedding` (`conv` under weight normalisation, `parametrizations.weight.
+  original0/1`; old checkpoints' `weight_g` / `weight_v` are renamed by `WEIGHT_NORM_RENAMES`).
+- `feature_lengths` and `frame_attention_mask`: sample lengths -> frame lengths and masks.
+- `SpeechEncoder`: zeroed padding, positional convolution, the encoder layers (post-norm or
+  "stable layer norm" pre-norm) and their LayerNorm.
+- `ctc_loss`: the reference's CTC loss over frame logits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from tfx_core.errors import ConfigError
+from tfx_core.modeling.torch.activations import get_activation
+from tfx_core.modeling.torch.blocks.pre_norm_encoder import run_layers
+from tfx_core.modeling.torch.masks import attention_bias
+from tfx_core.weights.rename import RenameRules
+
+#: Old weight-norm keys -> PyTorch parametrization keys (plus the core's LayerNorm renames).
+WEIGHT_NORM_RENAMES = [
+    (r"(.*)\.conv\.weight_g$", r"\1.conv.parametrizations.weight.original0"),
+    (r"(.*)\.conv\.weight_v$", r"\1.conv.parametrizations.weight.original1"),
+]
+
+
+def speech_rename_rules(base: RenameRules) -> RenameRules:
+    return RenameRules([*base.rules, *WEIGHT_NORM_RENAMES])
+
+
+class ConvLayer(nn.Module):
+    """One feature-encoder layer: `conv`, an optional `layer_norm` (LayerNorm over channels or
+    GroupNorm with one group per channel), the activation."""
+
+    def __init__(self, config: Any, index: int, norm: str | None) -> None:
+        super().__init__()
+        dims = config.conv_dim
+        source = dims[index - 1] if index > 0 else 1
+        out = dims[index]
+        self.conv = nn.Conv1d(
+            source,
+            out,
+            kernel_size=config.conv_kernel[index],
+            stride=config.conv_stride[index],
+            bias=config.conv_bias,
+        )
+        self.norm_kind = norm
+        if norm == "layer":
+            self.layer_norm = nn.LayerNorm(out, elementwise_affine=True)
+        elif norm == "group":
+            self.layer_norm = nn.GroupNorm(num_groups=out, num_channels=out, affine=True)
+        self.activation = get_activation(config.feat_extract_activation)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        hidden = self.conv(hidden)
+        if self.norm_kind == "layer":
+            hidden = self.layer_norm(hidden.transpose(-2, -1)).transpose(-2, -1)
+        elif self.norm_kind == "group":
+            hidden = self.layer_norm(hidden)
+        return self.activation(hidden)
+
+
+class ConvFeatureEncoder(nn.Module):
+    """`input_values [batch, samples]` -> `[batch, channels, frames]`."""
+
+    def __init__(self, config: Any) -> None:
+        super().__init__()
+        kind = config.feat_extract_norm
+        if kind not in ("group", "layer"):
+            raise ConfigError(f"feat_extract_norm must be 'group' or 'layer', got {kind!r}.")
+        norms = ["group" if i == 0 else None for i in range(len(config.conv_dim))]
+        if kind == "layer":
+            norms = ["layer"] * len(config.conv_dim)
+        self.conv_layers = nn.ModuleList(ConvLayer(config, i, norm) for i, norm in enumerate(norms))
+
+    def forward(self, input_values: torch.Tensor) -> torch.Tensor:
+        if input_values.dim() != 2:
+            raise ConfigError(
+                f"input_values must be [batch, samples] (mono waveforms), got "
+                f"{tuple(input_values.shape)}. Prepare audio with the model's feature extractor."
+            )
+        hidden = input_values[:, None]
+        for layer in self.conv_layers:
+            hidden = layer(hidden)
+        return hidden
+
+
+def feature_lengths(lengths: torch.Tensor | int, config: Any) -> torch.Tensor | int:
+    """Frames the feature encoder makes from `lengths` samples."""
+    for kernel, stride in zip(config.conv_kernel, config.conv_stride):
+        if isinstance(lengths, int):
+            lengths = (lengths - kernel) // stride + 1
+        else:
+            lengths = torch.div(lengths - kernel, stride, rounding_mode="floor") + 1
+    return lengths
+
+
+def frame_attention_mask(frames: int, attention_mask: torch.Tensor, config: Any) -> torch.Tensor:
+    """A `[batch, frames]` bool mask of the frames made from each clip's unpadded samples."""
+    lengths = feature_lengths(attention_mask.cumsum(dim=-1)[:, -1], config).to(torch.long)
+    positions = torch.arange(frames, device=attention_mask.device)
+    return positions[None, :] < lengths[:, None]
+
+
+class PositionalConvEmbedding(nn.Module):
+    """A grouped, weight-normalised convolution over time as relative position information."""
+
+    def __init__(self, config: Any) -> None:
+        super().__init__()
+        kernel = config.num_conv_pos_embeddings
+        conv = nn.Conv1d(
+            config.hidden_size,
+            config.hidden_size,
+            kernel_size=kernel,
+            padding=kernel // 2,
+            groups=config.num_conv_pos_embedding_groups,
+        )
+        self.conv = nn.utils.parametrizations.weight_norm(conv, name="weight", dim=2)
+        self.remove = 1 if kernel % 2 == 0 else 0
+        self.activation = get_activation(config.feat_extract_activation)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        hidden = self.conv(hidden.transpose(1, 2))
+        if self.remove:
+            hidden = hidden[:, :, : -self.remove]
+        return self.activation(hidden).transpose(1, 2)
+
+
+class SpeechEncoder(nn.Module):
+    """`pos_conv_embed`, `layer_norm`, `layers`; `layer_class` is set by the plugin.
+
+    Post-norm (`stable_layer_norm = False`): LayerNorm after adding positions, then the layers.
+    Stable layer norm: the layers (pre-norm), then the LayerNorm.
+    """
+
+    layer_class: type[nn.Module]
+
+    def __init__(self, config: Any, stable_layer_norm: bool = False) -> None:
+        super().__init__()
+        self.stable_layer_norm = stable_layer_norm
+        self.pos_conv_embed = PositionalConvEmbedding(config)
+        self.layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout)
+        self.layers = nn.ModuleList(
+            self.layer_class(config) for _ in range(config.num_hidden_layers)
+        )
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        frame_mask: torch.Tensor | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+    ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
+        bias = None
+        if frame_mask is not None:
+            hidden_states = hidden_states.masked_fill(~frame_mask[..., None], 0.0)
+            bias, _ = attention_bias(
+                frame_mask.to(torch.long),
+                query_length=hidden_states.shape[1],
+                dtype=hidden_states.dtype,
+                device=hidden_states.device,
+            )
+        hidden_states = hidden_states + self.pos_conv_embed(hidden_states)
+        if not self.stable_layer_norm:
+            hidden_states = self.layer_norm(hidden_states)
+        hidden_states = self.dropout(hidden_states)
+        hidden_states, all_hidden, attentions = run_layers(
+            self.layers,
+            hidden_states,
+            attention_bias=bias,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+        )
+        if self.stable_layer_norm:
+            hidden_states = self.layer_norm(hidden_states)
+            if all_hidden is not None:
+                all_hidden = (*all_hidden[:-1], hidden_states)
+        return hidden_states, all_hidden, attentions
+
+
+def ctc_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    input_values: torch.Tensor,
+    config: Any,
+) -> torch.Tensor:
+    """CTC loss of frame `logits` against `labels` (padded with negatives), blank = pad id."""
+    if labels.max() >= config.vocab_size:
+        raise ConfigError(
+            f"labels hold ids up to {int(labels.max())} but the vocabulary has "
+            f"{config.vocab_size} entries."
+        )
+    if attention_mask is None:
+        attention_mask = torch.ones_like(input_values, dtype=torch.long)
+    input_lengths = feature_lengths(attention_mask.sum(-1), config).to(torch.long)
+    kept = labels >= 0
+    log_probs = nn.functional.log_softmax(logits, dim=-1, dtype=torch.float32).transpose(0, 1)
+    with torch.backends.cudnn.flags(enabled=False):
+        return nn.functional.ctc_loss(
+            log_probs,
+            labels.masked_select(kept),
+            input_lengths,
+            kept.sum(-1),
+            blank=config.pad_token_id,
+            reduction=config.ctc_loss_reduction,
+            zero_infinity=config.ctc_zero_infinity,
+        )

@@ -1,0 +1,1 @@
+"""tfx-plugin-beit: BEiT image transformers for tfx."""

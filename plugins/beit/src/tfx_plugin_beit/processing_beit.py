@@ -1,0 +1,18 @@
+"""`BeitImageProcessor`: 256x256 bicubic resize, 224x224 center crop, mean = std = 0.5."""
+
+from typing import Any, ClassVar
+
+from tfx_core.processing import ImageProcessor
+
+
+class BeitImageProcessor(ImageProcessor):
+    """The reference's BEiT preprocessing for images (segmentation maps are not handled)."""
+
+    defaults: ClassVar[dict[str, Any]] = {
+        **ImageProcessor.defaults,
+        "size": {"height": 256, "width": 256},
+        "resample": 3,
+        "do_center_crop": True,
+        "crop_size": {"height": 224, "width": 224},
+        "do_reduce_labels": False,
+    }

@@ -1,0 +1,1 @@
+"""tfx-plugin-clip: CLIP text-image models for tfx."""

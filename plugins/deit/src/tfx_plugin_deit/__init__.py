@@ -1,0 +1,1 @@
+"""tfx-plugin-deit: data-efficient image transformers (DeiT) for tfx."""

@@ -1,0 +1,1 @@
+"""tfx-plugin-hubert: HuBERT speech encoders for tfx."""

@@ -1,0 +1,1 @@
+"""tfx-plugin-vit: the Vision Transformer (ViT) for tfx."""

@@ -1,0 +1,45 @@
+"""The fast, deterministic slice of the fuzz campaign: fixed seeds of every corpus, run in this
+process. Every case must load/run correctly or raise a typed tfx error; a raw exception, a hang
+or an unsafe outcome fails the test with the case's seed, label and traceback. `make fuzz` runs
+the same generators over thousands of seeds (tests/fuzz/run.py)."""
+
+from __future__ import annotations
+
+import pytest
+from tfx_fuzz.harness import FAILURES
+from tfx_fuzz.runner import CORPORA, run_inline
+
+SEEDS_PER_CORPUS = 40
+
+
+def _report(results) -> str:
+    return "\n\n".join(
+        f"[{r.corpus} seed {r.seed}] {r.label}\n  -> {r.outcome}: {r.detail[:1500]}"
+        for r in results
+    )
+
+
+@pytest.mark.parametrize("corpus", sorted(CORPORA))
+def test_corpus_slice_has_no_failures(corpus, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    results = run_inline(corpus, range(SEEDS_PER_CORPUS))
+    assert len(results) == SEEDS_PER_CORPUS
+    failures = [r for r in results if r.outcome in FAILURES]
+    assert not failures, _report(failures)
+    # the slice exercises both sides of the contract
+    outcomes = {r.outcome for r in results}
+    assert "typed" in outcomes
+
+
+def test_partial_load_is_not_silent(monkeypatch, tmp_path):
+    """A checkpoint with a flipped key loads with the tensor re-initialised: the reference
+    warns; tfx fills model.load_report but says nothing (modeling/torch/base.py does not surface
+    it yet). Strict xfail: when the load starts warning, this passes and the marker must go."""
+    from tfx_fuzz.harness import run_case
+    from tfx_fuzz.runner import make_case
+
+    partial = [make_case("safetensors", seed) for seed in (64, 65, 81)]
+    outcomes = [run_case(case).outcome for case in partial]
+    if "partial" in outcomes:
+        pytest.xfail("silent partial load (load report not surfaced by from_pretrained)")
+    assert set(outcomes) <= {"ok", "typed"}
