@@ -4,10 +4,10 @@ paths on and with `TFX_FAST_PATHS=0`; removing the patch brings the lean path ba
 
 import pytest
 import torch
-
-from tfx_core.modeling.torch.fast_paths import fast_paths
 from tfx_plugin_bert.configuration_bert import BertConfig
 from tfx_plugin_bert.modeling_bert import BertLayer, BertModel, BertSelfOutput
+
+from tfx_core.modeling.torch.fast_paths import fast_paths
 
 CONFIG = dict(
     vocab_size=64,
@@ -26,7 +26,9 @@ def model():
 
 
 def _ids():
-    return torch.randint(1, CONFIG["vocab_size"], (2, 9), generator=torch.Generator().manual_seed(3))
+    return torch.randint(
+        1, CONFIG["vocab_size"], (2, 9), generator=torch.Generator().manual_seed(3)
+    )
 
 
 def _run(model):
