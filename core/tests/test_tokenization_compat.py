@@ -325,3 +325,19 @@ def test_encode_message_with_chat_template(bert):
         )
     with pytest.raises(TokenizerError, match="add_generation_prompt"):
         ours.encode_message_with_chat_template(CONVERSATION[0], add_generation_prompt=True)
+
+
+def test_padding_to_an_absurd_max_length_is_a_clear_error():
+    """`padding="max_length", max_length=10**12` would build a 10^12-item row: refused early."""
+    import pytest
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from tfx_core.errors import TokenizerError
+    from tfx_core.tokenization import Tokenizer as TfxTokenizer
+
+    backend = Tokenizer(models.WordLevel({"[PAD]": 0, "[UNK]": 1, "a": 2}, unk_token="[UNK]"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = TfxTokenizer(backend, pad_token="[PAD]")
+    with pytest.raises(TokenizerError, match="at most"):
+        tokenizer("a a", padding="max_length", max_length=10**12)
+    assert len(tokenizer("a a", padding="max_length", max_length=8)["input_ids"]) == 8

@@ -18,11 +18,6 @@ def test_model_save_survives_kills():
     assert {r.state for r in results} <= {"old", "new"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tokenization/saving.py renames its three files one by one (not atomic); the fix is "
-    "to write them inside weights.atomic_directory(folder, keep_weights=True)",
-)
 def test_tokenizer_save_survives_kills():
     results = run_kills("tokenizer", range(8))
     broken = [r for r in results if r.state == "broken"]

@@ -26,6 +26,7 @@ from tfx_core.tokenization.special_tokens import (
     serialize_token,
     token_to_dict,
 )
+from tfx_core.weights.atomic import atomic_directory
 
 
 def _dump(data: dict[str, Any]) -> str:
@@ -142,22 +143,11 @@ def save_tokenizer(
         contents[named(ADDED_TOKENS_FILE)] = _added_tokens_file(tokenizer)
     else:
         contents[named(TOKENIZER_FILE)] = backend_json(tokenizer)
-    folder.mkdir(parents=True, exist_ok=True)
-    temporary: dict[str, Path] = {}
-    try:
+    # All files or none: written into a temp folder that replaces `folder` in one rename;
+    # what else is there (a model's weights and config) is carried over.
+    with atomic_directory(folder, keep_weights=True) as tmp:
         for name, text in contents.items():
-            tmp = folder / f".{name}.tmp-{os.getpid()}"
-            with open(tmp, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            temporary[name] = tmp
-        for name, tmp in temporary.items():
-            os.replace(tmp, folder / name)
-    finally:
-        for tmp in temporary.values():
-            if tmp.exists():
-                tmp.unlink()
+            (tmp / name).write_text(text, encoding="utf-8")
     return tuple(str(folder / name) for name in contents)
 
 

@@ -18,6 +18,8 @@ logger = logging.getLogger("tfx_core.tokenization")
 #: The reference stores "no maximum" as int(1e30); anything above this means "none".
 LARGE_INTEGER = int(1e20)
 VERY_LARGE_INTEGER = int(1e30)
+#: Padding to `max_length` builds rows that long: beyond this it is a mistake, not a request.
+MAX_PADDED_LENGTH = 1 << 24
 
 PADDING_STRATEGIES = ("longest", "max_length", "do_not_pad")
 TRUNCATION_STRATEGIES = ("longest_first", "only_first", "only_second", "do_not_truncate")
@@ -119,6 +121,12 @@ def resolve(
             else:
                 max_length = model_max_length
 
+    if pad == "max_length" and max_length is not None and max_length > MAX_PADDED_LENGTH:
+        raise TokenizerError(
+            f"Asked to pad every row to {max_length} tokens; tfx pads to at most "
+            f"{MAX_PADDED_LENGTH}. Pass a smaller max_length (the model's context is usually "
+            "512-131072), or padding='longest'."
+        )
     if pad != "do_not_pad" and not has_pad_token:
         raise TokenizerError(
             "Asked to pad, but the tokenizer has no padding token. Set one, e.g. "

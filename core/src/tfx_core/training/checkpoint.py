@@ -10,8 +10,10 @@ read back with `torch.load(weights_only=True)`.
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import secrets
 import shutil
 from pathlib import Path
 from typing import Any
@@ -134,7 +136,14 @@ def rotate(output_dir: str | Path, limit: int | None, keep: Path | None = None) 
     excess = max(0, len(checkpoints) - limit)
     removed = removable[:excess]
     for path in removed:
-        shutil.rmtree(path, ignore_errors=True)
+        # Hide it first (one rename), then delete: a kill mid-delete leaves a hidden temp
+        # folder that `remove_stale_temp_folders` clears, never a half-deleted checkpoint-N.
+        doomed = path.with_name(f".tfx-{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+        try:
+            path.rename(doomed)
+        except OSError:
+            continue
+        shutil.rmtree(doomed, ignore_errors=True)
     return removed
 
 

@@ -314,11 +314,22 @@ def check_greedy_generation(subject: Subject, head: str, framework: str) -> None
         )
     if not torch.equal(first[:, : prompt.shape[1]], prompt):
         raise fail(f"{name}.generate does not return the prompt first", "prepend the prompt")
-    # The same greedy tokens without a cache: the full sequence recomputed at every step.
+    # The same greedy tokens without a cache: the full sequence recomputed at every step, with
+    # positions 0..n-1 as `generate` numbers them (the reference's rule, also for models whose
+    # plain forward counts positions differently, such as RoBERTa's after the padding id).
+    import inspect
+
+    base = getattr(model, "base_model", model)
+    numbered = "position_ids" in inspect.signature(base.forward).parameters
     expected = prompt
     with torch.no_grad():
         for _ in range(first.shape[1] - prompt.shape[1]):
-            logits = model(input_ids=expected, use_cache=False).logits[:, -1]
+            extra = {}
+            if numbered:
+                extra["position_ids"] = torch.arange(expected.shape[1])[None].expand(
+                    expected.shape[0], -1
+                )
+            logits = model(input_ids=expected, use_cache=False, **extra).logits[:, -1]
             expected = torch.cat([expected, logits.argmax(-1, keepdim=True)], dim=1)
     eos = config.eos_token_id
     eos = set(eos if isinstance(eos, list) else [eos]) - {None}

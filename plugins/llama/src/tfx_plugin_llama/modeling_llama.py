@@ -1,0 +1,189 @@
+"""Llama in PyTorch, with the reference's class and parameter names so Hub checkpoints load as is.
+
+The layer is the core's pre-norm decoder layer with its default (Llama) names:
+`layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj, post_attention_layernorm,
+mlp.{gate,up,down}_proj}`, RMSNorm, SwiGLU, grouped key/value heads. Positions are rotary
+(`tfx_core.modeling.torch.rotary`): the base model turns position ids into one `(cos, sin)`
+table per forward and the attention's `rotate` hook applies it, on the module path and in the
+one-token decode plan alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from tfx_core.generation.mixin import GenerationMixin
+from tfx_core.modeling.torch import PreTrainedModel
+from tfx_core.modeling.torch.blocks.decoder import (
+    DecoderAttention,
+    DecoderLayer,
+    DecoderMLP,
+    UpcastRMSNorm,
+)
+from tfx_core.modeling.torch.blocks.decoder_model import DecoderModel
+from tfx_core.modeling.torch.blocks.lean_decoder import LeanDecoding
+from tfx_core.modeling.torch.cache import Cache
+from tfx_core.modeling.torch.heads import (
+    CausalLMHead,
+    QuestionAnsweringHead,
+    SequenceClassificationHead,
+    TokenClassificationHead,
+)
+from tfx_core.modeling.torch.lean import trusted_forward
+from tfx_core.modeling.torch.rotary import RotaryEmbedding, apply_rotary
+from tfx_plugin_llama.configuration_llama import LlamaConfig
+
+__all__ = [
+    "LlamaAttention",
+    "LlamaDecoderLayer",
+    "LlamaForCausalLM",
+    "LlamaForQuestionAnswering",
+    "LlamaForSequenceClassification",
+    "LlamaForTokenClassification",
+    "LlamaMLP",
+    "LlamaModel",
+    "LlamaPreTrainedModel",
+]
+
+
+class LlamaAttention(DecoderAttention):
+    """Causal self-attention with grouped key/value heads and rotary positions."""
+
+    rotate = staticmethod(apply_rotary)
+
+
+class LlamaMLP(DecoderMLP):
+    """SwiGLU: `down_proj(act(gate_proj(x)) * up_proj(x))`."""
+
+
+class LlamaDecoderLayer(DecoderLayer):
+    """Pre-norm layer: x + self_attn(input_layernorm(x)), x + mlp(post_attention_layernorm(x))."""
+
+    attention_class = LlamaAttention
+    mlp_class = LlamaMLP
+    norm_kind = "rms_upcast"  # statistics in float32 for bf16/fp16, as the reference
+
+
+class LlamaPreTrainedModel(PreTrainedModel):
+    """Shared Llama loading rules and weight initialisation."""
+
+    config_class = LlamaConfig
+    base_model_prefix = "model"
+    # older checkpoints saved the rotary table; it is computed from the config
+    ignore_unexpected_keys: ClassVar[list[str]] = [r"rotary_emb\.inv_freq$"]
+
+
+@trusted_forward
+class LlamaModel(DecoderModel, LlamaPreTrainedModel):
+    """The Llama decoder stack: token embeddings, `layers`, final RMSNorm `norm`, RoPE."""
+
+    layer_class: ClassVar[type[DecoderLayer]] = LlamaDecoderLayer
+
+    def __init__(self, config: LlamaConfig) -> None:
+        super().__init__(config)
+        self.padding_idx = config.pad_token_id
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size, self.padding_idx)
+        self.layers = nn.ModuleList(
+            self.layer_class(config, layer_idx=i) for i in range(config.num_hidden_layers)
+        )
+        self.norm = UpcastRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+        self.rotary_emb = RotaryEmbedding(config)
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.embed_tokens
+
+    def set_input_embeddings(self, embeddings: nn.Embedding) -> None:
+        self.embed_tokens = embeddings
+
+    def embed(
+        self,
+        input_ids: torch.Tensor | None,
+        inputs_embeds: torch.Tensor | None,
+        position_ids: torch.Tensor | None,
+        token_type_ids: torch.Tensor | None,
+        past_length: int,
+    ) -> torch.Tensor:
+        """Token embeddings (positions enter through the attention's rotation)."""
+        return self.embed_tokens(input_ids) if inputs_embeds is None else inputs_embeds
+
+    def layer_positions(
+        self, position_ids: torch.Tensor | None, past_length: int, length: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The rotary `(cos, sin)` of the positions (`past_length ...` when not given)."""
+        weight = self.embed_tokens.weight
+        if position_ids is None:
+            position_ids = torch.arange(
+                past_length, past_length + length, device=weight.device
+            ).unsqueeze(0)
+        return self.rotary_emb(position_ids, weight.dtype)
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        past_key_values: Cache | tuple | None = None,
+        inputs_embeds: torch.FloatTensor | None = None,
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        cache_position: torch.LongTensor | None = None,
+    ) -> Any:
+        return self.decoder_forward(
+            input_ids,
+            past_key_values=past_key_values,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            inputs_embeds=inputs_embeds,
+            use_cache=use_cache,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=return_dict,
+        )
+
+
+@trusted_forward
+class LlamaForCausalLM(LeanDecoding, GenerationMixin, CausalLMHead, LlamaPreTrainedModel):
+    """Llama with a language-modeling head (`lm_head`, tied when `tie_word_embeddings`)."""
+
+    base_model_class = LlamaModel
+    tied_weights: ClassVar[dict[str, str]] = {"lm_head.weight": "model.embed_tokens.weight"}
+
+    def build_head(self, config: LlamaConfig) -> None:
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.lm_head
+
+    def set_output_embeddings(self, embeddings: nn.Linear) -> None:
+        self.lm_head = embeddings
+
+
+class LlamaForSequenceClassification(SequenceClassificationHead, LlamaPreTrainedModel):
+    """A linear classifier (`score`, no bias) on each sequence's last non-padding token."""
+
+    base_model_class = LlamaModel
+    head_input = "last_token"
+    classifier_attribute = "score"
+    classifier_bias = False
+    dropout_fields = None
+
+
+class LlamaForTokenClassification(TokenClassificationHead, LlamaPreTrainedModel):
+    """A linear classifier (`score`) on every token's hidden state."""
+
+    base_model_class = LlamaModel
+    classifier_attribute = "score"
+    dropout_fields = ("classifier_dropout", "hidden_dropout")
+
+
+class LlamaForQuestionAnswering(QuestionAnsweringHead, LlamaPreTrainedModel):
+    """Span start/end logits (`qa_outputs`); the reference keeps the base at `transformer`."""
+
+    base_model_class = LlamaModel
+    base_model_prefix = "transformer"

@@ -1,0 +1,37 @@
+"""tfx-plugin-megatron-bert against the tfx conformance kit, including parity with transformers.
+
+Every head (causal-lm as a decoder with `is_decoder=True`) is compared with the `transformers`
+class its HeadSpec names on the same weights, moved both ways through files. The tokenizer is
+BERT's WordPiece from `vocab.txt`, converted by the core.
+"""
+
+from functools import partial
+
+from tfx_sdk.conformance import ConformanceSuite, PluginTester, write_wordpiece
+
+TINY = {
+    "vocab_size": 160,
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "intermediate_size": 37,
+    "max_position_embeddings": 64,
+}
+
+
+class TestConformance(ConformanceSuite):
+    tester = PluginTester(
+        model_type="megatron-bert",
+        config=TINY,
+        head_config={"causal-lm": {"is_decoder": True}},
+        reference=True,
+        tokenizer_files=partial(write_wordpiece, legacy=True),
+        reference_tokenizer=True,
+        tasks={
+            "fill-mask": "masked-lm",
+            "text-classification": "sequence-classification",
+            "token-classification": "token-classification",
+            "question-answering": "question-answering",
+            "feature-extraction": "base",
+        },
+    )

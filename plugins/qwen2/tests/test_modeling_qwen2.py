@@ -1,0 +1,90 @@
+"""Qwen2 against transformers on tiny random weights: QKV biases, RoPE, generation."""
+
+import warnings
+
+import pytest
+import torch
+
+transformers = pytest.importorskip("transformers")
+
+from tfx_plugin_qwen2 import modeling_qwen2  # noqa: E402
+from tfx_plugin_qwen2.configuration_qwen2 import Qwen2Config  # noqa: E402
+
+from tfx_core.errors import ConfigError  # noqa: E402
+
+TINY = dict(
+    vocab_size=99,
+    hidden_size=32,
+    intermediate_size=48,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    max_position_embeddings=64,
+    bos_token_id=1,
+    eos_token_id=2,
+    pad_token_id=0,
+)
+
+
+def make_pair(head="Qwen2ForCausalLM", **overrides):
+    fields = {**TINY, **overrides}
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        transformers.logging.set_verbosity_error()
+        reference = getattr(transformers, head)(transformers.Qwen2Config(**fields)).eval()
+    with torch.no_grad():  # the reference initialises biases to zero: make them count
+        for name, parameter in reference.named_parameters():
+            if name.endswith("bias"):
+                parameter.normal_(0.0, 0.5)
+    ours = getattr(modeling_qwen2, head)(Qwen2Config(**fields)).eval()
+    result = ours.load_state_dict(reference.state_dict(), strict=False)
+    assert not result.missing_keys and not result.unexpected_keys
+    return ours, reference
+
+
+@pytest.fixture
+def left_padded():
+    generator = torch.Generator().manual_seed(3)
+    ids = torch.randint(3, 99, (3, 9), generator=generator)
+    mask = torch.ones_like(ids)
+    mask[1, :3] = 0
+    mask[2, :8] = 0
+    ids[mask == 0] = 0
+    return ids, mask
+
+
+def test_only_query_key_value_have_biases():
+    ours, _ = make_pair()
+    attention, mlp = ours.model.layers[0].self_attn, ours.model.layers[0].mlp
+    assert all(getattr(attention, n).bias is not None for n in ("q_proj", "k_proj", "v_proj"))
+    assert attention.o_proj.bias is None and mlp.up_proj.bias is None
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"rope_scaling": {"rope_type": "linear", "factor": 4.0}}, {"tie_word_embeddings": True}],
+    ids=["default", "linear", "tied"],
+)
+def test_logits_match_reference(overrides, left_padded):
+    ours, reference = make_pair(**overrides)
+    ids, mask = left_padded
+    with torch.no_grad():
+        got = ours(ids, attention_mask=mask).logits
+        want = reference(ids, attention_mask=mask).logits
+    real = mask.bool()
+    assert (got[real] - want[real]).abs().max() <= 1e-5
+
+
+def test_greedy_and_beam_match_reference(left_padded):
+    ours, reference = make_pair()
+    ids, mask = left_padded
+    for options in ({"do_sample": False}, {"do_sample": False, "num_beams": 3}):
+        kwargs = dict(attention_mask=mask, max_new_tokens=8, pad_token_id=0, **options)
+        with torch.no_grad():
+            assert torch.equal(ours.generate(ids, **kwargs), reference.generate(ids, **kwargs))
+
+
+def test_sliding_window_layers_are_refused():
+    with pytest.raises(ConfigError, match="sliding-window"):
+        Qwen2Config(**{**TINY, "use_sliding_window": True, "max_window_layers": 1}).validate()
