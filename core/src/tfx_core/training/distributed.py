@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 from typing import Any
 
@@ -28,7 +29,15 @@ def setup(backend: str | None, use_cpu: bool) -> torch.device:
         if backend not in ("gloo", "nccl", "mpi"):
             raise ConfigError(f"ddp_backend={backend!r}: use 'gloo' (CPU) or 'nccl' (GPU).")
         dist.init_process_group(backend=backend, device_id=device if cuda else None)
+        # Joined here, so left here: a group still alive at interpreter exit lets gloo's threads
+        # be torn down mid-flight ("terminate called without an active exception", exit -6).
+        atexit.register(_leave_process_group)
     return device
+
+
+def _leave_process_group() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def is_distributed() -> bool:
