@@ -13,24 +13,22 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from tfx_core.errors import GenerationError
 from tfx_core.generation.mixin import GenerationMixin
-from tfx_core.modeling.outputs import ModelOutput, NextSentencePredictorOutput
+from tfx_core.modeling.outputs import ModelOutput
 from tfx_core.modeling.torch import PreTrainedModel, blocks
-from tfx_core.modeling.torch.activations import activation_fn
 from tfx_core.modeling.torch.heads import (
     CausalLMHead,
+    MaskedLMAndNextSentenceHead,
     MaskedLMHead,
     MultipleChoiceHead,
+    NextSentencePredictionHead,
     QuestionAnsweringHead,
     SequenceClassificationHead,
-    TaskHead,
     TokenClassificationHead,
 )
-from tfx_core.modeling.torch.losses import token_classification_loss
 from tfx_plugin_bert.configuration_bert import BertConfig
 
 
@@ -76,33 +74,18 @@ class BertPooler(blocks.Pooler):
     """tanh(dense(first token)): the sentence summary that NSP and classifiers read."""
 
 
-class BertPredictionHeadTransform(nn.Module):
-    def __init__(self, config: BertConfig) -> None:
-        super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.transform_act_fn = activation_fn(config.hidden_act)
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.LayerNorm(self.transform_act_fn(self.dense(hidden_states)))
+class BertPredictionHeadTransform(blocks.PredictionHeadTransform):
+    """dense -> `hidden_act` -> `LayerNorm`, before the vocabulary projection."""
 
 
-class BertLMPredictionHead(nn.Module):
+class BertLMPredictionHead(blocks.LMPredictionHead):
     """Transform, then project onto the vocabulary (weight tied to the word embeddings).
 
     The output bias is its own parameter (`predictions.bias`) shared with `decoder.bias`, as in
     the reference, so both key spellings found in checkpoints load.
     """
 
-    def __init__(self, config: BertConfig) -> None:
-        super().__init__()
-        self.transform = BertPredictionHeadTransform(config)
-        self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
-        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
-        self.decoder.bias = self.bias
-
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.transform(hidden_states))
+    transform_class = BertPredictionHeadTransform
 
 
 class BertOnlyMLMHead(nn.Module):
@@ -220,7 +203,7 @@ class BertLMHeadModel(GenerationMixin, CausalLMHead, BertPreTrainedModel):
             )
 
 
-class BertForPreTraining(TaskHead, BertPreTrainedModel):
+class BertForPreTraining(MaskedLMAndNextSentenceHead, BertPreTrainedModel):
     """Both pre-training heads: masked LM and next-sentence prediction."""
 
     base_model_class = BertModel
@@ -234,35 +217,11 @@ class BertForPreTraining(TaskHead, BertPreTrainedModel):
     def get_output_embeddings(self) -> nn.Linear:
         return self.cls.predictions.decoder
 
-    def forward(
-        self,
-        *args: Any,
-        labels: torch.Tensor | None = None,
-        next_sentence_label: torch.Tensor | None = None,
-        return_dict: bool | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        base = self.run_base(args, kwargs, {})
-        prediction, relationship = self.cls(base.last_hidden_state, base.pooler_output)
-        loss = None
-        if labels is not None and next_sentence_label is not None:
-            loss = token_classification_loss(prediction, labels) + F.cross_entropy(
-                relationship.view(-1, 2), next_sentence_label.view(-1)
-            )
-        return self.finish(
-            return_dict,
-            base,
-            loss=loss,
-            prediction_logits=prediction,
-            seq_relationship_logits=relationship,
-        )
 
-
-class BertForNextSentencePrediction(TaskHead, BertPreTrainedModel):
+class BertForNextSentencePrediction(NextSentencePredictionHead, BertPreTrainedModel):
     """Is text B the continuation of text A? Label 0 means yes, 1 means random."""
 
     base_model_class = BertModel
-    output_class = NextSentencePredictorOutput
     ignore_unexpected_keys: ClassVar[list[str]] = [
         *BertPreTrainedModel.ignore_unexpected_keys,
         r"^cls\.predictions\.",
@@ -270,18 +229,6 @@ class BertForNextSentencePrediction(TaskHead, BertPreTrainedModel):
 
     def build_head(self, config: BertConfig) -> None:
         self.cls = BertOnlyNSPHead(config)
-
-    def forward(
-        self,
-        *args: Any,
-        labels: torch.Tensor | None = None,
-        return_dict: bool | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        base = self.run_base(args, kwargs, {})
-        logits = self.cls(base.pooler_output)
-        loss = F.cross_entropy(logits.view(-1, 2), labels.view(-1)) if labels is not None else None
-        return self.finish(return_dict, base, loss=loss, logits=logits)
 
 
 class BertForSequenceClassification(SequenceClassificationHead, BertPreTrainedModel):

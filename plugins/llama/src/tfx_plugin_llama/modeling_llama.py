@@ -10,9 +10,8 @@ one-token decode plan alike.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import torch
 from torch import nn
 
 from tfx_core.generation.mixin import GenerationMixin
@@ -21,11 +20,9 @@ from tfx_core.modeling.torch.blocks.decoder import (
     DecoderAttention,
     DecoderLayer,
     DecoderMLP,
-    UpcastRMSNorm,
 )
-from tfx_core.modeling.torch.blocks.decoder_model import DecoderModel
 from tfx_core.modeling.torch.blocks.lean_decoder import LeanDecoding
-from tfx_core.modeling.torch.cache import Cache
+from tfx_core.modeling.torch.blocks.rotary_decoder_model import RotaryDecoderModel
 from tfx_core.modeling.torch.heads import (
     CausalLMHead,
     QuestionAnsweringHead,
@@ -33,7 +30,7 @@ from tfx_core.modeling.torch.heads import (
     TokenClassificationHead,
 )
 from tfx_core.modeling.torch.lean import trusted_forward
-from tfx_core.modeling.torch.rotary import RotaryEmbedding, apply_rotary
+from tfx_core.modeling.torch.rotary import apply_rotary
 from tfx_plugin_llama.configuration_llama import LlamaConfig
 
 __all__ = [
@@ -77,74 +74,10 @@ class LlamaPreTrainedModel(PreTrainedModel):
 
 
 @trusted_forward
-class LlamaModel(DecoderModel, LlamaPreTrainedModel):
+class LlamaModel(RotaryDecoderModel, LlamaPreTrainedModel):
     """The Llama decoder stack: token embeddings, `layers`, final RMSNorm `norm`, RoPE."""
 
-    layer_class: ClassVar[type[DecoderLayer]] = LlamaDecoderLayer
-
-    def __init__(self, config: LlamaConfig) -> None:
-        super().__init__(config)
-        self.padding_idx = config.pad_token_id
-        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size, self.padding_idx)
-        self.layers = nn.ModuleList(
-            self.layer_class(config, layer_idx=i) for i in range(config.num_hidden_layers)
-        )
-        self.norm = UpcastRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
-        self.rotary_emb = RotaryEmbedding(config)
-        self.post_init()
-
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.embed_tokens
-
-    def set_input_embeddings(self, embeddings: nn.Embedding) -> None:
-        self.embed_tokens = embeddings
-
-    def embed(
-        self,
-        input_ids: torch.Tensor | None,
-        inputs_embeds: torch.Tensor | None,
-        position_ids: torch.Tensor | None,
-        token_type_ids: torch.Tensor | None,
-        past_length: int,
-    ) -> torch.Tensor:
-        """Token embeddings (positions enter through the attention's rotation)."""
-        return self.embed_tokens(input_ids) if inputs_embeds is None else inputs_embeds
-
-    def layer_positions(
-        self, position_ids: torch.Tensor | None, past_length: int, length: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The rotary `(cos, sin)` of the positions (`past_length ...` when not given)."""
-        weight = self.embed_tokens.weight
-        if position_ids is None:
-            position_ids = torch.arange(
-                past_length, past_length + length, device=weight.device
-            ).unsqueeze(0)
-        return self.rotary_emb(position_ids, weight.dtype)
-
-    def forward(
-        self,
-        input_ids: torch.LongTensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        position_ids: torch.LongTensor | None = None,
-        past_key_values: Cache | tuple | None = None,
-        inputs_embeds: torch.FloatTensor | None = None,
-        use_cache: bool | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-        cache_position: torch.LongTensor | None = None,
-    ) -> Any:
-        return self.decoder_forward(
-            input_ids,
-            past_key_values=past_key_values,
-            attention_mask=attention_mask,
-            position_ids=position_ids,
-            inputs_embeds=inputs_embeds,
-            use_cache=use_cache,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-            return_dict=return_dict,
-        )
+    layer_class = LlamaDecoderLayer
 
 
 @trusted_forward

@@ -15,25 +15,24 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from tfx_core.errors import GenerationError
 from tfx_core.generation.mixin import GenerationMixin
-from tfx_core.modeling.outputs import ModelOutput, NextSentencePredictorOutput
+from tfx_core.modeling.outputs import ModelOutput
 from tfx_core.modeling.torch import PreTrainedModel, blocks
 from tfx_core.modeling.torch.cache import Cache
 from tfx_core.modeling.torch.heads import (
     CausalLMHead,
+    MaskedLMAndNextSentenceHead,
     MaskedLMHead,
     MultipleChoiceHead,
+    NextSentencePredictionHead,
     QuestionAnsweringHead,
     SequenceClassificationHead,
-    TaskHead,
     TokenClassificationHead,
 )
 from tfx_core.modeling.torch.lean import trusted_forward
-from tfx_core.modeling.torch.losses import token_classification_loss
 from tfx_plugin_megatron_bert.configuration_megatron_bert import MegatronBertConfig
 
 
@@ -249,7 +248,7 @@ class MegatronBertModel(blocks.EncoderModel, MegatronBertPreTrainedModel):
     pooler_class = MegatronBertPooler
 
 
-class MegatronBertForPreTraining(TaskHead, MegatronBertPreTrainedModel):
+class MegatronBertForPreTraining(MaskedLMAndNextSentenceHead, MegatronBertPreTrainedModel):
     """Both pre-training heads: masked LM and next-sentence prediction."""
 
     base_model_class = MegatronBertModel
@@ -262,29 +261,6 @@ class MegatronBertForPreTraining(TaskHead, MegatronBertPreTrainedModel):
 
     def get_output_embeddings(self) -> nn.Linear:
         return self.cls.predictions.decoder
-
-    def forward(
-        self,
-        *args: Any,
-        labels: torch.Tensor | None = None,
-        next_sentence_label: torch.Tensor | None = None,
-        return_dict: bool | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        base = self.run_base(args, kwargs, {})
-        prediction, relationship = self.cls(base.last_hidden_state, base.pooler_output)
-        loss = None
-        if labels is not None and next_sentence_label is not None:
-            loss = token_classification_loss(prediction, labels) + F.cross_entropy(
-                relationship.view(-1, 2), next_sentence_label.view(-1)
-            )
-        return self.finish(
-            return_dict,
-            base,
-            loss=loss,
-            prediction_logits=prediction,
-            seq_relationship_logits=relationship,
-        )
 
 
 class MegatronBertForMaskedLM(MaskedLMHead, MegatronBertPreTrainedModel):
@@ -324,27 +300,16 @@ class MegatronBertForCausalLM(GenerationMixin, CausalLMHead, MegatronBertPreTrai
             )
 
 
-class MegatronBertForNextSentencePrediction(TaskHead, MegatronBertPreTrainedModel):
+class MegatronBertForNextSentencePrediction(
+    NextSentencePredictionHead, MegatronBertPreTrainedModel
+):
     """Is text B the continuation of text A? Label 0 means yes, 1 means random."""
 
     base_model_class = MegatronBertModel
-    output_class = NextSentencePredictorOutput
     ignore_unexpected_keys: ClassVar[list[str]] = [_POSITION_IDS, r"^cls\.predictions\."]
 
     def build_head(self, config: MegatronBertConfig) -> None:
         self.cls = MegatronBertOnlyNSPHead(config)
-
-    def forward(
-        self,
-        *args: Any,
-        labels: torch.Tensor | None = None,
-        return_dict: bool | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        base = self.run_base(args, kwargs, {})
-        logits = self.cls(base.pooler_output)
-        loss = F.cross_entropy(logits.view(-1, 2), labels.view(-1)) if labels is not None else None
-        return self.finish(return_dict, base, loss=loss, logits=logits)
 
 
 class MegatronBertForSequenceClassification(

@@ -235,7 +235,10 @@ class MultipleChoiceHead(SequenceClassificationHead):
 
 class MaskedLMHead(HeadModel):
     """Token prediction over the vocabulary; architectures build the projection and
-    implement `lm_logits(hidden)`."""
+    implement `lm_logits(hidden)`. `lm_loss` and `output_class` are what the causal head changes."""
+
+    lm_loss = staticmethod(token_classification_loss)
+    output_class: Any = MaskedLMOutput
 
     def lm_logits(self, hidden: Any) -> Any:
         raise NotImplementedError
@@ -253,8 +256,8 @@ class MaskedLMHead(HeadModel):
     ) -> Any:
         base = self._run_base(input_ids, inputs, training, output_attentions, output_hidden_states)
         logits = self.lm_logits(base["last_hidden_state"])
-        loss = token_classification_loss(logits, as_tensor(labels)) if labels is not None else None
-        out = MaskedLMOutput(
+        loss = self.lm_loss(logits, as_tensor(labels)) if labels is not None else None
+        out = self.output_class(
             loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions
         )
         return self._outputs(out, return_dict)
@@ -263,21 +266,5 @@ class MaskedLMHead(HeadModel):
 class CausalLMHead(MaskedLMHead):
     """Left-to-right language modelling: the loss predicts token i + 1 from position i."""
 
-    @unpack_inputs
-    def call(
-        self,
-        input_ids: Any = None,
-        labels: Any = None,
-        return_dict: Any = None,
-        training: bool = False,
-        output_attentions: Any = None,
-        output_hidden_states: Any = None,
-        **inputs: Any,
-    ) -> Any:
-        base = self._run_base(input_ids, inputs, training, output_attentions, output_hidden_states)
-        logits = self.lm_logits(base["last_hidden_state"])
-        loss = causal_lm_loss(logits, as_tensor(labels)) if labels is not None else None
-        out = CausalLMOutputWithPast(
-            loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions
-        )
-        return self._outputs(out, return_dict)
+    lm_loss = staticmethod(causal_lm_loss)
+    output_class = CausalLMOutputWithPast

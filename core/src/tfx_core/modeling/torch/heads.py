@@ -37,6 +37,7 @@ from tfx_core.modeling.outputs import (
     MaskedLMOutput,
     ModelOutput,
     MultipleChoiceModelOutput,
+    NextSentencePredictorOutput,
     QuestionAnsweringModelOutput,
     SequenceClassifierOutput,
     SequenceClassifierOutputWithPast,
@@ -367,6 +368,56 @@ class CausalLMHead(LanguageModelingHead):
         )
 
 
+class NextSentencePredictionHead(TaskHead):
+    """Is text B the continuation of text A (label 0) or random (1)? From the pooled output.
+
+    The plugin builds `cls` (its next-sentence layer) in `build_head`.
+    """
+
+    output_class = NextSentencePredictorOutput
+
+    def forward(
+        self,
+        *args: Any,
+        labels: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        base = self.run_base(args, kwargs, {})
+        logits = self.cls(base.pooler_output)
+        loss = F.cross_entropy(logits.view(-1, 2), labels.view(-1)) if labels is not None else None
+        return self.finish(return_dict, base, loss=loss, logits=logits)
+
+
+class MaskedLMAndNextSentenceHead(TaskHead):
+    """BERT-style pre-training: masked LM over the sequence and next-sentence on the pooled
+    output. The plugin builds `cls` (returning both logits) and names its `output_class`
+    (fields `prediction_logits`, `seq_relationship_logits`)."""
+
+    def forward(
+        self,
+        *args: Any,
+        labels: torch.Tensor | None = None,
+        next_sentence_label: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        base = self.run_base(args, kwargs, {})
+        prediction, relationship = self.cls(base.last_hidden_state, base.pooler_output)
+        loss = None
+        if labels is not None and next_sentence_label is not None:
+            loss = token_classification_loss(prediction, labels) + F.cross_entropy(
+                relationship.view(-1, 2), next_sentence_label.view(-1)
+            )
+        return self.finish(
+            return_dict,
+            base,
+            loss=loss,
+            prediction_logits=prediction,
+            seq_relationship_logits=relationship,
+        )
+
+
 class Seq2SeqLMHead(LanguageModelingHead):
     """The hook for encoder-decoder LM heads: the plugin's base returns `Seq2SeqModelOutput`.
 
@@ -379,8 +430,10 @@ __all__ = [
     "CausalLMHead",
     "ClassifierHead",
     "LanguageModelingHead",
+    "MaskedLMAndNextSentenceHead",
     "MaskedLMHead",
     "MultipleChoiceHead",
+    "NextSentencePredictionHead",
     "QuestionAnsweringHead",
     "Seq2SeqLMHead",
     "SequenceClassificationHead",

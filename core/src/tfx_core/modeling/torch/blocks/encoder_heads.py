@@ -81,10 +81,12 @@ class LMPredictionHead(nn.Module):
     `width` is the transform's output width (`embedding_size` for factorized embeddings).
     """
 
+    transform_class: ClassVar[type[nn.Module]] = PredictionHeadTransform
+
     def __init__(self, config: Any, width: int | None = None) -> None:
         super().__init__()
         width = width or config.hidden_size
-        self.transform = PredictionHeadTransform(config, width)
+        self.transform = self.transform_class(config, width)
         self.decoder = nn.Linear(width, config.vocab_size, bias=False)
         self.bias = nn.Parameter(torch.zeros(config.vocab_size))
         self.decoder.bias = self.bias
