@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import datetime
 import os
 from typing import Any
 
@@ -36,8 +37,17 @@ def setup(backend: str | None, use_cpu: bool) -> torch.device:
 
 
 def _leave_process_group() -> None:
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+    """Wait for every rank (bounded), then tear the group down together."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    try:
+        if dist.get_backend() == "gloo":
+            dist.monitored_barrier(timeout=datetime.timedelta(seconds=60))
+        else:
+            dist.barrier()
+    except RuntimeError:  # a peer is gone: tear down this side anyway
+        pass
+    dist.destroy_process_group()
 
 
 def is_distributed() -> bool:
