@@ -53,17 +53,28 @@ def test_data_changes_keep_the_structure():
     [
         lambda m: m[1][1].register_forward_hook(lambda *a: None),
         lambda m: m[0].register_forward_pre_hook(lambda *a: None),
+        lambda m: m[1][0].register_full_backward_hook(lambda *a: None),
         lambda m: nn.modules.module.register_module_forward_hook(lambda *a: None),
         lambda m: m[1].train(),
         lambda m: setattr(m[1][0], "forward", lambda x: x),
         lambda m: m[0].compile(),
     ],
-    ids=["hook", "pre-hook", "global-hook", "training", "instance-forward", "compiled"],
+    ids=[
+        "hook",
+        "pre-hook",
+        "backward-hook",
+        "global-hook",
+        "training",
+        "instance-forward",
+        "compiled",
+    ],
 )
 def test_observers_make_the_modules_run(observe):
     model = _tree()
     guard = LeanGuard(model)
-    handle = observe(model)
+    with torch.inference_mode():
+        assert guard.unobserved()  # seen hook-free: later checks skip the hook scan...
+    handle = observe(model)  # ...until a hook is registered
     with torch.inference_mode():
         assert not guard.unobserved()
     if hasattr(handle, "remove"):

@@ -41,6 +41,9 @@ _EXPORTS: dict[str, str] = {
     "AutoModelForAudioClassification": "tfx_core.auto",
     "AutoModelForAudioFrameClassification": "tfx_core.auto",
     "AutoModelForAudioXVector": "tfx_core.auto",
+    # composite encoder-decoder (any encoder + any decoder with cross-attention)
+    "EncoderDecoderConfig": "tfx_core.encoder_decoder_config",
+    "EncoderDecoderModel": "tfx_core.modeling.torch.encoder_decoder",
     # image and audio processing
     "AutoImageProcessor": "tfx_core.processing",
     "AutoFeatureExtractor": "tfx_core.processing",

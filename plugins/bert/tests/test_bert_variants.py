@@ -230,8 +230,8 @@ def test_strict_loading_and_clear_input_errors(tmp_path):
         model(torch.ones(1, 30, dtype=torch.long))
     with pytest.raises(ConfigError, match="exactly one"):
         model()
-    with pytest.raises(ConfigError, match="add_cross_attention"):
-        tfx_bert.BertModel(BertConfig(**_config(is_decoder=True, add_cross_attention=True)))
+    with pytest.raises(ConfigError, match="add_cross_attention"):  # cross-attention: decoders only
+        tfx_bert.BertModel(BertConfig(**_config(add_cross_attention=True)))
     with pytest.raises(ConfigError, match="position_embedding_type"):
         BertConfig(position_embedding_type="rotary")
 

@@ -149,7 +149,7 @@ def test_errors_are_clear(make_pair):
         ours()
     with pytest.raises(ValueError, match="context"):
         ours(torch.zeros(1, 65, dtype=torch.long))
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(ValueError, match="add_cross_attention=True"):  # no cross-attention built
         ours(torch.zeros(1, 3, dtype=torch.long), encoder_hidden_states=torch.ones(1, 2, 32))
     seq, _ = make_pair("GPT2ForSequenceClassification")
     with pytest.raises(ValueError, match="pad_token_id"):

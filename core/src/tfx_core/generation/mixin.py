@@ -1,4 +1,4 @@
-"""`GenerationMixin`: `model.generate(...)` for causal language models.
+"""`GenerationMixin`: `model.generate(...)` for causal and encoder-decoder language models.
 
 A model class inherits it (before its `PreTrainedModel` base, so the save/load extensions below
 run) and provides `_decode_forward`, the one call the decoding loops make per step; the default
@@ -22,9 +22,15 @@ import torch
 
 from tfx_core.errors import GenerationError
 from tfx_core.generation.config import DEFAULTS, GENERATION_CONFIG_NAME, GenerationConfig
-from tfx_core.generation.outputs import GenerateBeamDecoderOnlyOutput, GenerateDecoderOnlyOutput
+from tfx_core.generation.outputs import (
+    GenerateBeamDecoderOnlyOutput,
+    GenerateBeamEncoderDecoderOutput,
+    GenerateDecoderOnlyOutput,
+    GenerateEncoderDecoderOutput,
+)
 from tfx_core.generation.processors import LogitsProcessor, build_logits_processors
 from tfx_core.generation.search import DecodeInputs, beam_search, eos_list, sample_search
+from tfx_core.generation.seq2seq import Seq2SeqPrompt, Seq2SeqStepper, prepare_encoder_decoder
 from tfx_core.generation.stopping import (
     EosTokenCriteria,
     MaxLengthCriteria,
@@ -32,7 +38,7 @@ from tfx_core.generation.stopping import (
     StoppingCriteriaList,
     StopStringCriteria,
 )
-from tfx_core.modeling.torch.cache import Cache, DynamicCache, StaticCache
+from tfx_core.modeling.torch.cache import Cache, DynamicCache, EncoderDecoderCache, StaticCache
 
 logger = logging.getLogger("tfx_core.generation")
 
@@ -102,6 +108,31 @@ class GenerationMixin:
         )
         return outputs.logits[:, -1, :]
 
+    def _seq2seq_decode_forward(
+        self,
+        decoder_input_ids: torch.LongTensor,
+        *,
+        encoder_hidden_states: torch.Tensor,
+        encoder_attention_mask: torch.Tensor | None,
+        decoder_attention_mask: torch.Tensor | None,
+        cache: Cache,
+    ) -> torch.Tensor:
+        """Encoder-decoder models: logits `[batch, vocab]` of the decoder's last position.
+
+        `encoder_hidden_states` are the (expanded) encoder outputs, computed once per
+        `generate`; `cache` is an `EncoderDecoderCache`, updated in place.
+        """
+        outputs = self(
+            attention_mask=encoder_attention_mask,
+            decoder_input_ids=decoder_input_ids,
+            decoder_attention_mask=decoder_attention_mask,
+            encoder_outputs=(encoder_hidden_states,),
+            past_key_values=cache,
+            use_cache=True,
+            return_dict=True,
+        )
+        return outputs.logits[:, -1, :]
+
     def _prepare_for_decoding(self) -> None:
         """Called once per `generate`; models may switch to faster inference layouts here."""
 
@@ -166,6 +197,10 @@ class GenerationMixin:
         config, model_kwargs = self._resolve_generation_config(generation_config, kwargs)
         if attention_mask is None:
             attention_mask = model_kwargs.pop("attention_mask", None)
+        seq2seq = bool(getattr(self.config, "is_encoder_decoder", False))
+        if seq2seq:
+            encoder_outputs = model_kwargs.pop("encoder_outputs", None)
+            decoder_input_ids = model_kwargs.pop("decoder_input_ids", None)
         if model_kwargs:
             raise GenerationError(
                 f"generate() got unexpected arguments: {', '.join(sorted(model_kwargs))}. They are "
@@ -177,13 +212,28 @@ class GenerationMixin:
         _check_call_arguments(seed, generator, streamer, logits_processor, stopping_criteria)
 
         device = self.device
-        input_ids = self._prompt_ids(input_ids, config, device)
-        batch, prompt_length = input_ids.shape
         eos = eos_list(config.eos_token_id)
         pad = config.pad_token_id
         if pad is None and eos:
             pad = eos[0]  # open-ended generation: finished rows are filled with EOS
-        attention_mask = self._prompt_mask(input_ids, attention_mask, pad, eos)
+        prompt = None
+        if seq2seq:  # the loops decode from the decoder prompt; the encoder runs once here
+            prompt = prepare_encoder_decoder(
+                self,
+                input_ids,
+                attention_mask,
+                encoder_outputs,
+                decoder_input_ids,
+                config,
+                pad,
+                eos,
+            )
+            input_ids = prompt.decoder_input_ids
+            attention_mask = torch.ones_like(input_ids)
+        else:
+            input_ids = self._prompt_ids(input_ids, config, device)
+            attention_mask = self._prompt_mask(input_ids, attention_mask, pad, eos)
+        batch, prompt_length = input_ids.shape
         has_padding = bool((attention_mask == 0).any())
         if batch > 1 and config.do_sample and pad is None:
             raise GenerationError(
@@ -202,6 +252,8 @@ class GenerationMixin:
         if expand > 1:
             input_ids = input_ids.repeat_interleave(expand, dim=0)
             attention_mask = attention_mask.repeat_interleave(expand, dim=0)
+        if prompt is not None:
+            prompt.expand(expand)
 
         processors = build_logits_processors(
             config,
@@ -232,6 +284,7 @@ class GenerationMixin:
                 criteria,
                 generator,
                 streamer,
+                prompt,
             )
         finally:
             if threads is not None and threads != previous_threads:
@@ -250,9 +303,20 @@ class GenerationMixin:
         criteria: StoppingCriteriaList,
         generator: torch.Generator | None,
         streamer: Any,
+        prompt: Seq2SeqPrompt | None = None,
     ) -> Any:
         num_beams = config.num_beams
         self._prepare_for_decoding()
+        cache = self._make_generation_cache(config, input_ids.shape[0], max_length)
+        model: Any = self
+        if prompt is not None:  # the loops feed the decoder; the encoder states stay fixed
+            if cache.is_static:
+                raise GenerationError(
+                    "cache_implementation='static' is not available for encoder-decoder models "
+                    "yet: leave it unset (the dynamic cache is pre-sized to max_length)."
+                )
+            cache = EncoderDecoderCache(cache, static_cross=True)
+            model = Seq2SeqStepper(self, prompt)
         inputs = DecodeInputs(
             input_ids=input_ids,
             attention_mask=attention_mask,
@@ -260,7 +324,7 @@ class GenerationMixin:
             max_length=max_length,
             eos_token_ids=eos,
             pad_token_id=pad,
-            cache=self._make_generation_cache(config, input_ids.shape[0], max_length),
+            cache=cache,
         )
         if streamer is not None:
             if num_beams > 1 or input_ids.shape[0] > 1:
@@ -272,7 +336,7 @@ class GenerationMixin:
 
         if num_beams == 1:
             result = sample_search(
-                self, inputs, config, processors, criteria, generator=generator, streamer=streamer
+                model, inputs, config, processors, criteria, generator=generator, streamer=streamer
             )
             output_class = GenerateDecoderOnlyOutput
         else:
@@ -281,7 +345,7 @@ class GenerationMixin:
                 beam_criteria.append(EosTokenCriteria(eos))
             beam_criteria.extend(criteria)
             result = beam_search(
-                self,
+                model,
                 inputs,
                 config,
                 processors,
@@ -295,6 +359,13 @@ class GenerationMixin:
             output_class = GenerateBeamDecoderOnlyOutput
         if not config.return_dict_in_generate:
             return result["sequences"]
+        if prompt is not None:
+            output_class = (
+                GenerateEncoderDecoderOutput if num_beams == 1 else GenerateBeamEncoderDecoderOutput
+            )
+            encoded = prompt.encoder_outputs
+            result["encoder_hidden_states"] = encoded.hidden_states
+            result["encoder_attentions"] = encoded.attentions
         return output_class(**result)
 
     # ------------------------------------------------------------------ request preparation

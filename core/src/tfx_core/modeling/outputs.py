@@ -75,6 +75,7 @@ class BaseModelOutputWithPoolingAndPast(ModelOutput):
     past_key_values: Any = None
     hidden_states: tuple | None = None
     attentions: tuple | None = None
+    cross_attentions: tuple | None = None
 
 
 @dataclass(repr=False, eq=False)
@@ -150,3 +151,75 @@ class NextSentencePredictorOutput(ModelOutput):
     logits: Any = None
     hidden_states: tuple | None = None
     attentions: tuple | None = None
+
+
+# ------------------------------------------------------------------ decoders and seq2seq
+@dataclass(repr=False, eq=False)
+class BaseModelOutputWithPastAndCrossAttentions(ModelOutput):
+    last_hidden_state: Any = None
+    past_key_values: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+    cross_attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class CausalLMOutputWithCrossAttentions(ModelOutput):
+    loss: Any = None
+    logits: Any = None
+    past_key_values: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+    cross_attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class Seq2SeqModelOutput(ModelOutput):
+    last_hidden_state: Any = None
+    past_key_values: Any = None
+    decoder_hidden_states: tuple | None = None
+    decoder_attentions: tuple | None = None
+    cross_attentions: tuple | None = None
+    encoder_last_hidden_state: Any = None
+    encoder_hidden_states: tuple | None = None
+    encoder_attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class Seq2SeqLMOutput(ModelOutput):
+    loss: Any = None
+    logits: Any = None
+    past_key_values: Any = None
+    decoder_hidden_states: tuple | None = None
+    decoder_attentions: tuple | None = None
+    cross_attentions: tuple | None = None
+    encoder_last_hidden_state: Any = None
+    encoder_hidden_states: tuple | None = None
+    encoder_attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class Seq2SeqSequenceClassifierOutput(ModelOutput):
+    loss: Any = None
+    logits: Any = None
+    past_key_values: Any = None
+    decoder_hidden_states: tuple | None = None
+    decoder_attentions: tuple | None = None
+    cross_attentions: tuple | None = None
+    encoder_last_hidden_state: Any = None
+    encoder_hidden_states: tuple | None = None
+    encoder_attentions: tuple | None = None
+
+
+@dataclass(repr=False, eq=False)
+class Seq2SeqQuestionAnsweringModelOutput(ModelOutput):
+    loss: Any = None
+    start_logits: Any = None
+    end_logits: Any = None
+    past_key_values: Any = None
+    decoder_hidden_states: tuple | None = None
+    decoder_attentions: tuple | None = None
+    cross_attentions: tuple | None = None
+    encoder_last_hidden_state: Any = None
+    encoder_hidden_states: tuple | None = None
+    encoder_attentions: tuple | None = None

@@ -24,6 +24,9 @@ _EXPORTS = {
     "ImageFeatureExtractionPipeline": "tfx_core.pipelines.image_feature_extraction",
     "AutomaticSpeechRecognitionPipeline": "tfx_core.pipelines.automatic_speech_recognition",
     "AudioClassificationPipeline": "tfx_core.pipelines.audio_classification",
+    "Text2TextGenerationPipeline": "tfx_core.pipelines.text2text_generation",
+    "SummarizationPipeline": "tfx_core.pipelines.text2text_generation",
+    "TranslationPipeline": "tfx_core.pipelines.text2text_generation",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -47,7 +47,10 @@ class TextEncoder:
 
         self.tokenizer = tokenizer
         backend = backend_of(tokenizer)
-        self._backend = tokenizers.Tokenizer.from_str(backend.to_str())
+        try:
+            self._backend = tokenizers.Tokenizer.from_str(backend.to_str())
+        except Exception:  # Python parts (fastBPE) cannot be copied: share the tokenizer's own
+            self._backend = backend
         self._backend.no_padding()
         self._backend.no_truncation()
         self._truncation: tuple | None = None

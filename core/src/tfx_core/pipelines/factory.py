@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from tfx_core.errors import HubError, PipelineError, PluginError
+from tfx_core.pipelines.tasks import resolve_task
 from tfx_core.plugins import get_registry
 from tfx_core.plugins.specs import TaskSpec
 from tfx_core.utils.imports import import_string
@@ -59,7 +60,7 @@ def pipeline(
             "pipeline() needs a task (e.g. 'text-classification') or a model to infer it from. "
             f"Known tasks: {', '.join(sorted(registry.tasks()))}."
         )
-    spec = registry.task(task) if task is not None else None
+    spec = resolve_task(registry, task) if task is not None else None
     device = _parse_device(device)
     default_used = model is None
     if default_used:

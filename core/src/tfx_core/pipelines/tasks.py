@@ -7,6 +7,9 @@ model heads that can serve a task; `pipeline()` picks the first one the checkpoi
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from tfx_core.plugins.specs import TaskSpec
 
 _MODULE = "tfx_core.pipelines"
@@ -18,6 +21,7 @@ TASK_FOR_HEAD = {
     "question-answering": "question-answering",
     "masked-lm": "fill-mask",
     "causal-lm": "text-generation",
+    "seq2seq-lm": "text2text-generation",
     "base": "feature-extraction",
     "image-classification": "image-classification",
     "zero-shot-image-classification": "zero-shot-image-classification",
@@ -88,6 +92,28 @@ def builtin_tasks() -> list[TaskSpec]:
             description="continue a prompt or a chat",
         ),
         TaskSpec(
+            name="text2text-generation",
+            pipeline_class=f"{_MODULE}.text2text_generation:Text2TextGenerationPipeline",
+            heads=("seq2seq-lm",),
+            default_model="google-t5/t5-base",
+            default_revision="a9723ea",
+            description="generate a text from a text with an encoder-decoder model",
+        ),
+        TaskSpec(
+            name="summarization",
+            pipeline_class=f"{_MODULE}.text2text_generation:SummarizationPipeline",
+            heads=("seq2seq-lm",),
+            default_model="sshleifer/distilbart-cnn-12-6",
+            default_revision="a4f8f3e",
+            description="summarize documents with an encoder-decoder model",
+        ),
+        TaskSpec(
+            name="translation",
+            pipeline_class=f"{_MODULE}.text2text_generation:TranslationPipeline",
+            heads=("seq2seq-lm",),
+            description="translate (name the pair: translation_en_to_fr, or src_lang/tgt_lang)",
+        ),
+        TaskSpec(
             name="zero-shot-classification",
             pipeline_class=f"{_MODULE}.zero_shot_classification:ZeroShotClassificationPipeline",
             heads=("sequence-classification",),
@@ -140,3 +166,22 @@ def builtin_tasks() -> list[TaskSpec]:
             description="label an audio clip with the model's classes",
         ),
     ]
+
+
+#: Language pairs whose `translation_xx_to_yy` task has a default checkpoint (the reference's).
+TRANSLATION_DEFAULTS = {
+    ("en", "fr"): ("google-t5/t5-base", "a9723ea"),
+    ("en", "de"): ("google-t5/t5-base", "a9723ea"),
+    ("en", "ro"): ("google-t5/t5-base", "a9723ea"),
+}
+
+
+def resolve_task(registry: Any, name: str) -> TaskSpec:
+    """The spec of task `name`; `translation_xx_to_yy` is the translation task under that name
+    (the pipeline reads the languages from it), with the reference's default for the pair."""
+    parts = name.split("_") if isinstance(name, str) else ()
+    if len(parts) != 4 or parts[0] != "translation" or parts[2] != "to":
+        return registry.task(name)
+    model, revision = TRANSLATION_DEFAULTS.get((parts[1], parts[3]), (None, None))
+    spec = registry.task("translation")
+    return replace(spec, name=name, aliases=(), default_model=model, default_revision=revision)

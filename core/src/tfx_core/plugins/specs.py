@@ -81,6 +81,9 @@ class ArchitectureSpec:
     #: "module:Class" strings; the class name is the one `preprocessor_config.json` records
     #: (e.g. "ViTImageProcessor"), so a checkpoint finds its class without importing others.
     processors: tuple[str, ...] = ()
+    #: Tokenizer classes this architecture brings ("module:Class"), for checkpoints whose
+    #: `tokenizer_class` names them (e.g. "MarianTokenizer"); the core's `Tokenizer` otherwise.
+    tokenizers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.model_type or not isinstance(self.model_type, str):
@@ -89,6 +92,9 @@ class ArchitectureSpec:
         object.__setattr__(self, "processors", tuple(self.processors))
         for reference in self.processors:
             _check_reference(f"ArchitectureSpec {self.model_type!r} processors", reference)
+        object.__setattr__(self, "tokenizers", tuple(self.tokenizers))
+        for reference in self.tokenizers:
+            _check_reference(f"ArchitectureSpec {self.model_type!r} tokenizers", reference)
         if self.tokenizer_converter is not None:
             _check_reference(f"ArchitectureSpec {self.model_type!r}", self.tokenizer_converter)
         object.__setattr__(self, "heads", tuple(self.heads))

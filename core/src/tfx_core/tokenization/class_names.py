@@ -7,6 +7,7 @@ STEMS = (
     "Albert",
     "Bart",
     "Bert",
+    "Bertweet",
     "Camembert",
     "CodeLlama",
     "ConvBert",
@@ -23,14 +24,19 @@ STEMS = (
     "MobileBert",
     "Mvp",
     "Pegasus",
+    "Phobert",
     "Qwen2",
     "Reformer",
+    "RemBert",
     "Roberta",
     "SqueezeBert",
     "T5",
     "XLMRoberta",
     "XLNet",
 )
+
+#: Classes whose tokenizer is fastBPE (vocab.txt + bpe.codes), saved as those files.
+FASTBPE_STEMS = ("Bertweet", "Phobert")
 
 BASE_NAMES = ("PreTrainedTokenizerFast", "PreTrainedTokenizerBase", "PreTrainedTokenizer")
 

@@ -111,12 +111,22 @@ class EncodingMixin:
         )
         if text_target is None:
             return self._encode(text, text_pair, **options)
-        targets = self._encode(text_target, text_pair_target, **options)
+        self._switch_to_target_mode()
+        try:
+            targets = self._encode(text_target, text_pair_target, **options)
+        finally:
+            self._switch_to_input_mode()
         if text is None:
             return targets
         encoded = self._encode(text, text_pair, **options)
         encoded["labels"] = targets["input_ids"]
         return encoded
+
+    def _switch_to_input_mode(self) -> None:
+        """Encode sources from now on (translation tokenizers: the source language's codes)."""
+
+    def _switch_to_target_mode(self) -> None:
+        """Encode targets (`text_target`) from now on; the reference's hook of the same name."""
 
     def _encode_one(self, text: str, add_special_tokens: bool, verbose: bool) -> BatchEncoding:
         """The common call `tokenizer("some text")`, kept short: it is latency-bound."""

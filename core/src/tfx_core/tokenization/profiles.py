@@ -38,6 +38,9 @@ _NO_TYPE_IDS = ("input_ids", "attention_mask")
 _BERT_NORMALIZER = (
     "Bert",
     "ConvBert",
+    "DPRContextEncoder",
+    "DPRQuestionEncoder",
+    "DPRReader",
     "Electra",
     "Funnel",
     "LayoutLM",
@@ -45,6 +48,7 @@ _BERT_NORMALIZER = (
     "MobileBert",
     "Realm",
     "RoFormer",
+    "Splinter",
     "SqueezeBert",
 )
 _NO_TOKEN_TYPES = (
@@ -52,12 +56,14 @@ _NO_TOKEN_TYPES = (
     "Barthez",
     "BigBird",
     "Blenderbot",
+    "BlenderbotSmall",
     "Bloom",
     "CLIP",
     "Camembert",
     "CodeGen",
     "CodeLlama",
     "Cohere",
+    "DPRReader",
     "DistilBert",
     "GPT2",
     "GPTNeoX",
@@ -67,8 +73,10 @@ _NO_TOKEN_TYPES = (
     "LayoutXLM",
     "Llama",
     "Longformer",
+    "M2M100",
     "MBart",
     "MBart50",
+    "Marian",
     "MPNet",
     "Mvp",
     "Nllb",
@@ -112,6 +120,8 @@ _BOS_EOS = {
 }
 
 _PAD_TOKEN_TYPE_IDS = {"XLNet": 3}
+#: classes whose models take no attention mask
+_NO_ATTENTION_MASK = ("FNet",)
 
 DEFAULT_PROFILE = ClassProfile()
 
@@ -133,6 +143,8 @@ def profile_for(tokenizer_class: str | None) -> ClassProfile:
     return ClassProfile(
         model_input_names=_NO_TYPE_IDS
         if stem in _NO_TOKEN_TYPES
+        else ("input_ids", "token_type_ids")
+        if stem in _NO_ATTENTION_MASK
         else DEFAULT_PROFILE.model_input_names,
         padding_side="left" if stem in _LEFT_PADDING else "right",
         bert_normalizer=stem in _BERT_NORMALIZER,
@@ -155,6 +167,7 @@ def profile_for_model_type(model_type: str | None) -> ClassProfile:
         *_LEFT_PADDING,
         *_BOS_EOS,
         *_WORDS_NEED_PREFIX,
+        *_NO_ATTENTION_MASK,
     }:
         if stem.lower() == key:
             return profile_for(f"{stem}Tokenizer")

@@ -138,21 +138,32 @@ def save_tokenizer(
         named(TOKENIZER_CONFIG_FILE): _dump(tokenizer_config(tokenizer)),
         named(SPECIAL_TOKENS_MAP_FILE): _dump(special_tokens_map(tokenizer)),
     }
-    if legacy_format:
+    if getattr(tokenizer, "legacy_files_only", False):
+        pass  # a backend with Python parts (fastBPE): its legacy files come from _source_files
+    elif legacy_format:
         contents.update(vocabulary_files(tokenizer, prefix))
         contents[named(ADDED_TOKENS_FILE)] = _added_tokens_file(tokenizer)
     else:
         contents[named(TOKENIZER_FILE)] = backend_json(tokenizer)
+    contents.update({named(name): data for name, data in tokenizer._source_files().items()})
     # All files or none: written into a temp folder that replaces `folder` in one rename;
     # what else is there (a model's weights and config) is carried over.
     with atomic_directory(folder, keep_weights=True) as tmp:
-        for name, text in contents.items():
-            (tmp / name).write_text(text, encoding="utf-8")
+        for name, data in contents.items():
+            if isinstance(data, bytes):
+                (tmp / name).write_bytes(data)
+            else:
+                (tmp / name).write_text(data, encoding="utf-8")
     return tuple(str(folder / name) for name in contents)
 
 
 class SavingMixin:
     """`save_pretrained` and `push_to_hub` on `Tokenizer`."""
+
+    def _source_files(self) -> dict[str, bytes | str]:
+        """Files saved next to tokenizer.json, by name: a family whose reference tokenizer
+        reads only its own files (Marian's `source.spm`, ...) keeps and writes them."""
+        return {}
 
     # ================================================================== saving
     def save_pretrained(

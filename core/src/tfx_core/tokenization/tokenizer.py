@@ -128,13 +128,20 @@ class Tokenizer(
             overrides.setdefault("tokenizer_class", cls.reference_class)
         config, model_type = loading.read_config(folder, overrides)
         backend = loading.load_backend(folder, config, model_type)
-        if cls is Tokenizer:  # as AutoTokenizer: the class the checkpoint names, when tfx has it
-            from tfx_core.tokenization.classes import class_for
+        if cls is Tokenizer or cls.__module__ == "tfx_core.tokenization.classes":
+            # As AutoTokenizer: the class the checkpoint names (a plugin's own class first).
+            from tfx_core.tokenization.classes import resolve_class
 
-            cls = class_for(config.get("tokenizer_class"))
+            resolved = resolve_class(config.get("tokenizer_class"), model_type)
+            cls = resolved if cls is Tokenizer or issubclass(resolved, cls) else cls
         tokenizer = cls.__new__(cls)
         tokenizer._setup(backend, config, str(path_or_id), model_type)
+        tokenizer._read_folder(folder)
         return tokenizer
+
+    def _read_folder(self, folder: Any) -> None:
+        """After loading from `folder`: a subclass reads the extra files it needs (Marian's
+        target-side SentencePiece model, ...). Nothing by default."""
 
     def _setup(
         self, backend: RustTokenizer, config: dict, name_or_path: str, model_type: str | None

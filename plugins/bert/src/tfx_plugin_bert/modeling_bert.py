@@ -17,7 +17,7 @@ from torch import nn
 
 from tfx_core.errors import GenerationError
 from tfx_core.generation.mixin import GenerationMixin
-from tfx_core.modeling.outputs import ModelOutput
+from tfx_core.modeling.outputs import CausalLMOutputWithCrossAttentions, ModelOutput
 from tfx_core.modeling.torch import PreTrainedModel, blocks
 from tfx_core.modeling.torch.heads import (
     CausalLMHead,
@@ -156,6 +156,7 @@ class BertModel(blocks.EncoderModel, BertPreTrainedModel):
     embeddings_class = BertEmbeddings
     encoder_class = BertEncoder
     pooler_class = BertPooler
+    supports_cross_attention = True  # a decoder of EncoderDecoderModel (BERT2BERT)
 
 
 class BertForMaskedLM(MaskedLMHead, BertPreTrainedModel):
@@ -183,6 +184,7 @@ class BertLMHeadModel(GenerationMixin, CausalLMHead, BertPreTrainedModel):
     """Left-to-right language modelling with a causal BERT (`is_decoder=True`); `generate`."""
 
     base_model_class = BertModel
+    output_class = CausalLMOutputWithCrossAttentions
     base_model_kwargs: ClassVar[dict[str, Any]] = {"add_pooling_layer": False}
     lm_head_attribute = "cls"
     tied_weights: ClassVar[dict[str, str]] = _MLM_TIES

@@ -1,12 +1,12 @@
 """DistilBERT in PyTorch, with the reference's class and parameter names so Hub checkpoints load.
 
-Read top to bottom: embeddings (no token types), self-attention, feed-forward, block, the
-`Transformer` stack, the base `DistilBertModel`, then one class per head. DistilBERT is BERT
-with half the layers, no pooler and no token-type embeddings, and its own module names
-(`q_lin`, `sa_layer_norm`, `ffn.lin1`, ...), so its layer is written here, on the core's block
-math (`blocks.functional`); its `lean_layout` tells the core's lean encoder path where the
-weights are, which gives it BERT's inference speed. Its sentence heads pool the first token
-through `pre_classifier` and a ReLU.
+Read top to bottom: embeddings (the core's, without token types), self-attention, feed-forward,
+block, the `Transformer` stack, the base `DistilBertModel` (the core's `EncoderModel`), then one
+class per head. DistilBERT is BERT with half the layers, no pooler and no token-type embeddings,
+and its own module names (`q_lin`, `sa_layer_norm`, `ffn.lin1`, ...), so its layer is written
+here, on the core's block math (`blocks.functional`); its `lean_layout` tells the core's lean
+encoder path where the weights are, which gives it BERT's inference speed. Its sentence heads
+pool the first token through `pre_classifier` and a ReLU.
 """
 
 from __future__ import annotations
@@ -19,16 +19,11 @@ from torch import nn
 
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.outputs import BaseModelOutput
-from tfx_core.modeling.torch import PreTrainedModel
+from tfx_core.modeling.torch import PreTrainedModel, blocks
 from tfx_core.modeling.torch.activations import activation_fn
 from tfx_core.modeling.torch.blocks import LeanLayout, LeanPostNormEncoder
-from tfx_core.modeling.torch.blocks.functional import (
-    activated,
-    multi_head_context,
-    residual_norm,
-    split_fused_heads,
-    split_heads,
-)
+from tfx_core.modeling.torch.blocks.encoder_model import sinusoidal_positions
+from tfx_core.modeling.torch.blocks.functional import activated, multi_head_context, residual_norm
 from tfx_core.modeling.torch.heads import (
     MaskedLMHead,
     MultipleChoiceHead,
@@ -37,51 +32,17 @@ from tfx_core.modeling.torch.heads import (
     TokenClassificationHead,
 )
 from tfx_core.modeling.torch.lean import trusted_forward
-from tfx_core.modeling.torch.linear import linear
-from tfx_core.modeling.torch.masks import attention_bias, layer_head_masks
 from tfx_core.modeling.torch.projections import FusedProjections
 from tfx_plugin_distilbert.configuration_distilbert import DistilBertConfig
 
 LAYER_NORM_EPS = 1e-12  # fixed in DistilBERT (not a config field)
 
 
-def sinusoidal_positions(positions: int, dim: int) -> torch.Tensor:
-    """The fixed sin/cos position table of `sinusoidal_pos_embds=True` checkpoints."""
-    position = torch.arange(positions, dtype=torch.float64)[:, None]
-    exponent = 2 * (torch.arange(dim) // 2) / dim
-    angles = position / torch.pow(10000.0, exponent.to(torch.float64))
-    table = torch.empty(positions, dim, dtype=torch.float64)
-    table[:, 0::2] = torch.sin(angles[:, 0::2])
-    table[:, 1::2] = torch.cos(angles[:, 1::2])
-    return table.float()
+class Embeddings(blocks.EncoderEmbeddings):
+    """Token + position embeddings (no token types), then layer norm and dropout."""
 
-
-class Embeddings(nn.Module):
-    """Token + position embeddings, then layer norm and dropout."""
-
-    def __init__(self, config: DistilBertConfig) -> None:
-        super().__init__()
-        self.word_embeddings = nn.Embedding(
-            config.vocab_size, config.dim, padding_idx=config.pad_token_id
-        )
-        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.dim)
-        self.LayerNorm = nn.LayerNorm(config.dim, eps=LAYER_NORM_EPS)
-        self.dropout = nn.Dropout(config.dropout)
-
-    def forward(
-        self, input_ids: torch.Tensor | None, inputs_embeds: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        if inputs_embeds is None:
-            inputs_embeds = self.word_embeddings(input_ids)
-        length = inputs_embeds.shape[1]
-        if length > self.position_embeddings.num_embeddings:
-            raise ConfigError(
-                f"The input has {length} positions but this model handles at most "
-                f"{self.position_embeddings.num_embeddings} (max_position_embeddings): truncate "
-                "it (e.g. tokenizer(..., truncation=True))."
-            )
-        positions = self.position_embeddings.weight[:length]
-        return self.dropout(self.LayerNorm(inputs_embeds + positions))
+    token_types = False
+    dropout_field = "dropout"
 
 
 @trusted_forward
@@ -106,16 +67,7 @@ class MultiHeadSelfAttention(nn.Module):
         output_attentions: bool = False,
         implementation: str = "sdpa",
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        batch, length = hidden_states.shape[:2]
-        fused = self.projections.weights()
-        if fused is not None:  # inference: one product for the three projections
-            qkv = linear(hidden_states, *fused)
-            query, key, value = split_fused_heads(qkv, batch, length, self.n_heads)
-        else:
-            query, key, value = (
-                split_heads(projection(hidden_states), batch, length, self.n_heads)
-                for projection in (self.q_lin, self.k_lin, self.v_lin)
-            )
+        query, key, value = self.projections.heads(hidden_states, self.n_heads)
         context, weights = multi_head_context(
             query,
             key,
@@ -212,20 +164,14 @@ class DistilBertPreTrainedModel(PreTrainedModel):
             weight.data.copy_(sinusoidal_positions(*weight.shape))
 
 
-class DistilBertModel(DistilBertPreTrainedModel):
-    """The encoder: embeddings and the transformer stack (no pooler)."""
+class DistilBertModel(blocks.EncoderModel, DistilBertPreTrainedModel):
+    """The encoder: embeddings and the transformer stack (no pooler, no token types)."""
 
-    def __init__(self, config: DistilBertConfig) -> None:
-        super().__init__(config)
-        self.embeddings = Embeddings(config)
-        self.transformer = Transformer(config)
-        self.post_init()
-
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.embeddings.word_embeddings
-
-    def set_input_embeddings(self, value: nn.Embedding) -> None:
-        self.embeddings.word_embeddings = value
+    embeddings_class = Embeddings
+    encoder_class = Transformer
+    encoder_attribute = "transformer"
+    pooler_class = None
+    base_output_class = BaseModelOutput
 
     def forward(
         self,
@@ -237,29 +183,16 @@ class DistilBertModel(DistilBertPreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
     ) -> BaseModelOutput | tuple:
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ConfigError("Pass exactly one of input_ids or inputs_embeds.")
-        output_attentions, output_hidden_states = self.output_flags(
-            output_attentions, output_hidden_states
+        """The reference's argument order (no token types, positions or cache)."""
+        return super().forward(
+            input_ids,
+            attention_mask,
+            head_mask=head_mask,
+            inputs_embeds=inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=return_dict,
         )
-        hidden = self.embeddings(input_ids, inputs_embeds)
-        bias, _ = attention_bias(
-            attention_mask, query_length=hidden.shape[1], dtype=hidden.dtype, device=hidden.device
-        )
-        hidden, all_hidden, all_weights = self.transformer(
-            hidden,
-            bias,
-            False,
-            None,
-            layer_head_masks(head_mask, self.config.n_layers, hidden.dtype),
-            output_attentions,
-            output_hidden_states,
-            self.config.attn_implementation or "sdpa",
-        )
-        outputs = BaseModelOutput(
-            last_hidden_state=hidden, hidden_states=all_hidden, attentions=all_weights
-        )
-        return self.model_outputs(outputs, return_dict)
 
 
 class DistilBertForMaskedLM(MaskedLMHead, DistilBertPreTrainedModel):

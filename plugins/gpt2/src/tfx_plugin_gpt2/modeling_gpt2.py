@@ -18,10 +18,16 @@ from torch import nn
 from tfx_core.errors import ConfigError
 from tfx_core.generation.mixin import GenerationMixin
 from tfx_core.modeling.torch import PreTrainedModel
-from tfx_core.modeling.torch.blocks.decoder import DecoderAttention, DecoderLayer, DecoderMLP
+from tfx_core.modeling.torch.blocks.decoder import (
+    CrossAttention,
+    DecoderAttention,
+    DecoderLayer,
+    DecoderMLP,
+)
 from tfx_core.modeling.torch.blocks.decoder_model import DecoderModel
+from tfx_core.modeling.torch.blocks.functional import split_heads
 from tfx_core.modeling.torch.blocks.lean_decoder import LeanDecoding
-from tfx_core.modeling.torch.cache import Cache
+from tfx_core.modeling.torch.cache import Cache, CrossAttentionCache
 from tfx_core.modeling.torch.conv1d import Conv1D
 from tfx_core.modeling.torch.heads import (
     CausalLMHead,
@@ -36,6 +42,7 @@ __all__ = [
     "Conv1D",
     "GPT2Attention",
     "GPT2Block",
+    "GPT2CrossAttention",
     "GPT2ForSequenceClassification",
     "GPT2ForTokenClassification",
     "GPT2LMHeadModel",
@@ -65,6 +72,41 @@ class GPT2Attention(DecoderAttention):
         return scale
 
 
+class GPT2CrossAttention(CrossAttention):
+    """Attention over an encoder's states (`add_cross_attention`): `q_attn` for the queries,
+    one `c_attn` product for keys and values, `c_proj` out."""
+
+    query_attribute = "q_attn"
+    key_attribute = value_attribute = "c_attn"
+    output_attribute = "c_proj"
+    projection_kind = "conv1d"
+    attention_dropout_field = "attn_pdrop"
+
+    def __init__(self, config: GPT2Config, layer_idx: int = 0) -> None:
+        super().__init__(config, layer_idx)
+        if config.scale_attn_by_inverse_layer_idx or not config.scale_attn_weights:
+            raise ConfigError(
+                "tfx's GPT-2 cross-attention uses the standard 1/sqrt(head_dim) scale: "
+                "scale_attn_by_inverse_layer_idx and scale_attn_weights=False are not supported "
+                "with add_cross_attention."
+            )
+        self.c_attn = Conv1D(2 * config.hidden_size, config.hidden_size)
+
+    def keys_values(
+        self, encoder_hidden_states: torch.Tensor, cache: CrossAttentionCache | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        cached = cache.get(self.layer_idx) if cache is not None else None
+        if cached is not None:
+            return cached
+        batch, source = encoder_hidden_states.shape[:2]
+        keys, values = self.c_attn(encoder_hidden_states).chunk(2, dim=-1)
+        key = split_heads(keys, batch, source, self.num_heads)
+        value = split_heads(values, batch, source, self.num_heads)
+        if cache is not None:
+            cache.update(key, value, self.layer_idx)
+        return key, value
+
+
 class GPT2MLP(DecoderMLP):
     """Expand (`c_fc`), activation (`activation_function`), project back (`c_proj`)."""
 
@@ -90,6 +132,9 @@ class GPT2Block(DecoderLayer):
     mlp_class = GPT2MLP
     norm_kind = "layer"
     norm_eps_field = "layer_norm_epsilon"
+    cross_attention_attribute = "crossattention"  # built with config.add_cross_attention
+    cross_norm_attribute = "ln_cross_attn"
+    cross_attention_class = GPT2CrossAttention
 
 
 class GPT2PreTrainedModel(PreTrainedModel):
@@ -108,7 +153,7 @@ class GPT2PreTrainedModel(PreTrainedModel):
                 module.weight.normal_(mean=0.0, std=std)
                 module.bias.zero_()
             # GPT-2 paper: residual projections scaled by 1/sqrt(number of residual layers)
-            if isinstance(module, (GPT2Attention, GPT2MLP)):
+            if isinstance(module, (GPT2Attention, GPT2CrossAttention, GPT2MLP)):
                 module.c_proj.weight.normal_(mean=0.0, std=std / (2 * self.config.n_layer) ** 0.5)
 
 
@@ -177,11 +222,6 @@ class GPT2Model(DecoderModel, GPT2PreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
     ) -> Any:
-        if encoder_hidden_states is not None:
-            raise NotImplementedError(
-                "tfx's GPT-2 has no cross-attention (add_cross_attention); drop "
-                "encoder_hidden_states."
-            )
         return self.decoder_forward(
             input_ids,
             past_key_values=past_key_values,
@@ -194,6 +234,8 @@ class GPT2Model(DecoderModel, GPT2PreTrainedModel):
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
             return_dict=return_dict,
+            encoder_hidden_states=encoder_hidden_states,
+            encoder_attention_mask=encoder_attention_mask,
         )
 
 

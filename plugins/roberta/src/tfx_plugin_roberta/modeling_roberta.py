@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from torch import nn
 
 from tfx_core.generation import GenerationMixin
+from tfx_core.modeling.outputs import CausalLMOutputWithCrossAttentions
 from tfx_core.modeling.torch import PreTrainedModel, blocks
 from tfx_core.modeling.torch.heads import (
     CausalLMHead,
@@ -104,6 +105,7 @@ class RobertaModel(blocks.EncoderModel, RobertaPreTrainedModel):
     embeddings_class = RobertaEmbeddings
     encoder_class = RobertaEncoder
     pooler_class = RobertaPooler
+    supports_cross_attention = True  # a decoder of EncoderDecoderModel (BERT2BERT)
 
 
 class RobertaForMaskedLM(MaskedLMHead, RobertaPreTrainedModel):
@@ -126,6 +128,7 @@ class RobertaForCausalLM(CausalLMHead, GenerationMixin, RobertaPreTrainedModel):
     """Left-to-right LM on a causal RoBERTa (`config.is_decoder=True`); has `generate`."""
 
     base_model_class = RobertaModel
+    output_class = CausalLMOutputWithCrossAttentions
     base_model_kwargs = _WITHOUT_POOLER
     tied_weights: ClassVar[dict[str, str]] = _TIED_DECODER
     shared_weights: ClassVar[dict[str, str]] = _SHARED_BIAS

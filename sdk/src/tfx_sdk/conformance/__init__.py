@@ -20,6 +20,8 @@ _EXPORTS = {
     "ConformanceFailure": "tfx_sdk.conformance.failures",
     "write_wordpiece": "tfx_sdk.conformance.tiny_tokenizers",
     "write_byte_level_bpe": "tfx_sdk.conformance.tiny_tokenizers",
+    "MIXED_TEXTS": "tfx_sdk.conformance.tokenizer_parity",
+    "assert_same_encodings": "tfx_sdk.conformance.tokenizer_parity",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -326,15 +326,19 @@ def check_generation_fast_paths(subject: Subject, head: str, framework: str) -> 
     cls = type(layers[0])
     calls = []
     with class_patch(cls, calls) as forward:
-        per_step = sum(type(m).forward is forward for m in model.modules())
+        # an encoder-decoder runs its encoder once per generate, its decoder on every step
+        # (T5's encoder and decoder share layer classes)
+        decoder = model.get_decoder() if getattr(model.config, "is_encoder_decoder", 0) else model
+        per_step = sum(type(m).forward is forward for m in decoder.modules())
+        once = sum(type(m).forward is forward for m in model.modules()) - per_step
         patched = _generate(model, prompt, steps, True)
         ran, decoded = len(calls), len(patched[1])
         patched_slow = _generate(model, prompt, steps, False)
-    if ran != per_step * decoded:
+    if ran != per_step * decoded + once:
         raise fail(
             f"{cls.__name__}.forward patched at class level ran {ran} times while "
             f"{name}.generate ran {decoded} decode steps over {per_step} layers (expected "
-            f"{per_step * decoded}): generated tokens skipped the patched math",
+            f"{per_step * decoded + once}): generated tokens skipped the patched math",
             "let the decode loop call the layers' forward (or check is_trusted on every step); "
             + _STEP_ASIDE,
         )
@@ -354,7 +358,10 @@ def check_generation_follows_updates(subject: Subject, head: str, framework: str
     name = type(model).__name__
     if not callable(getattr(model, "generate", None)):
         pytest.skip(f"{name} has no generate() (see test_greedy_generation)")
-    prompt = subject.inputs(head, config, padded=False)["input_ids"]
+    inputs = subject.inputs(head, config, padded=False)
+    prompt = inputs["input_ids"]
+    # an encoder-decoder's training step also needs its decoder inputs
+    batch = {k: v for k, v in inputs.items() if k in ("input_ids", "decoder_input_ids")}
     steps, atol = subject.tester.max_new_tokens, subject.tester.fast_path_atol
     updates = [
         (f"{name}.to(torch.float64)", lambda: model.to(torch.float64)),
@@ -364,7 +371,7 @@ def check_generation_follows_updates(subject: Subject, head: str, framework: str
             "load_state_dict(perturbed, assign=True)",
             lambda: model.load_state_dict(_perturbed(model, 2), assign=True),
         ),
-        ("one optimizer step", lambda: _train_step(model, {"input_ids": prompt}, "logits")),
+        ("one optimizer step", lambda: _train_step(model, batch, "logits")),
     ]
     _generate(model, prompt, steps, True)  # builds whatever the fast paths cache
     for what, update in updates:

@@ -48,9 +48,11 @@ def _perturb(model: Any, seed: int) -> None:
     generator = torch.Generator().manual_seed(seed + 7)
     with torch.no_grad():
         for parameter in model.parameters():
+            if not parameter.requires_grad:  # fixed tables (sinusoidal positions): not weights,
+                continue  # and some references do not even save them (Marian)
             noise = torch.randn(parameter.shape, generator=generator, dtype=parameter.dtype)
-            if parameter.dim() >= 2:
-                parameter.copy_(noise * parameter.shape[-1] ** -0.5)
+            if parameter.dim() >= 2:  # fan-in: one output's inputs (a conv's: in/groups * k)
+                parameter.copy_(noise * parameter[0].numel() ** -0.5)
             else:
                 parameter.add_(noise * 0.1)
 

@@ -52,7 +52,17 @@ def output_fields(head: str) -> dict[str, tuple[Any, ...]]:
     return HEAD_OUTPUTS.get(head, ("", {}))[1]
 
 
-def output_class_prefix(head: str) -> str:
+#: encoder-decoder models answer these heads with the reference's Seq2Seq* outputs
+SEQ2SEQ_OUTPUT_CLASSES = {
+    "base": "Seq2SeqModelOutput",
+    "sequence-classification": "Seq2SeqSequenceClassifierOutput",
+    "question-answering": "Seq2SeqQuestionAnsweringModelOutput",
+}
+
+
+def output_class_prefix(head: str, encoder_decoder: bool = False) -> str:
+    if encoder_decoder and head in SEQ2SEQ_OUTPUT_CLASSES:
+        return SEQ2SEQ_OUTPUT_CLASSES[head]
     return HEAD_OUTPUTS.get(head, ("", {}))[0]
 
 
@@ -82,6 +92,22 @@ def dummy_inputs(head: str, config: Any, shapes: Shapes, seed: int, *, padded: b
     attention_mask = torch.ones(shape, dtype=torch.long)
     if padded and shapes.batch > 1 and shapes.length > 3:
         attention_mask[-1, ..., -2:] = 0
+    eos = getattr(config, "eos_token_id", None)
+    if getattr(config, "is_encoder_decoder", False) and isinstance(eos, int):
+        # encoder-decoder texts end with </s> (BART-style classifiers read its state)
+        last = attention_mask.sum(-1, keepdim=True) - 1
+        input_ids = input_ids.scatter(-1, last, eos)
+        if head in ("base", "seq2seq-lm"):
+            # Marian, Pegasus, M2M100, T5, ... need decoder inputs (BART derives these same ids):
+            # the texts shifted right behind the decoder start token.
+            start = getattr(config, "decoder_start_token_id", None)
+            decoder_input_ids = input_ids.roll(1, dims=-1)
+            decoder_input_ids[..., 0] = eos if start is None else start
+            return {
+                "input_ids": input_ids,
+                "attention_mask": attention_mask,
+                "decoder_input_ids": decoder_input_ids,
+            }
     return {"input_ids": input_ids, "attention_mask": attention_mask}
 
 

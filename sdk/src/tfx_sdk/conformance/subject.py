@@ -135,4 +135,7 @@ class Subject:
         return model.eval()
 
     def inputs(self, head: str, config: Any, *, padded: bool = True) -> dict:
-        return dummy_inputs(head, config, self.shapes, self.tester.seed, padded=padded)
+        inputs = dummy_inputs(head, config, self.shapes, self.tester.seed, padded=padded)
+        if self.tester.without_attention_mask:
+            inputs.pop("attention_mask")
+        return inputs

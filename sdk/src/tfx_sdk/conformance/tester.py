@@ -41,6 +41,8 @@ class PluginTester:
         task_inputs: what to call a task's pipeline with: a value (passed positionally), a
             dict (keyword arguments) or a callable taking the pipeline.
         generative_heads: heads whose greedy generation is checked.
+        without_attention_mask: the model takes no `attention_mask` (FNet): the dummy
+            inputs are the ids alone.
         batch_size, seq_length, num_choices: the dummy input shape.
         dtypes: the reduced-precision dtypes that loading is checked in.
         parity_atol: the largest absolute difference allowed against the reference (fp32).
@@ -62,6 +64,7 @@ class PluginTester:
     tasks: Mapping[str, str] = field(default_factory=dict)
     task_inputs: Mapping[str, Any] = field(default_factory=dict)
     generative_heads: tuple[str, ...] = GENERATIVE_HEADS
+    without_attention_mask: bool = False
     batch_size: int = 2
     seq_length: int = 7
     num_choices: int = 3

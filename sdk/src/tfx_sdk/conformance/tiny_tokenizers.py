@@ -8,6 +8,7 @@ model config (`vocab_size` >= the returned size) can use them.
 
 from __future__ import annotations
 
+import itertools
 import json
 import string
 from pathlib import Path
@@ -195,3 +196,56 @@ def _byte_level_tokenizer(vocab: dict[str, int], style: str):  # -> tokenizers.T
         tokenizer.post_processor = processors.ByteLevel(trim_offsets=False)
         tokenizer.add_special_tokens(["<|endoftext|>"])
     return tokenizer
+
+
+def write_fastbpe(
+    folder: str | Path,
+    texts: list[str] | tuple[str, ...],
+    *,
+    merges: int = 200,
+    tokenizer_class: str = "PhobertTokenizer",
+    drop_every: int = 7,
+) -> int:
+    """fastBPE files (`vocab.txt` + `bpe.codes`, BERTweet / PhoBERT) learned on `texts`; every
+    `drop_every`-th piece is left out of the vocabulary so unknown pieces occur. Returns the
+    vocabulary size (with the four leading special tokens and `<mask>`)."""
+    from collections import Counter
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    words: Counter[tuple[str, ...]] = Counter()
+    for text in texts:
+        for word in text.split():
+            words[(*word[:-1], word[-1] + "</w>")] += 1
+    codes = []
+    for _ in range(merges):
+        pairs: Counter[tuple[str, str]] = Counter()
+        for symbols, count in words.items():
+            for pair in itertools.pairwise(symbols):
+                pairs[pair] += count
+        if not pairs:
+            break
+        (a, b), count = max(pairs.items(), key=lambda item: (item[1], item[0]))
+        codes.append(f"{a} {b} {count}")
+        merged: Counter[tuple[str, ...]] = Counter()
+        for symbols, n in words.items():
+            out, i = [], 0
+            while i < len(symbols):
+                if i < len(symbols) - 1 and (symbols[i], symbols[i + 1]) == (a, b):
+                    out.append(a + b)
+                    i += 2
+                else:
+                    out.append(symbols[i])
+                    i += 1
+            merged[tuple(out)] += n
+        words = merged
+    pieces: Counter[str] = Counter()
+    for symbols, count in words.items():
+        for symbol in symbols:
+            pieces[symbol[:-4] if symbol.endswith("</w>") else symbol + "@@"] += count
+    kept = [p for i, (p, _) in enumerate(pieces.most_common()) if drop_every < 1 or i % drop_every]
+    lines = [f"{piece} {pieces[piece]}" for piece in kept]
+    (folder / "vocab.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "bpe.codes").write_text("\n".join(codes) + "\n", encoding="utf-8")
+    _write_json(folder / "tokenizer_config.json", {"tokenizer_class": tokenizer_class})
+    return len(kept) + 5

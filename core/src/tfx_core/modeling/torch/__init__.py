@@ -4,6 +4,7 @@ from tfx_core.modeling.torch.activations import activation_fn, get_activation
 from tfx_core.modeling.torch.attention import attention, causal_mask, padding_mask
 from tfx_core.modeling.torch.base import PreTrainedModel, meta_parameters, resolve_dtype
 from tfx_core.modeling.torch.linear import Linear, linear
+from tfx_core.modeling.torch.shifting import shift_tokens_right, shift_tokens_right_mbart
 
 __all__ = [
     "Linear",
@@ -16,4 +17,6 @@ __all__ = [
     "meta_parameters",
     "padding_mask",
     "resolve_dtype",
+    "shift_tokens_right",
+    "shift_tokens_right_mbart",
 ]

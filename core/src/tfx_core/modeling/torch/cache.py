@@ -12,6 +12,10 @@ values it must attend to.
   fixed-shape buffers (positions not yet written must be masked by the caller), which is what
   `torch.compile` and CUDA graphs need.
 
+Encoder-decoder models keep two caches in one `EncoderDecoderCache`: the decoder's growing
+self-attention cache, and a `CrossAttentionCache` of the encoder's keys and values, projected on
+the first decoder call and reused by every later step.
+
 Left padding is handled by the caller (attention mask and position ids); the caches only store.
 """
 
@@ -21,7 +25,13 @@ from collections.abc import Iterator, Sequence
 
 import torch
 
-__all__ = ["Cache", "DynamicCache", "StaticCache"]
+__all__ = [
+    "Cache",
+    "CrossAttentionCache",
+    "DynamicCache",
+    "EncoderDecoderCache",
+    "StaticCache",
+]
 
 
 class Cache:
@@ -233,3 +243,120 @@ class StaticCache(Cache):
 
     def __getitem__(self, layer_idx: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self._keys[layer_idx], self._values[layer_idx]
+
+
+class CrossAttentionCache:
+    """Encoder keys and values per layer (`[batch, heads, source, dim]`), computed once.
+
+    A cross-attention layer asks `get(layer_idx)`; on a miss it projects the encoder states and
+    calls `update(key, value, layer_idx)`, which stores them for every later decoding step.
+    """
+
+    def __init__(self) -> None:
+        self.layers: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def get(self, layer_idx: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+        return self.layers.get(layer_idx)
+
+    def update(
+        self,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        layer_idx: int,
+        cache_kwargs: dict | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Store layer `layer_idx`'s encoder keys and values (replacing any) and return them."""
+        self.layers[layer_idx] = (key, value)
+        return key, value
+
+    def __contains__(self, layer_idx: object) -> bool:
+        return layer_idx in self.layers
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def get_seq_length(self, layer_idx: int = 0) -> int:
+        """Encoder positions cached for `layer_idx` (0 before the first decoder call)."""
+        entry = self.layers.get(layer_idx)
+        return 0 if entry is None else int(entry[0].shape[-2])
+
+    def reorder(self, beam_idx: torch.LongTensor) -> None:
+        for layer, (keys, values) in self.layers.items():
+            index = beam_idx.to(keys.device)
+            self.layers[layer] = (keys.index_select(0, index), values.index_select(0, index))
+
+    def reorder_cache(self, beam_idx: torch.LongTensor) -> None:
+        self.reorder(beam_idx)
+
+
+class EncoderDecoderCache(Cache):
+    """The decoder's self-attention cache plus the encoder's cross-attention keys/values.
+
+    `get_seq_length()` counts decoded positions (the self-attention cache); `reorder` selects
+    beams in both. `update` is the self-attention cache's, so code written for a decoder-only
+    cache keeps working. `static_cross=True` (set by `generate`, whose beams share one prompt's
+    encoder states) skips reordering the cross-attention part, whose rows are then identical
+    within each beam group.
+    """
+
+    def __init__(
+        self,
+        self_attention_cache: Cache | None = None,
+        cross_attention_cache: CrossAttentionCache | None = None,
+        *,
+        static_cross: bool = False,
+    ) -> None:
+        self.self_attention_cache = (
+            self_attention_cache if self_attention_cache is not None else DynamicCache()
+        )
+        self.cross_attention_cache = (
+            cross_attention_cache if cross_attention_cache is not None else CrossAttentionCache()
+        )
+        self.static_cross = static_cross
+
+    @property
+    def is_static(self) -> bool:  # type: ignore[override]
+        return self.self_attention_cache.is_static
+
+    def update(
+        self,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        layer_idx: int,
+        cache_kwargs: dict | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.self_attention_cache.update(key, value, layer_idx, cache_kwargs)
+
+    def get_seq_length(self, layer_idx: int = 0) -> int:
+        return self.self_attention_cache.get_seq_length(layer_idx)
+
+    def get_max_cache_shape(self) -> int | None:
+        return self.self_attention_cache.get_max_cache_shape()
+
+    def reorder(self, beam_idx: torch.LongTensor) -> None:
+        self.self_attention_cache.reorder(beam_idx)
+        if not self.static_cross:
+            self.cross_attention_cache.reorder(beam_idx)
+
+    def __len__(self) -> int:
+        return len(self.self_attention_cache)
+
+    def __getitem__(self, layer_idx: int) -> tuple[torch.Tensor, ...]:
+        """`(self keys, self values, cross keys, cross values)`, the reference's legacy layout."""
+        cross = self.cross_attention_cache.get(layer_idx)
+        return (*self.self_attention_cache[layer_idx], *(cross or ()))
+
+    def to_legacy_cache(self) -> tuple[tuple[torch.Tensor, ...], ...]:
+        return tuple(self[i] for i in range(len(self)))
+
+    @classmethod
+    def from_legacy_cache(
+        cls, past: Sequence[Sequence[torch.Tensor]] | None, capacity: int = 0
+    ) -> EncoderDecoderCache:
+        """From `((self k, self v, cross k, cross v), ...)` tuples (cross part optional)."""
+        cache = cls(DynamicCache(capacity=capacity))
+        for layer_idx, entry in enumerate(past or ()):
+            cache.self_attention_cache.update(entry[0], entry[1], layer_idx)
+            if len(entry) >= 4:
+                cache.cross_attention_cache.update(entry[2], entry[3], layer_idx)
+        return cache

@@ -97,17 +97,18 @@ class Conv1D(nn.Module):
         return f"nf={self.nf}, nx={self.weight.shape[0]}"
 
 
-def output_layout_product(weight: torch.Tensor) -> Product:
-    """Logits through a `[vocab, hidden]` output matrix, split-K over its transposed layout.
+def output_layout_product(weight: torch.Tensor, bias: torch.Tensor | None = None) -> Product:
+    """Logits through a `[vocab, hidden]` output matrix (and `bias`: GPT-J, CTRL), split-K over
+    its transposed layout.
 
     With `relayout_for_decoding` applied, `weight.t()` is a contiguous `[hidden, vocab]` view:
-    the split-K product streams it row by row. Otherwise this is `F.linear` without a bias.
+    the split-K product streams it row by row. Otherwise this is `F.linear`.
     """
     transposed = weight.t()
     parts = split_parts(transposed)
     if parts:
-        return partial(_product, weight=transposed, bias=None, parts=parts)
-    return partial(torch.nn.functional.linear, weight=weight)
+        return partial(_product, weight=transposed, bias=bias, parts=parts)
+    return partial(torch.nn.functional.linear, weight=weight, bias=bias)
 
 
 def relayout_for_decoding(weight: nn.Parameter) -> None:

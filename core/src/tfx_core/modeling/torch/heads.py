@@ -25,6 +25,7 @@ given, so each head accepts exactly what its base accepts. Class attributes say 
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 import torch
@@ -52,6 +53,13 @@ from tfx_core.modeling.torch.losses import (
 )
 
 _HEAD_INPUTS = ("pooled", "first_token", "last_token", "sequence")
+_BASE_FIELDS = ("past_key_values", "hidden_states", "attentions", "cross_attentions")
+
+
+@functools.cache
+def _passed_through(output_class: type[ModelOutput]) -> tuple[str, ...]:
+    """The base-model fields (`hidden_states`, ...) that `output_class` carries over."""
+    return tuple(name for name in _BASE_FIELDS if name in output_class.__dataclass_fields__)
 
 
 class TaskHead:
@@ -93,7 +101,7 @@ class TaskHead:
 
     # --------------------------------------------------------------- running
     def run_base(self, args: tuple, kwargs: dict[str, Any], flags: dict[str, Any]) -> ModelOutput:
-        base = getattr(self, self.base_model_prefix)
+        base = self._modules.get(self.base_model_prefix) or getattr(self, self.base_model_prefix)
         return base(*args, **kwargs, **flags, return_dict=True)
 
     def select(self, base: ModelOutput, args: tuple, kwargs: dict[str, Any]) -> torch.Tensor:
@@ -126,8 +134,10 @@ class TaskHead:
         return (positions * not_pad).argmax(-1)
 
     def dropped(self, features: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return features
         dropout = getattr(self, "dropout", None)
-        return dropout(features) if dropout is not None and self.training else features
+        return dropout(features) if dropout is not None else features
 
     def head_features(self, features: torch.Tensor) -> torch.Tensor:
         """Transform the selected features before the classifier (identity by default)."""
@@ -135,10 +145,11 @@ class TaskHead:
 
     def finish(self, return_dict: bool | None, base: ModelOutput, **fields: Any) -> Any:
         """The output object (carrying the base's hidden states/attentions), or its tuple."""
-        for name in ("past_key_values", "hidden_states", "attentions", "cross_attentions"):
-            if name in self.output_class.__dataclass_fields__ and name not in fields:
+        output_class = self.output_class
+        for name in _passed_through(output_class):
+            if name not in fields:
                 fields[name] = getattr(base, name, None)
-        return self.model_outputs(self.output_class(**fields), return_dict)
+        return self.model_outputs(output_class(**fields), return_dict)
 
 
 class ClassifierHead(TaskHead):
@@ -160,7 +171,8 @@ class ClassifierHead(TaskHead):
         return Linear(config.hidden_size, outputs, bias=self.classifier_bias)
 
     def classify(self, features: torch.Tensor) -> torch.Tensor:
-        classifier = getattr(self, self.classifier_attribute)
+        name = self.classifier_attribute
+        classifier = self._modules.get(name) or getattr(self, name)
         return classifier(self.dropped(self.head_features(features)))
 
 

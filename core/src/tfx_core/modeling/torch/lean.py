@@ -18,8 +18,12 @@ at inference, but only while nothing observable would change:
 
 `LeanGuard` checks all of this in a few C-level passes over the subtree's modules, so it can
 run on every forward: `same_structure()` says whether a cached plan (or the finding that none
-applies) is still current, `unobserved()` whether running it now is invisible. Parameter *data* changes (`load_state_dict`, `.to()`) need no
-check when the plan binds the Parameter objects themselves.
+applies) is still current, `unobserved()` whether running it now is invisible. The pass over
+the modules' hook dictionaries (four per module) is skipped while no hook handle has been
+created anywhere since the subtree was last seen without hooks: every PyTorch hook
+registration (per module or global) creates a `RemovableHandle`, whose process-wide id counter
+then moves. Parameter *data* changes (`load_state_dict`, `.to()`) need no check when the plan
+binds the Parameter objects themselves.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import TypeVar
 import torch
 from torch import nn
 from torch.nn.modules import module as _module_internals
+from torch.utils.hooks import RemovableHandle
 
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 
@@ -113,8 +118,10 @@ class LeanGuard:
         self.registrations = _REGISTRATIONS.count
         self.modules = tuple(root.modules())
         self.classes = tuple(map(type, self.modules))
-        self.forwards = tuple(map(_forward, self.classes))
+        self.distinct_classes = tuple(dict.fromkeys(self.classes))  # layers repeat classes
+        self.forwards = tuple(map(_forward, self.distinct_classes))
         self.instance_dicts = tuple(module.__dict__ for module in self.modules)
+        self.hook_free_at = -1  # `RemovableHandle.next_id` when last seen without hooks
         self.hook_dicts = tuple(
             hooks
             for module in self.modules
@@ -131,7 +138,7 @@ class LeanGuard:
         return (
             _REGISTRATIONS.count == self.registrations
             and tuple(map(type, self.modules)) == self.classes
-            and all(map(operator.is_, map(_forward, self.classes), self.forwards))
+            and all(map(operator.is_, map(_forward, self.distinct_classes), self.forwards))
         )
 
     def unobserved(self) -> bool:
@@ -139,12 +146,21 @@ class LeanGuard:
         return not (
             torch.is_grad_enabled()
             or not fast_paths_enabled()
-            or global_hooks_registered()
-            or any(self.hook_dicts)
+            or not self.hook_free()
             or any(map(_training, self.modules))
             or any(map(_compiled, self.modules))
             or any(map(operator.contains, self.instance_dicts, repeat("forward")))
         )
+
+    def hook_free(self) -> bool:
+        """No module or global hook on the subtree (rescanned only after a hook registration)."""
+        handles = RemovableHandle.next_id
+        if handles == self.hook_free_at:
+            return True
+        if global_hooks_registered() or any(self.hook_dicts):
+            return False  # not cached: once the hook is removed, the next call sees it
+        self.hook_free_at = handles
+        return True
 
 
 def exactly(module: object, *classes: type) -> bool:

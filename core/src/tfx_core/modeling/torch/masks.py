@@ -89,3 +89,30 @@ def layer_head_masks(
             f"head_mask must be shaped [heads] or [{layers}, heads], got {tuple(head_mask.shape)}."
         )
     return list(head_mask.to(dtype)[:, None, :, None, None])
+
+
+def sliding_window_bias(
+    bias: torch.Tensor | None,
+    is_causal: bool,
+    window: int,
+    past_length: int,
+    query_length: int,
+    like: torch.Tensor,
+) -> tuple[torch.Tensor | None, bool]:
+    """`(bias, is_causal)` that also hides keys `window` or more positions behind each query.
+
+    Query `i` sits at `past_length + i`; key `j` (a sequence index) stays when
+    `i - window < j <= i`. Unchanged while the sequence fits in the window.
+    """
+    if past_length + query_length <= window:
+        return bias, is_causal
+    key_length = bias.shape[-1] if bias is not None else past_length + query_length
+    device, dtype = like.device, bias.dtype if bias is not None else like.dtype
+    queries = torch.arange(past_length, past_length + query_length, device=device)[:, None]
+    keys = torch.arange(key_length, device=device)[None, :]
+    keep = keys > queries - window
+    if bias is None or is_causal:
+        keep = keep & (keys <= queries)
+    if bias is None:
+        bias = torch.zeros((), dtype=dtype, device=device)
+    return torch.where(keep, bias, torch.finfo(dtype).min), False

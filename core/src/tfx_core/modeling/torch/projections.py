@@ -20,7 +20,7 @@ from torch import nn
 
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.lean import is_trusted
-from tfx_core.modeling.torch.linear import Linear
+from tfx_core.modeling.torch.linear import Linear, linear
 
 
 class _Fused(NamedTuple):
@@ -99,6 +99,18 @@ class FusedProjections:
         pointers = tuple(map(torch.Tensor.data_ptr, parameters))
         self._fused = _Fused(weight, bias, modules, parameters, pointers)
         return weight, bias
+
+    def heads(self, hidden: torch.Tensor, heads: int) -> tuple[torch.Tensor, ...]:
+        """Each projection of `hidden` `[batch, length, in]` as `[batch, heads, length, dim]`
+        (query, key, value): one fused product at inference, else the modules called in turn."""
+        from tfx_core.modeling.torch.blocks.functional import split_fused_heads, split_heads
+
+        batch, length = hidden.shape[:2]
+        fused = self.weights()
+        if fused is not None:
+            product = linear(hidden, *fused)
+            return split_fused_heads(product, batch, length, heads, parts=len(self.names))
+        return tuple(split_heads(m(hidden), batch, length, heads) for m in self._modules())
 
     def parameters(self) -> tuple[nn.Parameter, ...]:
         """The Parameters the current fused matrix was built from (empty before the first)."""

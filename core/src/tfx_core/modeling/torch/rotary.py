@@ -26,7 +26,10 @@ ROPE_TYPES = ("default", "linear", "dynamic", "llama3")
 
 
 def rotary_dim(config: Any) -> int:
-    """How many channels of each head rotate (`head_dim` times `partial_rotary_factor`)."""
+    """How many channels of each head rotate: `config.rotary_dim` when set (GPT-J), else
+    `head_dim` times `partial_rotary_factor`."""
+    if getattr(config, "rotary_dim", None):
+        return int(config.rotary_dim)
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
     return int(head_dim * float(getattr(config, "partial_rotary_factor", 1.0) or 1.0))
 
@@ -83,8 +86,11 @@ class RotaryEmbedding(nn.Module):
     """Position ids `[batch, length]` -> `(cos, sin)` `[batch, length, rotary_dim]`.
 
     The table is kept in float32 outside the module's buffers (a dtype move of the model must
-    not round it; the reference computes it in float32 too).
+    not round it; the reference computes it in float32 too). `interleaved = True` lays the
+    angles out pairwise (`a0 a0 a1 a1 ...`, GPT-J) for `apply_interleaved_rotary`.
     """
+
+    interleaved: bool = False
 
     def __init__(self, config: Any) -> None:
         super().__init__()
@@ -130,7 +136,10 @@ class RotaryEmbedding(nn.Module):
         else:
             inv_freq = self.table(device)
         angles = position_ids[..., None].float() * inv_freq
-        angles = torch.cat((angles, angles), dim=-1)
+        if self.interleaved:
+            angles = angles.repeat_interleave(2, dim=-1)
+        else:
+            angles = torch.cat((angles, angles), dim=-1)
         cos, sin = angles.cos(), angles.sin()
         if self.attention_factor != 1.0:
             cos, sin = cos * self.attention_factor, sin * self.attention_factor
@@ -143,14 +152,22 @@ def rotate_half(x: torch.Tensor) -> torch.Tensor:
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
-def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+def rotate_pairs(x: torch.Tensor) -> torch.Tensor:
+    """`[x0, x1, x2, x3, ...] -> [-x1, x0, -x3, x2, ...]`: the interleaved layout's turn (GPT-J)."""
+    pairs = x.unflatten(-1, (-1, 2))
+    return torch.stack((-pairs[..., 1], pairs[..., 0]), dim=-1).flatten(-2)
+
+
+def rotate(
+    x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, turn: Any = rotate_half
+) -> torch.Tensor:
     """`x` `[batch, heads, length, dim]` turned by the angles; a partial table turns the first
-    `cos.shape[-1]` channels and passes the rest."""
+    `cos.shape[-1]` channels and passes the rest. `turn`: `rotate_half` or `rotate_pairs`."""
     width = cos.shape[-1]
     if width == x.shape[-1]:
-        return x * cos + rotate_half(x) * sin
+        return x * cos + turn(x) * sin
     turned, passed = x[..., :width], x[..., width:]
-    return torch.cat((turned * cos + rotate_half(turned) * sin, passed), dim=-1)
+    return torch.cat((turned * cos + turn(turned) * sin, passed), dim=-1)
 
 
 def apply_rotary(
@@ -162,4 +179,21 @@ def apply_rotary(
     return rotate(query, cos, sin), rotate(key, cos, sin)
 
 
-__all__ = ["RotaryEmbedding", "apply_rotary", "rope_scaling", "rotary_dim", "rotate_half"]
+def apply_interleaved_rotary(
+    query: torch.Tensor, key: torch.Tensor, positions: tuple[torch.Tensor, torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`apply_rotary` for the interleaved layout (GPT-J: channel pairs `(2i, 2i + 1)` turn)."""
+    cos, sin = positions
+    cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
+    return rotate(query, cos, sin, rotate_pairs), rotate(key, cos, sin, rotate_pairs)
+
+
+__all__ = [
+    "RotaryEmbedding",
+    "apply_interleaved_rotary",
+    "apply_rotary",
+    "rope_scaling",
+    "rotary_dim",
+    "rotate_half",
+    "rotate_pairs",
+]

@@ -7,10 +7,13 @@ plugins refer to them by `"tfx_core.tokenization.converters:<function>"`.
 
     WordPiece (vocab.txt)                    convert_wordpiece
     byte-level BPE (vocab.json + merges.txt) convert_byte_level_bpe, convert_roberta_bpe
+    fastBPE (vocab.txt + bpe.codes)          convert_fastbpe (BERTweet, PhoBERT)
     SentencePiece (.model, unigram or BPE)   convert_sentencepiece, convert_xlm_roberta,
                                              convert_camembert, convert_mbart, convert_t5,
                                              convert_albert, convert_xlnet, convert_pegasus,
-                                             convert_llama
+                                             convert_llama, convert_rembert
+    DeBERTa family (spm.model; vocab.json)   convert_deberta_v2, convert_deberta_bpe
+    MPNet (vocab.txt); FNet (spiece.model)   convert_mpnet, convert_fnet
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ _MODULES = {
     "convert_wordpiece": "wordpiece",
     "convert_byte_level_bpe": "byte_level",
     "convert_roberta_bpe": "byte_level",
+    "convert_fastbpe": "fastbpe",
+    "convert_deberta_v2": "encoder_families",
+    "convert_deberta_bpe": "encoder_families",
+    "convert_mpnet": "encoder_families",
+    "convert_fnet": "encoder_families",
     **dict.fromkeys(
         (
             "convert_albert",
@@ -29,6 +37,7 @@ _MODULES = {
             "convert_llama",
             "convert_mbart",
             "convert_pegasus",
+            "convert_rembert",
             "convert_sentencepiece",
             "convert_t5",
             "convert_xlm_roberta",

@@ -78,6 +78,10 @@ FAMILIES: tuple[ConverterFamily, ...] = (
         ("roberta", "bart", "longformer", "led", "mvp"),
         ("Roberta", "Bart", "Longformer", "LED", "Mvp"),
     ),
+    # BERTweet and PhoBERT checkpoints say model_type "roberta": their class names pick this.
+    ConverterFamily(
+        "fastbpe", "convert_fastbpe", ("vocab.txt", "bpe.codes"), (), ("Bertweet", "Phobert")
+    ),
     # Plain SentencePiece, for a spiece.model that no hint places in a family.
     ConverterFamily(
         "sentencepiece",
@@ -116,10 +120,34 @@ FAMILIES: tuple[ConverterFamily, ...] = (
         "albert-sentencepiece", "convert_albert", ("spiece.model",), ("albert",), ("Albert",)
     ),
     ConverterFamily(
+        "rembert-sentencepiece",
+        "convert_rembert",
+        ("sentencepiece.model",),
+        ("rembert",),
+        ("RemBert",),
+    ),
+    ConverterFamily(
         "xlnet-sentencepiece", "convert_xlnet", ("spiece.model",), ("xlnet",), ("XLNet",)
     ),
     ConverterFamily(
         "pegasus-sentencepiece", "convert_pegasus", ("spiece.model",), ("pegasus",), ("Pegasus",)
+    ),
+    ConverterFamily(
+        "deberta-v2-sentencepiece",
+        "convert_deberta_v2",
+        ("spm.model",),
+        ("deberta-v2",),
+        ("DebertaV2",),
+    ),
+    ConverterFamily("fnet-sentencepiece", "convert_fnet", ("spiece.model",), ("fnet",), ("FNet",)),
+    # (named after "wordpiece" so that a bare vocab.txt without hints stays BERT's)
+    ConverterFamily("wordpiece-mpnet", "convert_mpnet", ("vocab.txt",), ("mpnet",), ("MPNet",)),
+    ConverterFamily(
+        "deberta-byte-level-bpe",
+        "convert_deberta_bpe",
+        ("vocab.json", "merges.txt"),
+        ("deberta",),
+        ("Deberta",),
     ),
     ConverterFamily(
         "llama-sentencepiece",

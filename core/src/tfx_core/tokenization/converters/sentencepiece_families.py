@@ -281,6 +281,46 @@ def convert_albert(folder: Path, tokenizer_config: dict) -> Tokenizer:
     )
 
 
+def convert_rembert(folder: Path, tokenizer_config: dict) -> Tokenizer:
+    """RemBERT: ALBERT's tokenizer without its number-comma scores, spaces squeezed first."""
+    spm = _load(folder, ("sentencepiece.model",))
+    tokenizer_config.setdefault("tokenizer_class", "RemBertTokenizer")
+    _defaults(  # the reference converts with its Python class's defaults: cased, accents kept
+        tokenizer_config,
+        do_lower_case=False,
+        remove_space=True,
+        keep_accents=True,
+        bos_token=_special("[CLS]"),
+        eos_token=_special("[SEP]"),
+        unk_token=_special("<unk>"),
+        sep_token=_special("[SEP]"),
+        pad_token=_special("<pad>"),
+        cls_token=_special("[CLS]"),
+        mask_token=_special("[MASK]", lstrip=True),
+    )
+    steps: list[Any] = [
+        normalizers.Replace("``", '"'),
+        normalizers.Replace("''", '"'),
+        normalizers.Replace(Regex(" {2,}"), " "),
+    ]
+    if not tokenizer_config.get("keep_accents", False):
+        steps += [normalizers.NFKD(), normalizers.StripAccents()]
+    if tokenizer_config.get("do_lower_case"):
+        steps.append(normalizers.Lowercase())
+    if spm.precompiled_charsmap:
+        steps.append(normalizers.Precompiled(spm.precompiled_charsmap))
+    cls, sep = _content(tokenizer_config["cls_token"]), _content(tokenizer_config["sep_token"])
+    template = (f"{cls}:0 $A:0 {sep}:0", f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1", (cls, sep))
+    return _assemble(
+        spm,
+        _scored(spm),
+        spm.unk_id,
+        tokenizer_config,
+        normalizer=normalizers.Sequence(steps),
+        template=template,
+    )
+
+
 def convert_xlnet(folder: Path, tokenizer_config: dict) -> Tokenizer:
     """XLNet: ALBERT's normalization (cased), `A <sep> B <sep> <cls>` with `<cls>` in segment 2."""
     spm = _load(folder, SPIECE_FILES)

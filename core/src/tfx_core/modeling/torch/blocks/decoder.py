@@ -36,7 +36,7 @@ from tfx_core.modeling.torch.blocks.functional import (
     pre_norm_layer,
     split_heads,
 )
-from tfx_core.modeling.torch.cache import Cache
+from tfx_core.modeling.torch.cache import Cache, CrossAttentionCache
 from tfx_core.modeling.torch.conv1d import Conv1D, decode_product
 from tfx_core.modeling.torch.lean import trusted_forward
 from tfx_core.modeling.torch.linear import Linear, linear
@@ -129,6 +129,7 @@ class DecoderAttention(nn.Module):
     output_dropout_field: ClassVar[str | None] = None
     rotate: ClassVar[Any] = None  # (query, key, positions) -> (query, key) for rotary models
     upcast: bool = False
+    window: int | None = None  # attend to the `window` most recent positions only (GPT-Neo local)
 
     def __init__(self, config: Any, layer_idx: int = 0) -> None:
         super().__init__()
@@ -208,6 +209,7 @@ class DecoderAttention(nn.Module):
             head_mask=head_mask,
             output_attentions=output_attentions,
             implementation=implementation,
+            window=self.window,
         )
 
     def lean_functions(self) -> dict[str, Any] | None:
@@ -235,6 +237,7 @@ class DecoderAttention(nn.Module):
             scale=self.scale,
             rotate=self.rotate,
             upcast=self.upcast,
+            window=self.window,
         )
 
 
@@ -312,18 +315,6 @@ class DecoderMLP(nn.Module):
         if isinstance(activation, nn.Module) or up is None or down is None:
             return None
         return dict(up=up, activation=activation, down=down, gate=gate)
-
-
-class CrossAttentionCache:
-    """Encoder keys and values per layer, computed on the first decoder step and reused."""
-
-    def __init__(self) -> None:
-        self.layers: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
-
-    def reorder(self, beam_idx: torch.LongTensor) -> None:
-        for layer, (keys, values) in self.layers.items():
-            index = beam_idx.to(keys.device)
-            self.layers[layer] = (keys.index_select(0, index), values.index_select(0, index))
 
 
 @trusted_forward
@@ -430,8 +421,9 @@ class LeanDecoderLayer(NamedTuple):
 
     input_norm: Fn
     attention: dict[str, Any]
-    post_norm: Fn
+    post_norm: Fn | None
     mlp: Fn
+    residual: Any = pre_norm_layer  # how the sublayers combine (`DecoderLayer.layer_function`)
 
 
 @trusted_forward
@@ -441,12 +433,14 @@ class DecoderLayer(nn.Module):
     Class attributes name the submodules (`input_norm_attribute`, `attention_attribute`,
     `post_norm_attribute`, `mlp_attribute`) and their classes; `norm_kind` ("layer",
     "rms", or "rms_upcast": float32 statistics for half-precision inputs) and `norm_eps_field`
-    build the norms.
+    build the norms. `layer_function` combines the sublayers (`pre_norm_layer`; GPT-J's
+    `parallel_residual_layer` with `post_norm_attribute = None`; OpenAI GPT's `post_norm_layer`).
     """
 
     input_norm_attribute: ClassVar[str] = "input_layernorm"
     attention_attribute: ClassVar[str] = "self_attn"
-    post_norm_attribute: ClassVar[str] = "post_attention_layernorm"
+    post_norm_attribute: ClassVar[str | None] = "post_attention_layernorm"
+    layer_function: ClassVar[Any] = staticmethod(pre_norm_layer)
     mlp_attribute: ClassVar[str] = "mlp"
     attention_class: ClassVar[type[nn.Module]] = DecoderAttention
     mlp_class: ClassVar[type[nn.Module]] = DecoderMLP
@@ -466,7 +460,8 @@ class DecoderLayer(nn.Module):
             cross = self.cross_attention_class(config, layer_idx)
             setattr(self, self.cross_attention_attribute, cross)
             setattr(self, self.cross_norm_attribute, self.norm(config))
-        setattr(self, self.post_norm_attribute, self.norm(config))
+        if self.post_norm_attribute is not None:
+            setattr(self, self.post_norm_attribute, self.norm(config))
         setattr(self, self.mlp_attribute, self.mlp_class(config))
 
     def norm(self, config: Any) -> nn.Module:
@@ -508,13 +503,14 @@ class DecoderLayer(nn.Module):
                     x, encoder_hidden_states, encoder_bias, cross_cache, False, implementation
                 )
 
-        hidden_states, weights, _ = pre_norm_layer(
+        post_norm = self.post_norm_attribute
+        hidden_states, weights, _ = self.layer_function(
             hidden_states,
             getattr(self, self.input_norm_attribute),
             lambda x: attention(
                 x, bias, is_causal, cache, head_mask, output_attentions, implementation, positions
             ),
-            getattr(self, self.post_norm_attribute),
+            getattr(self, post_norm) if post_norm is not None else None,
             getattr(self, self.mlp_attribute),
             cross,
             cross_norm,
@@ -529,17 +525,25 @@ class DecoderLayer(nn.Module):
             return None
         if self.cross_attention_attribute and hasattr(self, self.cross_attention_attribute):
             return None  # encoder-decoder layers decode through their modules (for now)
+        post_norm = None
+        if self.post_norm_attribute is not None:
+            post_norm = bound_norm(getattr(self, self.post_norm_attribute))
+            if post_norm is None:
+                return None
         parts = (
             bound_norm(getattr(self, self.input_norm_attribute)),
             attention.lean_functions(),
-            bound_norm(getattr(self, self.post_norm_attribute)),
             mlp.lean_functions(),
         )
         if any(part is None for part in parts):
             return None
-        input_norm, attention_args, post_norm, mlp_args = parts
+        input_norm, attention_args, mlp_args = parts
         return LeanDecoderLayer(
-            input_norm, attention_args, post_norm, partial(feed_forward, **mlp_args)
+            input_norm,
+            attention_args,
+            post_norm,
+            partial(feed_forward, **mlp_args),
+            type(self).layer_function,
         )
 
 

@@ -17,15 +17,20 @@ from torch import nn
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.outputs import BaseModelOutputWithPast
 from tfx_core.modeling.torch.blocks.decoder import run_layers
-from tfx_core.modeling.torch.cache import Cache, DynamicCache
-from tfx_core.modeling.torch.masks import attention_bias, layer_head_masks
+from tfx_core.modeling.torch.cache import Cache, DynamicCache, EncoderDecoderCache
+from tfx_core.modeling.torch.masks import (
+    attention_bias,
+    layer_head_masks,
+    sliding_window_bias,
+)
 
 
 class DecoderModel:
-    """Decoder-only base model: `layers_attribute` (a ModuleList) and `final_norm_attribute`."""
+    """Decoder-only base model: `layers_attribute` (a ModuleList) and `final_norm_attribute`
+    (None: no final norm, as in the post-norm OpenAI GPT)."""
 
     layers_attribute: ClassVar[str] = "layers"
-    final_norm_attribute: ClassVar[str] = "norm"
+    final_norm_attribute: ClassVar[str | None] = "norm"
 
     def embed(
         self,
@@ -69,8 +74,14 @@ class DecoderModel:
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
+        encoder_hidden_states: torch.Tensor | None = None,
+        encoder_attention_mask: torch.Tensor | None = None,
     ) -> Any:
-        """Embeddings -> `attention_bias` -> layers -> final norm, with a KV cache."""
+        """Embeddings -> `attention_bias` -> layers -> final norm, with a KV cache.
+
+        With `encoder_hidden_states` (a decoder built with `add_cross_attention`) each layer
+        also attends over them; an `EncoderDecoderCache` keeps their projected keys/values.
+        """
         config = self.config  # type: ignore[attr-defined]
         if (input_ids is None) == (inputs_embeds is None):
             raise ConfigError("Pass exactly one of input_ids or inputs_embeds.")
@@ -79,6 +90,8 @@ class DecoderModel:
         )
         use_cache = bool(getattr(config, "use_cache", True) if use_cache is None else use_cache)
         cache = _as_cache(past_key_values) if use_cache else None
+        if use_cache and past_key_values is None and encoder_hidden_states is not None:
+            cache = EncoderDecoderCache()
         past = cache.get_seq_length() if cache is not None else 0
         hidden = self.embed(input_ids, inputs_embeds, position_ids, token_type_ids, past)
         length = hidden.shape[1]
@@ -109,8 +122,10 @@ class DecoderModel:
             output_hidden_states=output_hidden_states,
             implementation=implementation,
             positions=self.layer_positions(position_ids, past, length),
+            **_cross_inputs(encoder_hidden_states, encoder_attention_mask, cache, hidden),
         )
-        hidden = getattr(self, self.final_norm_attribute)(hidden)
+        if self.final_norm_attribute is not None:
+            hidden = getattr(self, self.final_norm_attribute)(hidden)
         if all_hidden is not None:
             all_hidden.append(hidden)
         outputs = BaseModelOutputWithPast(
@@ -122,31 +137,24 @@ class DecoderModel:
         return self.model_outputs(outputs, return_dict)  # type: ignore[attr-defined]
 
 
-def sliding_window_bias(
-    bias: torch.Tensor | None,
-    is_causal: bool,
-    window: int,
-    past_length: int,
-    query_length: int,
-    like: torch.Tensor,
-) -> tuple[torch.Tensor | None, bool]:
-    """`(bias, is_causal)` that also hides keys `window` or more positions behind each query.
-
-    Query `i` sits at `past_length + i`; key `j` (a sequence index) stays when
-    `i - window < j <= i`. Unchanged while the sequence fits in the window.
-    """
-    if past_length + query_length <= window:
-        return bias, is_causal
-    key_length = bias.shape[-1] if bias is not None else past_length + query_length
-    device, dtype = like.device, bias.dtype if bias is not None else like.dtype
-    queries = torch.arange(past_length, past_length + query_length, device=device)[:, None]
-    keys = torch.arange(key_length, device=device)[None, :]
-    keep = keys > queries - window
-    if bias is None or is_causal:
-        keep = keep & (keys <= queries)
-    if bias is None:
-        bias = torch.zeros((), dtype=dtype, device=device)
-    return torch.where(keep, bias, torch.finfo(dtype).min), False
+def _cross_inputs(
+    states: torch.Tensor | None,
+    mask: torch.Tensor | None,
+    cache: Cache | None,
+    hidden: torch.Tensor,
+) -> dict[str, Any]:
+    """`run_layers`' cross-attention arguments (none without encoder states)."""
+    if states is None:
+        return {}
+    bias, _ = attention_bias(
+        mask,
+        query_length=hidden.shape[1],
+        key_length=states.shape[1],
+        dtype=hidden.dtype,
+        device=hidden.device,
+    )
+    cross_cache = getattr(cache, "cross_attention_cache", None)
+    return {"encoder_hidden_states": states, "encoder_bias": bias, "cross_cache": cross_cache}
 
 
 def _as_cache(past_key_values: Cache | tuple | list | None) -> Cache:

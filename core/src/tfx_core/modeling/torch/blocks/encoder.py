@@ -17,6 +17,12 @@ alone. The fields read from the config are the BERT ones (`hidden_size`,
 Speed without a second copy of the math: at inference the self-attention computes query, key
 and value as one product (`FusedProjections`), and `Encoder` runs its layers through a lean plan
 (see `lean_encoder.py`) that calls the same functions as these modules' `forward`s.
+
+As a decoder (`is_decoder`: causal self-attention, KV cache) with `add_cross_attention`, each
+layer also has `crossattention` (an `Attention` whose keys and values come from the encoder's
+states, projected once per generation into a `CrossAttentionCache`), between the self-attention
+and the feed-forward network: BERT2BERT, BertGeneration, `RobertaForCausalLM` as a decoder.
+Such calls go through the modules.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from tfx_core.errors import ConfigError
 from tfx_core.modeling.torch.activations import activation_fn
 from tfx_core.modeling.torch.attention import causal_mask
 from tfx_core.modeling.torch.blocks.functional import (
@@ -36,9 +43,10 @@ from tfx_core.modeling.torch.blocks.functional import (
     split_heads,
 )
 from tfx_core.modeling.torch.blocks.lean_encoder import LeanLayout, LeanPostNormEncoder
-from tfx_core.modeling.torch.cache import Cache
+from tfx_core.modeling.torch.cache import Cache, CrossAttentionCache
 from tfx_core.modeling.torch.lean import trusted_forward
 from tfx_core.modeling.torch.linear import Linear, linear
+from tfx_core.modeling.torch.masks import attention_bias
 from tfx_core.modeling.torch.projections import FusedProjections
 
 
@@ -51,7 +59,9 @@ class SelfAttention(nn.Module):
     (`distance_embedding`).
     """
 
-    def __init__(self, config: Any, layer_idx: int = 0) -> None:
+    def __init__(
+        self, config: Any, layer_idx: int = 0, position_embedding_type: str | None = None
+    ) -> None:
         super().__init__()
         hidden = config.hidden_size
         self.num_attention_heads = config.num_attention_heads
@@ -61,7 +71,9 @@ class SelfAttention(nn.Module):
         self.key = Linear(hidden, hidden)
         self.value = Linear(hidden, hidden)
         self.dropout_p = config.attention_probs_dropout_prob
-        self.position_embedding_type = getattr(config, "position_embedding_type", "absolute")
+        self.position_embedding_type = position_embedding_type or getattr(
+            config, "position_embedding_type", "absolute"
+        )
         if self.position_embedding_type != "absolute":
             self.max_position_embeddings = config.max_position_embeddings
             self.distance_embedding = nn.Embedding(
@@ -78,9 +90,26 @@ class SelfAttention(nn.Module):
         head_mask: torch.Tensor | None = None,
         output_attentions: bool = False,
         implementation: str = "sdpa",
+        encoder_hidden_states: torch.Tensor | None = None,
+        cross_cache: CrossAttentionCache | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Self-attention; with `encoder_hidden_states`, attention over those (keys and values
+        from `cross_cache` when it holds this layer's, else projected and stored there)."""
         batch, length = hidden_states.shape[:2]
         heads = self.num_attention_heads
+        if encoder_hidden_states is not None:
+            query = split_heads(self.query(hidden_states), batch, length, heads)
+            key, value = self._encoder_keys_values(encoder_hidden_states, cross_cache)
+            return multi_head_context(
+                query,
+                key,
+                value,
+                bias=bias,
+                dropout_p=self.dropout_p if self.training else 0.0,
+                head_mask=head_mask,
+                output_attentions=output_attentions,
+                implementation=implementation,
+            )
         fused = self.projections.weights()
         if fused is not None:  # inference: one product for the three projections
             qkv = linear(hidden_states, *fused)
@@ -105,6 +134,19 @@ class SelfAttention(nn.Module):
             output_attentions=output_attentions,
             implementation=implementation,
         )
+
+    def _encoder_keys_values(
+        self, states: torch.Tensor, cache: CrossAttentionCache | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        cached = cache.get(self.layer_idx) if cache is not None else None
+        if cached is not None:
+            return cached
+        batch, length, heads = states.shape[0], states.shape[1], self.num_attention_heads
+        key = split_heads(self.key(states), batch, length, heads)
+        value = split_heads(self.value(states), batch, length, heads)
+        if cache is not None:
+            cache.update(key, value, self.layer_idx)
+        return key, value
 
     def _relative_bias(
         self,
@@ -154,9 +196,14 @@ class Attention(nn.Module):
     self_class: ClassVar[type[nn.Module]] = SelfAttention
     output_class: ClassVar[type[nn.Module]] = SelfOutput
 
-    def __init__(self, config: Any, layer_idx: int = 0) -> None:
+    def __init__(
+        self, config: Any, layer_idx: int = 0, position_embedding_type: str | None = None
+    ) -> None:
         super().__init__()
-        self.self = self.self_class(config, layer_idx)
+        if position_embedding_type is None:
+            self.self = self.self_class(config, layer_idx)
+        else:  # cross-attention: absolute positions whatever the config says
+            self.self = self.self_class(config, layer_idx, position_embedding_type)
         self.output = self.output_class(config)
 
     def forward(
@@ -168,9 +215,18 @@ class Attention(nn.Module):
         head_mask: torch.Tensor | None = None,
         output_attentions: bool = False,
         implementation: str = "sdpa",
+        **cross: Any,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """`cross`: `encoder_hidden_states` and `cross_cache` for cross-attention."""
         context, weights = self.self(
-            hidden_states, bias, is_causal, cache, head_mask, output_attentions, implementation
+            hidden_states,
+            bias,
+            is_causal,
+            cache,
+            head_mask,
+            output_attentions,
+            implementation,
+            **cross,
         )
         return self.output(context, hidden_states), weights
 
@@ -205,7 +261,11 @@ class Output(nn.Module):
 
 @trusted_forward
 class EncoderLayer(nn.Module):
-    """One post-norm layer: attention (+ residual, norm), then the feed-forward network."""
+    """One post-norm layer: attention (+ residual, norm), then the feed-forward network.
+
+    With `config.add_cross_attention` (a decoder only) `crossattention` attends over the
+    encoder's states between the two when `encoder_hidden_states` is given.
+    """
 
     attention_class: ClassVar[type[nn.Module]] = Attention
     intermediate_class: ClassVar[type[nn.Module]] = Intermediate
@@ -224,6 +284,15 @@ class EncoderLayer(nn.Module):
     def __init__(self, config: Any, layer_idx: int = 0) -> None:
         super().__init__()
         self.attention = self.attention_class(config, layer_idx)
+        if getattr(config, "add_cross_attention", False):
+            if not getattr(config, "is_decoder", False):
+                raise ConfigError(
+                    f"{type(config).__name__} has add_cross_attention=True but is_decoder=False: "
+                    "cross-attention needs a decoder; set is_decoder=True as well."
+                )
+            self.crossattention = self.attention_class(
+                config, layer_idx, position_embedding_type="absolute"
+            )
         self.intermediate = self.intermediate_class(config)
         self.output = self.output_class(config)
 
@@ -236,11 +305,36 @@ class EncoderLayer(nn.Module):
         head_mask: torch.Tensor | None = None,
         output_attentions: bool = False,
         implementation: str = "sdpa",
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        encoder_hidden_states: torch.Tensor | None = None,
+        encoder_bias: torch.Tensor | None = None,
+        cross_cache: CrossAttentionCache | None = None,
+    ) -> tuple[torch.Tensor, ...]:
+        """`(hidden_states, weights)`, and the cross-attention weights third when
+        `encoder_hidden_states` is given."""
         attended, weights = self.attention(
             hidden_states, bias, is_causal, cache, head_mask, output_attentions, implementation
         )
-        return self.output(self.intermediate(attended), attended), weights
+        if encoder_hidden_states is None:
+            return self.output(self.intermediate(attended), attended), weights
+        cross = self.__dict__["_modules"].get("crossattention")
+        if cross is None:
+            raise ConfigError(
+                f"{type(self).__name__} has no cross-attention: build the model with "
+                "config.add_cross_attention=True (and is_decoder=True) to pass "
+                "encoder_hidden_states."
+            )
+        attended, cross_weights = cross(
+            attended,
+            encoder_bias,
+            False,
+            None,
+            head_mask,
+            output_attentions,
+            implementation,
+            encoder_hidden_states=encoder_hidden_states,
+            cross_cache=cross_cache,
+        )
+        return self.output(self.intermediate(attended), attended), weights, cross_weights
 
 
 @trusted_forward
@@ -254,3 +348,75 @@ class Encoder(LeanPostNormEncoder):
         self.layer = nn.ModuleList(
             self.layer_class(config, i) for i in range(config.num_hidden_layers)
         )
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        bias: torch.Tensor | None = None,
+        is_causal: bool = False,
+        cache: Cache | None = None,
+        head_mask: list[torch.Tensor | None] | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+        implementation: str = "sdpa",
+        encoder_hidden_states: torch.Tensor | None = None,
+        encoder_bias: torch.Tensor | None = None,
+        cross_cache: CrossAttentionCache | None = None,
+    ) -> tuple[torch.Tensor, tuple | None, tuple | None] | tuple[Any, ...]:
+        """`(last hidden states, all hidden states, all attentions)`; with
+        `encoder_hidden_states`, the cross-attention weights fourth (module calls only)."""
+        if encoder_hidden_states is None:
+            return super().forward(
+                hidden_states,
+                bias,
+                is_causal,
+                cache,
+                head_mask,
+                output_attentions,
+                output_hidden_states,
+                implementation,
+            )
+        all_hidden = (hidden_states,) if output_hidden_states else None
+        all_weights = () if output_attentions else None
+        all_cross = () if output_attentions else None
+        for i, layer in enumerate(self.layer):
+            hidden_states, weights, cross_weights = layer(
+                hidden_states,
+                bias,
+                is_causal,
+                cache,
+                head_mask[i] if head_mask is not None else None,
+                output_attentions,
+                implementation,
+                encoder_hidden_states=encoder_hidden_states,
+                encoder_bias=encoder_bias,
+                cross_cache=cross_cache,
+            )
+            if all_hidden is not None:
+                all_hidden += (hidden_states,)
+            if all_weights is not None:
+                all_weights += (weights,)
+                all_cross += (cross_weights,)
+        return hidden_states, all_hidden, all_weights, all_cross
+
+
+def cross_attention_inputs(
+    encoder_hidden_states: torch.Tensor,
+    encoder_attention_mask: torch.Tensor | None,
+    cache: Cache | None,
+    hidden: torch.Tensor,
+) -> dict[str, Any]:
+    """`Encoder.forward`'s cross-attention arguments: the encoder's states, the bias from their
+    padding mask, and the cross-attention part of an `EncoderDecoderCache` (if given)."""
+    bias, _ = attention_bias(
+        encoder_attention_mask,
+        query_length=hidden.shape[1],
+        key_length=encoder_hidden_states.shape[1],
+        dtype=hidden.dtype,
+        device=hidden.device,
+    )
+    return {
+        "encoder_hidden_states": encoder_hidden_states,
+        "encoder_bias": bias,
+        "cross_cache": getattr(cache, "cross_attention_cache", None),
+    }

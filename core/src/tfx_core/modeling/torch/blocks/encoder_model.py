@@ -21,9 +21,22 @@ import torch
 from torch import nn
 
 from tfx_core.errors import ConfigError
-from tfx_core.modeling.outputs import BaseModelOutputWithPoolingAndPast
-from tfx_core.modeling.torch.cache import Cache, DynamicCache
+from tfx_core.modeling.outputs import BaseModelOutputWithPoolingAndPast, ModelOutput
+from tfx_core.modeling.torch.blocks.encoder import cross_attention_inputs
+from tfx_core.modeling.torch.cache import Cache, DynamicCache, EncoderDecoderCache
 from tfx_core.modeling.torch.masks import attention_bias, layer_head_masks
+
+
+def sinusoidal_positions(positions: int, dim: int) -> torch.Tensor:
+    """The fixed position table of "Attention Is All You Need": sin on even, cos on odd columns
+    (DistilBERT's `sinusoidal_pos_embds`), `[positions, dim]` float32."""
+    position = torch.arange(positions, dtype=torch.float64)[:, None]
+    exponent = 2 * (torch.arange(dim) // 2) / dim
+    angles = position / torch.pow(10000.0, exponent.to(torch.float64))
+    table = torch.empty(positions, dim, dtype=torch.float64)
+    table[:, 0::2] = torch.sin(angles[:, 0::2])
+    table[:, 1::2] = torch.cos(angles[:, 1::2])
+    return table.float()
 
 
 class EncoderEmbeddings(nn.Module):
@@ -34,10 +47,16 @@ class EncoderEmbeddings(nn.Module):
     subclasses may override `position_embeds` for other schemes. The width is
     `config.embedding_size` when the config has one (ELECTRA, ALBERT: factorized embeddings
     projected to `hidden_size` by the model), else `hidden_size`. With `normalized = False`
-    (Megatron-BERT, whose layers normalize their inputs) there is no `LayerNorm`.
+    (Megatron-BERT, whose layers normalize their inputs) there is no `LayerNorm`. With
+    `token_types = False` (DistilBERT) there are no token-type embeddings. The dropout comes
+    from the config field `dropout_field`; the norm's epsilon from `layer_norm_eps`, else
+    `default_layer_norm_eps` (for configs without that field).
     """
 
     normalized: ClassVar[bool] = True
+    token_types: ClassVar[bool] = True
+    dropout_field: ClassVar[str] = "hidden_dropout_prob"
+    default_layer_norm_eps: ClassVar[float] = 1e-12
 
     def __init__(self, config: Any) -> None:
         super().__init__()
@@ -48,10 +67,12 @@ class EncoderEmbeddings(nn.Module):
         self.position_embeddings = nn.Embedding(
             config.max_position_embeddings, hidden, padding_idx=self.position_padding_idx(config)
         )
-        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, hidden)
+        if self.token_types:
+            self.token_type_embeddings = nn.Embedding(config.type_vocab_size, hidden)
         if self.normalized:
-            self.LayerNorm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+            eps = getattr(config, "layer_norm_eps", self.default_layer_norm_eps)
+            self.LayerNorm = nn.LayerNorm(hidden, eps=eps)
+        self.dropout = nn.Dropout(getattr(config, self.dropout_field))
         self.absolute = getattr(config, "position_embedding_type", "absolute") == "absolute"
         self.max_positions = config.max_position_embeddings
         # Not saved (like the reference); old checkpoints that carry it are reported as ignored.
@@ -75,7 +96,9 @@ class EncoderEmbeddings(nn.Module):
     ) -> torch.Tensor:
         if inputs_embeds is None:
             inputs_embeds = self.word_embeddings(input_ids)
-        if token_type_ids is None:  # all type 0: add the row, no lookup
+        if not self.token_types:
+            embeddings = inputs_embeds
+        elif token_type_ids is None:  # all type 0: add the row, no lookup
             embeddings = inputs_embeds + self.token_type_embeddings.weight[0]
         else:
             embeddings = inputs_embeds + self.token_type_embeddings(token_type_ids)
@@ -133,10 +156,16 @@ class Pooler(nn.Module):
 
 
 class EncoderModel:
-    """A BERT-family base model (mixed in before the plugin's `PreTrainedModel` subclass)."""
+    """A BERT-family base model (mixed in before the plugin's `PreTrainedModel` subclass).
+
+    The encoder stack is built at `encoder_attribute` ("encoder"; DistilBERT's "transformer"),
+    and the forward returns `base_output_class` (the reference's output for that model).
+    """
 
     embeddings_class: ClassVar[type[nn.Module]] = EncoderEmbeddings
     encoder_class: ClassVar[type[nn.Module]]
+    encoder_attribute: ClassVar[str] = "encoder"
+    base_output_class: ClassVar[type[ModelOutput]] = BaseModelOutputWithPoolingAndPast
     pooler_class: ClassVar[type[nn.Module] | None] = Pooler
     supports_cross_attention: ClassVar[bool] = False
     #: Factorized embeddings: `embeddings_project` maps `embedding_size` to `hidden_size` when
@@ -154,7 +183,7 @@ class EncoderModel:
         width = getattr(config, "embedding_size", None) or config.hidden_size
         if self.project_embeddings and width != config.hidden_size:
             self.embeddings_project = nn.Linear(width, config.hidden_size)
-        self.encoder = self.encoder_class(config)
+        setattr(self, self.encoder_attribute, self.encoder_class(config))
         use_pooler = add_pooling_layer and self.pooler_class is not None
         self.pooler = self.pooler_class(config) if use_pooler else None
         self.post_init()
@@ -173,6 +202,8 @@ class EncoderModel:
         position_ids: torch.Tensor | None = None,
         head_mask: torch.Tensor | None = None,
         inputs_embeds: torch.Tensor | None = None,
+        encoder_hidden_states: torch.Tensor | None = None,
+        encoder_attention_mask: torch.Tensor | None = None,
         *,
         past_key_values: Cache | None = None,
         use_cache: bool | None = None,
@@ -189,7 +220,8 @@ class EncoderModel:
         is_decoder = bool(getattr(config, "is_decoder", False))
         use_cache = is_decoder and bool(config.use_cache if use_cache is None else use_cache)
         if use_cache and past_key_values is None:
-            past_key_values = DynamicCache()
+            with_cross = getattr(config, "add_cross_attention", False)
+            past_key_values = EncoderDecoderCache() if with_cross else DynamicCache()
         past = past_key_values.get_seq_length() if past_key_values is not None else 0
 
         hidden = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds, past)
@@ -204,7 +236,13 @@ class EncoderModel:
             dtype=hidden.dtype,
             device=hidden.device,
         )
-        hidden, all_hidden, all_weights = self.encoder(
+        cross = {}  # with encoder states (a decoder): cross-attention inputs
+        if encoder_hidden_states is not None and is_decoder:
+            cache = past_key_values if use_cache else None
+            cross = cross_attention_inputs(
+                encoder_hidden_states, encoder_attention_mask, cache, hidden
+            )
+        stack = self._modules[self.encoder_attribute](
             hidden,
             bias,
             is_causal,
@@ -213,15 +251,21 @@ class EncoderModel:
             output_attentions,
             output_hidden_states,
             config.attn_implementation or "sdpa",
+            **cross,
         )
-        outputs = BaseModelOutputWithPoolingAndPast(
-            last_hidden_state=hidden,
-            pooler_output=self.pooler(hidden) if self.pooler is not None else None,
-            past_key_values=past_key_values if use_cache else None,
-            hidden_states=all_hidden,
-            attentions=all_weights,
-        )
-        return self.model_outputs(outputs, return_dict)
+        hidden, all_hidden, all_weights = stack[:3]
+        outputs = {
+            "last_hidden_state": hidden,
+            "hidden_states": all_hidden,
+            "attentions": all_weights,
+        }
+        if self.pooler is not None:
+            outputs["pooler_output"] = self.pooler(hidden)
+        if use_cache:
+            outputs["past_key_values"] = past_key_values
+        if cross:
+            outputs["cross_attentions"] = stack[3]
+        return self.model_outputs(self.base_output_class(**outputs), return_dict)
 
 
-__all__ = ["EncoderEmbeddings", "EncoderModel", "Pooler"]
+__all__ = ["EncoderEmbeddings", "EncoderModel", "Pooler", "sinusoidal_positions"]

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from tfx_core.modeling.torch.attention import attention
+from tfx_core.modeling.torch.masks import sliding_window_bias
 
 Fn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -134,6 +135,7 @@ def causal_self_attention(
     head_mask: torch.Tensor | None = None,
     output_attentions: bool = False,
     implementation: str = "sdpa",
+    window: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Self-attention of a decoder layer with a KV cache: `(output like hidden, weights)`.
 
@@ -141,7 +143,8 @@ def causal_self_attention(
     `qkv` returns the projections (see `QKV`); `rotate(query, key, positions)`
     applies rotary embeddings; keys and values of `kv_heads` heads are shared by groups of
     query heads (GQA). `upcast` computes the scores in float32 (GPT-2's
-    `reorder_and_upcast_attn`).
+    `reorder_and_upcast_attn`). `window` limits this layer to the `window` most recent
+    positions (GPT-Neo's local layers; `masks.sliding_window_bias`).
     """
     batch = hidden.shape[0]
     length = hidden.shape[1] if hidden.dim() == 3 else 1
@@ -154,6 +157,9 @@ def causal_self_attention(
         value = split_heads(projected[2], batch, length, kv_heads)
     if rotate is not None:
         query, key = rotate(query, key, positions)
+    if window is not None:
+        past = cache.get_seq_length(layer_idx) if cache is not None else 0
+        bias, is_causal = sliding_window_bias(bias, is_causal, window, past, length, hidden)
     if cache is not None:
         key, value = cache.update(key, value, layer_idx)
     if kv_heads != heads:
@@ -216,3 +222,36 @@ def pre_norm_layer(
         crossed, cross_weights = cross_attention(cross_norm(hidden))
         hidden = hidden + crossed
     return hidden + mlp(post_norm(hidden)), weights, cross_weights
+
+
+def parallel_residual_layer(
+    hidden: torch.Tensor,
+    input_norm: Fn,
+    attention: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]],
+    post_norm: Fn | None,
+    mlp: Fn,
+    cross_attention: None = None,
+    cross_norm: None = None,
+) -> tuple[torch.Tensor, torch.Tensor | None, None]:
+    """GPT-J's layer: attention and MLP read the same `norm(x)`; `x + attention + mlp`.
+
+    `post_norm` is unused (GPT-J has one norm per layer); the sum is ordered as the reference's.
+    """
+    normed = input_norm(hidden)
+    attended, weights = attention(normed)
+    return attended + mlp(normed) + hidden, weights, None
+
+
+def post_norm_layer(
+    hidden: torch.Tensor,
+    input_norm: Fn,
+    attention: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]],
+    post_norm: Fn,
+    mlp: Fn,
+    cross_attention: None = None,
+    cross_norm: None = None,
+) -> tuple[torch.Tensor, torch.Tensor | None, None]:
+    """A post-norm causal layer (OpenAI GPT): `h = norm1(x + attention(x))`, `norm2(h + mlp(h))`."""
+    attended, weights = attention(hidden)
+    hidden = input_norm(hidden + attended)
+    return post_norm(hidden + mlp(hidden)), weights, None

@@ -25,7 +25,7 @@ from torch import nn
 
 from tfx_core.modeling.torch.blocks.decoder import LeanDecoderLayer, bound_norm
 from tfx_core.modeling.torch.blocks.decoder_model import sliding_window_bias
-from tfx_core.modeling.torch.blocks.functional import causal_self_attention, pre_norm_layer
+from tfx_core.modeling.torch.blocks.functional import causal_self_attention
 from tfx_core.modeling.torch.cache import Cache
 from tfx_core.modeling.torch.conv1d import output_layout_product, relayout_for_decoding
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
@@ -40,8 +40,12 @@ def _default_lm_logits(model_class: type) -> bool:
     return getattr(model_class, "lm_logits", None) is LanguageModelingHead.lm_logits
 
 
+def _unchanged(hidden: torch.Tensor) -> torch.Tensor:
+    return hidden
+
+
 def _plain_output(module: nn.Module | None) -> bool:
-    return type(module) in (nn.Linear, Linear) and module.bias is None
+    return type(module) in (nn.Linear, Linear)
 
 
 class DecodePlan:
@@ -74,10 +78,12 @@ class DecodePlan:
         ):
             return None
         layers = [layer.lean_functions() for layer in base.decoder_layers()]
-        final_norm = bound_norm(getattr(base, base.final_norm_attribute))
+        final_norm = _unchanged
+        if base.final_norm_attribute is not None:
+            final_norm = bound_norm(getattr(base, base.final_norm_attribute))
         if final_norm is None or any(layer is None for layer in layers):
             return None
-        return cls(model, layers, final_norm, output_layout_product(head.weight))
+        return cls(model, layers, final_norm, output_layout_product(head.weight, head.bias))
 
     def usable(self) -> bool:
         """Nothing changed or observes the model since the plan was built (checked per step)."""
@@ -111,7 +117,7 @@ class DecodePlan:
                 positions=positions,
                 **layer.attention,
             )
-            hidden = pre_norm_layer(
+            hidden = layer.residual(
                 hidden, layer.input_norm, attention, layer.post_norm, layer.mlp
             )[0]
         return self.head(self.final_norm(hidden))

@@ -32,7 +32,7 @@ from tfx_core.modeling.torch.blocks.functional import (
 from tfx_core.modeling.torch.cache import Cache
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.lean import LeanGuard, all_trusted
-from tfx_core.modeling.torch.linear import linear
+from tfx_core.modeling.torch.linear import MIN_WEIGHT_ELEMENTS, linear
 
 
 class LeanLayout(NamedTuple):
@@ -50,7 +50,7 @@ class LeanLayout(NamedTuple):
 
 class _LeanLayer(NamedTuple):
     heads: int
-    qkv: tuple[torch.Tensor, torch.Tensor | None]
+    qkv: Callable  # the fused query/key/value product
     attention_output: Callable
     attention_norm: Callable
     intermediate: Callable
@@ -66,17 +66,26 @@ def _resolve(root: nn.Module, path: str) -> Any:
     return target
 
 
+def _bound_product(
+    weight: torch.Tensor, bias: torch.Tensor | None, contiguous: bool = True
+) -> Callable:
+    """`linear` with its weights bound; `F.linear` itself for weights `linear` leaves to it."""
+    if weight.numel() < MIN_WEIGHT_ELEMENTS:  # `linear`'s own first test, decided once
+        return partial(F.linear, weight=weight, bias=bias)
+    return partial(linear, weight=weight, bias=bias, contiguous=contiguous)
+
+
 def _bound_linear(module: nn.Module, contiguous: bool = True) -> Callable | None:
     if not isinstance(module, nn.Linear):
         return None
-    return partial(linear, weight=module.weight, bias=module.bias, contiguous=contiguous)
+    return _bound_product(module.weight, module.bias, contiguous)
 
 
 def _bound_norm(module: nn.Module) -> Callable | None:
     if not isinstance(module, nn.LayerNorm) or module.weight is None:
         return None
-    return partial(
-        F.layer_norm,
+    return partial(  # the op `F.layer_norm` calls, without its Python wrapper
+        torch.layer_norm,
         normalized_shape=module.normalized_shape,
         weight=module.weight,
         bias=module.bias,
@@ -92,7 +101,8 @@ def _lean_layer(layer: nn.Module) -> _LeanLayer | None:
     attention = _resolve(layer, layout.attention)
     if getattr(attention, "position_embedding_type", "absolute") != "absolute":
         return None
-    qkv = attention.projections.weights()
+    fused = attention.projections.weights()
+    qkv = _bound_product(*fused) if fused is not None else None
     bound = (
         _bound_linear(_resolve(layer, layout.attention_output)),
         _bound_norm(_resolve(layer, layout.attention_norm)),
@@ -194,8 +204,7 @@ class LeanPostNormEncoder(nn.Module):
         all_hidden = (hidden_states,) if output_hidden_states else None
         rows = hidden_states.reshape(batch * length, hidden)
         for lean in layers:
-            qkv = linear(rows, *lean.qkv)
-            query, key, value = split_fused_heads(qkv, batch, length, lean.heads)
+            query, key, value = split_fused_heads(lean.qkv(rows), batch, length, lean.heads)
             context = multi_head_context(query, key, value, bias=bias)[0]
             context = context.view(batch * length, hidden)
             attended = residual_norm(context, rows, lean.attention_output, lean.attention_norm)

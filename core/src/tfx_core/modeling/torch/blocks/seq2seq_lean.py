@@ -1,0 +1,235 @@
+"""One-token decoder steps of the BART-family models without module calls: the same math.
+
+A generated token runs ~30 small ops per decoder layer (self-attention, cross-attention,
+feed-forward); for small models the module calls around them cost as much as the ops.
+`Seq2SeqDecodePlan` binds each decoder layer's tensors once per `generate` and runs the steps
+through the functions the modules' `forward`s call (`residual_sublayer`,
+`causal_self_attention`, `cross_attention`, `seq2seq_feed_forward`), with the embeddings'
+own `forward`s. `LeanGuard` is checked on every step: a hook, an instance `forward`, a patched or
+overriding `forward` (`is_trusted`), training, autograd or `TFX_FAST_PATHS=0` sends the step
+through the modules.
+
+`LeanSeq2SeqDecoding` is mixed into `ConditionalGenerationHead`: it builds the plan in
+`_prepare_for_decoding` and uses it in `_seq2seq_decode_forward`.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, NamedTuple
+
+import torch
+
+from tfx_core.modeling.torch.blocks.decoder import bound_norm, bound_projection, cross_attention
+from tfx_core.modeling.torch.blocks.functional import Fn, causal_self_attention
+from tfx_core.modeling.torch.blocks.seq2seq import residual_sublayer, seq2seq_feed_forward
+from tfx_core.modeling.torch.blocks.seq2seq_model import Seq2SeqDecoder, _Stack
+from tfx_core.modeling.torch.cache import EncoderDecoderCache
+from tfx_core.modeling.torch.conv1d import output_layout_product, relayout_for_decoding
+from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
+from tfx_core.modeling.torch.lean import LeanGuard, all_trusted
+from tfx_core.modeling.torch.masks import attention_bias
+
+__all__ = ["LeanSeq2SeqDecoding", "Seq2SeqDecodePlan"]
+
+
+class LeanSeq2SeqLayer(NamedTuple):
+    """A decoder layer's tensors bound to plain functions."""
+
+    pre_norm: bool
+    self_norm: Fn
+    attention: dict[str, Any]
+    cross_norm: Fn
+    cross: Any  # the CrossAttention module: `keys_values` fills the cross cache once
+    query: Fn
+    output: Fn
+    heads: int
+    ffn_norm: Fn
+    fc1: Fn
+    activation: Fn
+    fc2: Fn
+
+
+def _bind_layer(layer: Any) -> LeanSeq2SeqLayer | None:
+    cross = layer.encoder_attn
+    parts = (
+        bound_norm(layer.self_attn_layer_norm),
+        layer.self_attn.lean_functions(),
+        bound_norm(layer.encoder_attn_layer_norm),
+        bound_projection(getattr(cross, cross.query_attribute)),
+        bound_projection(getattr(cross, cross.output_attribute)),
+        bound_norm(layer.final_layer_norm),
+        bound_projection(layer.fc1),
+        bound_projection(layer.fc2),
+    )
+    if any(part is None for part in parts):
+        return None
+    self_norm, attention, cross_norm, query, output, ffn_norm, fc1, fc2 = parts
+    return LeanSeq2SeqLayer(
+        layer.pre_norm,
+        self_norm,
+        attention,
+        cross_norm,
+        cross,
+        query,
+        output,
+        cross.num_heads,
+        ffn_norm,
+        fc1,
+        layer.activation_fn,
+        fc2,
+    )
+
+
+def _identity(hidden: torch.Tensor) -> torch.Tensor:
+    return hidden
+
+
+def _default_logits(model_class: type) -> bool:
+    """The head computes logits with the core's `lm_logits` (the plan reproduces it)."""
+    default = getattr(model_class, "default_lm_logits", None)
+    return default is not None and getattr(model_class, "lm_logits", None) is default
+
+
+class Seq2SeqDecodePlan:
+    """An encoder-decoder LM's one-token decoder step with its tensors bound."""
+
+    def __init__(self, model: Any, layers: list[LeanSeq2SeqLayer], norms: tuple, head: Fn):
+        self.guard = LeanGuard(model)
+        self.decoder = model.get_decoder()
+        self.layers = layers
+        self.embedding_norm, self.final_norm = norms
+        self.head = head
+        self.bias = model._buffers.get("final_logits_bias")
+        self.model_class = type(model)
+        self.implementation = model.config.attn_implementation or "sdpa"
+        self._mask: tuple[Any, Any] = (None, None)
+
+    @classmethod
+    def build(cls, model: Any) -> Seq2SeqDecodePlan | None:
+        """The plan, or None when this model must decode through its modules."""
+        decoder = model.get_decoder()
+        head = model.get_output_embeddings()
+        stack = type(decoder)
+        if not (
+            fast_paths_enabled()
+            and all_trusted(model)
+            and isinstance(decoder, Seq2SeqDecoder)
+            and stack.forward is Seq2SeqDecoder.forward
+            and stack.embed is _Stack.embed
+            and stack.position_embeddings is _Stack.position_embeddings
+            and stack.skipped is _Stack.skipped  # (M2M100 draws LayerDrop numbers in eval)
+            and bound_projection(head) is not None
+            and head.bias is None
+            and _default_logits(type(model))
+        ):
+            return None
+        layers = [_bind_layer(layer) for layer in decoder.layers]
+        norms = (
+            bound_norm(decoder.layernorm_embedding) if decoder.embedding_norm else _identity,
+            bound_norm(decoder.layer_norm) if decoder.final_norm else _identity,
+        )
+        if any(layer is None for layer in layers) or None in norms:
+            return None
+        relayout_for_decoding(head.weight)
+        return cls(model, layers, norms, output_layout_product(head.weight))
+
+    def usable(self) -> bool:
+        """Nothing changed or observes the model since the plan was built (checked per step)."""
+        return (
+            self.guard.same_structure()
+            and self.guard.unobserved()
+            and _default_logits(self.model_class)
+        )
+
+    def encoder_bias(self, mask: torch.Tensor | None, states: torch.Tensor) -> Any:
+        """The cross-attention padding bias, built once per generation (same mask object)."""
+        if mask is None:
+            return None
+        if self._mask[0] is not mask:
+            bias, _ = attention_bias(
+                mask,
+                query_length=1,
+                dtype=states.dtype,
+                device=states.device,
+                key_length=states.shape[1],
+            )
+            self._mask = (mask, bias)
+        return self._mask[1]
+
+    def __call__(
+        self,
+        input_ids: torch.Tensor,
+        encoder_hidden_states: torch.Tensor,
+        encoder_attention_mask: torch.Tensor | None,
+        cache: EncoderDecoderCache,
+    ) -> torch.Tensor:
+        """Logits `[batch, vocab]` for one new token per row; the cache is updated."""
+        decoder = self.decoder
+        self_cache, cross_cache = cache.self_attention_cache, cache.cross_attention_cache
+        past = self_cache.get_seq_length()
+        tokens = decoder.embed_tokens.forward(input_ids)
+        positions = torch.arange(past, past + 1, device=tokens.device)
+        hidden = tokens + decoder.embed_positions.forward(positions).to(tokens.dtype)
+        hidden = self.embedding_norm(hidden)
+        bias = self.encoder_bias(encoder_attention_mask, encoder_hidden_states)
+        for layer in self.layers:
+            attention = partial(
+                causal_self_attention,
+                cache=self_cache,
+                implementation=self.implementation,
+                **layer.attention,
+            )
+            hidden = residual_sublayer(hidden, layer.self_norm, attention, layer.pre_norm)[0]
+            key, value = layer.cross.keys_values(encoder_hidden_states, cross_cache)
+            crossed = partial(
+                cross_attention,
+                key=key,
+                value=value,
+                query=layer.query,
+                output=layer.output,
+                heads=layer.heads,
+                bias=bias,
+                implementation=self.implementation,
+            )
+            hidden = residual_sublayer(hidden, layer.cross_norm, crossed, layer.pre_norm)[0]
+            feed_forward = partial(
+                seq2seq_feed_forward, fc1=layer.fc1, activation=layer.activation, fc2=layer.fc2
+            )
+            hidden = residual_sublayer(hidden, layer.ffn_norm, feed_forward, layer.pre_norm)[0]
+        logits = self.head(self.final_norm(hidden)[:, -1])
+        return logits if self.bias is None else logits + self.bias[0].to(logits.dtype)
+
+
+class LeanSeq2SeqDecoding:
+    """Mixin for seq2seq LM heads on the core block: lean one-token decoder steps."""
+
+    def _prepare_for_decoding(self) -> None:
+        super()._prepare_for_decoding()  # type: ignore[misc]
+        self.__dict__["_seq2seq_plan"] = Seq2SeqDecodePlan.build(self)
+
+    def _seq2seq_decode_forward(
+        self,
+        decoder_input_ids: torch.LongTensor,
+        *,
+        encoder_hidden_states: torch.Tensor,
+        encoder_attention_mask: torch.Tensor | None,
+        decoder_attention_mask: torch.Tensor | None,
+        cache: Any,
+    ) -> torch.Tensor:
+        plan: Seq2SeqDecodePlan | None = self.__dict__.get("_seq2seq_plan")
+        if (
+            plan is not None
+            and decoder_input_ids.shape[1] == 1
+            and decoder_attention_mask is None
+            and isinstance(cache, EncoderDecoderCache)
+            and plan.usable()
+        ):
+            return plan(decoder_input_ids, encoder_hidden_states, encoder_attention_mask, cache)
+        return super()._seq2seq_decode_forward(  # type: ignore[misc]
+            decoder_input_ids,
+            encoder_hidden_states=encoder_hidden_states,
+            encoder_attention_mask=encoder_attention_mask,
+            decoder_attention_mask=decoder_attention_mask,
+            cache=cache,
+        )

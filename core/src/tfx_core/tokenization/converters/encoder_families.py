@@ -1,0 +1,160 @@
+"""Converters of the legacy tokenizer files of DeBERTa, DeBERTa-v2, MPNet and FNet.
+
+- `convert_deberta_v2`: DeBERTa-v2/v3's SentencePiece `spm.model` (unigram): optional
+  lower-casing, stripped text, the model's normalization table, runs of spaces as one,
+  optional punctuation split, `[CLS] A [SEP] B [SEP]` with segment ids.
+- `convert_deberta_bpe`: DeBERTa (v1)'s GPT-2 byte-level BPE (`vocab.json` + `merges.txt`)
+  with `[CLS] A [SEP] B [SEP]`.
+- `convert_mpnet`: MPNet's BERT WordPiece (`vocab.txt`) with `<s> A </s></s> B </s>`.
+- `convert_fnet`: FNet's `spiece.model`, converted as ALBERT's with FNet's defaults.
+
+Each fills in the `tokenizer_config` defaults of the reference's tokenizer class (values already
+in `tokenizer_config.json` win).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, processors
+
+from tfx_core.tokenization.converters.byte_level import _byte_level_bpe, _token_id
+from tfx_core.tokenization.converters.sentencepiece import metaspace
+from tfx_core.tokenization.converters.sentencepiece_families import (
+    _assemble,
+    _content,
+    _defaults,
+    _load,
+    _scored,
+    convert_albert,
+)
+from tfx_core.tokenization.converters.wordpiece import convert_wordpiece
+
+DEBERTA_V2_FILES = ("spm.model",)
+
+
+def _special(content: str, *, lstrip: bool = False, normalized: bool = False) -> dict[str, Any]:
+    return {
+        "content": content,
+        "single_word": False,
+        "lstrip": lstrip,
+        "rstrip": False,
+        "normalized": normalized,
+        "special": True,
+    }
+
+
+def _bert_style_template(config: dict) -> tuple[str, str, tuple[str, str]]:
+    cls, sep = _content(config["cls_token"]), _content(config["sep_token"])
+    return (f"{cls}:0 $A:0 {sep}:0", f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1", (cls, sep))
+
+
+def convert_deberta_v2(folder: Path, tokenizer_config: dict) -> Tokenizer:
+    """DeBERTa-v2/v3: SentencePiece unigram with `[CLS] A [SEP] B [SEP]`."""
+    spm = _load(folder, DEBERTA_V2_FILES)
+    tokenizer_config.setdefault("tokenizer_class", "DebertaV2Tokenizer")
+    _defaults(
+        tokenizer_config,
+        do_lower_case=False,
+        split_by_punct=False,
+        bos_token=_special("[CLS]"),
+        eos_token=_special("[SEP]"),
+        unk_token=_special("[UNK]", normalized=True),
+        sep_token=_special("[SEP]"),
+        pad_token=_special("[PAD]"),
+        cls_token=_special("[CLS]"),
+        mask_token=_special("[MASK]"),
+    )
+    steps: list[Any] = []
+    if tokenizer_config.get("do_lower_case"):
+        steps.append(normalizers.Lowercase())
+    steps.append(normalizers.Strip())
+    if spm.precompiled_charsmap:
+        steps.append(normalizers.Precompiled(spm.precompiled_charsmap))
+    steps.append(normalizers.Replace(Regex(" {2,}"), " "))
+    pre, _ = metaspace(tokenizer_config)
+    if tokenizer_config.get("split_by_punct"):
+        pre = pre_tokenizers.Sequence([pre_tokenizers.Punctuation(behavior="isolated"), pre])
+    return _assemble(
+        spm,
+        _scored(spm),
+        spm.unk_id,
+        tokenizer_config,
+        normalizer=normalizers.Sequence(steps),
+        pre_tokenizer=pre,
+        template=_bert_style_template(tokenizer_config),
+    )
+
+
+def convert_deberta_bpe(folder: Path, tokenizer_config: dict) -> Tokenizer:
+    """DeBERTa (v1): GPT-2's byte-level BPE with `[CLS] A [SEP] B [SEP]`."""
+    tokenizer_config.setdefault("tokenizer_class", "DebertaTokenizer")
+    _defaults(
+        tokenizer_config,
+        bos_token=_special("[CLS]"),
+        eos_token=_special("[SEP]"),
+        sep_token=_special("[SEP]"),
+        cls_token=_special("[CLS]"),
+        unk_token=_special("[UNK]"),
+        pad_token=_special("[PAD]"),
+        mask_token=_special("[MASK]", lstrip=True, normalized=True),
+        add_prefix_space=False,
+    )
+    tokenizer, vocab = _byte_level_bpe(folder, bool(tokenizer_config["add_prefix_space"]))
+    single, pair, (cls, sep) = _bert_style_template(tokenizer_config)
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single=single,
+        pair=pair,
+        special_tokens=[
+            (cls, _token_id(vocab, cls, "cls_token", folder)),
+            (sep, _token_id(vocab, sep, "sep_token", folder)),
+        ],
+    )
+    return tokenizer
+
+
+def convert_mpnet(folder: Path, tokenizer_config: dict) -> Tokenizer:
+    """MPNet: BERT's WordPiece (`vocab.txt`) with `<s> A </s>` / `<s> A </s></s> B </s>`."""
+    tokenizer_config.setdefault("tokenizer_class", "MPNetTokenizer")
+    _defaults(
+        tokenizer_config,
+        bos_token=_special("<s>"),
+        eos_token=_special("</s>"),
+        sep_token=_special("</s>"),
+        cls_token=_special("<s>"),
+        unk_token=_special("[UNK]"),
+        pad_token=_special("<pad>"),
+        mask_token=_special("<mask>", lstrip=True),
+        model_input_names=["input_ids", "attention_mask"],
+    )
+    tokenizer = convert_wordpiece(folder, tokenizer_config)
+    vocab = tokenizer.get_vocab()
+    cls, sep = _content(tokenizer_config["cls_token"]), _content(tokenizer_config["sep_token"])
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{cls}:0 $A:0 {sep}:0",
+        pair=f"{cls}:0 $A:0 {sep}:0 {sep}:0 $B:1 {sep}:1",
+        special_tokens=[(cls, vocab[cls]), (sep, vocab[sep])],
+    )
+    return tokenizer
+
+
+def convert_fnet(folder: Path, tokenizer_config: dict) -> Tokenizer:
+    """FNet: ALBERT's SentencePiece conversion, cased with accents kept, no bos/eos tokens,
+    and no attention mask among the model inputs."""
+    tokenizer_config.setdefault("tokenizer_class", "FNetTokenizer")
+    _defaults(
+        tokenizer_config,
+        do_lower_case=False,
+        remove_space=True,
+        keep_accents=True,
+        bos_token=None,
+        eos_token=None,
+        unk_token=_special("<unk>"),
+        sep_token=_special("[SEP]"),
+        pad_token=_special("<pad>"),
+        cls_token=_special("[CLS]"),
+        mask_token=_special("[MASK]", lstrip=True),
+        model_input_names=["input_ids", "token_type_ids"],
+    )
+    return convert_albert(folder, tokenizer_config)

@@ -1,0 +1,42 @@
+"""Entry module of tfx-plugin-blenderbot-small (`tfx.plugins`): specs only, no framework import."""
+
+from tfx_core.plugins import ArchitectureSpec, HeadSpec, TokenizerConverterSpec, hookimpl
+
+_PACKAGE = "tfx_plugin_blenderbot_small"
+_MODELING = f"{_PACKAGE}.modeling_blenderbot_small"
+_TOKENIZATION = f"{_PACKAGE}.tokenization_blenderbot_small"
+
+#: head key -> the class (and `architectures` name in config.json) that serves it
+_HEADS = {
+    "base": "BlenderbotSmallModel",
+    "seq2seq-lm": "BlenderbotSmallForConditionalGeneration",
+    "causal-lm": "BlenderbotSmallForCausalLM",
+}
+
+
+@hookimpl
+def tfx_architectures() -> list[ArchitectureSpec]:
+    return [
+        ArchitectureSpec(
+            model_type="blenderbot-small",
+            config_class=f"{_PACKAGE}.configuration_blenderbot_small:BlenderbotSmallConfig",
+            heads=tuple(
+                HeadSpec(head, name, {"pt": f"{_MODELING}:{name}"}) for head, name in _HEADS.items()
+            ),
+            tokenizer_converter=f"{_TOKENIZATION}:convert_blenderbot_small",
+            tokenizers=(f"{_TOKENIZATION}:BlenderbotSmallTokenizer",),
+            description="Blenderbot-Small chatbots (facebook/blenderbot_small-90M)",
+        )
+    ]
+
+
+@hookimpl
+def tfx_tokenizer_converters() -> list[TokenizerConverterSpec]:
+    return [
+        TokenizerConverterSpec(
+            "blenderbot-small-bpe",
+            f"{_TOKENIZATION}:convert_blenderbot_small",
+            ("vocab.json", "merges.txt"),
+            ("blenderbot-small", "blenderbotsmall"),  # the model type and the class's hint
+        )
+    ]

@@ -1,0 +1,38 @@
+"""Entry module of tfx-plugin-blenderbot (`tfx.plugins`): specs only, no framework import."""
+
+from tfx_core.plugins import ArchitectureSpec, HeadSpec, TokenizerConverterSpec, hookimpl
+
+_PACKAGE = "tfx_plugin_blenderbot"
+_MODELING = f"{_PACKAGE}.modeling_blenderbot"
+_CONVERTER = f"{_PACKAGE}.tokenization_blenderbot:convert_blenderbot"
+
+#: head key -> the class (and `architectures` name in config.json) that serves it
+_HEADS = {
+    "base": "BlenderbotModel",
+    "seq2seq-lm": "BlenderbotForConditionalGeneration",
+    "causal-lm": "BlenderbotForCausalLM",
+}
+
+
+@hookimpl
+def tfx_architectures() -> list[ArchitectureSpec]:
+    return [
+        ArchitectureSpec(
+            model_type="blenderbot",
+            config_class=f"{_PACKAGE}.configuration_blenderbot:BlenderbotConfig",
+            heads=tuple(
+                HeadSpec(head, name, {"pt": f"{_MODELING}:{name}"}) for head, name in _HEADS.items()
+            ),
+            tokenizer_converter=_CONVERTER,
+            description="Blenderbot open-domain chatbots (facebook/blenderbot-400M-distill, ...)",
+        )
+    ]
+
+
+@hookimpl
+def tfx_tokenizer_converters() -> list[TokenizerConverterSpec]:
+    return [
+        TokenizerConverterSpec(
+            "blenderbot-byte-level-bpe", _CONVERTER, ("vocab.json", "merges.txt"), ("blenderbot",)
+        )
+    ]

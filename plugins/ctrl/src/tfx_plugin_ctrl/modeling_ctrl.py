@@ -1,0 +1,229 @@
+"""CTRL in PyTorch, with the reference's class and parameter names so Hub checkpoints load as is.
+
+CTRL is a pre-norm decoder on the core's blocks, named its own way:
+`h.N.{layernorm1, multi_head_attention.{Wq, Wk, Wv, dense}, layernorm2, ffn.{0, 2}}` (the
+feed-forward is a `Sequential` in the checkpoints: Linear, ReLU, Linear), a final `layernorm`.
+Its own parts: token embeddings scaled by sqrt(n_embd) plus fixed sinusoidal positions (no
+weights), layer norms with eps 1e-6 inside the layers, and an LM head with a bias. A text is
+steered by its first token, a control code ("Links", "Opinion", ...), which is an ordinary
+vocabulary word.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from tfx_core.errors import ConfigError
+from tfx_core.generation import GenerationMixin
+from tfx_core.modeling.outputs import SequenceClassifierOutput
+from tfx_core.modeling.torch import PreTrainedModel
+from tfx_core.modeling.torch.blocks.decoder import DecoderAttention, DecoderLayer, DecoderMLP
+from tfx_core.modeling.torch.blocks.decoder_model import DecoderModel
+from tfx_core.modeling.torch.blocks.lean_decoder import LeanDecoding
+from tfx_core.modeling.torch.cache import Cache
+from tfx_core.modeling.torch.heads import CausalLMHead, SequenceClassificationHead
+from tfx_core.modeling.torch.lean import trusted_forward
+from tfx_plugin_ctrl.configuration_ctrl import CTRLConfig
+
+__all__ = [
+    "CTRLAttention",
+    "CTRLEncoderLayer",
+    "CTRLFeedForward",
+    "CTRLForSequenceClassification",
+    "CTRLLMHeadModel",
+    "CTRLModel",
+    "CTRLPreTrainedModel",
+    "positional_encoding",
+]
+
+
+def positional_encoding(positions: int, width: int) -> torch.Tensor:
+    """CTRL's fixed table `[positions, width]` (float32): sines of the even-indexed angles,
+    then cosines of the odd-indexed ones, angle(p, i) = p / 10000^(2 * (i // 2) / width)."""
+    position = torch.arange(positions, dtype=torch.int64).float()[:, None]
+    channel = torch.arange(width, dtype=torch.int64).float()[None, :]
+    angles = position * (1 / torch.pow(10000, (2 * (channel // 2)) / width))
+    return torch.cat([torch.sin(angles[:, 0::2]), torch.cos(angles[:, 1::2])], dim=-1)
+
+
+class CTRLAttention(DecoderAttention):
+    """Causal self-attention over `Wq`, `Wk`, `Wv` (one product at inference) and `dense`."""
+
+    separate_attributes = ("Wq", "Wk", "Wv")
+    output_attribute = "dense"
+    output_dropout_field = "resid_pdrop"
+
+    def projection_biases(self, config: CTRLConfig) -> tuple[bool, bool]:
+        return True, True
+
+
+class CTRLFeedForward(DecoderMLP):
+    """`ffn.0` (to `dff`), ReLU, `ffn.2` (back): the checkpoints' `Sequential` indices."""
+
+    up_attribute = "0"
+    gate_attribute = None
+    down_attribute = "2"
+    activation_attribute = "act"
+    activation_field = "ffn_activation"
+    dropout_field = "resid_pdrop"
+
+    def inner_size(self, config: CTRLConfig) -> int:
+        return config.dff
+
+
+class CTRLEncoderLayer(DecoderLayer):
+    """Pre-norm layer: x + attention(layernorm1(x)), then x + ffn(layernorm2(x))."""
+
+    input_norm_attribute = "layernorm1"
+    attention_attribute = "multi_head_attention"
+    post_norm_attribute = "layernorm2"
+    mlp_attribute = "ffn"
+    attention_class = CTRLAttention
+    mlp_class = CTRLFeedForward
+    norm_kind = "layer"
+
+    def norm(self, config: CTRLConfig) -> nn.Module:
+        return nn.LayerNorm(config.n_embd, eps=1e-6)  # the layers' eps is fixed in CTRL
+
+
+class CTRLPreTrainedModel(PreTrainedModel):
+    """Shared CTRL loading rules (weight init is the core's default, as the reference's)."""
+
+    config_class = CTRLConfig
+    base_model_prefix = "transformer"
+
+
+@trusted_forward
+class CTRLModel(DecoderModel, CTRLPreTrainedModel):
+    """Scaled token embeddings `w` + sinusoidal positions, layers `h`, final `layernorm`."""
+
+    layers_attribute = "h"
+    final_norm_attribute = "layernorm"
+
+    def __init__(self, config: CTRLConfig) -> None:
+        super().__init__(config)
+        self.d_model_size = config.n_embd
+        self.w = nn.Embedding(config.vocab_size, config.n_embd)
+        self.dropout = nn.Dropout(config.embd_pdrop)
+        self.h = nn.ModuleList(CTRLEncoderLayer(config, layer_idx=i) for i in range(config.n_layer))
+        self.layernorm = nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon)
+        # fixed, float32 and outside the state dict (as the reference); one copy per device
+        self._positions = {
+            torch.device("cpu"): positional_encoding(config.n_positions, config.n_embd)
+        }
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.w
+
+    def set_input_embeddings(self, embeddings: nn.Embedding) -> None:
+        self.w = embeddings
+
+    def pos_encoding(self, device: torch.device) -> torch.Tensor:
+        """The sinusoidal table on `device`."""
+        table = self._positions.get(device)
+        if table is None:
+            table = self._positions[device] = next(iter(self._positions.values())).to(device)
+        return table
+
+    def embed(
+        self,
+        input_ids: torch.Tensor | None,
+        inputs_embeds: torch.Tensor | None,
+        position_ids: torch.Tensor | None,
+        token_type_ids: torch.Tensor | None,
+        past_length: int,
+    ) -> torch.Tensor:
+        """`sqrt(n_embd)` x token (and token type) embeddings + sinusoidal positions, dropout."""
+        if inputs_embeds is None:
+            inputs_embeds = self.w(input_ids)
+        length = inputs_embeds.shape[1]
+        if past_length + length > self.config.n_positions:
+            raise ConfigError(
+                f"The input reaches position {past_length + length} but CTRL has "
+                f"{self.config.n_positions} (n_positions): shorten it."
+            )
+        scale = math.sqrt(self.d_model_size)
+        table = self.pos_encoding(inputs_embeds.device)
+        if position_ids is None:
+            positions = table[past_length : past_length + length]
+        else:
+            positions = table[position_ids]
+        hidden = (inputs_embeds * scale + positions).to(inputs_embeds.dtype)
+        if token_type_ids is not None:
+            hidden = hidden + self.w(token_type_ids) * scale
+        return self.dropout(hidden) if self.training else hidden
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        past_key_values: Cache | tuple | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.LongTensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.FloatTensor | None = None,
+        use_cache: bool | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        cache_position: torch.LongTensor | None = None,
+    ) -> Any:
+        return self.decoder_forward(
+            input_ids,
+            past_key_values=past_key_values,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            head_mask=head_mask,
+            inputs_embeds=inputs_embeds,
+            use_cache=use_cache,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=return_dict,
+        )
+
+
+@trusted_forward
+class CTRLLMHeadModel(LeanDecoding, GenerationMixin, CausalLMHead, CTRLPreTrainedModel):
+    """Language modelling (`lm_head` with a bias, its weight tied to `w`); has `generate`."""
+
+    base_model_class = CTRLModel
+    tied_weights: ClassVar[dict[str, str]] = {"lm_head.weight": "transformer.w.weight"}
+
+    def build_head(self, config: CTRLConfig) -> None:
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=True)
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.lm_head
+
+    def set_output_embeddings(self, embeddings: nn.Linear) -> None:
+        self.lm_head = embeddings
+
+    def _decode_forward(
+        self,
+        input_ids: torch.LongTensor,
+        *,
+        attention_mask: torch.Tensor | None,
+        position_ids: torch.LongTensor | None,
+        cache: Cache,
+    ) -> torch.Tensor:
+        """The reference's `generate` passes no positions: they count 0, 1, ... from the
+        first column, padding included; so do these."""
+        return super()._decode_forward(
+            input_ids, attention_mask=attention_mask, position_ids=None, cache=cache
+        )
+
+
+class CTRLForSequenceClassification(SequenceClassificationHead, CTRLPreTrainedModel):
+    """A linear `classifier` (no bias) on each sequence's last non-padding token."""
+
+    base_model_class = CTRLModel
+    head_input = "last_token"
+    output_class = SequenceClassifierOutput  # the reference returns no cache here
+    classifier_bias = False
+    dropout_fields = None

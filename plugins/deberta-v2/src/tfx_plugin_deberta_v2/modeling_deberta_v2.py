@@ -1,0 +1,483 @@
+"""DeBERTa-v2 and v3 in PyTorch, with the reference's class and parameter names so Hub
+checkpoints load.
+
+DeBERTa-v2 is a BERT-style post-norm encoder whose attention is *disentangled*: besides
+query . key, each head scores query . (projected relative-position embedding) (`c2p`) and
+key . (projected relative-position embedding) (`p2c`). The relative embeddings
+(`encoder.rel_embeddings`, optionally layer-normed: `norm_rel_ebd`) are shared by every layer;
+distances are log-bucketed (`position_buckets`), and with `share_att_key` (v3) the positions
+are projected by the layer's own `query_proj` / `key_proj`. v2 adds a convolution over the
+embeddings after the first layer (`conv_kernel_size`). The relative-position math, the masked
+embeddings and the context pooler are the core's (`blocks.disentangled`); the attention output,
+feed-forward and their norms are the core's standard blocks. Read top to bottom: embeddings,
+attention, layer, the conv layer, encoder, `DebertaV2Model`, then one class per task head.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, NamedTuple
+
+import torch
+from torch import nn
+
+from tfx_core.errors import ConfigError
+from tfx_core.modeling.outputs import BaseModelOutput
+from tfx_core.modeling.torch import PreTrainedModel, blocks
+from tfx_core.modeling.torch.activations import activation_fn
+from tfx_core.modeling.torch.blocks.disentangled import (
+    ContextPooler,
+    MaskedEmbeddings,
+    RelativeRows,
+    classification_loss,
+    disentangled_scores,
+    pair_bias,
+    position_heads,
+    relative_positions,
+    relative_rows,
+    scale_factor,
+    table_span,
+)
+from tfx_core.modeling.torch.blocks.functional import (
+    multi_head_context,
+    split_fused_heads,
+    split_heads,
+)
+from tfx_core.modeling.torch.heads import (
+    MaskedLMHead,
+    MultipleChoiceHead,
+    QuestionAnsweringHead,
+    SequenceClassificationHead,
+    TokenClassificationHead,
+)
+from tfx_core.modeling.torch.linear import linear
+from tfx_core.modeling.torch.projections import FusedProjections
+from tfx_plugin_deberta_v2.configuration_deberta_v2 import DebertaV2Config
+
+
+class DebertaV2Embeddings(MaskedEmbeddings):
+    """Word (+ position if `position_biased_input`) (+ token type) embeddings, `embed_proj`
+    when `embedding_size` differs, `LayerNorm`, padding zeroed, dropout."""
+
+
+class Relative(NamedTuple):
+    """What every layer's attention reads of the relative positions in one forward."""
+
+    rows: RelativeRows
+    embeddings: torch.Tensor  # the (normalized) table rows `rows.start:rows.stop`
+
+
+class DisentangledSelfAttention(nn.Module):
+    """`query_proj`, `key_proj`, `value_proj` and, unless `share_att_key`, `pos_key_proj`
+    (c2p) and `pos_query_proj` (p2c) for the relative embeddings."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        self.num_attention_heads = heads = config.num_attention_heads
+        head_size = getattr(config, "attention_head_size", None)
+        self.attention_head_size = head_size or config.hidden_size // heads
+        width = heads * self.attention_head_size
+        self.query_proj = nn.Linear(config.hidden_size, width)
+        self.key_proj = nn.Linear(config.hidden_size, width)
+        self.value_proj = nn.Linear(config.hidden_size, width)
+        self.share_att_key = config.option("share_att_key")
+        self.pos_att_type = config.pos_att_type
+        self.relative_attention = config.relative_attention
+        if self.relative_attention:
+            self.pos_dropout = nn.Dropout(config.hidden_dropout_prob)
+            if not self.share_att_key:
+                if "c2p" in self.pos_att_type:
+                    self.pos_key_proj = nn.Linear(config.hidden_size, width)
+                if "p2c" in self.pos_att_type:
+                    self.pos_query_proj = nn.Linear(config.hidden_size, width)
+        self.dropout_p = config.attention_probs_dropout_prob
+        self.scale = (self.attention_head_size * scale_factor(self.pos_att_type)) ** -0.5
+        self.projections = FusedProjections(self, ("query_proj", "key_proj", "value_proj"))
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        bias: torch.Tensor | None = None,
+        relative: Relative | None = None,
+        output_attentions: bool = False,
+        implementation: str = "sdpa",
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        batch, length = hidden_states.shape[:2]
+        heads = self.num_attention_heads
+        fused = self.projections.weights()
+        if fused is not None:  # inference: one product for the three projections
+            qkv = linear(hidden_states, *fused)
+            query, key, value = split_fused_heads(qkv, batch, length, heads)
+        else:
+            query = split_heads(self.query_proj(hidden_states), batch, length, heads)
+            key = split_heads(self.key_proj(hidden_states), batch, length, heads)
+            value = split_heads(self.value_proj(hidden_states), batch, length, heads)
+        if self.relative_attention and relative is not None:
+            scores = self.relative_scores(query, key, relative)
+            if scores is not None:
+                scores = scores * self.scale
+                bias = scores if bias is None else scores + bias
+        return multi_head_context(
+            query,
+            key,
+            value,
+            bias=bias,
+            scale=self.scale,
+            dropout_p=self.dropout_p if self.training else 0.0,
+            output_attentions=output_attentions,
+            implementation=implementation,
+        )
+
+    def relative_scores(
+        self, query: torch.Tensor, key: torch.Tensor, relative: Relative
+    ) -> torch.Tensor | None:
+        """c2p + p2c over the table rows this forward reads (not yet scaled)."""
+        table = self.pos_dropout(relative.embeddings) if self.training else relative.embeddings
+        heads = self.num_attention_heads
+        position_keys = position_queries = None
+        if "c2p" in self.pos_att_type:
+            project = self.key_proj if self.share_att_key else self.pos_key_proj
+            position_keys = position_heads(project(table), heads)
+        if "p2c" in self.pos_att_type:
+            project = self.query_proj if self.share_att_key else self.pos_query_proj
+            position_queries = position_heads(project(table), heads)
+        return disentangled_scores(query, key, relative.rows, position_keys, position_queries)
+
+
+class DebertaV2SelfOutput(blocks.SelfOutput):
+    """Attention output projection (`dense`), dropout, residual add and `LayerNorm`."""
+
+
+class DebertaV2Attention(nn.Module):
+    """`self` (disentangled attention) and `output` (projection + residual + norm)."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        self.self = DisentangledSelfAttention(config)
+        self.output = DebertaV2SelfOutput(config)
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        bias: torch.Tensor | None = None,
+        relative: Relative | None = None,
+        output_attentions: bool = False,
+        implementation: str = "sdpa",
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        context, weights = self.self(
+            hidden_states, bias, relative, output_attentions, implementation
+        )
+        return self.output(context, hidden_states), weights
+
+
+class DebertaV2Intermediate(blocks.Intermediate):
+    """First feed-forward projection (`dense`) and the activation (`hidden_act`)."""
+
+
+class DebertaV2Output(blocks.Output):
+    """Second feed-forward projection (`dense`), dropout, residual add and `LayerNorm`."""
+
+
+class DebertaV2Layer(nn.Module):
+    """One post-norm layer: `attention`, then `intermediate` and `output` (feed-forward)."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        self.attention = DebertaV2Attention(config)
+        self.intermediate = DebertaV2Intermediate(config)
+        self.output = DebertaV2Output(config)
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        bias: torch.Tensor | None = None,
+        relative: Relative | None = None,
+        output_attentions: bool = False,
+        implementation: str = "sdpa",
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        attended, weights = self.attention(
+            hidden_states, bias, relative, output_attentions, implementation
+        )
+        return self.output(self.intermediate(attended), attended), weights
+
+
+class ConvLayer(nn.Module):
+    """v2's convolution over the embeddings, added to the first layer's output and normed."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        kernel = config.option("conv_kernel_size")
+        self.conv = nn.Conv1d(
+            config.hidden_size,
+            config.hidden_size,
+            kernel,
+            padding=(kernel - 1) // 2,
+            groups=config.option("conv_groups"),
+        )
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.conv_act = activation_fn(config.option("conv_act"))
+
+    def forward(
+        self, hidden_states: torch.Tensor, residual: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor:
+        out = self.conv(hidden_states.transpose(1, 2)).transpose(1, 2)
+        keep = mask.unsqueeze(-1).to(out.dtype) if mask is not None else None
+        if keep is not None:
+            out = out * keep
+        out = self.conv_act(self.dropout(out))
+        out = self.LayerNorm(residual + out)
+        return out * keep if keep is not None else out
+
+
+class DebertaV2Encoder(nn.Module):
+    """`layer`s sharing `rel_embeddings` (normed by `LayerNorm` with `norm_rel_ebd`), and the
+    optional `conv` after the first layer."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        self.layer = nn.ModuleList(DebertaV2Layer(config) for _ in range(config.num_hidden_layers))
+        self.relative_attention = config.relative_attention
+        self.max_relative_positions, self.position_buckets = table_span(config)
+        if self.relative_attention:
+            self.span = (
+                self.position_buckets if self.position_buckets > 0 else self.max_relative_positions
+            )
+            self.rel_embeddings = nn.Embedding(2 * self.span, config.hidden_size)
+        norms = [x.strip() for x in str(config.option("norm_rel_ebd")).lower().split("|")]
+        if "layer_norm" in norms:
+            self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.conv = ConvLayer(config) if config.option("conv_kernel_size") > 0 else None
+
+    def relative(self, length: int, device: torch.device) -> Relative | None:
+        """The table rows this length reads, normalized, and where each score reads them."""
+        if not self.relative_attention:
+            return None
+        distances = relative_positions(
+            length,
+            length,
+            buckets=self.position_buckets,
+            max_position=self.max_relative_positions,
+            device=device,
+        )
+        rows = relative_rows(distances, self.span)
+        table = self.rel_embeddings.weight[rows.start : rows.stop]
+        norm = self.__dict__["_modules"].get("LayerNorm")
+        return Relative(rows, norm(table) if norm is not None else table)
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        bias: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+        implementation: str = "sdpa",
+    ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
+        relative = self.relative(hidden_states.shape[1], hidden_states.device)
+        all_hidden = (hidden_states,) if output_hidden_states else None
+        all_weights = () if output_attentions else None
+        hidden = hidden_states
+        for i, layer in enumerate(self.layer):
+            hidden, weights = layer(hidden, bias, relative, output_attentions, implementation)
+            if i == 0 and self.conv is not None:
+                hidden = self.conv(hidden_states, hidden, mask)
+            if all_hidden is not None:
+                all_hidden += (hidden,)
+            if all_weights is not None:
+                all_weights += (weights,)
+        return hidden, all_hidden, all_weights
+
+
+# ---------------------------------------------------------------------------- models
+class DebertaV2PreTrainedModel(PreTrainedModel):
+    """Loading rules and weight init shared by every DeBERTa-v2 class."""
+
+    config_class = DebertaV2Config
+    base_model_prefix = "deberta"
+    ignore_unexpected_keys: ClassVar[list[str]] = [
+        r"(^|\.)embeddings\.position_ids$",
+        r"(^|\.)mask_predictions\.",
+    ]
+
+    def _init_weights(self, module: nn.Module) -> None:
+        super()._init_weights(module)
+        if isinstance(module, (DebertaV2LMPredictionHead, LegacyDebertaV2LMPredictionHead)):
+            module.bias.data.zero_()
+
+
+class DebertaV2Model(DebertaV2PreTrainedModel):
+    """`embeddings` and the disentangled-attention `encoder` (no pooler)."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__(config)
+        self.embeddings = DebertaV2Embeddings(config)
+        self.encoder = DebertaV2Encoder(config)
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.embeddings.word_embeddings
+
+    def set_input_embeddings(self, value: nn.Embedding) -> None:
+        self.embeddings.word_embeddings = value
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Any:
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ConfigError("Pass exactly one of input_ids or inputs_embeds.")
+        output_attentions, output_hidden_states = self.output_flags(
+            output_attentions, output_hidden_states
+        )
+        hidden = self.embeddings(
+            input_ids, token_type_ids, position_ids, attention_mask, inputs_embeds
+        )
+        bias = pair_bias(attention_mask, hidden.dtype)
+        mask = attention_mask if bias is not None else None
+        hidden, all_hidden, all_weights = self.encoder(
+            hidden,
+            bias,
+            mask,
+            output_attentions,
+            output_hidden_states,
+            self.config.attn_implementation or "sdpa",
+        )
+        outputs = BaseModelOutput(
+            last_hidden_state=hidden, hidden_states=all_hidden, attentions=all_weights
+        )
+        return self.model_outputs(outputs, return_dict)
+
+
+class LegacyDebertaV2LMPredictionHead(blocks.LMPredictionHead):
+    """`transform` (dense to `embedding_size`, act, norm), `decoder` tied to the embeddings."""
+
+
+class LegacyDebertaV2OnlyMLMHead(nn.Module):
+    """`cls.predictions` (the `legacy` masked-LM layout)."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        width = getattr(config, "embedding_size", None) or config.hidden_size
+        self.predictions = LegacyDebertaV2LMPredictionHead(config, width)
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return self.predictions(hidden_states)
+
+
+class DebertaV2LMPredictionHead(nn.Module):
+    """`dense`, act, `LayerNorm`, then the word embeddings (passed in) and `bias`."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.transform_act_fn = activation_fn(config.hidden_act)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+
+    def forward(self, hidden_states: torch.Tensor, word_embeddings: nn.Embedding) -> torch.Tensor:
+        hidden = self.LayerNorm(self.transform_act_fn(self.dense(hidden_states)))
+        return torch.matmul(hidden, word_embeddings.weight.t()) + self.bias
+
+
+class DebertaV2OnlyMLMHead(nn.Module):
+    """`lm_predictions.lm_head` (the current masked-LM layout, `legacy=False`)."""
+
+    def __init__(self, config: DebertaV2Config) -> None:
+        super().__init__()
+        self.lm_head = DebertaV2LMPredictionHead(config)
+
+    def forward(self, hidden_states: torch.Tensor, word_embeddings: nn.Embedding) -> torch.Tensor:
+        return self.lm_head(hidden_states, word_embeddings)
+
+
+class DebertaV2ForMaskedLM(MaskedLMHead, DebertaV2PreTrainedModel):
+    """Predicts masked tokens (`fill-mask`); `config.legacy` picks the head layout."""
+
+    base_model_class = DebertaV2Model
+    tied_weights: ClassVar[dict[str, str]] = {
+        "cls.predictions.decoder.weight": "deberta.embeddings.word_embeddings.weight"
+    }
+    shared_weights: ClassVar[dict[str, str]] = {
+        "cls.predictions.decoder.bias": "cls.predictions.bias"
+    }
+
+    def build_head(self, config: DebertaV2Config) -> None:
+        if config.legacy:
+            self.cls = LegacyDebertaV2OnlyMLMHead(config)
+        else:
+            self.lm_predictions = DebertaV2OnlyMLMHead(config)
+
+    def lm_logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        if self.config.legacy:
+            return self.cls(hidden)
+        return self.lm_predictions(hidden, self.deberta.embeddings.word_embeddings)
+
+    def get_output_embeddings(self) -> nn.Module | None:
+        """The vocabulary projection (`legacy`); the current head reads the word embeddings."""
+        return self.cls.predictions.decoder if self.config.legacy else None
+
+
+class DebertaV2ForSequenceClassification(SequenceClassificationHead, DebertaV2PreTrainedModel):
+    """Classification or regression of a text (pair): `pooler` (first token), `classifier`."""
+
+    base_model_class = DebertaV2Model
+    head_input = "sequence"
+    dropout_fields = ("cls_dropout", "hidden_dropout_prob")
+
+    def build_head(self, config: DebertaV2Config) -> None:
+        self.pooler = ContextPooler(config)
+        super().build_head(config)
+
+    def head_features(self, features: torch.Tensor) -> torch.Tensor:
+        return self.pooler(features)
+
+    def forward(
+        self,
+        *args: Any,
+        labels: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        base = self.run_base(args, kwargs, {})
+        logits = self.classify(base.last_hidden_state)
+        loss = None
+        if labels is not None:
+            if self.config.problem_type is None and self.num_labels == 1:
+                logits = logits.view(-1).to(labels.dtype)  # as the reference returns them
+            loss = classification_loss(logits, labels, self.config)
+        return self.finish(return_dict, base, loss=loss, logits=logits)
+
+
+class DebertaV2ForTokenClassification(TokenClassificationHead, DebertaV2PreTrainedModel):
+    """One label per token (named entities, part of speech); label -100 is ignored."""
+
+    base_model_class = DebertaV2Model
+    dropout_fields = ("hidden_dropout_prob",)
+
+
+class DebertaV2ForQuestionAnswering(QuestionAnsweringHead, DebertaV2PreTrainedModel):
+    """Extractive QA: start and end logits of the answer span (`qa_outputs`)."""
+
+    base_model_class = DebertaV2Model
+
+
+class DebertaV2ForMultipleChoice(MultipleChoiceHead, DebertaV2PreTrainedModel):
+    """Scores each of `num_choices` text pairs: `pooler` (first token), `classifier`."""
+
+    base_model_class = DebertaV2Model
+    head_input = "sequence"
+    dropout_fields = ("cls_dropout", "hidden_dropout_prob")
+
+    def build_head(self, config: DebertaV2Config) -> None:
+        self.pooler = ContextPooler(config)
+        super().build_head(config)
+
+    def head_features(self, features: torch.Tensor) -> torch.Tensor:
+        return self.pooler(features)

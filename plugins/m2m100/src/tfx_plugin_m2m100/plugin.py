@@ -1,0 +1,41 @@
+"""Entry module of tfx-plugin-m2m100 (`tfx.plugins`): specs only, no framework import."""
+
+from tfx_core.plugins import ArchitectureSpec, HeadSpec, TokenizerConverterSpec, hookimpl
+
+_PACKAGE = "tfx_plugin_m2m100"
+_MODELING = f"{_PACKAGE}.modeling_m2m100"
+_TOKENIZATION = f"{_PACKAGE}.tokenization_m2m100"
+
+#: head key -> the class (and `architectures` name in config.json) that serves it
+_HEADS = {
+    "base": "M2M100Model",
+    "seq2seq-lm": "M2M100ForConditionalGeneration",
+}
+
+
+@hookimpl
+def tfx_architectures() -> list[ArchitectureSpec]:
+    return [
+        ArchitectureSpec(
+            model_type="m2m_100",
+            config_class=f"{_PACKAGE}.configuration_m2m100:M2M100Config",
+            heads=tuple(
+                HeadSpec(head, name, {"pt": f"{_MODELING}:{name}"}) for head, name in _HEADS.items()
+            ),
+            tokenizer_converter=f"{_TOKENIZATION}:convert_m2m100",
+            tokenizers=(f"{_TOKENIZATION}:M2M100Tokenizer",),
+            description="M2M100 many-to-many translation (facebook/m2m100_418M, m2m100_1.2B, ...)",
+        )
+    ]
+
+
+@hookimpl
+def tfx_tokenizer_converters() -> list[TokenizerConverterSpec]:
+    return [
+        TokenizerConverterSpec(
+            "m2m100-sentencepiece",
+            f"{_TOKENIZATION}:convert_m2m100",
+            ("sentencepiece.bpe.model", "vocab.json"),
+            ("m2m_100", "m2m100"),  # the model type, and the class name's hint
+        )
+    ]
