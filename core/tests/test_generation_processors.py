@@ -149,3 +149,30 @@ def test_stop_strings_on_decoded_text():
     assert not criteria.matches([0, 6])
     with pytest.raises(GenerationError):
         S.StopStringCriteria(None, ["x"])
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 20])
+@pytest.mark.parametrize("length", [0, 1, 2, 6])
+@pytest.mark.parametrize("beams", [1, 2])
+def test_encoder_no_repeat_ngram_same_scores_as_reference(size, length, beams):
+    """Copies of the source's n-grams are banned per hypothesis, beams reading their own row."""
+    generator = torch.Generator().manual_seed(size * 10 + length)
+    source = torch.randint(0, 12, (2, 9), generator=generator)
+    source[0, :4] = torch.tensor([3, 4, 5, 3])
+    decoded = torch.randint(0, 12, (2 * beams, length), generator=generator)
+    if length >= 2:
+        decoded[0, -2:] = torch.tensor([3, 4])  # row 0 is about to copy "3 4 5"
+    scores = torch.randn(2 * beams, 12, generator=generator)
+    ours = P.EncoderNoRepeatNGramLogitsProcessor(size, source)(decoded, scores.clone())
+    expected = lp.EncoderNoRepeatNGramLogitsProcessor(size, source)(decoded, scores.clone())
+    assert torch.equal(ours, expected)
+    if size == 3 and length >= 2:
+        assert ours[0, 5] == -float("inf")
+
+
+def test_encoder_no_repeat_ngram_needs_an_encoder_decoder_request():
+    config = GenerationConfig(encoder_no_repeat_ngram_size=2)
+    with pytest.raises(GenerationError, match="encoder-decoder"):
+        P.build_logits_processors(config, prompt_length=3, eos_token_ids=[0])
+    with pytest.raises(GenerationError, match="int > 0"):
+        P.EncoderNoRepeatNGramLogitsProcessor(0, torch.tensor([[1, 2]]))

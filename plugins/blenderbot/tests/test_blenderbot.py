@@ -35,7 +35,7 @@ TINY = dict(
     decoder_ffn_dim=32,
     max_position_embeddings=64,
     scale_embedding=True,
-    encoder_no_repeat_ngram_size=0,  # not in tfx's generate yet
+    encoder_no_repeat_ngram_size=0,  # the generation cases below set it themselves
 )
 
 
@@ -118,3 +118,26 @@ def test_generate_matches_the_reference(options, tmp_path):
         torch.manual_seed(0)
         got = ours.generate(**inputs, **options)
     assert got.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("size,beams", [(1, 1), (2, 1), (2, 4), (3, 4)])
+def test_encoder_no_repeat_ngram_matches_the_reference(size, beams, tmp_path):
+    """Real Blenderbot configs set encoder_no_repeat_ngram_size=3: the source is built from the
+    model's own unconstrained output, so the ban must change what is generated."""
+    ref = reference_model("BlenderbotForConditionalGeneration", "BlenderbotConfig", TINY, tmp_path)
+    ours = AutoModelForSeq2SeqLM.from_pretrained(tmp_path).eval()
+    batch = padded_batch(ref.config)
+    options = dict(max_new_tokens=8, num_beams=beams)
+    with torch.no_grad():
+        free = ours.generate(batch["input_ids"], attention_mask=batch["attention_mask"], **options)
+        source = torch.cat([free[:, 1:], batch["input_ids"]], dim=1)
+        mask = torch.cat([torch.ones_like(free[:, 1:]), batch["attention_mask"]], dim=1)
+        options["encoder_no_repeat_ngram_size"] = size
+        expected = ref.generate(source, attention_mask=mask, **options)
+        got = ours.generate(source, attention_mask=mask, **options)
+        unconstrained = ours.generate(
+            source, attention_mask=mask, num_beams=beams, max_new_tokens=8
+        )
+    assert got.tolist() == expected.tolist()
+    if size == 1:
+        assert got.tolist() != unconstrained.tolist()

@@ -15,7 +15,7 @@ TINY = {
     "decoder_ffn_dim": 37,
     "max_position_embeddings": 64,
     "scale_embedding": True,
-    "encoder_no_repeat_ngram_size": 0,  # not in tfx's generate yet
+    "encoder_no_repeat_ngram_size": 0,  # the kit's random checks; test_blenderbot covers it
 }
 
 

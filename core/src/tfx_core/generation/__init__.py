@@ -24,6 +24,7 @@ _LAZY: dict[str, str] = {
     "MinPLogitsWarper": "tfx_core.generation.processors",
     "RepetitionPenaltyLogitsProcessor": "tfx_core.generation.processors",
     "NoRepeatNGramLogitsProcessor": "tfx_core.generation.processors",
+    "EncoderNoRepeatNGramLogitsProcessor": "tfx_core.generation.processors",
     "MinLengthLogitsProcessor": "tfx_core.generation.processors",
     "MinNewTokensLengthLogitsProcessor": "tfx_core.generation.processors",
     "StoppingCriteria": "tfx_core.generation.stopping",
@@ -36,6 +37,7 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "GENERATION_CONFIG_NAME",
     "BaseStreamer",
+    "EncoderNoRepeatNGramLogitsProcessor",
     "EosTokenCriteria",
     "GenerateBeamDecoderOnlyOutput",
     "GenerateDecoderOnlyOutput",
@@ -76,6 +78,7 @@ if TYPE_CHECKING:
         GenerateDecoderOnlyOutput,
     )
     from tfx_core.generation.processors import (
+        EncoderNoRepeatNGramLogitsProcessor,
         LogitsProcessor,
         LogitsProcessorList,
         MinLengthLogitsProcessor,

@@ -123,6 +123,7 @@ SUPPORTED_FIELDS = frozenset(
         "repetition_penalty",
         "length_penalty",
         "no_repeat_ngram_size",
+        "encoder_no_repeat_ngram_size",
         "suppress_tokens",
         "begin_suppress_tokens",
         "forced_bos_token_id",

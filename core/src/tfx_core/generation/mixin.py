@@ -217,7 +217,9 @@ class GenerationMixin:
         if pad is None and eos:
             pad = eos[0]  # open-ended generation: finished rows are filled with EOS
         prompt = None
+        source_ids = None  # the encoder's input ids (encoder_no_repeat_ngram_size reads them)
         if seq2seq:  # the loops decode from the decoder prompt; the encoder runs once here
+            source_ids = input_ids if isinstance(input_ids, torch.Tensor) else None
             prompt = prepare_encoder_decoder(
                 self,
                 input_ids,
@@ -260,6 +262,7 @@ class GenerationMixin:
             prompt_length=prompt_length,
             eos_token_ids=eos,
             extra=logits_processor or (),
+            encoder_input_ids=source_ids,
         )
         criteria = StoppingCriteriaList(stopping_criteria or ())
         if config.stop_strings is not None:

@@ -17,6 +17,7 @@ from tfx_core.errors import GenerationError
 from tfx_core.generation.config import GenerationConfig
 
 __all__ = [
+    "EncoderNoRepeatNGramLogitsProcessor",
     "ForcedBOSTokenLogitsProcessor",
     "ForcedEOSTokenLogitsProcessor",
     "LogitsProcessor",
@@ -112,6 +113,48 @@ class NoRepeatNGramLogitsProcessor(LogitsProcessor):
         if length + 1 < n or length - n + 1 <= 0:
             return scores
         windows = input_ids.unfold(1, n, 1)  # [batch, length - n + 1, n]
+        if n == 1:
+            matches = torch.ones(windows.shape[:2], dtype=torch.bool, device=scores.device)
+        else:
+            prefix = input_ids[:, length - n + 1 :]
+            matches = (windows[:, :, :-1] == prefix[:, None, :]).all(-1)
+        penalty = torch.where(matches, NEG_INF, 0.0).to(scores.dtype)
+        banned = torch.zeros_like(scores).scatter_reduce(
+            1, windows[:, :, -1], penalty, reduce="amin", include_self=True
+        )
+        return scores + banned
+
+
+class EncoderNoRepeatNGramLogitsProcessor(LogitsProcessor):
+    """Ban tokens that would copy an n-gram of the encoder's input (encoder-decoder models).
+
+    Every window of `ngram_size` source tokens whose first `n-1` tokens equal the last `n-1`
+    generated tokens bans its last token. Rows are hypotheses: `batch * beams` of them, hypothesis
+    `h` reading source row `h // beams`. Padding tokens count as source tokens, as in the reference.
+    """
+
+    def __init__(self, encoder_ngram_size: int, encoder_input_ids: torch.LongTensor) -> None:
+        if not isinstance(encoder_ngram_size, int) or encoder_ngram_size <= 0:
+            raise GenerationError(
+                f"encoder_no_repeat_ngram_size must be an int > 0, got {encoder_ngram_size!r}."
+            )
+        if encoder_input_ids.dim() == 1:
+            encoder_input_ids = encoder_input_ids.unsqueeze(0)
+        self.ngram_size = encoder_ngram_size
+        self.batch_size = encoder_input_ids.shape[0]
+        n = encoder_ngram_size
+        if encoder_input_ids.shape[1] >= n:
+            self.windows = encoder_input_ids.unfold(1, n, 1)  # [batch, source - n + 1, n]
+        else:
+            self.windows = None
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        n = self.ngram_size
+        length = input_ids.shape[-1]
+        if self.windows is None or length < n - 1:
+            return scores
+        beams = scores.shape[0] // self.batch_size
+        windows = self.windows.to(input_ids.device).repeat_interleave(beams, dim=0)
         if n == 1:
             matches = torch.ones(windows.shape[:2], dtype=torch.bool, device=scores.device)
         else:
@@ -290,6 +333,7 @@ def build_logits_processors(
     prompt_length: int,
     eos_token_ids: Sequence[int] | None,
     extra: Iterable[LogitsProcessor] = (),
+    encoder_input_ids: torch.LongTensor | None = None,
 ) -> LogitsProcessorList:
     """The processors a generation config asks for, in the reference's order.
 
@@ -302,6 +346,17 @@ def build_logits_processors(
         processors.append(RepetitionPenaltyLogitsProcessor(config.repetition_penalty))
     if config.no_repeat_ngram_size:
         processors.append(NoRepeatNGramLogitsProcessor(config.no_repeat_ngram_size))
+    if config.encoder_no_repeat_ngram_size:
+        if encoder_input_ids is None:
+            raise GenerationError(
+                "encoder_no_repeat_ngram_size bans copies of the encoder's input: it needs an "
+                "encoder-decoder model given input_ids. Set it to 0 for this model or request."
+            )
+        processors.append(
+            EncoderNoRepeatNGramLogitsProcessor(
+                config.encoder_no_repeat_ngram_size, encoder_input_ids
+            )
+        )
     if eos and config.min_length:
         processors.append(MinLengthLogitsProcessor(config.min_length, eos))
     if eos and config.min_new_tokens:
