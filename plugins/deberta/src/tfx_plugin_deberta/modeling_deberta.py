@@ -24,12 +24,9 @@ from torch import nn
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.outputs import BaseModelOutput
 from tfx_core.modeling.torch import PreTrainedModel, blocks
-from tfx_core.modeling.torch.activations import activation_fn
 from tfx_core.modeling.torch.blocks.disentangled import (
-    ContextPooler,
     MaskedEmbeddings,
     RelativeRows,
-    classification_loss,
     disentangled_scores,
     pair_bias,
     position_heads,
@@ -37,11 +34,14 @@ from tfx_core.modeling.torch.blocks.disentangled import (
     relative_rows,
     table_span,
 )
+from tfx_core.modeling.torch.blocks.disentangled_heads import (
+    DisentangledMaskedLMHead,
+    DisentangledSequenceClassificationHead,
+    WordEmbeddingPrediction,
+)
 from tfx_core.modeling.torch.blocks.functional import merge_heads, multi_head_context
 from tfx_core.modeling.torch.heads import (
-    MaskedLMHead,
     QuestionAnsweringHead,
-    SequenceClassificationHead,
     TokenClassificationHead,
 )
 from tfx_plugin_deberta.configuration_deberta import DebertaConfig
@@ -266,7 +266,7 @@ class DebertaPreTrainedModel(PreTrainedModel):
 
     def _init_weights(self, module: nn.Module) -> None:
         super()._init_weights(module)
-        if isinstance(module, (DebertaLMPredictionHead, LegacyDebertaLMPredictionHead)):
+        if isinstance(module, (WordEmbeddingPrediction, blocks.LMPredictionHead)):
             module.bias.data.zero_()
 
 
@@ -317,104 +317,18 @@ class DebertaModel(DebertaPreTrainedModel):
         return self.model_outputs(outputs, return_dict)
 
 
-class LegacyDebertaLMPredictionHead(blocks.LMPredictionHead):
-    """`transform` (dense to `embedding_size`, act, norm), `decoder` tied to the embeddings."""
-
-
-class LegacyDebertaOnlyMLMHead(nn.Module):
-    """`cls.predictions` (the `legacy` masked-LM layout)."""
-
-    def __init__(self, config: DebertaConfig) -> None:
-        super().__init__()
-        width = getattr(config, "embedding_size", None) or config.hidden_size
-        self.predictions = LegacyDebertaLMPredictionHead(config, width)
-
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.predictions(hidden_states)
-
-
-class DebertaLMPredictionHead(nn.Module):
-    """`dense`, act, `LayerNorm`, then the word embeddings (passed in) and `bias`."""
-
-    def __init__(self, config: DebertaConfig) -> None:
-        super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.transform_act_fn = activation_fn(config.hidden_act)
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
-
-    def forward(self, hidden_states: torch.Tensor, word_embeddings: nn.Embedding) -> torch.Tensor:
-        hidden = self.LayerNorm(self.transform_act_fn(self.dense(hidden_states)))
-        return torch.matmul(hidden, word_embeddings.weight.t()) + self.bias
-
-
-class DebertaOnlyMLMHead(nn.Module):
-    """`lm_predictions.lm_head` (the current masked-LM layout, `legacy=False`)."""
-
-    def __init__(self, config: DebertaConfig) -> None:
-        super().__init__()
-        self.lm_head = DebertaLMPredictionHead(config)
-
-    def forward(self, hidden_states: torch.Tensor, word_embeddings: nn.Embedding) -> torch.Tensor:
-        return self.lm_head(hidden_states, word_embeddings)
-
-
-class DebertaForMaskedLM(MaskedLMHead, DebertaPreTrainedModel):
+class DebertaForMaskedLM(DisentangledMaskedLMHead, DebertaPreTrainedModel):
     """Predicts masked tokens (`fill-mask`); `config.legacy` picks the head layout."""
 
     base_model_class = DebertaModel
-    tied_weights: ClassVar[dict[str, str]] = {
-        "cls.predictions.decoder.weight": "deberta.embeddings.word_embeddings.weight"
-    }
-    shared_weights: ClassVar[dict[str, str]] = {
-        "cls.predictions.decoder.bias": "cls.predictions.bias"
-    }
-
-    def build_head(self, config: DebertaConfig) -> None:
-        if config.legacy:
-            self.cls = LegacyDebertaOnlyMLMHead(config)
-        else:
-            self.lm_predictions = DebertaOnlyMLMHead(config)
-
-    def lm_logits(self, hidden: torch.Tensor) -> torch.Tensor:
-        if self.config.legacy:
-            return self.cls(hidden)
-        return self.lm_predictions(hidden, self.deberta.embeddings.word_embeddings)
-
-    def get_output_embeddings(self) -> nn.Module | None:
-        """The vocabulary projection (`legacy`); the current head reads the word embeddings."""
-        return self.cls.predictions.decoder if self.config.legacy else None
 
 
-class DebertaForSequenceClassification(SequenceClassificationHead, DebertaPreTrainedModel):
+class DebertaForSequenceClassification(
+    DisentangledSequenceClassificationHead, DebertaPreTrainedModel
+):
     """Classification or regression of a text (pair): `pooler` (first token), `classifier`."""
 
     base_model_class = DebertaModel
-    head_input = "sequence"
-    dropout_fields = ("cls_dropout", "hidden_dropout_prob")
-
-    def build_head(self, config: DebertaConfig) -> None:
-        self.pooler = ContextPooler(config)
-        super().build_head(config)
-
-    def head_features(self, features: torch.Tensor) -> torch.Tensor:
-        return self.pooler(features)
-
-    def forward(
-        self,
-        *args: Any,
-        labels: torch.Tensor | None = None,
-        return_dict: bool | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        base = self.run_base(args, kwargs, {})
-        logits = self.classify(base.last_hidden_state)
-        loss = None
-        if labels is not None:
-            if self.config.problem_type is None and self.num_labels == 1:
-                logits = logits.view(-1).to(labels.dtype)  # as the reference returns them
-            loss = classification_loss(logits, labels, self.config)
-        return self.finish(return_dict, base, loss=loss, logits=logits)
 
 
 class DebertaForTokenClassification(TokenClassificationHead, DebertaPreTrainedModel):
