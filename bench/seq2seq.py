@@ -11,21 +11,28 @@ number of steps); ids must be identical. Timings are medians of interleaved runs
     (c) tiny BART, batch 1, greedy, 64 new tokens target: tfx ms/step <= 0.33x the reference
 
 The machine these numbers come from may be shared: the "other processes" note says how many
-cores other work kept busy meanwhile; ratios taken under load are noisy.
+cores other work kept busy meanwhile; ratios taken under load are noisy. Each case therefore
+also reports process CPU time per generated token with one thread (`time.process_time`,
+`torch.set_num_threads(1)`, interleaved repeats): a proxy that other processes disturb less
+(they still share caches and memory bandwidth).
 
 Run: .venv/bin/python bench/seq2seq.py [--cases a,b,c] [--repeats N] [--source-length N]
-     [--new-tokens N]  (a quick run with fewer steps than the targets are defined for)
+     [--new-tokens N] [--quick] [--no-cpu-proxy]
+`--new-tokens` and `--quick` (16 new tokens, 64-token sources, 3 repeats) make fewer steps
+than the targets are defined for: smoke checks, not target measurements.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -80,16 +87,53 @@ def build_models(family: str, shape: dict, folder: Path) -> tuple[torch.nn.Modul
 
 
 def timed_generate(
-    model: torch.nn.Module, inputs: dict, options: dict
+    model: torch.nn.Module, inputs: dict, options: dict, clock: Any = time.perf_counter
 ) -> tuple[float, torch.Tensor]:
-    start = time.perf_counter()
+    start = clock()
     with torch.no_grad():
         out = model.generate(**inputs, **options)
-    return time.perf_counter() - start, out
+    return clock() - start, out
+
+
+def interleaved(
+    ours: torch.nn.Module,
+    reference: torch.nn.Module,
+    inputs: dict,
+    options: dict,
+    repeats: int,
+    clock: Any,
+) -> tuple[float, float, bool]:
+    """Median seconds of tfx and of the reference (alternating runs) and whether ids matched."""
+    ours_times, ref_times, identical = [], [], True
+    for _ in range(repeats):  # interleaved, so machine noise hits both alike
+        t_ours, out_ours = timed_generate(ours, inputs, options, clock)
+        t_ref, out_ref = timed_generate(reference, inputs, options, clock)
+        ours_times.append(t_ours)
+        ref_times.append(t_ref)
+        identical &= out_ours.shape == out_ref.shape and bool(torch.equal(out_ours, out_ref))
+    return statistics.median(ours_times), statistics.median(ref_times), identical
+
+
+def cpu_per_token(
+    ours: torch.nn.Module, reference: torch.nn.Module, inputs: dict, options: dict, repeats: int
+) -> tuple[float, float, bool]:
+    """Process CPU seconds of each library's run on one thread (medians), and ids identical."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        timed_generate(ours, inputs, options)  # warm-up at this thread count
+        timed_generate(reference, inputs, options)
+        return interleaved(ours, reference, inputs, options, repeats, time.process_time)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def run_case(
-    key: str, repeats: int, source_length: int, new_tokens: int | None = None
+    key: str,
+    repeats: int,
+    source_length: int,
+    new_tokens: int | None = None,
+    cpu_proxy: bool = True,
 ) -> dict | None:
     name, family, shape, batch, extra, default_tokens, _ = CASES[key]
     new_tokens = new_tokens or default_tokens
@@ -108,17 +152,17 @@ def run_case(
     options = dict(extra, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False)
     timed_generate(ours, inputs, options)  # warm-up
     timed_generate(reference, inputs, options)
-    ours_times, ref_times, identical = [], [], True
     with ForeignLoad() as foreign:
-        for _ in range(repeats):  # interleaved, so machine noise hits both alike
-            t_ours, out_ours = timed_generate(ours, inputs, options)
-            t_ref, out_ref = timed_generate(reference, inputs, options)
-            ours_times.append(t_ours)
-            ref_times.append(t_ref)
-            identical &= out_ours.shape == out_ref.shape and bool(torch.equal(out_ours, out_ref))
-    t_ours, t_ref = statistics.median(ours_times), statistics.median(ref_times)
+        t_ours, t_ref, identical = interleaved(
+            ours, reference, inputs, options, repeats, time.perf_counter
+        )
     tokens = batch * new_tokens
+    cpu = cpu_per_token(ours, reference, inputs, options, repeats) if cpu_proxy else None
+    if cpu is not None:
+        identical &= cpu[2]
     return {
+        "tfx_cpu_ms_token": None if cpu is None else 1000 * cpu[0] / tokens,
+        "ref_cpu_ms_token": None if cpu is None else 1000 * cpu[1] / tokens,
         "name": name,
         "tfx_tok_s": tokens / t_ours,
         "ref_tok_s": tokens / t_ref,
@@ -137,17 +181,29 @@ def main() -> None:
     parser.add_argument(
         "--new-tokens", type=int, default=None, help="override each case's new tokens (quick runs)"
     )
+    parser.add_argument(
+        "--quick", action="store_true", help="16 new tokens, 64-token sources, 3 repeats (smoke)"
+    )
+    parser.add_argument(
+        "--no-cpu-proxy", action="store_true", help="skip the one-thread CPU-time measurement"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.new_tokens, args.source_length, args.repeats = 16, 64, 3
     warnings.filterwarnings("ignore")
     import transformers
 
     transformers.logging.set_verbosity_error()
     print(
         f"torch {torch.__version__}, transformers {transformers.__version__}, "
-        f"{torch.get_num_threads()} threads; source length {args.source_length}"
+        f"{torch.get_num_threads()} threads; source length {args.source_length}; "
+        f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+        + ("  (quick: fewer steps than the targets are defined for)" if args.quick else "")
     )
     for key in args.cases.split(","):
-        result = run_case(key, args.repeats, args.source_length, args.new_tokens)
+        result = run_case(
+            key, args.repeats, args.source_length, args.new_tokens, not args.no_cpu_proxy
+        )
         if result is None:
             continue
         target = CASES[key][-1]
@@ -164,6 +220,12 @@ def main() -> None:
             f"(target {'<=' if key == 'c' else '>='} {target}: {'met' if met else 'MISSED'})  "
             f"ids identical: {result['identical']}"
         )
+        if result["tfx_cpu_ms_token"] is not None:
+            print(
+                f"    one thread, CPU time per token: tfx {result['tfx_cpu_ms_token']:.2f} ms, "
+                f"reference {result['ref_cpu_ms_token']:.2f} ms  "
+                f"(reference / tfx {result['ref_cpu_ms_token'] / result['tfx_cpu_ms_token']:.2f})"
+            )
         if result["foreign_cores"] is not None:
             print(
                 f"    other processes used {result['foreign_cores']:.2f} cores meanwhile "

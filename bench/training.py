@@ -8,8 +8,9 @@ Same weights, same data, same optimizer settings (AdamW fused, linear schedule, 
 clipping, logging every 10 steps, no checkpoints, no progress bar). Each round trains a fresh
 copy with each library in turn (so background load hits both alike); the figure is the median
 samples/s over rounds, measured by each Trainer's own `train_samples_per_second`, and samples
-per CPU-second of the process around `train()` (less sensitive to other load on the machine).
-Usage: `python bench/training.py [--quick] [--threads N]`.
+per CPU-second of the process around `train()` (less sensitive to other load on the machine;
+also shown as CPU milliseconds per step), with the 1-minute load average after each case.
+Usage: `python bench/training.py [--quick] [--threads N]` (`--threads 1` for the CPU figures).
 """
 
 from __future__ import annotations
@@ -100,7 +101,9 @@ def _case(name: str, folder: Path, batch: int, length: int, steps: int, rounds: 
     o, r = (statistics.median(x[0] for x in v) for v in (ours, reference))
     oc, rc = (statistics.median(x[1] for x in v) for v in (ours, reference))
     print(f"{name:<26} wall: tfx {o:8.1f} ref {r:8.1f} samples/s  ratio {o / r:5.2f}x   "
-          f"cpu: tfx {oc:8.1f} ref {rc:8.1f} samples/cpu-s  ratio {oc / rc:5.2f}x")  # fmt: skip
+          f"cpu: tfx {oc:8.1f} ref {rc:8.1f} samples/cpu-s  ratio {oc / rc:5.2f}x   "
+          f"cpu/step: tfx {1e3 * batch / oc:6.2f} ref {1e3 * batch / rc:6.2f} ms   "
+          f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
 
 
 def main() -> None:

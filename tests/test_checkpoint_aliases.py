@@ -12,7 +12,6 @@ import torch
 transformers = pytest.importorskip("transformers")
 
 from tfx_core import AutoModel, AutoModelForMaskedLM, AutoTokenizer, pipeline  # noqa: E402
-from tfx_core.errors import TokenizerError  # noqa: E402
 from tfx_sdk.conformance import MIXED_TEXTS  # noqa: E402
 from tfx_sdk.conformance.tiny_tokenizers import (  # noqa: E402
     write_byte_level_bpe,
@@ -85,12 +84,6 @@ def test_fastbpe_checkpoints_run_as_roberta(tmp_path, name):
     assert diff <= 1e-5
     predictions = pipeline("fill-mask", model=folder)("hello <mask> world")
     assert len(predictions) == 5 and all("<mask>" not in p["sequence"] for p in predictions)
-
-
-def test_bertweet_normalization_is_refused_clearly(tmp_path):
-    folder = _fastbpe_checkpoint(tmp_path, "BertweetTokenizer")
-    with pytest.raises(TokenizerError, match="normalization"):
-        AutoTokenizer.from_pretrained(folder, normalization=True)
 
 
 def test_bort_is_bert_with_the_roberta_tokenizer(tmp_path):

@@ -149,10 +149,41 @@ def test_bad_configs_get_typed_errors(bert2bert):
         EncoderDecoderConfig(encoder={"model_type": "bert"})
     with pytest.raises(ConfigError, match="model_type"):
         EncoderDecoderConfig(encoder={"hidden_size": 4}, decoder={"model_type": "bert"})
-    config = AutoConfig.from_pretrained(bert2bert / "model")
-    config.tie_encoder_decoder = True
-    with pytest.raises(ConfigError, match="tie_encoder_decoder"):
-        EncoderDecoderModel(config)
+
+
+def test_tie_encoder_decoder_shares_weights_like_the_reference(tmp_path):
+    """One set of weights for the encoder and the decoder's base model: the reference's file
+    (decoder copies only) loads strictly, outputs and ids match, and a save gives its keys."""
+    encoder = transformers.BertConfig(**BERT)
+    decoder = transformers.BertConfig(**BERT, is_decoder=True, add_cross_attention=True)
+    config = transformers.EncoderDecoderConfig.from_encoder_decoder_configs(
+        encoder, decoder, tie_encoder_decoder=True, decoder_start_token_id=2, pad_token_id=0
+    )
+    torch.manual_seed(0)
+    reference = transformers.EncoderDecoderModel(config=config).eval()
+    reference.save_pretrained(tmp_path / "reference")
+    ours = EncoderDecoderModel.from_pretrained(tmp_path / "reference", strict=True)
+    shared = ours.encoder.encoder.layer[0].attention.self.query.weight
+    assert shared is ours.decoder.bert.encoder.layer[0].attention.self.query.weight
+    count = lambda model: sum(p.numel() for p in model.parameters())  # noqa: E731
+    assert count(ours) == count(reference)
+    ids, mask, decoder_ids, _ = _inputs()
+    with torch.no_grad():
+        expected = reference(input_ids=ids, attention_mask=mask, decoder_input_ids=decoder_ids)
+        got = ours(input_ids=ids, attention_mask=mask, decoder_input_ids=decoder_ids)
+    assert (got.logits - expected.logits).abs().max() <= 1e-5
+    options = dict(attention_mask=mask, max_new_tokens=5, num_beams=2)
+    assert ours.generate(ids, **options).tolist() == reference.generate(ids, **options).tolist()
+    ours.save_pretrained(tmp_path / "ours")
+    with (
+        safe_open(tmp_path / "ours" / "model.safetensors", "pt") as a,
+        safe_open(tmp_path / "reference" / "model.safetensors", "pt") as b,
+    ):
+        assert set(a.keys()) == set(b.keys())
+    back = transformers.EncoderDecoderModel.from_pretrained(tmp_path / "ours").eval()
+    with torch.no_grad():
+        again = back(input_ids=ids, attention_mask=mask, decoder_input_ids=decoder_ids)
+    assert (again.logits - expected.logits).abs().max() <= 1e-5
 
 
 def test_bert2gpt2_with_a_width_projection_matches_the_reference(tmp_path):
@@ -216,3 +247,22 @@ def test_summarization_pipeline_on_bert2bert_matches_the_reference(bert2bert, tm
         texts, max_new_tokens=5, num_beams=2
     )
     assert got == expected
+
+
+def test_the_kit_seq2seq_checks_pass_and_catch_an_unmasked_cross_attention(bert2bert, monkeypatch):
+    from tfx_sdk.conformance.checks_seq2seq import check_seq2seq_model
+    from tfx_sdk.conformance.failures import ConformanceFailure
+
+    model = EncoderDecoderModel.from_pretrained(bert2bert / "model", strict=True).eval()
+    ids, mask, _, _ = _inputs()
+    check_seq2seq_model(model, ids, mask, steps=4)
+    original = type(model).forward
+
+    def unmasked(self, *args, **kwargs):
+        if kwargs.get("encoder_outputs") is not None:
+            kwargs["attention_mask"] = None  # the decoder no longer sees the encoder's padding
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(model), "forward", unmasked)
+    with pytest.raises(ConformanceFailure):
+        check_seq2seq_model(model, ids, mask, steps=4)

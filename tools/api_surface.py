@@ -14,13 +14,24 @@ place. Names tfx leaves out on purpose are listed with the reason (`OMITTED`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+_REMOTE_CODE = (
+    "registers a class as Hub custom code (trust_remote_code); tfx never runs code shipped "
+    "with a checkpoint (security)"
+)
+_BETTER_TRANSFORMER = (
+    "Optimum's BetterTransformer conversion, deprecated by Optimum (PyTorch's fused SDPA "
+    "replaced it; tfx blocks call SDPA directly)"
+)
 
 #: section -> {name: why tfx does not have it}
 OMITTED: dict[str, dict[str, str]] = {
@@ -34,6 +45,20 @@ OMITTED: dict[str, dict[str, str]] = {
         "save_chat_templates": "part of save_pretrained (templates go in tokenizer_config.json)",
     },
     "tokenizer-classes": {},
+    "config": {
+        "register_for_auto_class": _REMOTE_CODE,
+    },
+    "pretrained-model": {
+        "register_for_auto_class": _REMOTE_CODE,
+        "kernelize": "downloads compiled kernels from the Hub (the `kernels` package) and runs "
+        "them; tfx runs no code fetched with a model (security)",
+        "to_bettertransformer": _BETTER_TRANSFORMER,
+        "reverse_bettertransformer": _BETTER_TRANSFORMER,
+    },
+    "generate-kwargs": {
+        "custom_generate": "its Hub form downloads and runs a repository's generate.py "
+        "(security); its callable form replaces the reference's private decoding loops",
+    },
 }
 
 TOKENIZER_FAMILIES = (
@@ -86,17 +111,26 @@ def _underlying(cls: type, name: str) -> Any:
     return value
 
 
-def _is_deprecated(obj: Any) -> bool:
+_THIS_DEPRECATED = re.compile(
+    r"this (?:method|class|function|property|attribute|argument) (?:is|has been) deprecated"
+)
+
+
+def _is_deprecated(obj: Any, name: str) -> bool:
+    """The reference says that `name` itself is deprecated (in its docstring or a warning).
+
+    A method that warns about one of its arguments (`device` is deprecated ...) is not itself
+    deprecated, so the text must name the object (or say "this method is deprecated").
+    """
     if obj is None or isinstance(obj, (str, int, float, bool, tuple, list, dict)):
         return False
-    text = (getattr(obj, "__doc__", None) or "").lower()
-    if "deprecated" in text:
-        return True
-    try:
-        source = inspect.getsource(obj).lower()
-    except (OSError, TypeError):
-        return False
-    return "deprecat" in source and ("warn" in source or "raise" in source)
+    text = getattr(obj, "__doc__", None) or ""
+    with contextlib.suppress(OSError, TypeError):
+        text += inspect.getsource(obj)
+    text = text.lower()
+    names = re.escape(name.lower())
+    own = rf"`?{names}`?\s+(?:\w+\s+){{0,2}}(?:is|are|has been|was) (?:now )?deprecated"
+    return bool(re.search(own, text) or _THIS_DEPRECATED.search(text))
 
 
 def public_names(cls: type, *, skip_bases: Iterable[type] = (object,), instance: Any = None):
@@ -107,7 +141,7 @@ def public_names(cls: type, *, skip_bases: Iterable[type] = (object,), instance:
     names = {n for n in dir(cls) if not n.startswith("_") and n not in skipped}
     if instance is not None:
         names |= {n for n in vars(instance) if not n.startswith("_")}
-    return sorted(n for n in names if not _is_deprecated(_underlying(cls, n)))
+    return sorted(n for n in names if not _is_deprecated(_underlying(cls, n), n))
 
 
 def _has(target: Any, name: str) -> bool:
@@ -222,7 +256,7 @@ def _subclasses(module: Any, base: type) -> list[str]:
         and issubclass(getattr(module, name), base)
         and not name.startswith("_")
         and not name.startswith(("TF", "Flax"))
-        and not _is_deprecated(getattr(module, name))
+        and not _is_deprecated(getattr(module, name), name)
     )
 
 

@@ -109,7 +109,7 @@ def test_invalid_values_raise(kwargs):
         {"do_sample": True, "top_p": 1.5},
         {"do_sample": True, "top_k": -1},
         {"do_sample": True, "min_p": 2.0},
-        {"typical_p": 0.5, "do_sample": True},  # valid but not implemented by tfx
+        {"penalty_alpha": 0.6, "top_k": 4},  # valid but not implemented by tfx
         {"num_beam_groups": 2, "num_beams": 4},
     ],
 )

@@ -74,6 +74,7 @@ def test_a_second_copy_of_the_math_is_caught(subject: Subject, monkeypatch) -> N
 
 def test_a_fast_path_ignoring_hooks_is_caught(subject: Subject, monkeypatch) -> None:
     monkeypatch.setattr(lean_encoder.LeanGuard, "unobserved", lambda self: True)
+    monkeypatch.setattr(lean_encoder.LeanGuard, "quiet", lambda self: True)
     with pytest.raises(ConformanceFailure, match=r"hook on BertModel.encoder.layer.0 fired 0 "):
         checks.check_layer_hook(subject, "base", "pt")
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+from tfx_core import reference_names as _reference_names
 from tfx_core.tokenization.class_names import NAMES as _TOKENIZER_CLASS_NAMES
 
 _EXPORTS: dict[str, str] = {
@@ -106,6 +107,10 @@ _EXPORTS: dict[str, str] = {
 }
 # The reference's tokenizer class names (BertTokenizerFast, PreTrainedTokenizerFast, ...).
 _EXPORTS.update(dict.fromkeys(_TOKENIZER_CLASS_NAMES, "tfx_core.tokenization.classes"))
+# The reference's top-level generation, pipeline and utility names.
+_EXPORTS.update(dict.fromkeys(_reference_names.GENERATION, "tfx_core.generation"))
+_EXPORTS.update(dict.fromkeys(_reference_names.PIPELINES, "tfx_core.pipelines"))
+_EXPORTS.update(_reference_names.UTILITIES)
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
 

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar
 
+from tfx_core.configuration_compat import DEFAULT_FIELDS, ConfigCompatMixin
 from tfx_core.errors import ConfigError
 
 CONFIG_NAME = "config.json"
@@ -100,7 +101,7 @@ def _label_maps(
     return id2label, label2id
 
 
-class PretrainedConfig:
+class PretrainedConfig(ConfigCompatMixin):
     """Base class of every architecture's config.
 
     Subclasses set `model_type`, optionally `attribute_map` (alias -> field, e.g.
@@ -287,6 +288,8 @@ class PretrainedConfig:
             if key.startswith("_"):
                 continue
             output[key] = copy.deepcopy(value)
+        if self.pruned_heads:
+            output["pruned_heads"] = {str(k): v for k, v in self.pruned_heads.items()}
         output["id2label"] = {str(k): v for k, v in self.id2label.items()}
         output["label2id"] = dict(self.label2id)
         if output.get("dtype") is None:
@@ -300,8 +303,11 @@ class PretrainedConfig:
         output["tfx_version"] = __version__
         return dict(sorted(output.items()))
 
-    def to_json_string(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+    def to_json_string(self, use_diff: bool = True) -> str:
+        """The config as JSON: with `use_diff` (the reference's default) only the fields that
+        differ from the class defaults, else every field (what `save_pretrained` writes)."""
+        data = self.to_diff_dict() if use_diff else self.to_dict()
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     @classmethod
     def from_dict(cls, config_dict: dict[str, Any], **overrides: Any) -> PretrainedConfig:
@@ -328,7 +334,7 @@ class PretrainedConfig:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__} {self.to_json_string()}"
+        return f"{type(self).__name__} {self.to_json_string(use_diff=False)}"
 
     def update(self, values: dict[str, Any]) -> None:
         for key, value in values.items():
@@ -408,7 +414,7 @@ class PretrainedConfig:
             raise ConfigError(f"Cannot save a config into {folder}: it is a file, not a folder.")
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / CONFIG_NAME
-        write_text_atomic(target, self.to_json_string())
+        write_text_atomic(target, self.to_json_string(use_diff=False))
         return target
 
 
@@ -479,7 +485,7 @@ def _check_extra_key(cls: type, key: Any) -> None:
             f"config key {key!r} is not a field name tfx can keep (a key must not be empty or "
             "start with '__'). Remove it from config.json."
         )
-    if hasattr(cls, key):
+    if hasattr(cls, key) and key not in DEFAULT_FIELDS:
         raise ConfigError(
             f"config key {key!r} names a method or property of {cls.__name__}, not a field. "
             "Remove it from config.json."

@@ -268,3 +268,24 @@ def test_a_patched_decoder_layer_runs_during_generate(ours, monkeypatch):
     monkeypatch.setattr(modeling_bart.BartDecoderLayer, "forward", counted)
     ours.generate(SOURCE[:1], max_new_tokens=4, min_new_tokens=4)
     assert len(calls) == 4 * len(ours.model.decoder.layers)
+
+
+def test_head_masks_on_all_three_attentions_match_the_reference(checkpoint, ours):
+    """`head_mask`, `decoder_head_mask` and `cross_attn_head_mask` silence the same heads."""
+    reference = transformers.BartForConditionalGeneration.from_pretrained(
+        checkpoint[0], attn_implementation="eager"
+    ).eval()
+    masks = dict(
+        head_mask=torch.tensor([[1.0, 0.0, 1.0, 0.5], [0.0, 1.0, 1.0, 1.0]]),
+        decoder_head_mask=torch.tensor([[1.0, 0.0], [1.0, 1.0]]),
+        cross_attn_head_mask=torch.tensor([[0.0, 1.0], [1.0, 0.25]]),
+    )
+    flags = dict(output_attentions=True)
+    with torch.no_grad():
+        expected = reference(**_batch(), **masks, **flags)
+        got = ours(**_batch(), **masks, **flags)
+        unmasked = ours(**_batch(), **flags)
+    for name in ("logits", "encoder_attentions", "decoder_attentions", "cross_attentions"):
+        _assert_close(got[name], expected[name], name)
+    assert (got.cross_attentions[0][:, 0] == 0).all()
+    assert (got.logits - unmasked.logits).abs().max() > 1e-4

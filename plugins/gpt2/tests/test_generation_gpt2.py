@@ -251,7 +251,7 @@ def test_generation_config_defaults_and_overrides(make_pair):
         (dict(max_new_tokens=70), "context"),
         (dict(stop_strings=["x"]), "tokenizer"),
         (dict(bogus_option=1), "bogus_option"),
-        (dict(typical_p=0.5, do_sample=True), "typical_p"),
+        (dict(penalty_alpha=0.6, top_k=4), "penalty_alpha"),
     ],
 )
 def test_bad_requests_are_typed_errors(make_pair, kwargs, message):

@@ -117,7 +117,7 @@ def test_round_trip_through_transformers(tmp_path, left_padded):
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"rope_scaling": {"rope_type": "longrope", "factor": 2.0}}, "not supported"),
+        ({"rope_scaling": {"rope_type": "su", "factor": 2.0}}, "not supported"),
         ({"rope_scaling": {"rope_type": "linear"}}, "factor"),
         ({"rope_scaling": {"rope_type": "llama3", "factor": 8.0}}, "missing"),
     ],

@@ -85,6 +85,52 @@ def test_greedy_and_beam_match_reference(left_padded):
             assert torch.equal(ours.generate(ids, **kwargs), reference.generate(ids, **kwargs))
 
 
-def test_sliding_window_layers_are_refused():
-    with pytest.raises(ConfigError, match="sliding-window"):
-        Qwen2Config(**{**TINY, "use_sliding_window": True, "max_window_layers": 1}).validate()
+SLIDING = {"use_sliding_window": True, "sliding_window": 4, "num_hidden_layers": 3}
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"max_window_layers": 1}, {"max_window_layers": 0}, {"max_window_layers": 3}],
+    ids=["upper-layers", "all-layers", "none"],
+)
+def test_sliding_window_layers_match_reference(overrides, left_padded):
+    """Sequences longer than the window: logits, then greedy ids with and without fast paths."""
+    ours, reference = make_pair(**SLIDING, **overrides)
+    assert [layer.self_attn.window for layer in ours.model.layers] == [
+        4 if kind == "sliding_attention" else None for kind in reference.config.layer_types
+    ]
+    ids, mask = left_padded
+    with torch.no_grad():
+        got = ours(ids, attention_mask=mask).logits
+        want = reference(ids, attention_mask=mask).logits
+    real = mask.bool()
+    assert (got[real] - want[real]).abs().max() <= 1e-5
+    kwargs = dict(attention_mask=mask, max_new_tokens=8, do_sample=False, pad_token_id=0)
+    for fast_paths in ("1", "0"):
+        with pytest.MonkeyPatch.context() as patch, torch.no_grad():
+            patch.setenv("TFX_FAST_PATHS", fast_paths)
+            got_ids = ours.generate(ids, **kwargs)
+        with torch.no_grad():
+            assert torch.equal(got_ids, reference.generate(ids, **kwargs)), fast_paths
+
+
+def test_window_changes_the_logits(left_padded):
+    """The window is really applied (a test that could not fail otherwise)."""
+    windowed, _ = make_pair(**SLIDING, max_window_layers=0)
+    full, _ = make_pair(num_hidden_layers=3)
+    ids, _ = left_padded
+    with torch.no_grad():
+        assert (windowed(ids).logits[:, -1] - full(ids).logits[:, -1]).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"use_sliding_window": True, "sliding_window": 0, "max_window_layers": 1}, "positive"),
+        ({"layer_types": ["full_attention"]}, "one entry per layer"),
+        ({"layer_types": ["full_attention", "chunked_attention"]}, "unknown layer_types"),
+    ],
+)
+def test_bad_window_settings_are_config_errors(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        Qwen2Config(**{**TINY, **overrides})

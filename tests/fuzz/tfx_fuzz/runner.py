@@ -20,21 +20,24 @@ CORPORA = {
     "tokenizer-files": ("tfx_fuzz.corpus_tokenizer", "files_case"),
     "tokenizer-text": ("tfx_fuzz.corpus_tokenizer", "text_case"),
     "requests": ("tfx_fuzz.corpus_requests", "case"),
+    "safetensors-tf": ("tfx_fuzz.corpus_frameworks", "tf_case", "warm_up_tf"),
+    "safetensors-flax": ("tfx_fuzz.corpus_frameworks", "flax_case", "warm_up_flax"),
 }
 
 HERE = Path(__file__).resolve().parent.parent
 
 
 def make_case(corpus: str, seed: int):
-    module, function = CORPORA[corpus]
+    module, function = CORPORA[corpus][:2]
     return getattr(importlib.import_module(module), function)(seed)
 
 
 def warm_up(corpus: str, side: str) -> None:
     """Let a corpus load what its cases share (pipelines, models) outside the time limits."""
     module = importlib.import_module(CORPORA[corpus][0])
-    if hasattr(module, "warm_up"):
-        module.warm_up(side)
+    name = CORPORA[corpus][2] if len(CORPORA[corpus]) > 2 else "warm_up"
+    if hasattr(module, name):
+        getattr(module, name)(side)
 
 
 def run_inline(corpus: str, seeds, *, side: str = "tfx") -> list[Result]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tfx_core.errors import ConfigError, GenerationError
+from tfx_core.generation.config_compat import GenerationConfigCompatMixin
 
 GENERATION_CONFIG_NAME = "generation_config.json"
 
@@ -137,6 +138,18 @@ SUPPORTED_FIELDS = frozenset(
         "eos_token_id",
         "decoder_start_token_id",
         "disable_compile",
+        "bad_words_ids",
+        "sequence_bias",
+        "typical_p",
+        "epsilon_cutoff",
+        "eta_cutoff",
+        "exponential_decay_length_penalty",
+        "encoder_repetition_penalty",
+        "remove_invalid_values",
+        "renormalize_logits",
+        "guidance_scale",
+        "max_time",
+        "watermarking_config",
         # inert: informative or only meaningful for other strategies at their defaults
         "output_attentions",
         "output_hidden_states",
@@ -190,7 +203,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-class GenerationConfig:
+class GenerationConfig(GenerationConfigCompatMixin):
     """Decoding parameters; keyword arguments are the reference's field names."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -200,7 +213,9 @@ class GenerationConfig:
         self._from_model_config = from_model_config
         self._commit_hash = kwargs.pop("_commit_hash", None)
         self.transformers_version = kwargs.pop("transformers_version", None)
-        kwargs.pop("compile_config", None)  # a runtime object in the reference; never stored
+        compile_config = kwargs.pop("compile_config", None)  # a runtime object; never written
+        if compile_config is not None:
+            self.__dict__["compile_config"] = compile_config
         kwargs.pop("tfx_version", None)
         if not from_model_config:  # unknown keys are kept (and written back)
             for key, value in kwargs.items():
@@ -381,7 +396,11 @@ class GenerationConfig:
     # ------------------------------------------------------------------ dict / json
     def to_dict(self) -> dict[str, Any]:
         """Every field, the reference's key conventions included."""
-        output = {key: copy.deepcopy(value) for key, value in self.__dict__.items()}
+        output = {
+            key: copy.deepcopy(value)
+            for key, value in self.__dict__.items()
+            if key != "compile_config"  # a runtime object, as in the reference
+        }
         output.pop("_commit_hash", None)
         output.pop("_original_object_hash", None)
         from tfx_core import __version__

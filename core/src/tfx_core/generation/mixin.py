@@ -29,6 +29,7 @@ from tfx_core.generation.outputs import (
     GenerateEncoderDecoderOutput,
 )
 from tfx_core.generation.processors import LogitsProcessor, build_logits_processors
+from tfx_core.generation.request import GenerateExtras
 from tfx_core.generation.search import DecodeInputs, beam_search, eos_list, sample_search
 from tfx_core.generation.seq2seq import Seq2SeqPrompt, Seq2SeqStepper, prepare_encoder_decoder
 from tfx_core.generation.stopping import (
@@ -68,7 +69,8 @@ class GenerationMixin:
             )
         self.__dict__["_generation_config"] = value
 
-    def can_generate(self) -> bool:
+    @classmethod
+    def can_generate(cls) -> bool:
         return True
 
     def _after_load(self, folder: Path) -> None:
@@ -182,6 +184,13 @@ class GenerationMixin:
         logits_processor: list[LogitsProcessor] | None = None,
         stopping_criteria: list[StoppingCriteria] | None = None,
         tokenizer: Any = None,
+        inputs: torch.LongTensor | None = None,
+        prefix_allowed_tokens_fn: Any = None,
+        synced_gpus: bool | None = None,
+        assistant_model: Any = None,
+        negative_prompt_ids: torch.LongTensor | None = None,
+        negative_prompt_attention_mask: torch.LongTensor | None = None,
+        use_model_defaults: bool | None = None,
         **kwargs: Any,
     ) -> Any:
         """Generate token ids for a batch of (left-padded) prompts.
@@ -190,11 +199,15 @@ class GenerationMixin:
         `return_dict_in_generate=True` an output with `sequences` (and `scores` / `logits` /
         `sequences_scores` / `beam_indices` when asked). Keyword arguments are
         `GenerationConfig` fields (`max_new_tokens`, `do_sample`, `num_beams`, ...). `seed` or
-        `generator` make sampling reproducible without touching the global RNG.
+        `generator` make sampling reproducible without touching the global RNG. The reference's
+        other arguments (`prefix_allowed_tokens_fn`, `negative_prompt_ids`, ...) are described
+        in `tfx_core.generation.request`.
         """
         if input_ids is None:
-            input_ids = kwargs.pop("inputs", None)
-        config, model_kwargs = self._resolve_generation_config(generation_config, kwargs)
+            input_ids = inputs
+        config, model_kwargs = self._resolve_generation_config(
+            generation_config, kwargs, use_model_defaults=use_model_defaults
+        )
         if attention_mask is None:
             attention_mask = model_kwargs.pop("attention_mask", None)
         seq2seq = bool(getattr(self.config, "is_encoder_decoder", False))
@@ -210,6 +223,15 @@ class GenerationMixin:
         if seed is not None and generator is not None:
             raise GenerationError("Pass either seed or generator to generate(), not both.")
         _check_call_arguments(seed, generator, streamer, logits_processor, stopping_criteria)
+        extras = GenerateExtras.build(
+            self,
+            config,
+            prefix_allowed_tokens_fn=prefix_allowed_tokens_fn,
+            synced_gpus=synced_gpus,
+            assistant_model=assistant_model,
+            negative_prompt_ids=negative_prompt_ids,
+            negative_prompt_attention_mask=negative_prompt_attention_mask,
+        )
 
         device = self.device
         eos = eos_list(config.eos_token_id)
@@ -263,8 +285,11 @@ class GenerationMixin:
             eos_token_ids=eos,
             extra=logits_processor or (),
             encoder_input_ids=source_ids,
+            prefix_allowed_tokens_fn=prefix_allowed_tokens_fn,
+            guidance=extras.guidance,
         )
         criteria = StoppingCriteriaList(stopping_criteria or ())
+        criteria.extend(extras.criteria)
         if config.stop_strings is not None:
             criteria.append(StopStringCriteria(tokenizer, config.stop_strings))
 
@@ -373,9 +398,17 @@ class GenerationMixin:
 
     # ------------------------------------------------------------------ request preparation
     def _resolve_generation_config(
-        self, generation_config: GenerationConfig | None, kwargs: dict[str, Any]
+        self,
+        generation_config: GenerationConfig | None,
+        kwargs: dict[str, Any],
+        *,
+        use_model_defaults: bool | None = None,
     ) -> tuple[GenerationConfig, dict[str, Any]]:
-        """kwargs > explicit config (non-default values) > model's config > global defaults."""
+        """kwargs > explicit config (non-default values) > model's config > global defaults.
+
+        `use_model_defaults=False` drops the model's config from that chain when a config is
+        given (its unset values keep the global defaults).
+        """
         model_config = self.generation_config
         if generation_config is None:
             config = copy.deepcopy(model_config)
@@ -386,7 +419,8 @@ class GenerationMixin:
                     f"{type(generation_config).__name__}."
                 )
             config = copy.deepcopy(generation_config)
-            for key, value in model_config.__dict__.items():
+            inherited = {} if use_model_defaults is False else model_config.__dict__
+            for key, value in inherited.items():
                 if key.startswith("_") or key == "transformers_version":
                     continue
                 default = DEFAULTS.get(key)

@@ -9,7 +9,8 @@ never modify their input in place.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import torch
 
@@ -84,12 +85,21 @@ class _TokenMaskProcessor(LogitsProcessor):
 class RepetitionPenaltyLogitsProcessor(LogitsProcessor):
     """Divide positive (multiply negative) scores of tokens already in `input_ids` by `penalty`."""
 
-    def __init__(self, penalty: float) -> None:
+    def __init__(self, penalty: float, prompt_ignore_length: int | None = None) -> None:
         if not isinstance(penalty, (int, float)) or not penalty > 0:
             raise GenerationError(f"repetition_penalty must be > 0, got {penalty!r}.")
+        if prompt_ignore_length is not None and (
+            not isinstance(prompt_ignore_length, int) or prompt_ignore_length < 0
+        ):
+            raise GenerationError(
+                f"prompt_ignore_length must be an int >= 0, got {prompt_ignore_length!r}."
+            )
         self.penalty = float(penalty)
+        self.prompt_ignore_length = prompt_ignore_length
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self.prompt_ignore_length:  # only generated tokens count
+            input_ids = input_ids[:, self.prompt_ignore_length :]
         seen = torch.gather(scores, 1, input_ids)
         seen = torch.where(seen < 0, seen * self.penalty, seen / self.penalty)
         return scores.scatter(1, input_ids, seen)
@@ -170,7 +180,9 @@ class EncoderNoRepeatNGramLogitsProcessor(LogitsProcessor):
 class MinLengthLogitsProcessor(_TokenMaskProcessor):
     """Forbid end-of-sequence tokens while the sequence (prompt included) is shorter than `min_length`."""
 
-    def __init__(self, min_length: int, eos_token_id: int | Sequence[int]) -> None:
+    def __init__(
+        self, min_length: int, eos_token_id: int | Sequence[int], device: Any = "cpu"
+    ) -> None:
         if not isinstance(min_length, int) or min_length < 0:
             raise GenerationError(f"min_length must be an int >= 0, got {min_length!r}.")
         super().__init__([eos_token_id] if isinstance(eos_token_id, int) else eos_token_id)
@@ -186,7 +198,11 @@ class MinNewTokensLengthLogitsProcessor(_TokenMaskProcessor):
     """Forbid end-of-sequence tokens until `min_new_tokens` tokens were generated after the prompt."""
 
     def __init__(
-        self, prompt_length_to_skip: int, min_new_tokens: int, eos_token_id: int | Sequence[int]
+        self,
+        prompt_length_to_skip: int,
+        min_new_tokens: int,
+        eos_token_id: int | Sequence[int],
+        device: Any = "cpu",
     ) -> None:
         if not isinstance(min_new_tokens, int) or min_new_tokens < 0:
             raise GenerationError(f"min_new_tokens must be an int >= 0, got {min_new_tokens!r}.")
@@ -203,6 +219,9 @@ class MinNewTokensLengthLogitsProcessor(_TokenMaskProcessor):
 class SuppressTokensLogitsProcessor(_TokenMaskProcessor):
     """Never generate the given tokens."""
 
+    def __init__(self, suppress_tokens: Sequence[int], device: Any = "cpu") -> None:
+        super().__init__(suppress_tokens)
+
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         return self.suppress(scores)
 
@@ -210,7 +229,9 @@ class SuppressTokensLogitsProcessor(_TokenMaskProcessor):
 class SuppressTokensAtBeginLogitsProcessor(_TokenMaskProcessor):
     """Do not generate the given tokens as the first generated token (at `begin_index`)."""
 
-    def __init__(self, begin_suppress_tokens: Sequence[int], begin_index: int) -> None:
+    def __init__(
+        self, begin_suppress_tokens: Sequence[int], begin_index: int, device: Any = "cpu"
+    ) -> None:
         super().__init__(begin_suppress_tokens)
         self.begin_index = begin_index
 
@@ -242,7 +263,9 @@ class ForcedBOSTokenLogitsProcessor(_ForceTokenProcessor):
 class ForcedEOSTokenLogitsProcessor(_ForceTokenProcessor):
     """Make an end-of-sequence token the last token when `max_length` is reached."""
 
-    def __init__(self, max_length: int, eos_token_id: int | Sequence[int]) -> None:
+    def __init__(
+        self, max_length: int, eos_token_id: int | Sequence[int], device: Any = "cpu"
+    ) -> None:
         super().__init__([eos_token_id] if isinstance(eos_token_id, int) else eos_token_id)
         self.max_length = max_length
 
@@ -334,14 +357,33 @@ def build_logits_processors(
     eos_token_ids: Sequence[int] | None,
     extra: Iterable[LogitsProcessor] = (),
     encoder_input_ids: torch.LongTensor | None = None,
+    prefix_allowed_tokens_fn: Callable[[int, torch.Tensor], list[int]] | None = None,
+    guidance: LogitsProcessor | None = None,
 ) -> LogitsProcessorList:
     """The processors a generation config asks for, in the reference's order.
 
-    Penalties and constraints come first, then the caller's own `extra` processors, then (only
-    when sampling) the warpers: temperature, top-k, top-p, min-p.
+    Guidance (`guidance`, built by the caller with the model) first, then penalties and
+    constraints, then the caller's own `extra` processors, then (only when sampling) the
+    warpers: temperature, top-k, top-p, min-p, typical, epsilon, eta; `renormalize_logits` last.
     """
+    from tfx_core.generation import processors_extra as more
+
     processors = LogitsProcessorList()
     eos = list(eos_token_ids) if eos_token_ids else []
+    if guidance is not None:
+        processors.append(guidance)
+    if config.sequence_bias is not None:
+        processors.append(more.SequenceBiasLogitsProcessor(_bias_pairs(config.sequence_bias)))
+    penalty = config.encoder_repetition_penalty
+    if penalty is not None and penalty != 1.0:
+        if encoder_input_ids is None:
+            raise GenerationError(
+                "encoder_repetition_penalty favours (or avoids) the encoder's input tokens: it "
+                "needs an encoder-decoder model given input_ids. Leave it at 1.0 otherwise."
+            )
+        processors.append(
+            more.EncoderRepetitionPenaltyLogitsProcessor(float(penalty), encoder_input_ids)
+        )
     if config.repetition_penalty is not None and config.repetition_penalty != 1.0:
         processors.append(RepetitionPenaltyLogitsProcessor(config.repetition_penalty))
     if config.no_repeat_ngram_size:
@@ -357,17 +399,36 @@ def build_logits_processors(
                 config.encoder_no_repeat_ngram_size, encoder_input_ids
             )
         )
+    if config.bad_words_ids is not None:
+        processors.append(more.NoBadWordsLogitsProcessor(config.bad_words_ids, eos or None))
     if eos and config.min_length:
         processors.append(MinLengthLogitsProcessor(config.min_length, eos))
     if eos and config.min_new_tokens:
         processors.append(
             MinNewTokensLengthLogitsProcessor(prompt_length, config.min_new_tokens, eos)
         )
+    if prefix_allowed_tokens_fn is not None:
+        processors.append(
+            more.PrefixConstrainedLogitsProcessor(prefix_allowed_tokens_fn, config.num_beams)
+        )
     if config.forced_bos_token_id is not None:
         processors.append(ForcedBOSTokenLogitsProcessor(config.forced_bos_token_id))
     if config.forced_eos_token_id is not None:
         processors.append(
             ForcedEOSTokenLogitsProcessor(config.max_length, config.forced_eos_token_id)
+        )
+    if config.remove_invalid_values is True:
+        processors.append(more.InfNanRemoveLogitsProcessor())
+    if config.exponential_decay_length_penalty is not None:
+        if not eos:
+            raise GenerationError(
+                "exponential_decay_length_penalty pushes end-of-sequence tokens up: set "
+                "eos_token_id in the generation config."
+            )
+        processors.append(
+            more.ExponentialDecayLengthPenalty(
+                config.exponential_decay_length_penalty, eos, prompt_length
+            )
         )
     if config.suppress_tokens is not None:
         processors.append(SuppressTokensLogitsProcessor(config.suppress_tokens))
@@ -388,4 +449,33 @@ def build_logits_processors(
             processors.append(TopPLogitsWarper(config.top_p, min_tokens_to_keep=keep))
         if config.min_p is not None:
             processors.append(MinPLogitsWarper(config.min_p, min_tokens_to_keep=keep))
+        if config.typical_p is not None and config.typical_p < 1.0:
+            processors.append(more.TypicalLogitsWarper(config.typical_p, min_tokens_to_keep=keep))
+        if config.epsilon_cutoff is not None and 0.0 < config.epsilon_cutoff < 1.0:
+            processors.append(
+                more.EpsilonLogitsWarper(config.epsilon_cutoff, min_tokens_to_keep=keep)
+            )
+        if config.eta_cutoff is not None and 0.0 < config.eta_cutoff < 1.0:
+            processors.append(more.EtaLogitsWarper(config.eta_cutoff, min_tokens_to_keep=keep))
+    if config.watermarking_config is not None:
+        from tfx_core.generation.watermark import watermark_from_config
+
+        processors.append(watermark_from_config(config.watermarking_config))
+    if config.renormalize_logits is True:
+        processors.append(more.LogitNormalization())
     return processors
+
+
+def _bias_pairs(sequence_bias: Any) -> Any:
+    """`sequence_bias` from a JSON file is a list of [ids, bias]; tuples keys stay as they are."""
+    if isinstance(sequence_bias, list):
+        return [
+            [list(item[0]), float(item[1])]
+            if isinstance(item, (list, tuple))
+            and len(item) == 2
+            and isinstance(item[0], (list, tuple))
+            and isinstance(item[1], (int, float))
+            else item
+            for item in sequence_bias
+        ]
+    return sequence_bias

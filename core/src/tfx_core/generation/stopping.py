@@ -7,6 +7,7 @@ device themselves (cheapest per step); these classes are what they use for every
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,8 +16,10 @@ import torch
 from tfx_core.errors import GenerationError
 
 __all__ = [
+    "ConfidenceCriteria",
     "EosTokenCriteria",
     "MaxLengthCriteria",
+    "MaxTimeCriteria",
     "StopStringCriteria",
     "StoppingCriteria",
     "StoppingCriteriaList",
@@ -62,6 +65,34 @@ class EosTokenCriteria(StoppingCriteria):
         if self.eos_token_id.device != input_ids.device:
             self.eos_token_id = self.eos_token_id.to(input_ids.device)
         return torch.isin(input_ids[:, -1], self.eos_token_id)
+
+
+class MaxTimeCriteria(StoppingCriteria):
+    """Stop every sequence once `max_time` seconds passed since `initial_timestamp` (default:
+    when the criterion was made)."""
+
+    def __init__(self, max_time: float, initial_timestamp: float | None = None) -> None:
+        if isinstance(max_time, bool) or not isinstance(max_time, (int, float)) or max_time < 0:
+            raise GenerationError(f"max_time must be a number of seconds >= 0, got {max_time!r}.")
+        self.max_time = float(max_time)
+        self.initial_timestamp = time.time() if initial_timestamp is None else initial_timestamp
+
+    def __call__(self, input_ids: torch.LongTensor, scores: Any = None) -> torch.BoolTensor:
+        done = time.time() - self.initial_timestamp > self.max_time
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+
+
+class ConfidenceCriteria(StoppingCriteria):
+    """For an assistant model's drafts: stop when the first sequence's last token had a
+    probability below `assistant_confidence_threshold` (`scores` is the per-step tuple)."""
+
+    def __init__(self, assistant_confidence_threshold: float) -> None:
+        self.assistant_confidence_threshold = assistant_confidence_threshold
+
+    def __call__(self, input_ids: torch.LongTensor, scores: Any = None, **kwargs: Any) -> bool:
+        probabilities = scores[-1].softmax(-1)
+        token = input_ids[0, -1]
+        return bool(probabilities[0, token].item() < self.assistant_confidence_threshold)
 
 
 class StopStringCriteria(StoppingCriteria):

@@ -13,6 +13,7 @@ _EXPORTS = {
     "Pipeline": "tfx_core.pipelines.base",
     "TextClassificationPipeline": "tfx_core.pipelines.text_classification",
     "TokenClassificationPipeline": "tfx_core.pipelines.token_classification",
+    "NerPipeline": "tfx_core.pipelines.token_classification",
     "QuestionAnsweringPipeline": "tfx_core.pipelines.question_answering",
     "FillMaskPipeline": "tfx_core.pipelines.fill_mask",
     "FeatureExtractionPipeline": "tfx_core.pipelines.feature_extraction",

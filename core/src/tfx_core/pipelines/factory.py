@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from tfx_core.errors import HubError, PipelineError, PluginError
+from tfx_core.pipelines.arguments import fold_reference_arguments, with_pipeline_class
 from tfx_core.pipelines.tasks import resolve_task
 from tfx_core.plugins import get_registry
 from tfx_core.plugins.specs import TaskSpec
@@ -29,6 +30,15 @@ def pipeline(
     batch_size: int | None = None,
     revision: str | None = None,
     local_files_only: bool | None = None,
+    feature_extractor: Any = None,
+    image_processor: Any = None,
+    processor: Any = None,
+    use_fast: bool = True,
+    token: str | bool | None = None,
+    device_map: Any = None,
+    trust_remote_code: bool | None = None,
+    model_kwargs: dict[str, Any] | None = None,
+    pipeline_class: type | None = None,
     **task_kwargs: Any,
 ) -> Any:
     """Build the pipeline for `task` (e.g. "sentiment-analysis", "ner", "text-generation").
@@ -38,8 +48,24 @@ def pipeline(
     "cuda:0", an int (-1 is the CPU) or a `torch.device`; `dtype`: "float16", "bfloat16",
     "float32" or a `torch.dtype`. `local_files_only=True` reads only local folders and the Hub
     cache (as `HF_HUB_OFFLINE=1` does); `cache_dir` and `token` are passed to the Hub too.
-    Other keyword arguments are the task's options (`top_k=...`).
+    Other keyword arguments are the task's options (`top_k=...`); the reference's other
+    arguments (`device_map`, `model_kwargs`, `processor`, ...) are described in `arguments`.
     """
+    given = fold_reference_arguments(
+        task_kwargs,
+        tokenizer=tokenizer,
+        device=device,
+        dtype=dtype,
+        feature_extractor=feature_extractor,
+        image_processor=image_processor,
+        processor=processor,
+        use_fast=use_fast,
+        token=token,
+        device_map=device_map,
+        trust_remote_code=trust_remote_code,
+        model_kwargs=model_kwargs,
+    )
+    tokenizer, device, dtype = given.tokenizer, given.device, given.dtype
     registry = get_registry()
     if task is not None and not isinstance(task, str):
         raise PipelineError(f"task must be a task name such as 'fill-mask', got {task!r}.")
@@ -61,6 +87,7 @@ def pipeline(
             f"Known tasks: {', '.join(sorted(registry.tasks()))}."
         )
     spec = resolve_task(registry, task) if task is not None else None
+    spec = with_pipeline_class(spec, pipeline_class)
     device = _parse_device(device)
     default_used = model is None
     if default_used:
@@ -83,6 +110,7 @@ def pipeline(
                 revision,
                 task_kwargs,
                 hub_options,
+                given.model_kwargs,
             )
         except (HubError, OSError, PluginError) as exc:
             if not default_used:
@@ -130,6 +158,7 @@ def _from_checkpoint(
     revision: str | None,
     task_kwargs: dict,
     hub_options: dict | None = None,
+    model_kwargs: dict | None = None,
 ) -> Any:
     from tfx_core.auto import AutoConfig, resolve_head
 
@@ -150,6 +179,7 @@ def _from_checkpoint(
         load_options["dtype"] = dtype
     if device is not None:
         load_options["device"] = device
+    load_options.update(model_kwargs or {})
     if framework in ("flax", "tf"):
         load_options.pop("device", None)  # JAX and TF place arrays on their default device
     loaded = model_class.from_pretrained(weights_at, config=config, **load_options)

@@ -335,3 +335,7 @@ def _merge_overlapping(entities: list[dict]) -> list[dict]:
             previous = entity
     kept.append(previous)
     return kept
+
+
+#: The reference's other name for the token-classification ("ner") pipeline.
+NerPipeline = TokenClassificationPipeline

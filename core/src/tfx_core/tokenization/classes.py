@@ -10,6 +10,7 @@ left padding for XLNet, ...), as the class does in the reference. The slow names
 from __future__ import annotations
 
 from tfx_core.tokenization.class_names import FASTBPE_STEMS, NAMES, STEMS
+from tfx_core.tokenization.cpm import CpmTokenizer, CpmTokenizerFast
 from tfx_core.tokenization.fastbpe import FastBPETokenizer
 from tfx_core.tokenization.tokenizer import Tokenizer
 
@@ -31,6 +32,7 @@ def _named(stem: str) -> type[Tokenizer]:
 
 
 _CLASSES = {stem: _named(stem) for stem in STEMS}
+_CLASSES["Cpm"] = CpmTokenizerFast  # jieba pre-segmentation: its own class (tokenization.cpm)
 globals().update({f"{stem}TokenizerFast": cls for stem, cls in _CLASSES.items()})
 globals().update({f"{stem}Tokenizer": cls for stem, cls in _CLASSES.items()})
 
@@ -74,4 +76,11 @@ def resolve_class(tokenizer_class: str | None, model_type: str | None) -> type[T
     return plugin_class_for(tokenizer_class, model_type) or class_for(tokenizer_class)
 
 
-__all__ = [*NAMES, "class_for", "plugin_class_for", "resolve_class"]
+__all__ = [
+    *NAMES,
+    "CpmTokenizer",
+    "CpmTokenizerFast",
+    "class_for",
+    "plugin_class_for",
+    "resolve_class",
+]

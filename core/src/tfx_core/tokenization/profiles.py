@@ -119,7 +119,7 @@ _BOS_EOS = {
     "GPTNeoX": (False, False),
 }
 
-_PAD_TOKEN_TYPE_IDS = {"XLNet": 3}
+_PAD_TOKEN_TYPE_IDS = {"XLNet": 3, "Cpm": 3}
 #: classes whose models take no attention mask
 _NO_ATTENTION_MASK = ("FNet",)
 

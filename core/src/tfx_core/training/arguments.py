@@ -37,7 +37,6 @@ UNSUPPORTED = {
     "torch_compile": "torch.compile of the training step",
     "group_by_length": "length-grouped sampling",
     "auto_find_batch_size": "automatic batch size search",
-    "label_smoothing_factor": "label smoothing",
     "adafactor": "Adafactor",
     "use_liger_kernel": "Liger kernels",
     "neftune_noise_alpha": "NEFTune",
@@ -114,6 +113,7 @@ class TrainingArguments:
     hub_private_repo: bool | None = None
     resume_from_checkpoint: str | None = None
     prediction_loss_only: bool = False
+    label_smoothing_factor: float = 0.0
 
     def __init__(self, output_dir: str | os.PathLike | None = None, **kwargs: Any) -> None:
         _reject_unknown(type(self), kwargs)
@@ -148,6 +148,10 @@ class TrainingArguments:
             raise ConfigError(f"warmup_ratio must be in [0, 1], got {self.warmup_ratio}.")
         if self.warmup_steps < 0 or self.learning_rate < 0 or self.weight_decay < 0:
             raise ConfigError("warmup_steps, learning_rate and weight_decay must be >= 0.")
+        if not 0.0 <= self.label_smoothing_factor < 1.0:
+            raise ConfigError(
+                f"label_smoothing_factor must be in [0, 1), got {self.label_smoothing_factor}."
+            )
         if self.fp16 and self.bf16:
             raise ConfigError("fp16 and bf16 are both set: choose one mixed-precision mode.")
         if self.eval_steps is None and self.eval_strategy == "steps":

@@ -220,8 +220,9 @@ class DataCollatorForLanguageModeling(DataCollatorWithPadding):
 
 
 class DataCollatorForSeq2Seq(DataCollatorWithPadding):
-    """Pad encoder inputs, and `labels` with `label_pad_token_id`; with a `model` that has
-    `prepare_decoder_input_ids_from_labels`, add the shifted `decoder_input_ids`."""
+    """Pad encoder inputs, and `labels` with `label_pad_token_id` (on the tokenizer's padding
+    side); with a `model`, add `decoder_input_ids`: the labels shifted by the model's own shift
+    (`prepare_decoder_input_ids_from_labels` or `shift_labels`), -100 becoming the pad id."""
 
     def __init__(
         self,
@@ -241,11 +242,23 @@ class DataCollatorForSeq2Seq(DataCollatorWithPadding):
             labels = [row["labels"] for row in rows]
             if _is_sequence(labels[0]):
                 batch["labels"] = pad_rows(
-                    labels, self.label_pad_token_id, multiple=self.pad_to_multiple_of
+                    labels,
+                    self.label_pad_token_id,
+                    side=self._side,
+                    multiple=self.pad_to_multiple_of,
                 )
             else:
                 batch["labels"] = _stack(labels)
-            prepare = getattr(self.model, "prepare_decoder_input_ids_from_labels", None)
-            if prepare is not None:
-                batch["decoder_input_ids"] = prepare(labels=batch["labels"])
+            shift = _label_shift(self.model)
+            if shift is not None and batch["labels"].dim() == 2:
+                batch["decoder_input_ids"] = shift(batch["labels"])
         return batch
+
+
+def _label_shift(model: Any) -> Any:
+    """The model's labels -> decoder inputs shift (reference name first, then the tfx one)."""
+    for name in ("prepare_decoder_input_ids_from_labels", "shift_labels"):
+        shift = getattr(model, name, None)
+        if callable(shift):
+            return shift
+    return None

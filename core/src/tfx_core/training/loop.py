@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -92,6 +93,20 @@ def _wrap(trainer: Any) -> torch.nn.Module:
     )
 
 
+def _grad_clearer(optimizer: torch.optim.Optimizer) -> Callable[[], None]:
+    """`optimizer.zero_grad(set_to_none=True)`, without its per-call profiler scope and
+    param-group walk when the optimizer keeps torch's own `zero_grad`."""
+    if type(optimizer).zero_grad is not torch.optim.Optimizer.zero_grad:
+        return lambda: optimizer.zero_grad(set_to_none=True)
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+
+    def clear() -> None:
+        for param in params:
+            param.grad = None
+
+    return clear
+
+
 def run_training(trainer: Any, resume: Path | None) -> TrainOutput:
     args = trainer.args
     if trainer.train_dataset is None:
@@ -153,7 +168,8 @@ def run_training(trainer: Any, resume: Path | None) -> TrainOutput:
     )
     model.train()
     trained = [p for p in model.parameters() if p.requires_grad]  # listed once, not per step
-    optimizer.zero_grad(set_to_none=True)
+    clear_grads = _grad_clearer(optimizer)
+    clear_grads()
     trainer.control = trainer._call("on_train_begin")
     if resume is not None:
         ckpt.restore_rng(ckpt.load_torch(_rng_file(resume)))
@@ -187,9 +203,10 @@ def run_training(trainer: Any, resume: Path | None) -> TrainOutput:
                     with trainer._autocast():
                         loss = trainer.compute_loss(wrapped, batch)
                     share = counts[i] / total
-                    scaled = loss * (share * world)
+                    factor = share * world
+                    scaled = loss if factor == 1.0 else loss * factor  # no graph node for x1
                     (scaler.scale(scaled) if scaler is not None else scaled).backward()
-                run_loss += loss.detach().double() * share
+                run_loss.add_(loss.detach(), alpha=share)  # one op, in float64
             state.steps_in_epoch += window
             if scaler is not None:
                 scaler.unscale_(optimizer)
@@ -201,7 +218,7 @@ def run_training(trainer: Any, resume: Path | None) -> TrainOutput:
             else:
                 optimizer.step()
             scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
+            clear_grads()
             state.global_step += 1
             run_steps += 1
             state.epoch = epoch + state.steps_in_epoch / micro_per_epoch

@@ -38,3 +38,18 @@ def count_items(batch: dict[str, Any], label_names: list[str], shift: bool) -> i
     if shift:
         labels = labels[..., 1:]
     return int((labels != IGNORE_INDEX).sum())
+
+
+def label_smoothed_loss(
+    logits: torch.Tensor, labels: torch.Tensor, factor: float, shift: bool
+) -> torch.Tensor:
+    """Mean over labelled tokens of `(1 - factor) * nll + factor * mean_c(-log p_c)`: the
+    reference's `label_smoothing_factor` loss (causal-LM labels shift by one)."""
+    if shift:
+        logits, labels = logits[..., :-1, :], labels[..., 1:]
+    return torch.nn.functional.cross_entropy(
+        logits.float().reshape(-1, logits.shape[-1]),
+        labels.reshape(-1).to(logits.device),
+        ignore_index=IGNORE_INDEX,
+        label_smoothing=factor,
+    )

@@ -43,7 +43,7 @@ from tfx_core.training.evaluation import (
     gather_in_order,
     to_numpy,
 )
-from tfx_core.training.loss import shifts_labels
+from tfx_core.training.loss import label_smoothed_loss, shifts_labels
 from tfx_core.training.optim import create_optimizer, create_scheduler
 from tfx_core.training.state import STATE_NAME, TrainerControl, TrainerState
 
@@ -191,7 +191,15 @@ class Trainer:
     def compute_loss(
         self, model: nn.Module, inputs: dict[str, Any], return_outputs: bool = False, **kwargs: Any
     ) -> Any:
-        """The model's mean loss over `inputs` (override for a custom loss)."""
+        """The model's mean loss over `inputs` (override for a custom loss); with
+        `label_smoothing_factor`, the smoothed loss of the model's logits."""
+        factor = self.args.label_smoothing_factor
+        if factor and "labels" in inputs:
+            inputs = dict(inputs)
+            labels = inputs.pop("labels")
+            outputs = model(**inputs)
+            loss = label_smoothed_loss(outputs["logits"], labels, factor, self._shift)
+            return (loss, outputs) if return_outputs else loss
         outputs = model(**inputs)
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs[0]
         if loss is None:
@@ -341,11 +349,13 @@ class Trainer:
         """(loss, predictions, labels) for one batch, without gradients."""
         has_labels = all(inputs.get(name) is not None for name in self.label_names)
         with torch.no_grad(), self._autocast():
-            outputs = model(**inputs)
-        if not has_labels:
-            loss = None
-        else:
-            loss = outputs.get("loss") if isinstance(outputs, dict) else outputs[0]
+            if has_labels and self.args.label_smoothing_factor:
+                loss, outputs = self.compute_loss(model, inputs, return_outputs=True)
+            else:
+                outputs = model(**inputs)
+                loss = None
+                if has_labels:
+                    loss = outputs.get("loss") if isinstance(outputs, dict) else outputs[0]
         if prediction_loss_only:
             return loss, None, None
         ignore = set(_NOT_PREDICTIONS) | set(ignore_keys or ())

@@ -14,6 +14,23 @@ _HEADS = {
 }
 
 
+_FLAX = "tfx_plugin_blenderbot_small.modeling_flax_blenderbot_small"
+_FLAX_HEADS = {"base", "seq2seq-lm"}
+
+_TF = "tfx_plugin_blenderbot_small.modeling_tf_blenderbot_small"
+_TF_HEADS = {"base", "seq2seq-lm"}
+
+
+def _implementations(head: str, name: str) -> dict[str, str]:
+    """The head's class per framework (Flax for the heads `modeling_flax_blenderbot_small` has)."""
+    found = {"pt": f"{_MODELING}:{name}"}
+    if head in _FLAX_HEADS:
+        found["flax"] = f"{_FLAX}:Flax{name}"
+    if head in _TF_HEADS:
+        found["tf"] = f"{_TF}:TF{name}"
+    return found
+
+
 @hookimpl
 def tfx_architectures() -> list[ArchitectureSpec]:
     return [
@@ -21,7 +38,7 @@ def tfx_architectures() -> list[ArchitectureSpec]:
             model_type="blenderbot-small",
             config_class=f"{_PACKAGE}.configuration_blenderbot_small:BlenderbotSmallConfig",
             heads=tuple(
-                HeadSpec(head, name, {"pt": f"{_MODELING}:{name}"}) for head, name in _HEADS.items()
+                HeadSpec(head, name, _implementations(head, name)) for head, name in _HEADS.items()
             ),
             tokenizer_converter=f"{_TOKENIZATION}:convert_blenderbot_small",
             tokenizers=(f"{_TOKENIZATION}:BlenderbotSmallTokenizer",),

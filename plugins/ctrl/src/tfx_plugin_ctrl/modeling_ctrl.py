@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from tfx_core.errors import ConfigError
 from tfx_core.generation import GenerationMixin
 from tfx_core.modeling.outputs import SequenceClassifierOutput
 from tfx_core.modeling.torch import PreTrainedModel
@@ -103,6 +102,8 @@ class CTRLModel(DecoderModel, CTRLPreTrainedModel):
 
     layers_attribute = "h"
     final_norm_attribute = "layernorm"
+    token_embedding_attribute = "w"
+    embedding_dropout_attribute = "dropout"
 
     def __init__(self, config: CTRLConfig) -> None:
         super().__init__(config)
@@ -130,33 +131,18 @@ class CTRLModel(DecoderModel, CTRLPreTrainedModel):
             table = self._positions[device] = next(iter(self._positions.values())).to(device)
         return table
 
-    def embed(
-        self,
-        input_ids: torch.Tensor | None,
-        inputs_embeds: torch.Tensor | None,
-        position_ids: torch.Tensor | None,
-        token_type_ids: torch.Tensor | None,
-        past_length: int,
+    def token_scale(self) -> float:
+        """Token (and token type) embeddings are multiplied by `sqrt(n_embd)`."""
+        return math.sqrt(self.d_model_size)
+
+    def position_embeddings(
+        self, position_ids: torch.Tensor | None, past_length: int, length: int, device: Any
     ) -> torch.Tensor:
-        """`sqrt(n_embd)` x token (and token type) embeddings + sinusoidal positions, dropout."""
-        if inputs_embeds is None:
-            inputs_embeds = self.w(input_ids)
-        length = inputs_embeds.shape[1]
-        if past_length + length > self.config.n_positions:
-            raise ConfigError(
-                f"The input reaches position {past_length + length} but CTRL has "
-                f"{self.config.n_positions} (n_positions): shorten it."
-            )
-        scale = math.sqrt(self.d_model_size)
-        table = self.pos_encoding(inputs_embeds.device)
+        """Rows of the fixed float32 sinusoidal table (`positional_encoding`)."""
+        table = self.pos_encoding(device)
         if position_ids is None:
-            positions = table[past_length : past_length + length]
-        else:
-            positions = table[position_ids]
-        hidden = (inputs_embeds * scale + positions).to(inputs_embeds.dtype)
-        if token_type_ids is not None:
-            hidden = hidden + self.w(token_type_ids) * scale
-        return self.dropout(hidden) if self.training else hidden
+            return table[past_length : past_length + length]
+        return table[position_ids]
 
     def forward(
         self,

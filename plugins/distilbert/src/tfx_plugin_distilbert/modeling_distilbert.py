@@ -1,12 +1,11 @@
 """DistilBERT in PyTorch, with the reference's class and parameter names so Hub checkpoints load.
 
 Read top to bottom: embeddings (the core's, without token types), self-attention, feed-forward,
-block, the `Transformer` stack, the base `DistilBertModel` (the core's `EncoderModel`), then one
-class per head. DistilBERT is BERT with half the layers, no pooler and no token-type embeddings,
-and its own module names (`q_lin`, `sa_layer_norm`, `ffn.lin1`, ...), so its layer is written
-here, on the core's block math (`blocks.functional`); its `lean_layout` tells the core's lean
-encoder path where the weights are, which gives it BERT's inference speed. Its sentence heads
-pool the first token through `pre_classifier` and a ReLU.
+block, the `Transformer` stack, the base `DistilBertModel` (the core's `EncoderModel`), then the
+heads. DistilBERT is BERT with half the layers, no pooler, no token types and its own module
+names (`q_lin`, `sa_layer_norm`, `ffn.lin1`, ...): its layer is written here on the core's block
+math, and its `lean_layout` gives it the core's lean inference path. Its sentence heads pool the
+first token through `pre_classifier` and a ReLU.
 """
 
 from __future__ import annotations
@@ -17,11 +16,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tfx_core.errors import ConfigError
 from tfx_core.modeling.outputs import BaseModelOutput
 from tfx_core.modeling.torch import PreTrainedModel, blocks
 from tfx_core.modeling.torch.activations import activation_fn
-from tfx_core.modeling.torch.blocks import LeanLayout, LeanPostNormEncoder
+from tfx_core.modeling.torch.blocks import LeanLayout
 from tfx_core.modeling.torch.blocks.encoder_model import sinusoidal_positions
 from tfx_core.modeling.torch.blocks.functional import activated, multi_head_context, residual_norm
 from tfx_core.modeling.torch.heads import (
@@ -116,7 +114,7 @@ class TransformerBlock(nn.Module):
         output_norm="output_layer_norm",
     )
 
-    def __init__(self, config: DistilBertConfig) -> None:
+    def __init__(self, config: DistilBertConfig, layer_idx: int = 0) -> None:
         super().__init__()
         self.attention = MultiHeadSelfAttention(config)
         self.sa_layer_norm = nn.LayerNorm(config.dim, eps=LAYER_NORM_EPS)
@@ -140,13 +138,10 @@ class TransformerBlock(nn.Module):
         return residual_norm(attended, attended, self.ffn, self.output_layer_norm), weights
 
 
-@trusted_forward
-class Transformer(LeanPostNormEncoder):
-    """The stack of `n_layers` blocks (run lean at inference by the core)."""
+class Transformer(blocks.Encoder):
+    """The stack of `n_layers` blocks in `layer` (run lean at inference by the core)."""
 
-    def __init__(self, config: DistilBertConfig) -> None:
-        super().__init__()
-        self.layer = nn.ModuleList(TransformerBlock(config) for _ in range(config.n_layers))
+    layer_class = TransformerBlock
 
 
 class DistilBertPreTrainedModel(PreTrainedModel):
@@ -199,18 +194,14 @@ class DistilBertForMaskedLM(MaskedLMHead, DistilBertPreTrainedModel):
     """Predicts masked tokens; `vocab_projector` shares the input embedding matrix."""
 
     base_model_class = DistilBertModel
-    tied_weights: ClassVar[dict[str, str]] = {
-        "vocab_projector.weight": "distilbert.embeddings.word_embeddings.weight"
-    }
+    tied_weights = {"vocab_projector.weight": "distilbert.embeddings.word_embeddings.weight"}
+    output_embeddings_attribute = "vocab_projector"
 
     def build_head(self, config: DistilBertConfig) -> None:
         self.activation = activation_fn(config.activation)
         self.vocab_transform = nn.Linear(config.dim, config.dim)
         self.vocab_layer_norm = nn.LayerNorm(config.dim, eps=LAYER_NORM_EPS)
         self.vocab_projector = nn.Linear(config.dim, config.vocab_size)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.vocab_projector
 
     def lm_logits(self, hidden: torch.Tensor) -> torch.Tensor:
         hidden = self.activation(self.vocab_transform(hidden))
@@ -256,11 +247,4 @@ class DistilBertForQuestionAnswering(QuestionAnsweringHead, DistilBertPreTrained
 
     base_model_class = DistilBertModel
     dropout_fields = ("qa_dropout",)
-
-    def build_head(self, config: DistilBertConfig) -> None:
-        if config.num_labels != 2:
-            raise ConfigError(
-                f"DistilBertForQuestionAnswering needs num_labels=2 (start, end), got "
-                f"{config.num_labels}."
-            )
-        super().build_head(config)
+    requires_two_labels = True

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from tfx_core.errors import ConfigError
 from tfx_core.generation import GenerationMixin
 from tfx_core.modeling.torch import PreTrainedModel
 from tfx_core.modeling.torch.blocks.decoder import DecoderAttention, DecoderLayer, DecoderMLP
@@ -124,6 +123,8 @@ class GPTNeoModel(DecoderModel, GPTNeoPreTrainedModel):
 
     layers_attribute = "h"
     final_norm_attribute = "ln_f"
+    position_embedding_attribute = "wpe"  # learned positions; tokens `wte`, dropout `drop`
+    context_field = "max_position_embeddings"
 
     def __init__(self, config: GPTNeoConfig) -> None:
         super().__init__(config)
@@ -140,31 +141,6 @@ class GPTNeoModel(DecoderModel, GPTNeoPreTrainedModel):
 
     def set_input_embeddings(self, embeddings: nn.Embedding) -> None:
         self.wte = embeddings
-
-    def embed(
-        self,
-        input_ids: torch.Tensor | None,
-        inputs_embeds: torch.Tensor | None,
-        position_ids: torch.Tensor | None,
-        token_type_ids: torch.Tensor | None,
-        past_length: int,
-    ) -> torch.Tensor:
-        """Token + learned position (+ token type, through `wte`) embeddings, then dropout."""
-        if inputs_embeds is None:
-            inputs_embeds = self.wte(input_ids)
-        length = inputs_embeds.shape[1]
-        if past_length + length > self.config.max_position_embeddings:
-            raise ConfigError(
-                f"The input reaches position {past_length + length} but GPT-Neo has "
-                f"{self.config.max_position_embeddings} (max_position_embeddings): shorten it."
-            )
-        if position_ids is None:
-            hidden = inputs_embeds + self.wpe.weight[past_length : past_length + length]
-        else:
-            hidden = inputs_embeds + self.wpe(position_ids)
-        if token_type_ids is not None:
-            hidden = hidden + self.wte(token_type_ids)
-        return self.drop(hidden) if self.training else hidden
 
     def forward(
         self,

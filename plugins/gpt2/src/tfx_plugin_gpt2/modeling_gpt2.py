@@ -163,6 +163,7 @@ class GPT2Model(DecoderModel, GPT2PreTrainedModel):
 
     layers_attribute = "h"
     final_norm_attribute = "ln_f"
+    position_embedding_attribute = "wpe"  # learned positions; tokens `wte`, dropout `drop`
 
     def __init__(self, config: GPT2Config) -> None:
         super().__init__(config)
@@ -179,31 +180,6 @@ class GPT2Model(DecoderModel, GPT2PreTrainedModel):
 
     def set_input_embeddings(self, embeddings: nn.Embedding) -> None:
         self.wte = embeddings
-
-    def embed(
-        self,
-        input_ids: torch.Tensor | None,
-        inputs_embeds: torch.Tensor | None,
-        position_ids: torch.Tensor | None,
-        token_type_ids: torch.Tensor | None,
-        past_length: int,
-    ) -> torch.Tensor:
-        """Token + learned position (+ token type, through `wte`) embeddings, then dropout."""
-        if inputs_embeds is None:
-            inputs_embeds = self.wte(input_ids)
-        length = inputs_embeds.shape[1]
-        if past_length + length > self.config.n_positions:
-            raise ConfigError(
-                f"Sequence of {past_length + length} positions exceeds GPT-2's context of "
-                f"{self.config.n_positions} (n_positions); shorten the input."
-            )
-        if position_ids is None:
-            hidden = inputs_embeds + self.wpe.weight[past_length : past_length + length]
-        else:
-            hidden = inputs_embeds + self.wpe(position_ids)
-        if token_type_ids is not None:
-            hidden = hidden + self.wte(token_type_ids)
-        return self.drop(hidden) if self.training else hidden
 
     def forward(
         self,

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from tfx_core.errors import ConfigError
 from tfx_core.generation import GenerationMixin
 from tfx_core.modeling.torch import PreTrainedModel
 from tfx_core.modeling.torch.blocks.decoder import DecoderAttention, DecoderLayer, DecoderMLP
@@ -124,28 +123,6 @@ class GPTJModel(DecoderModel, GPTJPreTrainedModel):
 
     def set_input_embeddings(self, embeddings: nn.Embedding) -> None:
         self.wte = embeddings
-
-    def embed(
-        self,
-        input_ids: torch.Tensor | None,
-        inputs_embeds: torch.Tensor | None,
-        position_ids: torch.Tensor | None,
-        token_type_ids: torch.Tensor | None,
-        past_length: int,
-    ) -> torch.Tensor:
-        """Token (+ token type, through `wte`) embeddings, then dropout; positions rotate."""
-        if inputs_embeds is None:
-            inputs_embeds = self.wte(input_ids)
-        length = inputs_embeds.shape[1]
-        if past_length + length > self.config.n_positions:
-            raise ConfigError(
-                f"The input reaches position {past_length + length} but GPT-J has "
-                f"{self.config.n_positions} (n_positions): shorten it."
-            )
-        hidden = inputs_embeds
-        if token_type_ids is not None:
-            hidden = hidden + self.wte(token_type_ids)
-        return self.drop(hidden) if self.training else hidden
 
     def layer_positions(
         self, position_ids: torch.Tensor | None, past_length: int, length: int

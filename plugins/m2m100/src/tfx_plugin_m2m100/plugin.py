@@ -13,6 +13,23 @@ _HEADS = {
 }
 
 
+_FLAX = "tfx_plugin_m2m100.modeling_flax_m2m100"
+_FLAX_HEADS = {"base", "seq2seq-lm"}
+
+_TF = "tfx_plugin_m2m100.modeling_tf_m2m100"
+_TF_HEADS = {"base", "seq2seq-lm"}
+
+
+def _implementations(head: str, name: str) -> dict[str, str]:
+    """The head's class per framework (Flax for the heads `modeling_flax_m2m100` has)."""
+    found = {"pt": f"{_MODELING}:{name}"}
+    if head in _FLAX_HEADS:
+        found["flax"] = f"{_FLAX}:Flax{name}"
+    if head in _TF_HEADS:
+        found["tf"] = f"{_TF}:TF{name}"
+    return found
+
+
 @hookimpl
 def tfx_architectures() -> list[ArchitectureSpec]:
     return [
@@ -20,7 +37,7 @@ def tfx_architectures() -> list[ArchitectureSpec]:
             model_type="m2m_100",
             config_class=f"{_PACKAGE}.configuration_m2m100:M2M100Config",
             heads=tuple(
-                HeadSpec(head, name, {"pt": f"{_MODELING}:{name}"}) for head, name in _HEADS.items()
+                HeadSpec(head, name, _implementations(head, name)) for head, name in _HEADS.items()
             ),
             tokenizer_converter=f"{_TOKENIZATION}:convert_m2m100",
             tokenizers=(f"{_TOKENIZATION}:M2M100Tokenizer",),

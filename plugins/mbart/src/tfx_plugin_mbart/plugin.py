@@ -16,6 +16,23 @@ _HEADS = {
 }
 
 
+_FLAX = "tfx_plugin_mbart.modeling_flax_mbart"
+_FLAX_HEADS = {"base", "seq2seq-lm", "sequence-classification", "question-answering"}
+
+_TF = "tfx_plugin_mbart.modeling_tf_mbart"
+_TF_HEADS = {"base", "question-answering", "seq2seq-lm", "sequence-classification"}
+
+
+def _implementations(head: str, name: str) -> dict[str, str]:
+    """The head's class per framework (Flax for the heads `modeling_flax_mbart` has)."""
+    found = {"pt": f"{_MODELING}:{name}"}
+    if head in _FLAX_HEADS:
+        found["flax"] = f"{_FLAX}:Flax{name}"
+    if head in _TF_HEADS:
+        found["tf"] = f"{_TF}:TF{name}"
+    return found
+
+
 @hookimpl
 def tfx_architectures() -> list[ArchitectureSpec]:
     return [
@@ -23,7 +40,7 @@ def tfx_architectures() -> list[ArchitectureSpec]:
             model_type="mbart",
             config_class=f"{_PACKAGE}.configuration_mbart:MBartConfig",
             heads=tuple(
-                HeadSpec(head, name, {"pt": f"{_MODELING}:{name}"}) for head, name in _HEADS.items()
+                HeadSpec(head, name, _implementations(head, name)) for head, name in _HEADS.items()
             ),
             tokenizer_converter="tfx_core.tokenization.converters:convert_mbart",
             tokenizers=(

@@ -16,7 +16,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tfx_core.errors import ConfigError
 from tfx_core.generation import GenerationMixin
 from tfx_core.modeling.outputs import ModelOutput
 from tfx_core.modeling.torch import PreTrainedModel
@@ -112,6 +111,8 @@ class OpenAIGPTModel(DecoderModel, OpenAIGPTPreTrainedModel):
 
     layers_attribute = "h"
     final_norm_attribute = None
+    token_embedding_attribute = "tokens_embed"
+    position_embedding_attribute = "positions_embed"
 
     def __init__(self, config: OpenAIGPTConfig) -> None:
         super().__init__(config)
@@ -126,31 +127,6 @@ class OpenAIGPTModel(DecoderModel, OpenAIGPTPreTrainedModel):
 
     def set_input_embeddings(self, embeddings: nn.Embedding) -> None:
         self.tokens_embed = embeddings
-
-    def embed(
-        self,
-        input_ids: torch.Tensor | None,
-        inputs_embeds: torch.Tensor | None,
-        position_ids: torch.Tensor | None,
-        token_type_ids: torch.Tensor | None,
-        past_length: int,
-    ) -> torch.Tensor:
-        """Token + learned position (+ token type, through `tokens_embed`) embeddings, dropout."""
-        if inputs_embeds is None:
-            inputs_embeds = self.tokens_embed(input_ids)
-        length = inputs_embeds.shape[1]
-        if past_length + length > self.config.n_positions:
-            raise ConfigError(
-                f"The input reaches position {past_length + length} but OpenAI GPT has "
-                f"{self.config.n_positions} (n_positions): shorten it."
-            )
-        if position_ids is None:
-            hidden = inputs_embeds + self.positions_embed.weight[past_length : past_length + length]
-        else:
-            hidden = inputs_embeds + self.positions_embed(position_ids)
-        if token_type_ids is not None:
-            hidden = hidden + self.tokens_embed(token_type_ids)
-        return self.drop(hidden) if self.training else hidden
 
     def forward(
         self,

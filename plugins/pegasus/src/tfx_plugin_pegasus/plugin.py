@@ -15,6 +15,23 @@ _HEADS = {
 }
 
 
+_FLAX = "tfx_plugin_pegasus.modeling_flax_pegasus"
+_FLAX_HEADS = {"base", "seq2seq-lm"}
+
+_TF = "tfx_plugin_pegasus.modeling_tf_pegasus"
+_TF_HEADS = {"base", "seq2seq-lm"}
+
+
+def _implementations(head: str, name: str) -> dict[str, str]:
+    """The head's class per framework (Flax for the heads `modeling_flax_pegasus` has)."""
+    found = {"pt": f"{_MODELING}:{name}"}
+    if head in _FLAX_HEADS:
+        found["flax"] = f"{_FLAX}:Flax{name}"
+    if head in _TF_HEADS:
+        found["tf"] = f"{_TF}:TF{name}"
+    return found
+
+
 @hookimpl
 def tfx_architectures() -> list[ArchitectureSpec]:
     return [
@@ -22,7 +39,7 @@ def tfx_architectures() -> list[ArchitectureSpec]:
             model_type="pegasus",
             config_class=f"{_PACKAGE}.configuration_pegasus:PegasusConfig",
             heads=tuple(
-                HeadSpec(head, name, {"pt": f"{_MODELING}:{name}"}) for head, name in _HEADS.items()
+                HeadSpec(head, name, _implementations(head, name)) for head, name in _HEADS.items()
             ),
             tokenizer_converter=_CONVERTER,
             description="Pegasus summarization models (google/pegasus-xsum, pegasus-cnn_dailymail, ...)",

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from tfx_core.config import PretrainedConfig
 from tfx_core.errors import ConfigError
 
+LAYER_TYPES = ("full_attention", "sliding_attention")
 ACTIVATIONS = ("silu", "swish", "gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
 
 
@@ -92,11 +93,28 @@ class Qwen2Config(PretrainedConfig):
                 f"Qwen2Config field 'hidden_act' must be one of {', '.join(ACTIVATIONS)}, "
                 f"got {self.hidden_act!r}."
             )
-        if any(kind != "full_attention" for kind in self.layer_types):
-            raise ConfigError(
-                "Qwen2Config: sliding-window layers (use_sliding_window / layer_types "
-                "'sliding_attention') are not supported by tfx yet; use full attention."
-            )
+        self._validate_layer_types()
         if self.rope_scaling is not None and not isinstance(self.rope_scaling, dict):
             raise ConfigError(f"rope_scaling must be a dict or null, got {self.rope_scaling!r}.")
         self.require_probability("attention_dropout")
+
+    def _validate_layer_types(self) -> None:
+        kinds = self.layer_types
+        if not isinstance(kinds, list) or len(kinds) != self.num_hidden_layers:
+            raise ConfigError(
+                f"Qwen2Config: layer_types must list one entry per layer "
+                f"({self.num_hidden_layers}), got {kinds!r}."
+            )
+        unknown = sorted({kind for kind in kinds} - set(LAYER_TYPES))
+        if unknown:
+            raise ConfigError(
+                f"Qwen2Config: unknown layer_types {unknown}; use {' or '.join(LAYER_TYPES)}."
+            )
+        window = self.sliding_window
+        if "sliding_attention" in kinds and (
+            isinstance(window, bool) or not isinstance(window, int) or window <= 0
+        ):
+            raise ConfigError(
+                "Qwen2Config: sliding_attention layers need a positive integer sliding_window "
+                f"(and use_sliding_window=true), got {window!r}."
+            )

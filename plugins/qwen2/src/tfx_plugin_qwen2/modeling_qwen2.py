@@ -3,7 +3,9 @@
 Llama's layout on the core decoder block (`layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj,
 post_attention_layernorm, mlp.{gate,up,down}_proj}`, RMSNorm in float32, SwiGLU, grouped
 key/value heads, rotary positions from `tfx_core.modeling.torch.rotary`); the query, key and
-value projections carry biases, the output projection and the MLP none.
+value projections carry biases, the output projection and the MLP none. With
+`use_sliding_window`, the layers from `max_window_layers` on (`config.layer_types`) attend
+within `sliding_window` positions, on the module path and in the one-token decode plan alike.
 """
 
 from __future__ import annotations
@@ -45,9 +47,16 @@ __all__ = [
 
 
 class Qwen2Attention(DecoderAttention):
-    """Causal self-attention, rotary positions, biases on query/key/value only."""
+    """Causal self-attention, rotary positions, biases on query/key/value only; a layer whose
+    `config.layer_types` entry is "sliding_attention" sees the `sliding_window` most recent
+    positions only."""
 
     rotate = staticmethod(apply_rotary)
+
+    def __init__(self, config: Qwen2Config, layer_idx: int = 0) -> None:
+        super().__init__(config, layer_idx)
+        if config.layer_types[layer_idx] == "sliding_attention":
+            self.window = config.sliding_window
 
     def projection_biases(self, config: Qwen2Config) -> tuple[bool, bool]:
         return True, False

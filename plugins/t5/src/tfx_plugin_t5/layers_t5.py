@@ -276,7 +276,7 @@ class T5Attention(nn.Module):
             return cached
         key, value = self._heads(self.k, key_value_states), self._heads(self.v, key_value_states)
         if cache is not None:
-            cache.update(key, value, self.layer_idx)
+            key, value = cache.update(key, value, self.layer_idx)
         return key, value
 
     def forward(

@@ -19,13 +19,28 @@ _HEADS = (
 _TOKENIZATION = "tfx_plugin_t5.tokenization_t5"
 
 
+_FLAX = "tfx_plugin_t5.modeling_flax_t5"
+_FLAX_HEADS = {"base", "seq2seq-lm", "encoder"}
+_TF_HEADS = {"base", "seq2seq-lm", "encoder"}
+
+
+def _implementations(module: str, head: str, name: str) -> dict[str, str]:
+    """The head's class per framework (Flax for the heads `modeling_flax_t5` has)."""
+    found = {"pt": f"{module}:{name}"}
+    if head in _FLAX_HEADS:
+        found["flax"] = f"{_FLAX}:Flax{name}"
+    if head in _TF_HEADS:  # modeling_tf_t5 / modeling_tf_mt5
+        found["tf"] = f"{module.replace('.modeling_', '.modeling_tf_')}:TF{name}"
+    return found
+
+
 def _spec(model_type: str, prefix: str, description: str) -> ArchitectureSpec:
     module = f"tfx_plugin_t5.modeling_{model_type}"
     return ArchitectureSpec(
         model_type=model_type,
         config_class=f"tfx_plugin_t5.configuration_t5:{prefix}Config",
         heads=tuple(
-            HeadSpec(head, f"{prefix}{suffix}", {"pt": f"{module}:{prefix}{suffix}"})
+            HeadSpec(head, f"{prefix}{suffix}", _implementations(module, head, prefix + suffix))
             for head, suffix in _HEADS
         ),
         # spiece.model (T5, mT5) or, for ByT5 checkpoints (model_type t5), the byte tokenizer

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "ConformanceSuite": "tfx_sdk.conformance.suite",
+    "CrossFrameworkSuite": "tfx_sdk.conformance.suite",
     "PluginTester": "tfx_sdk.conformance.tester",
     "ConformanceFailure": "tfx_sdk.conformance.failures",
     "write_wordpiece": "tfx_sdk.conformance.tiny_tokenizers",
@@ -36,6 +37,6 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from tfx_sdk.conformance.failures import ConformanceFailure
-    from tfx_sdk.conformance.suite import ConformanceSuite
+    from tfx_sdk.conformance.suite import ConformanceSuite, CrossFrameworkSuite
     from tfx_sdk.conformance.tester import PluginTester
     from tfx_sdk.conformance.tiny_tokenizers import write_byte_level_bpe, write_wordpiece

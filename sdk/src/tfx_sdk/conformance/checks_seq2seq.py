@@ -31,13 +31,20 @@ def _eos_set(config: Any) -> set[int]:
 
 
 def check_seq2seq_generation(subject: Subject, head: str, model: Any) -> None:
+    """The checks on a plugin head, with the kit's padded inputs for it."""
+    inputs = subject.inputs(head, subject.config(head), padded=True)
+    check_seq2seq_model(
+        model, inputs["input_ids"], inputs["attention_mask"], subject.tester.max_new_tokens
+    )
+
+
+def check_seq2seq_model(model: Any, source: Any, mask: Any, steps: int) -> None:
+    """The checks on any encoder-decoder model (a plugin's head, an `EncoderDecoderModel`):
+    `source` ids `[batch, length]` with at least one right-padded row in `mask`."""
     import torch
 
     config = model.config
     name = type(model).__name__
-    inputs = subject.inputs(head, subject.config(head), padded=True)
-    source, mask = inputs["input_ids"], inputs["attention_mask"]
-    steps = subject.tester.max_new_tokens
 
     def run(**kwargs: Any) -> torch.Tensor:
         kwargs.setdefault("input_ids", source)

@@ -20,7 +20,13 @@ from typing import Any, ClassVar
 
 import pytest
 
-from tfx_sdk.conformance import checks_fast_paths, checks_model, checks_plugin, checks_reference
+from tfx_sdk.conformance import (
+    checks_fast_paths,
+    checks_frameworks,
+    checks_model,
+    checks_plugin,
+    checks_reference,
+)
 from tfx_sdk.conformance.failures import ConformanceFailure
 from tfx_sdk.conformance.subject import Subject, subject_for
 from tfx_sdk.conformance.tester import PluginTester
@@ -69,6 +75,14 @@ def _parameters(subject: Subject, axis: str) -> tuple[str, list[Any]]:
             heads = [h for h in heads if tester.reference_name(h, architecture.get(h, ""))]
         if not heads or tester.reference in (None, False):
             return "head,framework", [_none("no reference implementation named", 2)]
+    if axis in ("other-frameworks", "other-generative"):
+        others = [f for f in frameworks if f != "pt"]
+        if axis == "other-generative":
+            heads = [h for h in heads if h in tester.generative_heads]
+        if not others or not heads or tester.reference in (None, False):
+            return "head,framework", [_none("no framework besides pt, or no head, to check", 2)]
+        combos = itertools.product(heads, others)
+        return "head,framework", [pytest.param(*c, id="-".join(c)) for c in combos]
     if axis == "dtypes":
         if not tester.dtypes:
             return "head,framework,dtype", [_none("no dtypes requested", 3)]
@@ -83,8 +97,10 @@ def _none(reason: str, width: int = 1) -> Any:
     return pytest.param(*values, id="none", marks=pytest.mark.skip(reason=reason))
 
 
-class ConformanceSuite:
-    """The conformance checks; subclass it (as `Test...`) and set `tester`."""
+class CrossFrameworkSuite:
+    """The cross-framework checks only: each TensorFlow / Flax head (`PluginTester(frameworks=
+    ("tf", "flax"))`) against the PyTorch reference through shared files. Subclass it where a
+    framework's tests run in their own process; `ConformanceSuite` includes these checks."""
 
     tester: ClassVar[PluginTester]
 
@@ -105,6 +121,27 @@ class ConformanceSuite:
                 pytrace=False,
             )
         return subject_for(tester)
+
+    # ------------------------------------------------------------ TensorFlow and Flax
+    @_over("other-frameworks")
+    @_reported
+    def test_framework_parity(self, head: str, framework: str, tmp_path_factory: Any) -> None:
+        """Reference file -> tf/flax logits; tf/flax file -> transformers and tfx PyTorch."""
+        checks_frameworks.check_framework_parity(self.subject, head, framework, tmp_path_factory)
+
+    @_over("other-generative")
+    @_reported
+    def test_framework_greedy_generation(
+        self, head: str, framework: str, tmp_path_factory: Any
+    ) -> None:
+        """tf/flax greedy `generate` ids == the reference's on the same weights."""
+        checks_frameworks.check_framework_generation(
+            self.subject, head, framework, tmp_path_factory
+        )
+
+
+class ConformanceSuite(CrossFrameworkSuite):
+    """The conformance checks; subclass it (as `Test...`) and set `tester`."""
 
     # ------------------------------------------------------------ plugin level
     @_reported

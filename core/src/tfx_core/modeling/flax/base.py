@@ -185,6 +185,8 @@ class FlaxPreTrainedModel(nnx.Module):
         model.eval()
         if strict:
             report.raise_if_problems()
+        else:  # say what did not load, as the PyTorch side does (never silently random weights)
+            report.warn_if_problems(str(path_or_id), cls.__name__)
         return (model, report) if output_loading_info else model
 
     @classmethod

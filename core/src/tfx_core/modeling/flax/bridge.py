@@ -36,9 +36,12 @@ class TorchBridge:
         self.model = model
         base = getattr(model, getattr(model, "base_model_prefix", ""), None) or model
         try:
-            names = set(inspect.signature(type(base).__call__).parameters) - {"self"}
+            parameters = inspect.signature(type(base).__call__).parameters
         except (TypeError, ValueError):  # pragma: no cover - every tfx model has a signature
-            names = set()
+            parameters = {}
+        names = set(parameters) - {"self"}
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            names = set()  # takes any keyword (e.g. T5's heads): pass everything
         self._accepted = names
 
     def __getattr__(self, name: str) -> Any:

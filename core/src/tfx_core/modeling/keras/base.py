@@ -173,6 +173,10 @@ class TFPreTrainedModel(keras.Model):
         """The weights as numpy arrays under their PyTorch names and layouts."""
         return {key: to_numpy(slot) for key, slot in self.named_weights().items()}
 
+    def state_dict_for_save(self) -> dict[str, Any]:
+        """What `save_pretrained` writes (architectures drop what the reference does not save)."""
+        return self.state_dict()
+
     def get_input_embeddings(self) -> Any:
         base = getattr(self, self.base_model_prefix, None) if self.base_model_prefix else None
         if isinstance(base, TFPreTrainedModel) and base is not self:
@@ -243,6 +247,8 @@ class TFPreTrainedModel(keras.Model):
         model._after_load(folder)
         if strict:
             report.raise_if_problems()
+        else:  # say what did not load, as the PyTorch side does (never silently random weights)
+            report.warn_if_problems(str(path_or_id), cls.__name__)
         return (model, report) if output_loading_info else model
 
     @classmethod
@@ -348,7 +354,7 @@ class TFPreTrainedModel(keras.Model):
         config.dtype = self.dtype_name
         with atomic_directory(target) as tmp:
             config.save_pretrained(tmp)
-            save_state_dict(self.state_dict(), tmp, max_shard_size=max_shard_size)
+            save_state_dict(self.state_dict_for_save(), tmp, max_shard_size=max_shard_size)
             self._save_extra_files(tmp)
         if push_to_hub:
             hub.push_to_hub(target, repo_id or target.name, token=token)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from tfx_core.modeling.keras.backend import tf
-from tfx_core.modeling.keras.layers import causal_bias
 
 _NEG = -1.0e9
 
@@ -26,31 +25,23 @@ def _gather(tensor: Any, indices: Any) -> Any:
 
 def beam_loop(model: Any, prompt: int, new: int, settings: tuple) -> Any:
     """The compiled body for `TFGenerationMixin.generate` with `num_beams > 1`."""
-    _, beams, _, _, _, eos, pad, length_penalty, early_stopping, returned = settings
+    _, beams, _, _, _, eos, pad, length_penalty, early_stopping, returned = settings[:10]
     keep = max(2, 1 + len(eos)) * beams
-    vocab = model.config.vocab_size
     eos_ids = tf.constant(eos or [-1], tf.int32)
     stop_when_full = early_stopping is True
     top_beam_mask = tf.range(keep) < beams
 
+    process = model._logits_processor(settings[10])
+
     def loop(ids: Any, mask: Any, count: Any, seed: Any) -> tuple[Any, Any]:
         batch = ids.shape[0]  # static: one compiled loop per batch size
-        total = prompt + new
-        dtype = model._compute_dtype()
-        flat_ids = tf.repeat(ids, beams, axis=0)
-        flat_mask = tf.repeat(mask, beams, axis=0)
-        full_mask = tf.concat([flat_mask, tf.ones((batch * beams, new), mask.dtype)], axis=1)
-        positions = tf.maximum(tf.cumsum(flat_mask, axis=1) - 1, 0)
-        real = tf.reduce_sum(flat_mask, axis=1)
-        cache = model.init_cache(batch * beams, total)
-        logits, cache = model.decode(
-            flat_ids, positions, causal_bias(prompt, total, 0, full_mask, dtype), cache, 0
-        )
+        logits, state = model._begin(ids, mask, beams, prompt, new, settings[10])
+        vocab = logits.shape[-1]
         first = tf.concat([tf.zeros((batch, 1)), tf.fill((batch, beams - 1), _NEG)], axis=1)
-        state = (
+        initial = (
             tf.constant(0),
             logits,
-            cache,
+            state,
             tf.fill((batch, beams, new), pad),  # running tokens
             first,  # running scores
             tf.fill((batch, beams, new), pad),  # finished tokens
@@ -62,9 +53,12 @@ def beam_loop(model: Any, prompt: int, new: int, settings: tuple) -> Any:
         )
 
         def body(
-            step, logits, cache, run_tok, run_score, fin_tok, fin_score, fin_len, done, hope, _
+            step, logits, state, run_tok, run_score, fin_tok, fin_score, fin_len, done, hope, _
         ):
             log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+            if process is not None:
+                flat_tokens = tf.reshape(run_tok, (batch * beams, new))
+                log_probs = process(log_probs, step, flat_tokens, count)
             log_probs = tf.reshape(log_probs, (batch, beams, vocab)) + run_score[:, :, None]
             top_scores, top_index = tf.math.top_k(tf.reshape(log_probs, (batch, -1)), keep)
             source, token = top_index // vocab, top_index % vocab
@@ -97,13 +91,7 @@ def beam_loop(model: Any, prompt: int, new: int, settings: tuple) -> Any:
 
             # the cache follows the surviving beams
             flat_parents = tf.reshape(parents + tf.range(batch)[:, None] * beams, (-1,))
-            cache = tuple(
-                (
-                    tf.ensure_shape(tf.gather(k, flat_parents, axis=1), k.shape),
-                    tf.ensure_shape(tf.gather(v, flat_parents, axis=1), v.shape),
-                )
-                for k, v in cache
-            )
+            state = model._reorder(state, flat_parents)
 
             if early_stopping == "never" and length_penalty > 0.0:
                 hypothetical = tf.cast(count, tf.float32)
@@ -121,15 +109,11 @@ def beam_loop(model: Any, prompt: int, new: int, settings: tuple) -> Any:
             next_token = tf.reshape(
                 tf.gather(tf.reshape(run_tok, (batch * beams, new)), [step], axis=1), (-1,)
             )
-            index = prompt + step
-            bias = causal_bias(1, total, index, full_mask, dtype)
-            logits, cache = model.decode(
-                next_token[:, None], (real + step)[:, None], bias, cache, index
-            )
+            logits, state = model._advance(next_token, step, state, prompt, new)
             return (
                 step + 1,
                 logits,
-                cache,
+                state,
                 run_tok,
                 run_score,
                 fin_tok,
@@ -143,7 +127,7 @@ def beam_loop(model: Any, prompt: int, new: int, settings: tuple) -> Any:
         def cond(step, *rest):
             return tf.logical_and(step < count, tf.logical_not(rest[-1]))
 
-        final = tf.while_loop(cond, body, state)
+        final = tf.while_loop(cond, body, initial)
         fin_tok, fin_len = final[5][:, :returned], final[7][:, :returned]
         tokens = tf.reshape(fin_tok, (batch * returned, new))
         return tokens, tf.reduce_max(fin_len)

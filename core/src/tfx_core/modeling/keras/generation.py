@@ -9,7 +9,9 @@ new-token bucket, decoding settings).
 
 A model provides `init_cache(batch, max_length)` and `decode(input_ids, position_ids, bias,
 cache, index) -> (logits of the last position, cache)`; positions follow the reference's rule
-for padded prompts (count of real tokens before, so left padding changes nothing).
+for padded prompts (count of real tokens before, so left padding changes nothing). The loops
+reach the model only through the hooks `_begin` / `_advance` / `_reorder` (and an optional
+`_logits_processor`), which encoder-decoders override (`seq2seq_generation.py`).
 """
 
 from __future__ import annotations
@@ -65,6 +67,17 @@ def _eos_list(value: Any) -> list[int]:
     return [int(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
 
 
+def reorder_cache(cache: tuple, rows: Any) -> tuple:
+    """Each layer's `(keys, values)` `[length, rows, ...]` for the rows `rows` (same shapes)."""
+    return tuple(
+        (
+            tf.ensure_shape(tf.gather(k, rows, axis=1), k.shape),
+            tf.ensure_shape(tf.gather(v, rows, axis=1), v.shape),
+        )
+        for k, v in cache
+    )
+
+
 def filter_logits(logits: Any, top_k: int, top_p: float) -> Any:
     """Keep the `top_k` best tokens, then the smallest set whose probability reaches `top_p`."""
     minimum = tf.cast(logits.dtype.min, logits.dtype)
@@ -86,6 +99,9 @@ def filter_logits(logits: Any, top_k: int, top_p: float) -> Any:
 
 class TFGenerationMixin:
     """Adds `generate` (and `generation_config` persistence) to a Keras causal LM."""
+
+    #: generation settings a subclass supports beyond `_SUPPORTED`
+    extra_supported: frozenset[str] = frozenset()
 
     @property
     def generation_config(self) -> GenerationConfig:
@@ -129,7 +145,9 @@ class TFGenerationMixin:
         unsupported = [
             key
             for key, value in config.to_diff_dict().items()
-            if key in DEFAULTS and key not in _SUPPORTED and value != DEFAULTS[key]
+            if key in DEFAULTS
+            and key not in _SUPPORTED | self.extra_supported
+            and value != DEFAULTS[key]
         ]
         if unsupported:
             raise GenerationError(
@@ -178,12 +196,9 @@ class TFGenerationMixin:
         if config.do_sample and returned > 1:  # each sample is its own row
             ids, mask = np.repeat(ids, returned, axis=0), np.repeat(mask, returned, axis=0)
             batch = ids.shape[0]
-        prompt_bucket = bucket(length)
+        prompt_bucket = self._prompt_bucket(length)
         new_bucket = bucket(new, NEW_TOKEN_BUCKETS)
-        padded_ids = np.full((batch, prompt_bucket), pad, np.int32)
-        padded_mask = np.zeros((batch, prompt_bucket), np.int32)
-        padded_ids[:, prompt_bucket - length :] = ids
-        padded_mask[:, prompt_bucket - length :] = mask
+        padded_ids, padded_mask = self._pad_prompt(ids, mask, prompt_bucket, pad)
         sampling = bool(config.do_sample)
         settings = (
             sampling,
@@ -198,6 +213,7 @@ class TFGenerationMixin:
             if config.early_stopping == "never"
             else bool(config.early_stopping),
             returned,
+            self._processor_settings(config),
         )
         loop = self._compiled_loop(batch, prompt_bucket, new_bucket, settings)
         seed_pair = np.array([0, seed if seed is not None else np.random.randint(2**31)], np.int32)
@@ -208,7 +224,66 @@ class TFGenerationMixin:
         generated = tokens.numpy()[:, :steps]
         if beam and returned > 1:
             ids = np.repeat(ids, returned, axis=0)
-        return tf.constant(np.concatenate([ids, generated], axis=1))
+        return tf.constant(self._sequences(ids, generated, config))
+
+    # ------------------------------------------------------------------ hooks
+    # Decoder-only defaults; `seq2seq_generation.TFSeq2SeqGenerationMixin` overrides them.
+    def _pad_prompt(
+        self, ids: np.ndarray, mask: np.ndarray, size: int, pad: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The prompt left-padded to `size` (masked: positions count real tokens only)."""
+        batch, length = ids.shape
+        padded_ids = np.full((batch, size), pad, np.int32)
+        padded_mask = np.zeros((batch, size), np.int32)
+        padded_ids[:, size - length :] = ids
+        padded_mask[:, size - length :] = mask
+        return padded_ids, padded_mask
+
+    def _sequences(self, ids: np.ndarray, generated: np.ndarray, config: Any) -> np.ndarray:
+        """What `generate` returns: the prompt followed by the new tokens."""
+        return np.concatenate([ids, generated], axis=1)
+
+    def _processor_settings(self, config: GenerationConfig) -> tuple:
+        """Hashable settings of the logits processors (none for decoder-only models)."""
+        return ()
+
+    def _logits_processor(self, settings: tuple) -> Any:
+        """`process(scores, step, tokens, count) -> scores` for the compiled loops, or None."""
+        return None
+
+    def _prompt_bucket(self, length: int) -> int:
+        return bucket(length)
+
+    def _begin(
+        self, ids: Any, mask: Any, expand: int, prompt: int, new: int, extra: tuple = ()
+    ) -> tuple[Any, Any]:
+        """Logits of the first new token for each prompt repeated `expand` times (beams),
+        and the decoding state: `(cache, mask over prompt + new positions, real lengths)`."""
+        if expand > 1:
+            ids, mask = tf.repeat(ids, expand, axis=0), tf.repeat(mask, expand, axis=0)
+        batch = tf.shape(ids)[0]
+        total = prompt + new
+        full_mask = tf.concat([mask, tf.ones((batch, new), mask.dtype)], axis=1)
+        positions = tf.maximum(tf.cumsum(mask, axis=1) - 1, 0)
+        real = tf.reduce_sum(mask, axis=1)  # real prompt tokens per row
+        cache = self.init_cache(batch, total)
+        bias = causal_bias(prompt, total, 0, full_mask, self._compute_dtype())
+        logits, cache = self.decode(ids, positions, bias, cache, 0)
+        return logits, (cache, full_mask, real)
+
+    def _advance(self, token: Any, step: Any, state: Any, prompt: int, new: int) -> tuple:
+        """Logits after feeding `token` (`[rows]`), the `step`-th new token, and the state."""
+        cache, full_mask, real = state
+        index = prompt + step
+        bias = causal_bias(1, prompt + new, index, full_mask, self._compute_dtype())
+        position = (real + step)[:, None]
+        logits, cache = self.decode(token[:, None], position, bias, cache, index)
+        return logits, (cache, full_mask, real)
+
+    def _reorder(self, state: Any, rows: Any) -> Any:
+        """The state of the rows `rows` (beam search keeps the surviving beams' caches)."""
+        cache, full_mask, real = state
+        return (reorder_cache(cache, rows), full_mask, real)
 
     def _prompt(self, input_ids: Any, config: GenerationConfig) -> np.ndarray:
         if input_ids is None:
@@ -280,35 +355,30 @@ class TFGenerationMixin:
             pick = tf.random.stateless_categorical(logits, 1, seed + tf.stack([step, 0]))
             return tf.cast(pick[:, 0], tf.int32)
 
+        process = self._logits_processor(settings[10])
+
         def loop(ids: Any, mask: Any, count: Any, seed: Any) -> tuple[Any, Any]:
             batch = tf.shape(ids)[0]
-            total = prompt + new
-            full_mask = tf.concat([mask, tf.ones((batch, new), mask.dtype)], axis=1)
-            positions = tf.maximum(tf.cumsum(mask, axis=1) - 1, 0)
-            real = tf.reduce_sum(mask, axis=1)  # real prompt tokens per row
-            cache = self.init_cache(batch, total)
-            bias = causal_bias(prompt, total, 0, full_mask, self._compute_dtype())
-            logits, cache = self.decode(ids, positions, bias, cache, 0)
+            logits, state = self._begin(ids, mask, 1, prompt, new, settings[10])
             tokens = tf.fill((batch, new), pad)
             done = tf.zeros((batch,), tf.bool)
 
-            def body(step: Any, logits: Any, cache: Any, tokens: Any, done: Any):
+            def body(step: Any, logits: Any, state: Any, tokens: Any, done: Any):
+                if process is not None:
+                    logits = process(tf.cast(logits, tf.float32), step, tokens, count)
                 token = choose(logits, seed, step)
                 token = tf.where(done, pad, token)
                 tokens = tf.tensor_scatter_nd_update(tf.transpose(tokens), [[step]], token[None])
                 tokens = tf.transpose(tokens)
                 done = tf.logical_or(done, tf.reduce_any(token[:, None] == eos_ids[None], -1))
-                index = prompt + step
-                bias = causal_bias(1, total, index, full_mask, self._compute_dtype())
-                position = (real + step)[:, None]
-                logits, cache = self.decode(token[:, None], position, bias, cache, index)
-                return step + 1, logits, cache, tokens, done
+                logits, state = self._advance(token, step, state, prompt, new)
+                return step + 1, logits, state, tokens, done
 
-            def cond(step: Any, logits: Any, cache: Any, tokens: Any, done: Any):
+            def cond(step: Any, logits: Any, state: Any, tokens: Any, done: Any):
                 return tf.logical_and(step < count, tf.logical_not(tf.reduce_all(done)))
 
             step, _, _, tokens, _ = tf.while_loop(
-                cond, body, (tf.constant(0), logits, cache, tokens, done)
+                cond, body, (tf.constant(0), logits, state, tokens, done)
             )
             return tokens, step
 

@@ -25,11 +25,12 @@ from tfx_core.modeling.torch.loading import (
     resolve_dtype,
 )
 from tfx_core.modeling.torch.meta_init import gc_paused, is_loading, meta_parameters
+from tfx_core.modeling.torch.model_utils import ModelUtilsMixin
 from tfx_core.modeling.torch.saving import SavingMixin
 from tfx_core.weights import LoadReport, RenameRules
 
 
-class PreTrainedModel(LoadingMixin, SavingMixin, nn.Module):
+class PreTrainedModel(LoadingMixin, SavingMixin, ModelUtilsMixin, nn.Module):
     """Base class of tfx PyTorch models: loading, saving, weight tying, dtype and device.
 
     Subclasses set `config_class`, `base_model_prefix` (the attribute holding the base model in

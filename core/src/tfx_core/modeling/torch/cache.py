@@ -126,12 +126,28 @@ class DynamicCache(Cache):
         return self._lengths[layer_idx] if layer_idx < len(self._lengths) else 0
 
     def reorder(self, beam_idx: torch.LongTensor) -> None:
-        """Select batch rows (beam search): row `i` becomes old row `beam_idx[i]`."""
+        """Select batch rows (beam search): row `i` becomes old row `beam_idx[i]`.
+
+        Only the rows that change are copied (beams that keep their own history, the common
+        case late in a search, cost nothing): gather those rows, then write them in place.
+        """
+        if not self._lengths:
+            return
+        index = beam_idx.to(self._keys[0].device)
+        moved = (index != torch.arange(index.shape[0], device=index.device)).nonzero().view(-1)
+        if moved.numel() == 0:
+            return
+        everything = 4 * moved.numel() > 3 * index.shape[0]  # then one whole gather is faster
+        source = index.index_select(0, moved)
         for layer, length in enumerate(self._lengths):
             for buffers in (self._keys, self._values):
                 filled = buffers[layer][:, :, :length]
-                index = beam_idx.to(filled.device)
-                filled.copy_(filled.index_select(0, index))
+                device = filled.device  # (layers may sit on different devices)
+                if everything:
+                    filled.copy_(filled.index_select(0, index.to(device)))
+                else:
+                    rows = filled.index_select(0, source.to(device))
+                    filled.index_copy_(0, moved.to(device), rows)
 
     def crop(self, max_length: int) -> None:
         """Forget positions from `max_length` on (negative: drop that many from the end)."""
@@ -265,7 +281,12 @@ class CrossAttentionCache:
         layer_idx: int,
         cache_kwargs: dict | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Store layer `layer_idx`'s encoder keys and values (replacing any) and return them."""
+        """Store layer `layer_idx`'s encoder keys and values (replacing any) and return them.
+
+        They are stored contiguous (one copy per generation): head-split projections are
+        transposed views, which an eager `q @ k.T` would otherwise copy at every decoding step.
+        """
+        key, value = key.contiguous(), value.contiguous()
         self.layers[layer_idx] = (key, value)
         return key, value
 

@@ -57,11 +57,6 @@ class EncoderDecoderModel(GenerationMixin, PreTrainedModel):
             raise ConfigError(
                 f"EncoderDecoderModel expects an EncoderDecoderConfig, got {type(config).__name__}."
             )
-        if getattr(config, "tie_encoder_decoder", False):
-            raise ConfigError(
-                "tie_encoder_decoder=True (one set of weights for encoder and decoder) is not "
-                "supported by tfx; set it to false."
-            )
         super().__init__(config)
         from tfx_core.auto import AutoModel, AutoModelForCausalLM
 
@@ -86,6 +81,12 @@ class EncoderDecoderModel(GenerationMixin, PreTrainedModel):
             "ignore_unexpected_keys", self.encoder, self.decoder
         )
         self.ignore_missing_keys = _prefixed("ignore_missing_keys", self.encoder, self.decoder)
+        if getattr(config, "tie_encoder_decoder", False) and not self._encoder_decoder_pairs():
+            raise ConfigError(
+                "tie_encoder_decoder=True, but the encoder "
+                f"({type(self.encoder).__name__}) and the decoder's base model share no "
+                "weight names and shapes: tie only an encoder and a decoder of one architecture."
+            )
         self.tie_weights()
 
     # ---------------------------------------------------------------- parts
@@ -102,13 +103,36 @@ class EncoderDecoderModel(GenerationMixin, PreTrainedModel):
         return self.decoder.get_output_embeddings()
 
     def _tied_pairs(self) -> dict[str, str]:
-        """The encoder's and the decoder's own ties, under their prefixes."""
+        """The encoder's and the decoder's own ties, under their prefixes; with
+        `tie_encoder_decoder`, every encoder weight also aliases the decoder's."""
         pairs: dict[str, str] = {}
         for role in _ROLES:
             part = self.__dict__["_modules"].get(role)
             if isinstance(part, PreTrainedModel):
                 pairs.update({f"{role}.{a}": f"{role}.{s}" for a, s in part._tied_pairs().items()})
+        if getattr(self.config, "tie_encoder_decoder", False):
+            pairs.update(self._encoder_decoder_pairs())
         return pairs
+
+    def _encoder_decoder_pairs(self) -> dict[str, str]:
+        """`encoder.<name>` -> `decoder.<base prefix>.<name>` for each weight the encoder and
+        the decoder's base model both have with one shape (the reference keeps the decoder's
+        copy in the file; the encoder-only pooler and the decoder-only cross-attention stay
+        their own)."""
+        modules = self.__dict__["_modules"]
+        encoder, decoder = modules.get("encoder"), modules.get("decoder")
+        if not isinstance(encoder, PreTrainedModel) or not isinstance(decoder, PreTrainedModel):
+            return {}
+        prefix = decoder.base_model_prefix
+        base = decoder._base_model()
+        if base is None:
+            return {}
+        theirs = {key: value.shape for key, value in base.named_parameters()}
+        return {
+            f"encoder.{key}": f"decoder.{prefix}.{key}"
+            for key, value in encoder.named_parameters()
+            if theirs.get(key) == value.shape
+        }
 
     def _init_weights(self, module: nn.Module) -> None:
         """Each part initialises its own modules its own way."""

@@ -234,6 +234,16 @@ class QuestionAnsweringHead(ClassifierHead):
     classifier_attribute = "qa_outputs"
     dropout_fields = None
     output_class = QuestionAnsweringModelOutput
+    #: Refuse configs whose `num_labels` is not 2 (start, end) when building, as DistilBERT's
+    #: reference does (others fail later, when splitting the logits).
+    requires_two_labels: ClassVar[bool] = False
+
+    def build_head(self, config: Any) -> None:
+        if self.requires_two_labels and config.num_labels != 2:
+            raise ConfigError(
+                f"{type(self).__name__} needs num_labels=2 (start, end), got {config.num_labels}."
+            )
+        super().build_head(config)
 
     def forward(
         self,
@@ -303,10 +313,17 @@ class LanguageModelingHead(TaskHead):
     """
 
     lm_head_attribute: ClassVar[str] = "lm_head"
+    #: Path of the vocabulary projection `get_output_embeddings` returns (None: the class's own).
+    output_embeddings_attribute: ClassVar[str | None] = None
     dropout_fields = None
 
     def lm_logits(self, hidden: torch.Tensor) -> torch.Tensor:
         return getattr(self, self.lm_head_attribute)(hidden)
+
+    def get_output_embeddings(self) -> nn.Module | None:
+        if self.output_embeddings_attribute is None:
+            return super().get_output_embeddings()  # type: ignore[misc]
+        return self.get_submodule(self.output_embeddings_attribute)  # type: ignore[attr-defined]
 
 
 class MaskedLMHead(LanguageModelingHead):

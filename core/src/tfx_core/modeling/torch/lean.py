@@ -46,8 +46,6 @@ _GLOBAL_HOOKS = (
     "_global_backward_hooks",
     "_global_backward_pre_hooks",
 )
-_training = operator.attrgetter("training")
-_compiled = operator.attrgetter("_compiled_call_impl")
 _forward = operator.attrgetter("forward")
 _ModuleClass = TypeVar("_ModuleClass", bound=type)
 
@@ -143,13 +141,16 @@ class LeanGuard:
 
     def unobserved(self) -> bool:
         """No hook, instance `forward`, compiled module, training mode, autograd; switch on."""
-        return not (
-            torch.is_grad_enabled()
-            or not fast_paths_enabled()
-            or not self.hook_free()
-            or any(map(_training, self.modules))
-            or any(map(_compiled, self.modules))
-            or any(map(operator.contains, self.instance_dicts, repeat("forward")))
+        return not torch.is_grad_enabled() and fast_paths_enabled() and self.quiet()
+
+    def quiet(self) -> bool:
+        """`unobserved()` less its first two tests, for callers that made them already (the
+        switch reads the environment: once per forward is enough)."""
+        dicts = self.instance_dicts  # read directly: `nn.Module.__getattr__` slows `getattr`
+        return self.hook_free() and not (
+            any(map(dict.get, dicts, repeat("training")))
+            or any(map(dict.get, dicts, repeat("_compiled_call_impl")))  # `module.compile()`
+            or any(map(operator.contains, dicts, repeat("forward")))
         )
 
     def hook_free(self) -> bool:

@@ -8,7 +8,11 @@ the one-token decode plan both call these two, so the math exists once.
 Scaling variants (`config.rope_scaling["rope_type"]`), as the reference defines them:
 `default`, `linear` (positions divided by `factor`), `dynamic` (NTK base grown with the
 sequence length past `max_position_embeddings`), `llama3` (low frequencies divided by `factor`,
-a smooth ramp between `low_freq_factor` and `high_freq_factor`).
+a smooth ramp between `low_freq_factor` and `high_freq_factor`), `yarn` (interpolated low
+frequencies, extrapolated high ones, a linear ramp between the `beta_fast` / `beta_slow`
+rotation counts, and cos/sin scaled by an attention factor), `longrope` (per-channel
+`short_factor` / `long_factor` divisors, the long ones once a sequence passes the trained
+context, cos/sin scaled by an attention factor).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from torch import nn
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.torch.lean import trusted_forward
 
-ROPE_TYPES = ("default", "linear", "dynamic", "llama3")
+ROPE_TYPES = ("default", "linear", "dynamic", "llama3", "yarn", "longrope")
 
 
 def rotary_dim(config: Any) -> int:
@@ -43,7 +47,9 @@ def rope_scaling(config: Any) -> dict[str, Any]:
             f"rope_scaling type {rope_type!r} is not supported; use one of {', '.join(ROPE_TYPES)}."
         )
     scaling["rope_type"] = rope_type
-    if rope_type != "default":
+    if rope_type == "longrope":
+        _check_longrope(scaling, rotary_dim(config))
+    elif rope_type != "default":
         factor = scaling.get("factor")
         if not isinstance(factor, (int, float)) or factor <= 0:
             raise ConfigError(
@@ -60,6 +66,16 @@ def rope_scaling(config: Any) -> dict[str, Any]:
         if scaling["high_freq_factor"] <= scaling["low_freq_factor"]:
             raise ConfigError("rope_scaling['llama3'] needs high_freq_factor > low_freq_factor.")
     return scaling
+
+
+def _check_longrope(scaling: dict[str, Any], dim: int) -> None:
+    for key in ("short_factor", "long_factor"):
+        factors = scaling.get(key)
+        if not isinstance(factors, (list, tuple)) or len(factors) != dim // 2:
+            raise ConfigError(
+                f"rope_scaling['longrope'] needs {key!r}: a list of {dim // 2} numbers "
+                f"(half the rotary dimension), got {factors!r}."
+            )
 
 
 def inverse_frequencies(dim: int, base: float) -> torch.Tensor:
@@ -81,6 +97,58 @@ def llama3_frequencies(inv_freq: torch.Tensor, scaling: dict[str, Any]) -> torch
     return torch.where(medium, ramp, scaled)
 
 
+def _yarn_mscale(factor: float, mscale: float = 1.0) -> float:
+    return 1.0 if factor <= 1 else 0.1 * mscale * math.log(factor) + 1.0
+
+
+def yarn_attention_factor(scaling: dict[str, Any]) -> float:
+    """YaRN's cos/sin scale: `attention_factor`, else from `factor` (and `mscale` /
+    `mscale_all_dim` when both are set)."""
+    if scaling.get("attention_factor") is not None:
+        return float(scaling["attention_factor"])
+    factor = scaling["factor"]
+    mscale, mscale_all_dim = scaling.get("mscale"), scaling.get("mscale_all_dim")
+    if mscale and mscale_all_dim:
+        return float(_yarn_mscale(factor, mscale) / _yarn_mscale(factor, mscale_all_dim))
+    return _yarn_mscale(factor)
+
+
+def yarn_frequencies(dim: int, base: float, scaling: dict[str, Any], context: int) -> torch.Tensor:
+    """YaRN: channels turning fewer than `beta_slow` times over `context` positions are
+    interpolated (divided by `factor`), more than `beta_fast` times kept, a linear ramp between."""
+    beta_fast = scaling.get("beta_fast") or 32
+    beta_slow = scaling.get("beta_slow") or 1
+
+    def channel(rotations: float) -> float:  # the channel that turns `rotations` times
+        return dim * math.log(context / (rotations * 2 * math.pi)) / (2 * math.log(base))
+
+    low, high = channel(beta_fast), channel(beta_slow)
+    if scaling.get("truncate", True):
+        low, high = math.floor(low), math.ceil(high)
+    low, high = max(low, 0), min(high, dim - 1)
+    if low == high:
+        high += 0.001  # a one-channel ramp would divide by zero
+    ramp = ((torch.arange(dim // 2, dtype=torch.float32) - low) / (high - low)).clamp(0, 1)
+    kept = 1 - ramp
+    wavelengths = base ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim)
+    extrapolated = 1.0 / wavelengths
+    interpolated = 1.0 / (scaling["factor"] * wavelengths)
+    return interpolated * (1 - kept) + extrapolated * kept
+
+
+def longrope_attention_factor(factor: float, context: int) -> float:
+    """LongRoPE's default cos/sin scale for a context stretched `factor` times."""
+    if factor <= 1.0:
+        return 1.0
+    return math.sqrt(1 + math.log(factor) / math.log(context))
+
+
+def longrope_frequencies(dim: int, base: float, factors: list[float]) -> torch.Tensor:
+    """LongRoPE: each channel's frequency divided by its own factor."""
+    exponents = torch.arange(0, dim, 2, dtype=torch.int64).float() / dim
+    return 1.0 / (torch.tensor(factors, dtype=torch.float32) * base**exponents)
+
+
 @trusted_forward
 class RotaryEmbedding(nn.Module):
     """Position ids `[batch, length]` -> `(cos, sin)` `[batch, length, rotary_dim]`.
@@ -97,18 +165,47 @@ class RotaryEmbedding(nn.Module):
         self.scaling = rope_scaling(config)
         self.dim = rotary_dim(config)
         self.base = float(getattr(config, "rope_theta", 10000.0))
-        self.max_positions = int(
-            self.scaling.get("original_max_position_embeddings")
-            or getattr(config, "max_position_embeddings", 2048)
-        )
-        self.attention_factor = 1.0
-        inv_freq = inverse_frequencies(self.dim, self.base)
         rope_type = self.scaling["rope_type"]
+        self.max_positions = self.trained_context(config)
+        self.attention_factor = 1.0
+        self.long_table: torch.Tensor | None = None  # longrope, past `max_positions`
+        inv_freq = inverse_frequencies(self.dim, self.base)
         if rope_type == "linear":
             inv_freq = inv_freq / self.scaling["factor"]
         elif rope_type == "llama3":
             inv_freq = llama3_frequencies(inv_freq, self.scaling)
+        elif rope_type == "yarn":
+            inv_freq = yarn_frequencies(self.dim, self.base, self.scaling, self.max_positions)
+            self.attention_factor = yarn_attention_factor(self.scaling)
+        elif rope_type == "longrope":
+            inv_freq = longrope_frequencies(self.dim, self.base, self.scaling["short_factor"])
+            self.long_table = longrope_frequencies(self.dim, self.base, self.scaling["long_factor"])
+            self.attention_factor = self.longrope_factor(config)
         self._tables: dict[torch.device, torch.Tensor] = {inv_freq.device: inv_freq}
+
+    def trained_context(self, config: Any) -> int:
+        """The context length the table was trained for, as the reference reads it per type:
+        `rope_scaling["original_max_position_embeddings"]` (llama3, yarn), the config's own
+        `original_max_position_embeddings` (longrope, Phi-3 style), else
+        `max_position_embeddings`."""
+        trained = int(getattr(config, "max_position_embeddings", 2048))
+        rope_type = self.scaling["rope_type"]
+        if rope_type == "longrope":
+            return int(getattr(config, "original_max_position_embeddings", None) or trained)
+        if rope_type in ("llama3", "yarn"):
+            return int(self.scaling.get("original_max_position_embeddings") or trained)
+        return trained
+
+    def longrope_factor(self, config: Any) -> float:
+        """LongRoPE's cos/sin scale: `attention_factor`, else from the context stretch (the
+        config's `max_position_embeddings / original_max_position_embeddings` when it has
+        both, else `factor`)."""
+        if self.scaling.get("attention_factor") is not None:
+            return float(self.scaling["attention_factor"])
+        factor = self.scaling.get("factor") or 1.0
+        if getattr(config, "original_max_position_embeddings", None):
+            factor = config.max_position_embeddings / config.original_max_position_embeddings
+        return longrope_attention_factor(factor, self.max_positions)
 
     def table(self, device: torch.device) -> torch.Tensor:
         """The float32 inverse frequencies on `device` (copied there once)."""
@@ -131,8 +228,11 @@ class RotaryEmbedding(nn.Module):
         self, position_ids: torch.Tensor, dtype: torch.dtype
     ) -> tuple[torch.Tensor, torch.Tensor]:
         device = position_ids.device
-        if self.scaling["rope_type"] == "dynamic":
+        rope_type = self.scaling["rope_type"]
+        if rope_type == "dynamic":
             inv_freq = self.dynamic_table(int(position_ids.max()) + 1, device)
+        elif rope_type == "longrope" and int(position_ids.max()) + 1 > self.max_positions:
+            inv_freq = self.long_table.to(device)
         else:
             inv_freq = self.table(device)
         angles = position_ids[..., None].float() * inv_freq

@@ -8,12 +8,14 @@ plugins refer to them by `"tfx_core.tokenization.converters:<function>"`.
     WordPiece (vocab.txt)                    convert_wordpiece
     byte-level BPE (vocab.json + merges.txt) convert_byte_level_bpe, convert_roberta_bpe
     fastBPE (vocab.txt + bpe.codes)          convert_fastbpe (BERTweet, PhoBERT)
+    Moses + BPE (vocab.json + merges.txt)    convert_xlm, convert_flaubert (needs sacremoses)
     SentencePiece (.model, unigram or BPE)   convert_sentencepiece, convert_xlm_roberta,
                                              convert_camembert, convert_mbart, convert_t5,
                                              convert_albert, convert_xlnet, convert_pegasus,
                                              convert_llama, convert_rembert
     DeBERTa family (spm.model; vocab.json)   convert_deberta_v2, convert_deberta_bpe
     MPNet (vocab.txt); FNet (spiece.model)   convert_mpnet, convert_fnet
+    Funnel (vocab.txt)                       convert_funnel
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ _MODULES = {
     "convert_byte_level_bpe": "byte_level",
     "convert_roberta_bpe": "byte_level",
     "convert_fastbpe": "fastbpe",
+    "convert_xlm": "moses_bpe",
+    "convert_flaubert": "moses_bpe",
     "convert_deberta_v2": "encoder_families",
     "convert_deberta_bpe": "encoder_families",
     "convert_mpnet": "encoder_families",
     "convert_fnet": "encoder_families",
+    "convert_funnel": "encoder_families",
     **dict.fromkeys(
         (
             "convert_albert",

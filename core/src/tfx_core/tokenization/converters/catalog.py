@@ -82,6 +82,17 @@ FAMILIES: tuple[ConverterFamily, ...] = (
     ConverterFamily(
         "fastbpe", "convert_fastbpe", ("vocab.txt", "bpe.codes"), (), ("Bertweet", "Phobert")
     ),
+    # XLM and FlauBERT: Moses (sacremoses, a dependency of their plugins) before BPE.
+    ConverterFamily(
+        "xlm-moses-bpe", "convert_xlm", ("vocab.json", "merges.txt"), ("xlm",), ("XLM",)
+    ),
+    ConverterFamily(
+        "flaubert-moses-bpe",
+        "convert_flaubert",
+        ("vocab.json", "merges.txt"),
+        ("flaubert",),
+        ("Flaubert",),
+    ),
     # Plain SentencePiece, for a spiece.model that no hint places in a family.
     ConverterFamily(
         "sentencepiece",
@@ -127,7 +138,7 @@ FAMILIES: tuple[ConverterFamily, ...] = (
         ("RemBert",),
     ),
     ConverterFamily(
-        "xlnet-sentencepiece", "convert_xlnet", ("spiece.model",), ("xlnet",), ("XLNet",)
+        "xlnet-sentencepiece", "convert_xlnet", ("spiece.model",), ("xlnet",), ("XLNet", "Cpm")
     ),
     ConverterFamily(
         "pegasus-sentencepiece", "convert_pegasus", ("spiece.model",), ("pegasus",), ("Pegasus",)
@@ -142,6 +153,7 @@ FAMILIES: tuple[ConverterFamily, ...] = (
     ConverterFamily("fnet-sentencepiece", "convert_fnet", ("spiece.model",), ("fnet",), ("FNet",)),
     # (named after "wordpiece" so that a bare vocab.txt without hints stays BERT's)
     ConverterFamily("wordpiece-mpnet", "convert_mpnet", ("vocab.txt",), ("mpnet",), ("MPNet",)),
+    ConverterFamily("wordpiece-funnel", "convert_funnel", ("vocab.txt",), ("funnel",), ("Funnel",)),
     ConverterFamily(
         "deberta-byte-level-bpe",
         "convert_deberta_bpe",

@@ -1,4 +1,4 @@
-"""Converters of the legacy tokenizer files of DeBERTa, DeBERTa-v2, MPNet and FNet.
+"""Converters of the legacy tokenizer files of DeBERTa, DeBERTa-v2, MPNet, FNet and Funnel.
 
 - `convert_deberta_v2`: DeBERTa-v2/v3's SentencePiece `spm.model` (unigram): optional
   lower-casing, stripped text, the model's normalization table, runs of spaces as one,
@@ -7,6 +7,7 @@
   with `[CLS] A [SEP] B [SEP]`.
 - `convert_mpnet`: MPNet's BERT WordPiece (`vocab.txt`) with `<s> A </s></s> B </s>`.
 - `convert_fnet`: FNet's `spiece.model`, converted as ALBERT's with FNet's defaults.
+- `convert_funnel`: Funnel's BERT WordPiece (`vocab.txt`) with `<cls>` in token type 2.
 
 Each fills in the `tokenizer_config` defaults of the reference's tokenizer class (values already
 in `tokenizer_config.json` win).
@@ -134,6 +135,31 @@ def convert_mpnet(folder: Path, tokenizer_config: dict) -> Tokenizer:
     tokenizer.post_processor = processors.TemplateProcessing(
         single=f"{cls}:0 $A:0 {sep}:0",
         pair=f"{cls}:0 $A:0 {sep}:0 {sep}:0 $B:1 {sep}:1",
+        special_tokens=[(cls, vocab[cls]), (sep, vocab[sep])],
+    )
+    return tokenizer
+
+
+def convert_funnel(folder: Path, tokenizer_config: dict) -> Tokenizer:
+    """Funnel Transformer: BERT's WordPiece (`vocab.txt`) with Funnel's special tokens, and
+    token type 2 for `<cls>` (`<cls> A <sep>` / `<cls> A <sep> B <sep>`)."""
+    tokenizer_config.setdefault("tokenizer_class", "FunnelTokenizer")
+    _defaults(
+        tokenizer_config,
+        unk_token="<unk>",
+        sep_token="<sep>",
+        pad_token="<pad>",
+        cls_token="<cls>",
+        mask_token="<mask>",
+        bos_token="<s>",
+        eos_token="</s>",
+    )
+    tokenizer = convert_wordpiece(folder, tokenizer_config)
+    vocab = tokenizer.get_vocab()
+    cls, sep = _content(tokenizer_config["cls_token"]), _content(tokenizer_config["sep_token"])
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{cls}:2 $A:0 {sep}:0",
+        pair=f"{cls}:2 $A:0 {sep}:0 $B:1 {sep}:1",
         special_tokens=[(cls, vocab[cls]), (sep, vocab[sep])],
     )
     return tokenizer

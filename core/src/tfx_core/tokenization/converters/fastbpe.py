@@ -4,7 +4,9 @@ fastBPE splits text on whitespace (a trailing newline stays with its word), merg
 characters by the ranked `bpe.codes` rules (the last character carries `</w>`), and marks every
 piece but a word's last with `@@`: "hello" -> "hel@@ lo". `vocab.txt` lists `token count` lines
 after `<s> <pad> </s> <unk>` (ids 0-3); a piece outside it is `<unk>`. Texts are wrapped as
-`<s> A </s></s> B </s>` with no token types.
+`<s> A </s></s> B </s>` with no token types. BERTweet's `normalization=True` first rewrites
+the tweet as its pre-training data was (`tweet_normalization.py`); pieces keep the offsets of
+the original text they came from.
 
 The `tokenizers` BPE model cannot hold this scheme (it requires every intermediate merge in the
 vocabulary and marks word ends, not continuations), so the converter builds a
@@ -29,6 +31,7 @@ from tokenizers import pre_tokenizers as rust_pre_tokenizers
 from tokenizers.models import WordLevel
 
 from tfx_core.errors import TokenizerError
+from tfx_core.tokenization.converters.tweet_normalization import TweetNormalizer, union_span
 
 VOCAB_FILE = "vocab.txt"
 CODES_FILE = "bpe.codes"
@@ -72,10 +75,17 @@ def read_codes(path: Path) -> dict[tuple[str, str], int]:
 
 
 class FastBPESplitter:
-    """Pre-tokenizer: each word -> its fastBPE pieces (`hel@@`, `lo`) with original offsets."""
+    """Pre-tokenizer: each word -> its fastBPE pieces (`hel@@`, `lo`) with original offsets.
 
-    def __init__(self, ranks: dict[tuple[str, str], int]) -> None:
+    With a `normalizer` (BERTweet's `normalization=True`) the words are those of the normalized
+    text, each piece keeping the span of the original text it came from.
+    """
+
+    def __init__(
+        self, ranks: dict[tuple[str, str], int], normalizer: TweetNormalizer | None = None
+    ) -> None:
         self.ranks = ranks
+        self.normalizer = normalizer
         self.pieces = lru_cache(maxsize=65536)(self._pieces)
 
     def _pieces(self, word: str) -> tuple[str, ...]:
@@ -101,6 +111,8 @@ class FastBPESplitter:
         return tuple(symbols)
 
     def split(self, _: int, text: NormalizedString) -> list[NormalizedString]:
+        if self.normalizer is not None:
+            return self.split_normalized(text)
         out = []
         content = str(text)
         for match in _WORDS.finditer(content):
@@ -114,8 +126,41 @@ class FastBPESplitter:
                 start += len(piece)
         return out
 
+    def split_normalized(self, text: NormalizedString) -> list[NormalizedString]:
+        """The normalized tweet's pieces, each a slice of `text` rewritten to the piece."""
+        out = []
+        for word, spans in self.normalizer.normalize(str(text)).words():
+            pieces = self.pieces(word)
+            at = 0
+            for number, piece in enumerate(pieces):
+                span = union_span(spans[at : at + len(piece)]) or union_span(spans)
+                at += len(piece)
+                chunk = _rewrite(text[span[0] : span[1]], piece)
+                if number < len(pieces) - 1:
+                    chunk.append("@@")
+                out.append(chunk)
+        return out
+
     def pre_tokenize(self, pretok: PreTokenizedString) -> None:
         pretok.split(self.split)
+
+
+def _rewrite(chunk: NormalizedString, piece: str) -> NormalizedString:
+    """`chunk` (a slice of the original) made to read `piece`, its offsets spanning the slice
+    (a one-character piece keeps the slice's first character's offsets)."""
+    old = str(chunk)
+    if old == piece:
+        return chunk
+    n, k = len(old), len(piece)
+    m = min(n, k)
+    keep = set(range(m - 1)) | {n - 1} if m > 1 else {0}
+    position = iter(range(n))
+    chunk.filter(lambda _: next(position) in keep)
+    characters = iter(piece[:m])
+    chunk.map(lambda _: next(characters))
+    if k > m:
+        chunk.append(piece[m:])
+    return chunk
 
 
 class FastBPEDecoder:
@@ -131,12 +176,6 @@ def _content(value: Any) -> str:
 
 def convert_fastbpe(folder: Path, tokenizer_config: dict) -> Tokenizer:
     """The reference's BERTweet / PhoBERT tokenizer from `vocab.txt` + `bpe.codes`."""
-    if tokenizer_config.get("normalization"):
-        raise TokenizerError(
-            "BERTweet's tweet normalization (normalization=True: user mentions to @USER, links "
-            "to HTTPURL, emoji to text) is not implemented in tfx; normalize the texts before "
-            "tokenizing, or load with normalization=False."
-        )
     for key, value in _DEFAULTS.items():
         tokenizer_config.setdefault(key, value)
     order = [_content(tokenizer_config[k]) for k in _SPECIALS]
@@ -144,7 +183,10 @@ def convert_fastbpe(folder: Path, tokenizer_config: dict) -> Tokenizer:
     ranks = read_codes(Path(folder) / CODES_FILE)
     unk = _content(tokenizer_config["unk_token"])
     tokenizer = Tokenizer(WordLevel(vocab, unk_token=unk))
-    tokenizer.pre_tokenizer = rust_pre_tokenizers.PreTokenizer.custom(FastBPESplitter(ranks))
+    # BERTweet's tweet normalization (@USER, HTTPURL, emoji as text, split contractions)
+    normalizer = TweetNormalizer() if tokenizer_config.get("normalization") else None
+    splitter = FastBPESplitter(ranks, normalizer)
+    tokenizer.pre_tokenizer = rust_pre_tokenizers.PreTokenizer.custom(splitter)
     tokenizer.decoder = rust_decoders.Decoder.custom(FastBPEDecoder())
     cls, sep = (_content(tokenizer_config[k]) for k in ("cls_token", "sep_token"))
     roles = [*order, sep, cls, _content(tokenizer_config["mask_token"])]

@@ -373,6 +373,7 @@ class CrossAttention(nn.Module):
         cache: CrossAttentionCache | None = None,
         output_attentions: bool = False,
         implementation: str = "sdpa",
+        head_mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         key, value = self.keys_values(encoder_hidden_states, cache)
         return cross_attention(
@@ -386,6 +387,7 @@ class CrossAttention(nn.Module):
             dropout_p=self.dropout_p if self.training else 0.0,
             output_attentions=output_attentions,
             implementation=implementation,
+            head_mask=head_mask,
         )
 
 
@@ -401,8 +403,13 @@ def cross_attention(
     dropout_p: float = 0.0,
     output_attentions: bool = False,
     implementation: str = "sdpa",
+    head_mask: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Decoder queries `[batch, length, hidden]` over encoder keys/values (already split)."""
+    """Decoder queries `[batch, length, hidden]` over encoder keys/values (already split).
+
+    `head_mask` (`[heads]` or broadcastable) multiplies each head's weights, as the reference
+    does with `cross_attn_head_mask`.
+    """
     batch, length = hidden.shape[:2]
     context, weights = multi_head_context(
         split_heads(query(hidden), batch, length, heads),
@@ -410,6 +417,7 @@ def cross_attention(
         value,
         bias=bias,
         dropout_p=dropout_p,
+        head_mask=head_mask,
         output_attentions=output_attentions,
         implementation=implementation,
     )

@@ -1,10 +1,14 @@
 """The base model of a decoder-only architecture: embeddings, pre-norm layers, final norm.
 
 `DecoderModel` is mixed in before the plugin's `PreTrainedModel` subclass. The plugin writes
-`forward` with the reference's signature and calls `decoder_forward`, and implements
-`embed(...)` (its own embeddings: GPT-2 adds learned positions, Llama none); rotary models
-override `layer_positions`. `embed` is also what the one-token decode plan calls, so an
-architecture's embedding math exists once.
+`forward` with the reference's signature and calls `decoder_forward`, and names its embedding
+modules with class attributes; the default `embed` is the GPT family's: token embeddings
+(`token_embedding_attribute`, optionally scaled by `token_scale()`), plus positions
+(`position_embeddings`: the learned table `position_embedding_attribute`, or none for rotary
+models, or an override such as CTRL's sinusoids), plus token-type embeddings through the token
+table, then dropout (`embedding_dropout_attribute`) while training; `context_field` names the
+config field bounding the positions. Rotary models override `layer_positions`. `embed` is
+also what the one-token decode plan calls, so an architecture's embedding math exists once.
 """
 
 from __future__ import annotations
@@ -31,6 +35,26 @@ class DecoderModel:
 
     layers_attribute: ClassVar[str] = "layers"
     final_norm_attribute: ClassVar[str | None] = "norm"
+    token_embedding_attribute: ClassVar[str] = "wte"
+    position_embedding_attribute: ClassVar[str | None] = None  # e.g. GPT-2's "wpe"
+    embedding_dropout_attribute: ClassVar[str | None] = "drop"
+    context_field: ClassVar[str | None] = "n_positions"  # None: no bound checked here
+
+    def token_scale(self) -> float | None:
+        """The factor token embeddings are multiplied by (None: 1, nothing computed)."""
+        return None
+
+    def position_embeddings(
+        self, position_ids: torch.Tensor | None, past_length: int, length: int, device: Any
+    ) -> torch.Tensor | None:
+        """Position vectors added to the tokens: rows of the learned table
+        `position_embedding_attribute` (`past_length ...` when `position_ids` is None)."""
+        if self.position_embedding_attribute is None:
+            return None
+        table = getattr(self, self.position_embedding_attribute)
+        if position_ids is None:
+            return table.weight[past_length : past_length + length]
+        return table(position_ids)
 
     def embed(
         self,
@@ -40,8 +64,34 @@ class DecoderModel:
         token_type_ids: torch.Tensor | None,
         past_length: int,
     ) -> torch.Tensor:
-        """Hidden states `[batch, length, hidden]` entering the first layer."""
-        raise NotImplementedError
+        """Hidden states `[batch, length, hidden]` entering the first layer (see module doc)."""
+        tokens = getattr(self, self.token_embedding_attribute)
+        if inputs_embeds is None:
+            inputs_embeds = tokens(input_ids)
+        length = inputs_embeds.shape[1]
+        self.check_context(past_length + length)
+        scale = self.token_scale()
+        hidden = inputs_embeds if scale is None else inputs_embeds * scale
+        positions = self.position_embeddings(position_ids, past_length, length, hidden.device)
+        if positions is not None:
+            hidden = (hidden + positions).to(inputs_embeds.dtype)
+        if token_type_ids is not None:
+            types = tokens(token_type_ids)
+            hidden = hidden + (types if scale is None else types * scale)
+        dropout = self.embedding_dropout_attribute
+        return getattr(self, dropout)(hidden) if self.training and dropout else hidden
+
+    def check_context(self, positions: int) -> None:
+        """A `ConfigError` when the input reaches past the model's learned context."""
+        field = self.context_field
+        if field is None:
+            return
+        context = getattr(self.config, field)  # type: ignore[attr-defined]
+        if positions > context:
+            raise ConfigError(
+                f"The input reaches position {positions} but the context of "
+                f"{type(self).__name__} is {context} positions ({field}): shorten the input."
+            )
 
     def layer_positions(
         self, position_ids: torch.Tensor | None, past_length: int, length: int

@@ -349,56 +349,6 @@ class Encoder(LeanPostNormEncoder):
             self.layer_class(config, i) for i in range(config.num_hidden_layers)
         )
 
-    def forward(
-        self,
-        hidden_states: torch.Tensor,
-        bias: torch.Tensor | None = None,
-        is_causal: bool = False,
-        cache: Cache | None = None,
-        head_mask: list[torch.Tensor | None] | None = None,
-        output_attentions: bool = False,
-        output_hidden_states: bool = False,
-        implementation: str = "sdpa",
-        encoder_hidden_states: torch.Tensor | None = None,
-        encoder_bias: torch.Tensor | None = None,
-        cross_cache: CrossAttentionCache | None = None,
-    ) -> tuple[torch.Tensor, tuple | None, tuple | None] | tuple[Any, ...]:
-        """`(last hidden states, all hidden states, all attentions)`; with
-        `encoder_hidden_states`, the cross-attention weights fourth (module calls only)."""
-        if encoder_hidden_states is None:
-            return super().forward(
-                hidden_states,
-                bias,
-                is_causal,
-                cache,
-                head_mask,
-                output_attentions,
-                output_hidden_states,
-                implementation,
-            )
-        all_hidden = (hidden_states,) if output_hidden_states else None
-        all_weights = () if output_attentions else None
-        all_cross = () if output_attentions else None
-        for i, layer in enumerate(self.layer):
-            hidden_states, weights, cross_weights = layer(
-                hidden_states,
-                bias,
-                is_causal,
-                cache,
-                head_mask[i] if head_mask is not None else None,
-                output_attentions,
-                implementation,
-                encoder_hidden_states=encoder_hidden_states,
-                encoder_bias=encoder_bias,
-                cross_cache=cross_cache,
-            )
-            if all_hidden is not None:
-                all_hidden += (hidden_states,)
-            if all_weights is not None:
-                all_weights += (weights,)
-                all_cross += (cross_weights,)
-        return hidden_states, all_hidden, all_weights, all_cross
-
 
 def cross_attention_inputs(
     encoder_hidden_states: torch.Tensor,

@@ -55,8 +55,13 @@ class DenseClassificationHead(nn.Module):
         self.activation_fn = activation_fn(self.activation)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        x = self.activation_fn(self.dense(self.dropout(features)))
-        return self.out_proj(self.dropout(x))
+        modules = self._modules  # (attribute access to submodules costs a Python call)
+        if self.training:  # dropout is the identity at inference
+            features = modules["dropout"](features)
+        x = self.activation_fn(modules["dense"](features))
+        if self.training:
+            x = modules["dropout"](x)
+        return modules["out_proj"](x)
 
 
 class PredictionHeadTransform(nn.Module):

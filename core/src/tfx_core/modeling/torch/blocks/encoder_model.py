@@ -94,21 +94,23 @@ class EncoderEmbeddings(nn.Module):
         inputs_embeds: torch.Tensor | None = None,
         past_length: int = 0,
     ) -> torch.Tensor:
+        modules = self._modules  # (attribute access to submodules costs a Python call)
         if inputs_embeds is None:
-            inputs_embeds = self.word_embeddings(input_ids)
-        if not self.token_types:
-            embeddings = inputs_embeds
-        elif token_type_ids is None:  # all type 0: add the row, no lookup
-            embeddings = inputs_embeds + self.token_type_embeddings.weight[0]
-        else:
-            embeddings = inputs_embeds + self.token_type_embeddings(token_type_ids)
+            inputs_embeds = modules["word_embeddings"](input_ids)
+        embeddings = inputs_embeds
+        if self.token_types:
+            token_type_embeddings = modules["token_type_embeddings"]
+            if token_type_ids is None:  # all type 0: add the row, no lookup
+                embeddings = embeddings + token_type_embeddings.weight[0]
+            else:
+                embeddings = embeddings + token_type_embeddings(token_type_ids)
         if self.absolute:
             embeddings = embeddings + self.position_embeds(
                 input_ids, position_ids, inputs_embeds, past_length
             )
         if self.normalized:
-            embeddings = self.LayerNorm(embeddings)
-        return self.dropout(embeddings) if self.training else embeddings
+            embeddings = modules["LayerNorm"](embeddings)
+        return modules["dropout"](embeddings) if self.training else embeddings
 
     def position_embeds(
         self,
@@ -118,21 +120,24 @@ class EncoderEmbeddings(nn.Module):
         past_length: int,
     ) -> torch.Tensor:
         """Position embeddings: positions `past_length ...` unless `position_ids` are given."""
+        table = self._modules["position_embeddings"]
         if position_ids is not None:
-            return self.position_embeddings(position_ids)
+            return table(position_ids)
         length = inputs_embeds.shape[1]
         if not self.padding_offset_positions:
             self.check_length(past_length + length)
-            return self.position_embeddings.weight[past_length : past_length + length]
+            return table.weight[past_length : past_length + length]
         start = self.padding_idx + 1 + past_length
         self.check_length(start + length)
         if input_ids is not None:  # count real tokens only; padding sits at padding_idx
-            not_pad = input_ids.ne(self.padding_idx).int()
-            position_ids = (torch.cumsum(not_pad, dim=1) + past_length) * not_pad
-            position_ids = position_ids.long() + self.padding_idx
+            not_pad = input_ids.ne(self.padding_idx)
+            position_ids = torch.cumsum(not_pad, dim=1)  # int64, a fresh tensor
+            if past_length:
+                position_ids.add_(past_length)
+            position_ids = position_ids.mul_(not_pad).add_(self.padding_idx)
         else:  # embeddings give no padding to skip
             position_ids = torch.arange(start, start + length, device=inputs_embeds.device)[None]
-        return self.position_embeddings(position_ids)
+        return table(position_ids)
 
     def check_length(self, needed: int) -> None:
         if needed > self.max_positions:
@@ -152,7 +157,8 @@ class Pooler(nn.Module):
         self.activation = nn.Tanh()
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.activation(self.dense(hidden_states[:, 0]))
+        modules = self._modules
+        return modules["activation"](modules["dense"](hidden_states[:, 0]))
 
 
 class EncoderModel:
@@ -217,15 +223,17 @@ class EncoderModel:
         output_attentions, output_hidden_states = self.output_flags(
             output_attentions, output_hidden_states
         )
-        is_decoder = bool(getattr(config, "is_decoder", False))
+        is_decoder = bool(config.is_decoder)
         use_cache = is_decoder and bool(config.use_cache if use_cache is None else use_cache)
         if use_cache and past_key_values is None:
             with_cross = getattr(config, "add_cross_attention", False)
             past_key_values = EncoderDecoderCache() if with_cross else DynamicCache()
         past = past_key_values.get_seq_length() if past_key_values is not None else 0
+        cache = past_key_values if use_cache else None
 
-        hidden = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds, past)
-        project = self.__dict__["_modules"].get("embeddings_project")
+        modules = self._modules  # (attribute access to submodules costs a Python call)
+        hidden = modules["embeddings"](input_ids, token_type_ids, position_ids, inputs_embeds, past)
+        project = modules.get("embeddings_project")
         if project is not None:
             hidden = project(hidden)
         bias, is_causal = attention_bias(
@@ -236,31 +244,31 @@ class EncoderModel:
             dtype=hidden.dtype,
             device=hidden.device,
         )
+        if head_mask is not None:
+            head_mask = layer_head_masks(head_mask, config.num_hidden_layers, hidden.dtype)
         cross = {}  # with encoder states (a decoder): cross-attention inputs
         if encoder_hidden_states is not None and is_decoder:
-            cache = past_key_values if use_cache else None
             cross = cross_attention_inputs(
                 encoder_hidden_states, encoder_attention_mask, cache, hidden
             )
-        stack = self._modules[self.encoder_attribute](
+        stack = modules[self.encoder_attribute](
             hidden,
             bias,
             is_causal,
-            past_key_values if use_cache else None,
-            layer_head_masks(head_mask, config.num_hidden_layers, hidden.dtype),
+            cache,
+            head_mask,
             output_attentions,
             output_hidden_states,
             config.attn_implementation or "sdpa",
             **cross,
         )
-        hidden, all_hidden, all_weights = stack[:3]
-        outputs = {
-            "last_hidden_state": hidden,
-            "hidden_states": all_hidden,
-            "attentions": all_weights,
-        }
-        if self.pooler is not None:
-            outputs["pooler_output"] = self.pooler(hidden)
+        hidden = stack[0]
+        outputs = {"last_hidden_state": hidden, "hidden_states": stack[1], "attentions": stack[2]}
+        pooler = modules.get("pooler")
+        if pooler is None:  # no pooler (None), or one that is not a registered module
+            pooler = self.pooler
+        if pooler is not None:
+            outputs["pooler_output"] = pooler(hidden)
         if use_cache:
             outputs["past_key_values"] = past_key_values
         if cross:

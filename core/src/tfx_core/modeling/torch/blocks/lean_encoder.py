@@ -3,9 +3,9 @@
 A small model spends most of a CPU forward in module-call overhead (hooks bookkeeping,
 `__getattr__`), not arithmetic. `LeanPostNormEncoder` binds each layer's tensors once into a plan
 and, when nothing could observe the difference (`LeanGuard`: no hook, no patched or overridden
-`forward`, no adapter, inference, fast paths on), runs the layers on `[tokens, hidden]` rows by
-calling the same functions the modules' `forward`s call (`blocks.functional`). Anything else
-goes through the modules.
+`forward`, no adapter, inference, fast paths on), runs the layers by calling the same functions
+the modules' `forward`s call (`blocks.functional`) with the bound tensors. Anything else goes
+through the modules.
 
 A layer class opts in with a `lean_layout`: where its query/key/value owner, output projections,
 norms and activation live. The core `EncoderLayer` declares it; a plugin with its own post-norm
@@ -29,7 +29,7 @@ from tfx_core.modeling.torch.blocks.functional import (
     residual_norm,
     split_fused_heads,
 )
-from tfx_core.modeling.torch.cache import Cache
+from tfx_core.modeling.torch.cache import Cache, CrossAttentionCache
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.lean import LeanGuard, all_trusted
 from tfx_core.modeling.torch.linear import MIN_WEIGHT_ELEMENTS, linear
@@ -158,17 +158,39 @@ class LeanPostNormEncoder(nn.Module):
         output_attentions: bool = False,
         output_hidden_states: bool = False,
         implementation: str = "sdpa",
-    ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
-        """Every layer in turn; `(last hidden states, all hidden states, all attentions)`."""
-        plain = cache is None and head_mask is None and implementation == "sdpa"
-        if plain and not (self.training or output_attentions or is_causal):
+        encoder_hidden_states: torch.Tensor | None = None,
+        encoder_bias: torch.Tensor | None = None,
+        cross_cache: CrossAttentionCache | None = None,
+    ) -> tuple[Any, ...]:
+        """Every layer in turn; `(last hidden states, all hidden states, all attentions)`.
+
+        With `encoder_hidden_states` (a decoder with cross-attention) each layer also attends
+        over them (`encoder_bias` masks their padding, `cross_cache` keeps their projected keys
+        and values) and the cross-attention weights come fourth; such calls go through the
+        modules.
+        """
+        if (
+            encoder_hidden_states is None
+            and cache is None
+            and head_mask is None
+            and implementation == "sdpa"
+            and not (self.training or output_attentions or is_causal)
+        ):
             layers = self.lean_layers()
             if layers is not None:
                 return self.lean_forward(hidden_states, bias, layers, output_hidden_states)
+        cross = {}
+        if encoder_hidden_states is not None:
+            cross = {
+                "encoder_hidden_states": encoder_hidden_states,
+                "encoder_bias": encoder_bias,
+                "cross_cache": cross_cache,
+            }
         all_hidden = (hidden_states,) if output_hidden_states else None
         all_weights = () if output_attentions else None
+        all_cross = () if output_attentions and cross else None
         for i, layer in enumerate(self.layer):
-            hidden_states, weights = layer(
+            outputs = layer(
                 hidden_states,
                 bias,
                 is_causal,
@@ -176,21 +198,27 @@ class LeanPostNormEncoder(nn.Module):
                 head_mask[i] if head_mask is not None else None,
                 output_attentions,
                 implementation,
+                **cross,
             )
+            hidden_states = outputs[0]
             if all_hidden is not None:
                 all_hidden += (hidden_states,)
             if all_weights is not None:
-                all_weights += (weights,)
+                all_weights += (outputs[1],)
+            if all_cross is not None:
+                all_cross += (outputs[2],)
+        if cross:
+            return hidden_states, all_hidden, all_weights, all_cross
         return hidden_states, all_hidden, all_weights
 
     def lean_layers(self) -> list[_LeanLayer] | None:
         """The bound layers, or None when the modules must be called (see module doc)."""
-        if torch.is_grad_enabled() or not fast_paths_enabled():
+        if torch.is_grad_enabled() or not fast_paths_enabled():  # the switch: read once
             return None
         plan = self.__dict__.get("_lean_plan")
         if plan is None or not plan.current():
             plan = self.__dict__["_lean_plan"] = _Plan.of(self)
-        return plan.layers if plan.layers is not None and plan.guard.unobserved() else None
+        return plan.layers if plan.layers is not None and plan.guard.quiet() else None
 
     def lean_forward(
         self,
@@ -199,17 +227,18 @@ class LeanPostNormEncoder(nn.Module):
         layers: list[_LeanLayer],
         output_hidden_states: bool = False,
     ) -> tuple[torch.Tensor, tuple | None, None]:
-        """The layers' inference math on `[tokens, hidden]` rows, through the block functions."""
-        batch, length, hidden = hidden_states.shape
+        """The layers' inference math through the block functions, with bound tensors."""
+        batch, length = hidden_states.shape[:2]
         all_hidden = (hidden_states,) if output_hidden_states else None
-        rows = hidden_states.reshape(batch * length, hidden)
         for lean in layers:
-            query, key, value = split_fused_heads(lean.qkv(rows), batch, length, lean.heads)
+            qkv = lean.qkv(hidden_states)
+            query, key, value = split_fused_heads(qkv, batch, length, lean.heads)
             context = multi_head_context(query, key, value, bias=bias)[0]
-            context = context.view(batch * length, hidden)
-            attended = residual_norm(context, rows, lean.attention_output, lean.attention_norm)
+            attended = residual_norm(
+                context, hidden_states, lean.attention_output, lean.attention_norm
+            )
             inner = activated(attended, lean.intermediate, lean.activation)
-            rows = residual_norm(inner, attended, lean.output, lean.output_norm)
+            hidden_states = residual_norm(inner, attended, lean.output, lean.output_norm)
             if all_hidden is not None:
-                all_hidden += (rows.view(batch, length, hidden),)
-        return rows.view(batch, length, hidden), all_hidden, None
+                all_hidden += (hidden_states,)
+        return hidden_states, all_hidden, None

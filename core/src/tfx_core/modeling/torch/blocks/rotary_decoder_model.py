@@ -33,6 +33,9 @@ class RotaryDecoderModel(DecoderModel):
     """Token embeddings, `layers`, final RMSNorm `norm`, RoPE (`rotary_emb`)."""
 
     layer_class: ClassVar[type[DecoderLayer]]
+    token_embedding_attribute = "embed_tokens"  # positions enter through the rotation
+    embedding_dropout_attribute = None
+    context_field = None  # rotary positions extrapolate: the reference bounds nothing here
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
@@ -50,17 +53,6 @@ class RotaryDecoderModel(DecoderModel):
 
     def set_input_embeddings(self, embeddings: nn.Embedding) -> None:
         self.embed_tokens = embeddings
-
-    def embed(
-        self,
-        input_ids: torch.Tensor | None,
-        inputs_embeds: torch.Tensor | None,
-        position_ids: torch.Tensor | None,
-        token_type_ids: torch.Tensor | None,
-        past_length: int,
-    ) -> torch.Tensor:
-        """Token embeddings (positions enter through the attention's rotation)."""
-        return self.embed_tokens(input_ids) if inputs_embeds is None else inputs_embeds
 
     def layer_positions(
         self, position_ids: torch.Tensor | None, past_length: int, length: int

@@ -205,6 +205,7 @@ class Seq2SeqDecoderLayer(_Seq2SeqLayer):
         layer_head_mask: torch.Tensor | None = None,
         output_attentions: bool = False,
         implementation: str = "sdpa",
+        cross_attn_layer_head_mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """`(hidden, self-attention weights, cross-attention weights)`.
 
@@ -241,6 +242,7 @@ class Seq2SeqDecoderLayer(_Seq2SeqLayer):
                     cross_cache,
                     output_attentions,
                     implementation,
+                    cross_attn_layer_head_mask,
                 ),
                 self.pre_norm,
                 dropout,

@@ -229,11 +229,6 @@ class Seq2SeqDecoder(_Stack):
         cache_position: torch.Tensor | None = None,
     ) -> Any:
         config = self.config
-        if cross_attn_head_mask is not None:
-            raise ConfigError(
-                "cross_attn_head_mask is not supported by tfx's seq2seq decoder; mask heads with "
-                "head_mask / decoder_head_mask (self-attention) instead."
-            )
         output_attentions = bool(
             config.output_attentions if output_attentions is None else output_attentions
         )
@@ -278,6 +273,7 @@ class Seq2SeqDecoder(_Stack):
                 key_length=encoder_hidden_states.shape[1],
             )
         head_masks = layer_head_masks(head_mask, len(self.layers), hidden.dtype)
+        cross_head_masks = layer_head_masks(cross_attn_head_mask, len(self.layers), hidden.dtype)
         implementation = _implementation(config, output_attentions)
         all_hidden: list[torch.Tensor] = []
         all_weights: list[torch.Tensor | None] = []
@@ -299,6 +295,7 @@ class Seq2SeqDecoder(_Stack):
                     head_masks[index] if head_masks is not None else None,
                     output_attentions,
                     implementation,
+                    cross_head_masks[index] if cross_head_masks is not None else None,
                 )
             if output_attentions:
                 all_weights.append(weights)

@@ -1,0 +1,139 @@
+"""`generate` for Flax encoder-decoders: the encoder runs once, inside the compiled program.
+
+The source is right-padded to a length bucket (powers of two from 16) and handed to the
+decoding programs of `generation_programs.py` as their `context`; the model's
+`_generation_cache(batch, max_length, context)` encodes it, projects every decoder layer's
+cross-attention keys/values once (before beams / samples are expanded) and preallocates the
+self-attention cache. The decoder starts from `decoder_start_token_id` (or the caller's
+`decoder_input_ids`); lengths (`max_length`, `min_length`, `max_new_tokens`) count decoder
+tokens, start token included, as in the reference.
+
+Models implement `_encoder_cache(source, source_mask, rows, max_length)` -> the cache pytree,
+and `_decode_step(...)` as causal LMs do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from tfx_core.errors import GenerationError
+from tfx_core.generation.config import GenerationConfig
+from tfx_core.modeling.flax.generation import FlaxGenerationMixin
+from tfx_core.modeling.flax.generation_programs import prompt_bucket
+
+Array = jax.Array
+
+
+class FlaxSeq2SeqGenerationMixin(FlaxGenerationMixin):
+    """`generate` for encoder-decoder heads (mixed in before the head class)."""
+
+    def _source_limit(self) -> int | None:
+        """The most source positions the encoder reads (None: no limit, e.g. T5)."""
+        return getattr(self.config, "max_position_embeddings", None)
+
+    def _decoder_limit(self) -> int | None:
+        """The most decoder positions (None: no limit)."""
+        return getattr(self.config, "max_position_embeddings", None)
+
+    def _generation_cache(self, batch: int, max_length: int, context: Any) -> Any:
+        source, source_mask = context
+        return self._encoder_cache(source, source_mask, batch // source.shape[0], max_length)
+
+    def _encoder_cache(self, source: Array, source_mask: Array, rows: int, max_length: int) -> Any:
+        raise NotImplementedError
+
+    def generate(
+        self,
+        input_ids: Any = None,
+        attention_mask: Any = None,
+        generation_config: GenerationConfig | None = None,
+        *,
+        decoder_input_ids: Any = None,
+        prng_key: Array | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> Array:
+        """Decoder token ids `[batch * num_return_sequences, length]`, starting with the
+        decoder start token. `input_ids` is the (right-padded) source; keyword arguments are
+        `GenerationConfig` fields; sampling draws from `prng_key` (or `jax.random.key(seed)`)."""
+        config = self._generation_settings(generation_config, kwargs)
+        if input_ids is None:
+            raise GenerationError("An encoder-decoder's generate() needs input_ids (the source).")
+        source, source_mask = self._prompt(input_ids, attention_mask, config)
+        batch, length = source.shape
+        limit = self._source_limit()
+        if limit is not None and length > limit:
+            raise GenerationError(
+                f"The source is {length} tokens long but the encoder reads at most {limit}: "
+                "truncate it (tokenizer truncation=True)."
+            )
+        ids = self._decoder_prompt(decoder_input_ids, batch, config)
+        prompt = ids.shape[1]
+        max_new = self._seq2seq_max_new(config, prompt)
+        bucket = prompt_bucket(prompt, minimum=1)
+        decoder_limit = self._decoder_limit()
+        if decoder_limit is not None and bucket + max_new > decoder_limit:
+            bucket = prompt
+            if prompt + max_new > decoder_limit:
+                raise GenerationError(
+                    f"{prompt + max_new} decoder tokens exceed the decoder's {decoder_limit} "
+                    "positions: lower max_new_tokens / max_length."
+                )
+        width = prompt_bucket(length)
+        width = min(width, limit) if limit is not None else width
+        pad = config.pad_token_id if config.pad_token_id is not None else 0
+        padded = np.full((batch, width), pad, np.int32)
+        padded[:, :length] = source
+        padded_mask = np.zeros((batch, width), np.int32)
+        padded_mask[:, :length] = source_mask
+        key = prng_key if prng_key is not None else jax.random.key(0 if seed is None else seed)
+        context = (jnp.asarray(padded), jnp.asarray(padded_mask))
+        return self._launch(ids, np.ones_like(ids), config, bucket, max_new, key, context)
+
+    def _decoder_prompt(self, given: Any, batch: int, config: GenerationConfig) -> np.ndarray:
+        start = config.decoder_start_token_id
+        if start is None:
+            start = getattr(self.config, "decoder_start_token_id", None)
+        if start is None:
+            start = config.bos_token_id
+        if isinstance(start, (list, tuple)):
+            start = start[0]
+        if given is None:
+            if start is None:
+                raise GenerationError(
+                    "Set decoder_start_token_id (generation or model config) or pass "
+                    "decoder_input_ids: the decoder needs a first token."
+                )
+            return np.full((batch, 1), int(start), np.int32)
+        ids = np.asarray(given).astype(np.int32)
+        ids = ids[None] if ids.ndim == 1 else ids
+        if ids.shape[0] != batch:
+            raise GenerationError(
+                f"decoder_input_ids has {ids.shape[0]} rows for {batch} sources; pass one row "
+                "per source."
+            )
+        if start is not None and not np.all(ids[:, 0] == start):
+            ids = np.concatenate([np.full((batch, 1), int(start), np.int32), ids], axis=1)
+        return ids
+
+    def _seq2seq_max_new(self, config: GenerationConfig, prompt: int) -> int:
+        """New tokens to generate: `max_new_tokens`, else up to `max_length` decoder tokens."""
+        if config.max_new_tokens is not None:
+            max_length = prompt + config.max_new_tokens
+        else:
+            max_length = config.max_length
+        if config.min_new_tokens is not None:
+            config.min_length = prompt + config.min_new_tokens
+        if max_length <= prompt:
+            raise GenerationError(
+                f"The decoder prompt has {prompt} tokens but max_length is {max_length}, so "
+                "nothing can be generated: set max_new_tokens (or a larger max_length)."
+            )
+        return max_length - prompt
+
+
+__all__ = ["FlaxSeq2SeqGenerationMixin"]

@@ -1,0 +1,53 @@
+"""Blenderbot-Small in Flax nnx: the core's BART-family block, post-norm, learned positions with
+no offset; the decoder normalizes its (never scaled) token embeddings before adding positions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tfx_core.errors import ConfigError
+from tfx_core.modeling.flax.seq2seq import Seq2SeqDecoder, Seq2SeqEncoder
+from tfx_core.modeling.flax.seq2seq_model import (
+    ConditionalGenerationHead,
+    FlaxSeq2SeqModel,
+    FlaxSeq2SeqPreTrainedModel,
+)
+from tfx_plugin_blenderbot_small.configuration_blenderbot_small import BlenderbotSmallConfig
+
+__all__ = ["FlaxBlenderbotSmallForConditionalGeneration", "FlaxBlenderbotSmallModel"]
+
+
+class FlaxBlenderbotSmallEncoder(Seq2SeqEncoder):
+    position_offset = 0
+
+
+class FlaxBlenderbotSmallDecoder(Seq2SeqDecoder):
+    position_offset = 0
+
+    def embed(self, input_ids: Any, inputs_embeds: Any, positions: Any, shared: Any) -> Any:
+        """Normalized token embeddings (never scaled, as in the reference) + positions."""
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ConfigError(
+                f"{type(self).__name__}: pass exactly one of input_ids or inputs_embeds."
+            )
+        if inputs_embeds is None:
+            table = self.embed_tokens if self.embed_tokens is not None else shared
+            inputs_embeds = table(input_ids)
+        hidden = self.layernorm_embedding(inputs_embeds)
+        hidden = hidden + self.position_embeddings(input_ids, positions).astype(hidden.dtype)
+        return self.dropout(hidden)
+
+
+class FlaxBlenderbotSmallPreTrainedModel(FlaxSeq2SeqPreTrainedModel):
+    config_class = BlenderbotSmallConfig
+
+
+class FlaxBlenderbotSmallModel(FlaxSeq2SeqModel, FlaxBlenderbotSmallPreTrainedModel):
+    encoder_class = FlaxBlenderbotSmallEncoder
+    decoder_class = FlaxBlenderbotSmallDecoder
+
+
+class FlaxBlenderbotSmallForConditionalGeneration(
+    ConditionalGenerationHead, FlaxBlenderbotSmallPreTrainedModel
+):
+    base_model_class = FlaxBlenderbotSmallModel

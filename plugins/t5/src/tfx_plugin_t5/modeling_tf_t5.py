@@ -1,0 +1,391 @@
+"""T5 in TensorFlow (Keras 3), loading and saving the same files as the PyTorch model.
+
+`shared` (the one token embedding, also each stack's `embed_tokens`), an `encoder` and a
+`decoder` `TFT5Stack` (layers in `modeling_tf_t5_layers.py`), and per head:
+- `TFT5ForConditionalGeneration`: `lm_head`, tied to `shared` when `tie_word_embeddings` (then
+  the decoder output is scaled by `d_model ** -0.5` first, T5 v1.0), untied for v1.1 / mT5;
+  `generate` runs the core's XLA-compiled seq2seq loops (`keras.seq2seq_generation`).
+- `TFT5Model` (decoder states), `TFT5EncoderModel` (the encoder alone).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from tfx_core.errors import ConfigError
+from tfx_core.modeling.keras import TFPreTrainedModel, as_tensor, tf, unpack_inputs
+from tfx_core.modeling.keras.backend import keras
+from tfx_core.modeling.keras.blocks.decoder import empty_cache
+from tfx_core.modeling.keras.blocks.seq2seq_model import as_encoder_output, shift_tokens_right
+from tfx_core.modeling.keras.layers import (
+    TiedProjection,
+    causal_bias,
+    dropout,
+    embedding,
+    padding_bias,
+)
+from tfx_core.modeling.keras.losses import token_classification_loss
+from tfx_core.modeling.keras.seq2seq_generation import TFSeq2SeqGenerationMixin
+from tfx_core.modeling.outputs import (
+    BaseModelOutput,
+    BaseModelOutputWithPastAndCrossAttentions,
+    Seq2SeqLMOutput,
+    Seq2SeqModelOutput,
+)
+from tfx_plugin_t5.configuration_t5 import T5Config
+from tfx_plugin_t5.modeling_tf_t5_layers import TFT5Block, TFT5LayerNorm
+
+__all__ = ["TFT5EncoderModel", "TFT5ForConditionalGeneration", "TFT5Model", "TFT5Stack"]
+
+_ALIASES = {
+    "encoder.embed_tokens.weight": "shared.weight",
+    "decoder.embed_tokens.weight": "shared.weight",
+}
+
+
+class TFT5Stack(keras.layers.Layer):
+    """T5's encoder (`is_decoder=False`) or decoder stack, reading the shared `embed_tokens`."""
+
+    def __init__(
+        self, config: Any, embed_tokens: Any, is_decoder: bool, layers: int, **kw: Any
+    ) -> None:
+        super().__init__(**kw)
+        self.is_decoder = is_decoder
+        self.embed_tokens = embed_tokens
+        self.block = [TFT5Block(config, i == 0, is_decoder) for i in range(layers)]
+        self.final_layer_norm = TFT5LayerNorm(config.d_model, config.layer_norm_epsilon)
+        self.dropout = dropout(config.dropout_rate)
+
+    def position_bias(self, positions: Any, key_length: Any, mask_bias: Any) -> Any:
+        """The first block's relative position bias plus the additive mask."""
+        first = self.block[0].layer[0].SelfAttention if self.block else None
+        if first is None or not first.has_relative_attention_bias:
+            return mask_bias
+        bias = first.compute_bias(positions, key_length)
+        return bias if mask_bias is None else bias + tf.cast(mask_bias, bias.dtype)
+
+    def cross_keys_values(self, encoder_hidden: Any) -> tuple:
+        return tuple(b.layer[1].EncDecAttention.keys_values(encoder_hidden) for b in self.block)
+
+    def run(
+        self,
+        input_ids: Any,
+        bias: Any,
+        cross: tuple | None = None,
+        cross_bias: Any = None,
+        cache: tuple | None = None,
+        index: Any = 0,
+        inputs_embeds: Any = None,
+        training: bool = False,
+        collect: dict | None = None,
+    ) -> tuple[Any, tuple | None]:
+        if (input_ids is None) == (inputs_embeds is None):
+            prefix = "decoder_" if self.is_decoder else ""
+            raise ConfigError(f"Pass exactly one of {prefix}input_ids and {prefix}inputs_embeds.")
+        if inputs_embeds is None:
+            inputs_embeds = self.embed_tokens(input_ids)
+        hidden = self.dropout(inputs_embeds, training=training)
+        new_cache = []
+        for i, block in enumerate(self.block):
+            if collect is not None:
+                collect["hidden"].append(hidden)
+            hidden, layer_cache, weights, cross_weights = block(
+                hidden,
+                bias=bias,
+                cross_keys_values=cross[i] if cross is not None else None,
+                cross_bias=cross_bias,
+                cache=cache[i] if cache is not None else None,
+                index=index,
+                training=training,
+            )
+            new_cache.append(layer_cache)
+            if collect is not None:
+                collect["attentions"].append(weights)
+                collect["cross"].append(cross_weights)
+        hidden = self.dropout(self.final_layer_norm(hidden), training=training)
+        if collect is not None:
+            collect["hidden"].append(hidden)
+        return hidden, tuple(new_cache) if cache is not None else None
+
+    def call(
+        self,
+        input_ids: Any = None,
+        attention_mask: Any = None,
+        encoder_hidden_states: Any = None,
+        encoder_attention_mask: Any = None,
+        inputs_embeds: Any = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+        training: bool = False,
+    ) -> BaseModelOutputWithPastAndCrossAttentions:
+        reference = input_ids if input_ids is not None else inputs_embeds
+        dtype = tf.as_dtype(self.compute_dtype)
+        length = tf.shape(reference)[1]
+        if self.is_decoder:
+            mask_bias = causal_bias(length, length, 0, attention_mask, dtype)
+        else:
+            mask_bias = padding_bias(attention_mask, dtype)
+        bias = self.position_bias(tf.range(length), length, mask_bias)
+        cross = cross_bias = None
+        if self.is_decoder and encoder_hidden_states is not None:
+            cross = self.cross_keys_values(encoder_hidden_states)
+            cross_bias = padding_bias(encoder_attention_mask, dtype)
+        collect: dict = {"hidden": [], "attentions": [], "cross": []}
+        hidden, _ = self.run(
+            input_ids, bias, cross, cross_bias, None, 0, inputs_embeds, training, collect
+        )
+        return BaseModelOutputWithPastAndCrossAttentions(
+            last_hidden_state=hidden,
+            hidden_states=tuple(collect["hidden"]) if output_hidden_states else None,
+            attentions=tuple(collect["attentions"]) if output_attentions else None,
+            cross_attentions=tuple(collect["cross"])
+            if output_attentions and cross is not None
+            else None,
+        )
+
+
+def _flags(model: Any, output_attentions: Any, output_hidden_states: Any) -> tuple[bool, bool]:
+    config = model.config
+    attentions = config.output_attentions if output_attentions is None else output_attentions
+    hidden = config.output_hidden_states if output_hidden_states is None else output_hidden_states
+    return bool(attentions), bool(hidden)
+
+
+class TFT5PreTrainedModel(TFPreTrainedModel):
+    config_class: ClassVar[type[T5Config]] = T5Config
+    base_model_prefix: ClassVar[str] = "transformer"
+    tied_weights: ClassVar[dict[str, str]] = _ALIASES
+    # old checkpoints carry a bias table for the decoder's first cross-attention; unused
+    ignore_unexpected_keys: ClassVar[list[str]] = [
+        r"decoder\.block\.0\.layer\.1\.EncDecAttention\.relative_attention_bias\.weight$"
+    ]
+
+
+class TFT5EncoderDecoder(TFT5PreTrainedModel):
+    """`shared`, `encoder` and `decoder`: what TFT5Model and the LM head are built of."""
+
+    def __init__(self, config: T5Config, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        self.shared = embedding(config.vocab_size, config.d_model, config.initializer_factor)
+        self.encoder = TFT5Stack(config, self.shared, False, config.num_layers)
+        self.decoder = TFT5Stack(config, self.shared, True, config.num_decoder_layers)
+
+    def get_input_embeddings(self) -> Any:
+        return self.shared
+
+    def run(
+        self,
+        input_ids: Any,
+        attention_mask: Any,
+        decoder_input_ids: Any,
+        decoder_attention_mask: Any,
+        encoder_outputs: Any,
+        inputs_embeds: Any,
+        decoder_inputs_embeds: Any,
+        flags: tuple[bool, bool],
+        training: bool,
+    ) -> tuple[Any, Any]:
+        """Encoder (unless `encoder_outputs` are given) then decoder, as output objects."""
+        attention_mask = as_tensor(attention_mask)
+        if encoder_outputs is None:
+            encoder_outputs = self.encoder(
+                as_tensor(input_ids),
+                attention_mask=attention_mask,
+                inputs_embeds=as_tensor(inputs_embeds),
+                output_attentions=flags[0],
+                output_hidden_states=flags[1],
+                training=training,
+            )
+        elif not isinstance(encoder_outputs, BaseModelOutput):
+            encoder_outputs = as_encoder_output(encoder_outputs)
+        if decoder_input_ids is None and decoder_inputs_embeds is None:
+            raise ConfigError(
+                f"{type(self).__name__} needs decoder_input_ids (or decoder_inputs_embeds, or "
+                "labels on TFT5ForConditionalGeneration)."
+            )
+        decoder = self.decoder(
+            as_tensor(decoder_input_ids),
+            attention_mask=as_tensor(decoder_attention_mask),
+            encoder_hidden_states=encoder_outputs.last_hidden_state,
+            encoder_attention_mask=attention_mask,
+            inputs_embeds=as_tensor(decoder_inputs_embeds),
+            output_attentions=flags[0],
+            output_hidden_states=flags[1],
+            training=training,
+        )
+        return encoder_outputs, decoder
+
+    @staticmethod
+    def seq2seq_fields(encoder: Any, decoder: Any) -> dict[str, Any]:
+        return {
+            "decoder_hidden_states": decoder.hidden_states,
+            "decoder_attentions": decoder.attentions,
+            "cross_attentions": decoder.cross_attentions,
+            "encoder_last_hidden_state": encoder.last_hidden_state,
+            "encoder_hidden_states": encoder.hidden_states,
+            "encoder_attentions": encoder.attentions,
+        }
+
+
+class TFT5Model(TFT5EncoderDecoder):
+    """The bare encoder-decoder: the decoder's last hidden state (`Seq2SeqModelOutput`)."""
+
+    @unpack_inputs
+    def call(
+        self,
+        input_ids: Any = None,
+        attention_mask: Any = None,
+        decoder_input_ids: Any = None,
+        decoder_attention_mask: Any = None,
+        encoder_outputs: Any = None,
+        inputs_embeds: Any = None,
+        decoder_inputs_embeds: Any = None,
+        use_cache: Any = None,
+        output_attentions: Any = None,
+        output_hidden_states: Any = None,
+        return_dict: Any = None,
+        training: bool = False,
+    ) -> Any:
+        flags = _flags(self, output_attentions, output_hidden_states)
+        encoder, decoder = self.run(
+            input_ids,
+            attention_mask,
+            decoder_input_ids,
+            decoder_attention_mask,
+            encoder_outputs,
+            inputs_embeds,
+            decoder_inputs_embeds,
+            flags,
+            training,
+        )
+        out = Seq2SeqModelOutput(
+            last_hidden_state=decoder.last_hidden_state, **self.seq2seq_fields(encoder, decoder)
+        )
+        return self._outputs(out, return_dict)
+
+
+class TFT5ForConditionalGeneration(TFSeq2SeqGenerationMixin, TFT5EncoderDecoder):
+    """T5 with its language-modeling head (`lm_head`): text-to-text generation."""
+
+    def __init__(self, config: T5Config, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        self.lm_head = TiedProjection(
+            self.shared, tied=config.tie_word_embeddings, std=config.initializer_factor
+        )
+
+    @property
+    def tied_weights(self) -> dict[str, str]:  # type: ignore[override]
+        if self.config.tie_word_embeddings:
+            return {**_ALIASES, "lm_head.weight": "shared.weight"}
+        return dict(_ALIASES)
+
+    def lm_logits(self, hidden: Any) -> Any:
+        if self.config.tie_word_embeddings:  # T5 v1.0 rescales before the tied projection
+            hidden = hidden * self.config.d_model**-0.5
+        return self.lm_head(hidden)
+
+    @unpack_inputs
+    def call(
+        self,
+        input_ids: Any = None,
+        attention_mask: Any = None,
+        decoder_input_ids: Any = None,
+        decoder_attention_mask: Any = None,
+        encoder_outputs: Any = None,
+        inputs_embeds: Any = None,
+        decoder_inputs_embeds: Any = None,
+        labels: Any = None,
+        use_cache: Any = None,
+        output_attentions: Any = None,
+        output_hidden_states: Any = None,
+        return_dict: Any = None,
+        training: bool = False,
+    ) -> Any:
+        config = self.config
+        if labels is not None and decoder_input_ids is None and decoder_inputs_embeds is None:
+            decoder_input_ids = shift_tokens_right(
+                as_tensor(labels), config.pad_token_id, config.decoder_start_token_id
+            )
+        flags = _flags(self, output_attentions, output_hidden_states)
+        encoder, decoder = self.run(
+            input_ids,
+            attention_mask,
+            decoder_input_ids,
+            decoder_attention_mask,
+            encoder_outputs,
+            inputs_embeds,
+            decoder_inputs_embeds,
+            flags,
+            training,
+        )
+        logits = self.lm_logits(decoder.last_hidden_state)
+        loss = token_classification_loss(logits, as_tensor(labels)) if labels is not None else None
+        out = Seq2SeqLMOutput(loss=loss, logits=logits, **self.seq2seq_fields(encoder, decoder))
+        return self._outputs(out, return_dict)
+
+    # ------------------------------------------------------------------ generation hooks
+    def encode_source(self, ids: Any, mask: Any) -> Any:
+        return self.encoder(ids, attention_mask=mask).last_hidden_state
+
+    def cross_context(self, encoded: Any, mask: Any) -> tuple[Any, Any]:
+        dtype = tf.as_dtype(self.compute_dtype)
+        return self.decoder.cross_keys_values(encoded), padding_bias(mask, dtype)
+
+    def init_cache(self, rows: Any, length: int) -> tuple:
+        config = self.config
+        dtype = tf.as_dtype(self.compute_dtype)
+        return empty_cache(
+            config.num_decoder_layers, rows, length, config.num_heads, config.d_kv, dtype
+        )
+
+    def decode_step(
+        self, ids: Any, index: Any, cache: tuple, context: Any, length: int
+    ) -> tuple[Any, tuple]:
+        cross, cross_bias = context
+        count = tf.shape(ids)[1]
+        mask = causal_bias(count, length, index, None, tf.as_dtype(self.compute_dtype))
+        bias = self.decoder.position_bias(tf.range(count) + index, length, mask)
+        hidden, cache = self.decoder.run(ids, bias, cross, cross_bias, cache, index)
+        return self.lm_logits(hidden[:, -1]), cache
+
+
+class TFT5EncoderModel(TFT5PreTrainedModel):
+    """The encoder alone (`shared` + `encoder`): sentence encoders, T5 text towers."""
+
+    tied_weights: ClassVar[dict[str, str]] = {"encoder.embed_tokens.weight": "shared.weight"}
+    ignore_unexpected_keys: ClassVar[list[str]] = [r"^decoder\.", r"^lm_head\."]
+
+    def __init__(self, config: T5Config, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        self.shared = embedding(config.vocab_size, config.d_model, config.initializer_factor)
+        self.encoder = TFT5Stack(config, self.shared, False, config.num_layers)
+
+    def get_input_embeddings(self) -> Any:
+        return self.shared
+
+    @unpack_inputs
+    def call(
+        self,
+        input_ids: Any = None,
+        attention_mask: Any = None,
+        inputs_embeds: Any = None,
+        output_attentions: Any = None,
+        output_hidden_states: Any = None,
+        return_dict: Any = None,
+        training: bool = False,
+    ) -> Any:
+        flags = _flags(self, output_attentions, output_hidden_states)
+        out = self.encoder(
+            as_tensor(input_ids),
+            attention_mask=as_tensor(attention_mask),
+            inputs_embeds=as_tensor(inputs_embeds),
+            output_attentions=flags[0],
+            output_hidden_states=flags[1],
+            training=training,
+        )
+        result = BaseModelOutput(
+            last_hidden_state=out.last_hidden_state,
+            hidden_states=out.hidden_states,
+            attentions=out.attentions,
+        )
+        return self._outputs(result, return_dict)
