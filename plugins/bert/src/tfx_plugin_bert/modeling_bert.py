@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import torch
 from torch import nn
 
 from tfx_core.errors import GenerationError
@@ -88,34 +87,16 @@ class BertLMPredictionHead(blocks.LMPredictionHead):
     transform_class = BertPredictionHeadTransform
 
 
-class BertOnlyMLMHead(nn.Module):
-    def __init__(self, config: BertConfig) -> None:
-        super().__init__()
-        self.predictions = BertLMPredictionHead(config)
-
-    def forward(self, sequence_output: torch.Tensor) -> torch.Tensor:
-        return self.predictions(sequence_output)
+class BertOnlyMLMHead(blocks.OnlyMLMHead):
+    prediction_class = BertLMPredictionHead
 
 
-class BertOnlyNSPHead(nn.Module):
-    def __init__(self, config: BertConfig) -> None:
-        super().__init__()
-        self.seq_relationship = nn.Linear(config.hidden_size, 2)
-
-    def forward(self, pooled_output: torch.Tensor) -> torch.Tensor:
-        return self.seq_relationship(pooled_output)
+class BertOnlyNSPHead(blocks.OnlyNSPHead):
+    """`seq_relationship`: is sentence B the continuation of sentence A (two logits)."""
 
 
-class BertPreTrainingHeads(nn.Module):
-    def __init__(self, config: BertConfig) -> None:
-        super().__init__()
-        self.predictions = BertLMPredictionHead(config)
-        self.seq_relationship = nn.Linear(config.hidden_size, 2)
-
-    def forward(
-        self, sequence_output: torch.Tensor, pooled_output: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.predictions(sequence_output), self.seq_relationship(pooled_output)
+class BertPreTrainingHeads(blocks.PreTrainingHeads):
+    prediction_class = BertLMPredictionHead
 
 
 @dataclass(repr=False, eq=False)

@@ -163,34 +163,16 @@ class FNetLMPredictionHead(blocks.LMPredictionHead):
     transform_class = FNetPredictionHeadTransform
 
 
-class FNetOnlyMLMHead(nn.Module):
-    def __init__(self, config: FNetConfig) -> None:
-        super().__init__()
-        self.predictions = FNetLMPredictionHead(config)
-
-    def forward(self, sequence_output: torch.Tensor) -> torch.Tensor:
-        return self.predictions(sequence_output)
+class FNetOnlyMLMHead(blocks.OnlyMLMHead):
+    prediction_class = FNetLMPredictionHead
 
 
-class FNetOnlyNSPHead(nn.Module):
-    def __init__(self, config: FNetConfig) -> None:
-        super().__init__()
-        self.seq_relationship = nn.Linear(config.hidden_size, 2)
-
-    def forward(self, pooled_output: torch.Tensor) -> torch.Tensor:
-        return self.seq_relationship(pooled_output)
+class FNetOnlyNSPHead(blocks.OnlyNSPHead):
+    """`seq_relationship`: is sentence B the continuation of sentence A (two logits)."""
 
 
-class FNetPreTrainingHeads(nn.Module):
-    def __init__(self, config: FNetConfig) -> None:
-        super().__init__()
-        self.predictions = FNetLMPredictionHead(config)
-        self.seq_relationship = nn.Linear(config.hidden_size, 2)
-
-    def forward(
-        self, sequence_output: torch.Tensor, pooled_output: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.predictions(sequence_output), self.seq_relationship(pooled_output)
+class FNetPreTrainingHeads(blocks.PreTrainingHeads):
+    prediction_class = FNetLMPredictionHead
 
 
 @dataclass(repr=False, eq=False)

@@ -106,13 +106,8 @@ class LayoutLMLMPredictionHead(blocks.LMPredictionHead):
     transform_class = LayoutLMPredictionHeadTransform
 
 
-class LayoutLMOnlyMLMHead(nn.Module):
-    def __init__(self, config: LayoutLMConfig) -> None:
-        super().__init__()
-        self.predictions = LayoutLMLMPredictionHead(config)
-
-    def forward(self, sequence_output: torch.Tensor) -> torch.Tensor:
-        return self.predictions(sequence_output)
+class LayoutLMOnlyMLMHead(blocks.OnlyMLMHead):
+    prediction_class = LayoutLMLMPredictionHead
 
 
 # ---------------------------------------------------------------------------- models

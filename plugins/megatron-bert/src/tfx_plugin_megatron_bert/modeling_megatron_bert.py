@@ -180,34 +180,16 @@ class MegatronBertLMPredictionHead(blocks.LMPredictionHead):
     """`transform` (dense, activation, norm), then `decoder` (tied; bias shared with `bias`)."""
 
 
-class MegatronBertOnlyMLMHead(nn.Module):
-    def __init__(self, config: MegatronBertConfig) -> None:
-        super().__init__()
-        self.predictions = MegatronBertLMPredictionHead(config)
-
-    def forward(self, sequence_output: torch.Tensor) -> torch.Tensor:
-        return self.predictions(sequence_output)
+class MegatronBertOnlyMLMHead(blocks.OnlyMLMHead):
+    prediction_class = MegatronBertLMPredictionHead
 
 
-class MegatronBertOnlyNSPHead(nn.Module):
-    def __init__(self, config: MegatronBertConfig) -> None:
-        super().__init__()
-        self.seq_relationship = nn.Linear(config.hidden_size, 2)
-
-    def forward(self, pooled_output: torch.Tensor) -> torch.Tensor:
-        return self.seq_relationship(pooled_output)
+class MegatronBertOnlyNSPHead(blocks.OnlyNSPHead):
+    """`seq_relationship`: is sentence B the continuation of sentence A (two logits)."""
 
 
-class MegatronBertPreTrainingHeads(nn.Module):
-    def __init__(self, config: MegatronBertConfig) -> None:
-        super().__init__()
-        self.predictions = MegatronBertLMPredictionHead(config)
-        self.seq_relationship = nn.Linear(config.hidden_size, 2)
-
-    def forward(
-        self, sequence_output: torch.Tensor, pooled_output: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.predictions(sequence_output), self.seq_relationship(pooled_output)
+class MegatronBertPreTrainingHeads(blocks.PreTrainingHeads):
+    prediction_class = MegatronBertLMPredictionHead
 
 
 @dataclass(repr=False, eq=False)

@@ -421,34 +421,16 @@ class MobileBertLMPredictionHead(nn.Module):
         return tied + hidden[..., width:].matmul(self.dense.weight)
 
 
-class MobileBertOnlyMLMHead(nn.Module):
-    def __init__(self, config: MobileBertConfig) -> None:
-        super().__init__()
-        self.predictions = MobileBertLMPredictionHead(config)
-
-    def forward(self, sequence_output: torch.Tensor) -> torch.Tensor:
-        return self.predictions(sequence_output)
+class MobileBertOnlyMLMHead(blocks.OnlyMLMHead):
+    prediction_class = MobileBertLMPredictionHead
 
 
-class MobileBertOnlyNSPHead(nn.Module):
-    def __init__(self, config: MobileBertConfig) -> None:
-        super().__init__()
-        self.seq_relationship = nn.Linear(config.hidden_size, 2)
-
-    def forward(self, pooled_output: torch.Tensor) -> torch.Tensor:
-        return self.seq_relationship(pooled_output)
+class MobileBertOnlyNSPHead(blocks.OnlyNSPHead):
+    """`seq_relationship`: is sentence B the continuation of sentence A (two logits)."""
 
 
-class MobileBertPreTrainingHeads(nn.Module):
-    def __init__(self, config: MobileBertConfig) -> None:
-        super().__init__()
-        self.predictions = MobileBertLMPredictionHead(config)
-        self.seq_relationship = nn.Linear(config.hidden_size, 2)
-
-    def forward(
-        self, sequence_output: torch.Tensor, pooled_output: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.predictions(sequence_output), self.seq_relationship(pooled_output)
+class MobileBertPreTrainingHeads(blocks.PreTrainingHeads):
+    prediction_class = MobileBertLMPredictionHead
 
 
 @dataclass(repr=False, eq=False)

@@ -13,7 +13,10 @@ from tfx_core.modeling.torch.blocks.encoder_heads import (
     DenseClassificationHead,
     DenseLMHead,
     LMPredictionHead,
+    OnlyMLMHead,
+    OnlyNSPHead,
     PredictionHeadTransform,
+    PreTrainingHeads,
 )
 from tfx_core.modeling.torch.blocks.encoder_model import EncoderEmbeddings, EncoderModel, Pooler
 from tfx_core.modeling.torch.blocks.lean_encoder import LeanLayout, LeanPostNormEncoder
@@ -30,8 +33,11 @@ __all__ = [
     "LMPredictionHead",
     "LeanLayout",
     "LeanPostNormEncoder",
+    "OnlyMLMHead",
+    "OnlyNSPHead",
     "Output",
     "Pooler",
+    "PreTrainingHeads",
     "PredictionHeadTransform",
     "SelfAttention",
     "SelfOutput",

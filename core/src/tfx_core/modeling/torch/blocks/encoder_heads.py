@@ -98,3 +98,44 @@ class LMPredictionHead(nn.Module):
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.transform(hidden_states))
+
+
+class OnlyMLMHead(nn.Module):
+    """A masked-LM head's `cls`: `predictions` alone (an `LMPredictionHead`, `prediction_class`)."""
+
+    prediction_class: ClassVar[type[nn.Module]] = LMPredictionHead
+
+    def __init__(self, config: Any) -> None:
+        super().__init__()
+        self.predictions = self.prediction_class(config)
+
+    def forward(self, sequence_output: torch.Tensor) -> torch.Tensor:
+        return self.predictions(sequence_output)
+
+
+class OnlyNSPHead(nn.Module):
+    """A next-sentence head's `cls`: `seq_relationship`, two logits from the pooled output."""
+
+    def __init__(self, config: Any) -> None:
+        super().__init__()
+        self.seq_relationship = nn.Linear(config.hidden_size, 2)
+
+    def forward(self, pooled_output: torch.Tensor) -> torch.Tensor:
+        return self.seq_relationship(pooled_output)
+
+
+class PreTrainingHeads(nn.Module):
+    """A pre-training head's `cls`: `predictions` over the tokens, `seq_relationship` over the
+    pooled output."""
+
+    prediction_class: ClassVar[type[nn.Module]] = LMPredictionHead
+
+    def __init__(self, config: Any) -> None:
+        super().__init__()
+        self.predictions = self.prediction_class(config)
+        self.seq_relationship = nn.Linear(config.hidden_size, 2)
+
+    def forward(
+        self, sequence_output: torch.Tensor, pooled_output: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.predictions(sequence_output), self.seq_relationship(pooled_output)
