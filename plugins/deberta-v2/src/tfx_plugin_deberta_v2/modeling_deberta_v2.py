@@ -15,13 +15,11 @@ attention, layer, the conv layer, encoder, `DebertaV2Model`, then one class per 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, NamedTuple
+from typing import ClassVar, NamedTuple
 
 import torch
 from torch import nn
 
-from tfx_core.errors import ConfigError
-from tfx_core.modeling.outputs import BaseModelOutput
 from tfx_core.modeling.torch import PreTrainedModel, blocks
 from tfx_core.modeling.torch.activations import activation_fn
 from tfx_core.modeling.torch.blocks.disentangled import (
@@ -29,7 +27,6 @@ from tfx_core.modeling.torch.blocks.disentangled import (
     MaskedEmbeddings,
     RelativeRows,
     disentangled_scores,
-    pair_bias,
     position_heads,
     relative_positions,
     relative_rows,
@@ -38,6 +35,7 @@ from tfx_core.modeling.torch.blocks.disentangled import (
 )
 from tfx_core.modeling.torch.blocks.disentangled_heads import (
     DisentangledMaskedLMHead,
+    DisentangledModel,
     DisentangledSequenceClassificationHead,
     WordEmbeddingPrediction,
 )
@@ -307,54 +305,12 @@ class DebertaV2PreTrainedModel(PreTrainedModel):
             module.bias.data.zero_()
 
 
-class DebertaV2Model(DebertaV2PreTrainedModel):
+class DebertaV2Model(DisentangledModel, DebertaV2PreTrainedModel):
     """`embeddings` and the disentangled-attention `encoder` (no pooler)."""
 
-    def __init__(self, config: DebertaV2Config) -> None:
-        super().__init__(config)
-        self.embeddings = DebertaV2Embeddings(config)
-        self.encoder = DebertaV2Encoder(config)
-        self.post_init()
-
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.embeddings.word_embeddings
-
-    def set_input_embeddings(self, value: nn.Embedding) -> None:
-        self.embeddings.word_embeddings = value
-
-    def forward(
-        self,
-        input_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.Tensor | None = None,
-        position_ids: torch.Tensor | None = None,
-        inputs_embeds: torch.Tensor | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-    ) -> Any:
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ConfigError("Pass exactly one of input_ids or inputs_embeds.")
-        output_attentions, output_hidden_states = self.output_flags(
-            output_attentions, output_hidden_states
-        )
-        hidden = self.embeddings(
-            input_ids, token_type_ids, position_ids, attention_mask, inputs_embeds
-        )
-        bias = pair_bias(attention_mask, hidden.dtype)
-        mask = attention_mask if bias is not None else None
-        hidden, all_hidden, all_weights = self.encoder(
-            hidden,
-            bias,
-            mask,
-            output_attentions,
-            output_hidden_states,
-            self.config.attn_implementation or "sdpa",
-        )
-        outputs = BaseModelOutput(
-            last_hidden_state=hidden, hidden_states=all_hidden, attentions=all_weights
-        )
-        return self.model_outputs(outputs, return_dict)
+    embeddings_class = DebertaV2Embeddings
+    encoder_class = DebertaV2Encoder
+    encoder_takes_mask = True
 
 
 class DebertaV2ForMaskedLM(DisentangledMaskedLMHead, DebertaV2PreTrainedModel):

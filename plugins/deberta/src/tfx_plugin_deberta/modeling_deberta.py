@@ -15,20 +15,17 @@ the core's standard blocks. Read top to bottom: embeddings, attention, layer, en
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, NamedTuple
+from typing import ClassVar, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tfx_core.errors import ConfigError
-from tfx_core.modeling.outputs import BaseModelOutput
 from tfx_core.modeling.torch import PreTrainedModel, blocks
 from tfx_core.modeling.torch.blocks.disentangled import (
     MaskedEmbeddings,
     RelativeRows,
     disentangled_scores,
-    pair_bias,
     position_heads,
     relative_positions,
     relative_rows,
@@ -36,6 +33,7 @@ from tfx_core.modeling.torch.blocks.disentangled import (
 )
 from tfx_core.modeling.torch.blocks.disentangled_heads import (
     DisentangledMaskedLMHead,
+    DisentangledModel,
     DisentangledSequenceClassificationHead,
     WordEmbeddingPrediction,
 )
@@ -270,51 +268,11 @@ class DebertaPreTrainedModel(PreTrainedModel):
             module.bias.data.zero_()
 
 
-class DebertaModel(DebertaPreTrainedModel):
+class DebertaModel(DisentangledModel, DebertaPreTrainedModel):
     """`embeddings` and the disentangled-attention `encoder` (no pooler)."""
 
-    def __init__(self, config: DebertaConfig) -> None:
-        super().__init__(config)
-        self.embeddings = DebertaEmbeddings(config)
-        self.encoder = DebertaEncoder(config)
-        self.post_init()
-
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.embeddings.word_embeddings
-
-    def set_input_embeddings(self, value: nn.Embedding) -> None:
-        self.embeddings.word_embeddings = value
-
-    def forward(
-        self,
-        input_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.Tensor | None = None,
-        position_ids: torch.Tensor | None = None,
-        inputs_embeds: torch.Tensor | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-    ) -> Any:
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ConfigError("Pass exactly one of input_ids or inputs_embeds.")
-        output_attentions, output_hidden_states = self.output_flags(
-            output_attentions, output_hidden_states
-        )
-        hidden = self.embeddings(
-            input_ids, token_type_ids, position_ids, attention_mask, inputs_embeds
-        )
-        hidden, all_hidden, all_weights = self.encoder(
-            hidden,
-            pair_bias(attention_mask, hidden.dtype),
-            output_attentions,
-            output_hidden_states,
-            self.config.attn_implementation or "sdpa",
-        )
-        outputs = BaseModelOutput(
-            last_hidden_state=hidden, hidden_states=all_hidden, attentions=all_weights
-        )
-        return self.model_outputs(outputs, return_dict)
+    embeddings_class = DebertaEmbeddings
+    encoder_class = DebertaEncoder
 
 
 class DebertaForMaskedLM(DisentangledMaskedLMHead, DebertaPreTrainedModel):

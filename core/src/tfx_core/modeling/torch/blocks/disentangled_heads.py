@@ -1,4 +1,4 @@
-"""DeBERTa-family task heads, written once for DeBERTa and DeBERTa-v2.
+"""DeBERTa-family base-model body and task heads, written once for DeBERTa and DeBERTa-v2.
 
 Both versions have the same two masked-LM layouts (`config.legacy`: BERT's `cls.predictions`,
 else `lm_predictions.lm_head` reading the word embeddings) and the same sequence classifier (a
@@ -13,18 +13,84 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from tfx_core.errors import ConfigError
+from tfx_core.modeling.outputs import BaseModelOutput
 from tfx_core.modeling.torch.activations import activation_fn
-from tfx_core.modeling.torch.blocks.disentangled import ContextPooler, classification_loss
+from tfx_core.modeling.torch.blocks.disentangled import (
+    ContextPooler,
+    classification_loss,
+    pair_bias,
+)
 from tfx_core.modeling.torch.blocks.encoder_heads import LMPredictionHead
 from tfx_core.modeling.torch.heads import MaskedLMHead, SequenceClassificationHead
 
 __all__ = [
     "DisentangledMaskedLMHead",
+    "DisentangledModel",
     "DisentangledSequenceClassificationHead",
     "LegacyMLMHead",
     "WordEmbeddingMLMHead",
     "WordEmbeddingPrediction",
 ]
+
+
+class DisentangledModel:
+    """The base model's body: `embeddings`, then the disentangled-attention `encoder` (no pooler).
+
+    A plugin's base model lists this before its PreTrainedModel and names `embeddings_class` and
+    `encoder_class`; `encoder_takes_mask` passes the padding mask on to encoders that use it
+    (DeBERTa-v2's convolution) besides the attention bias.
+    """
+
+    embeddings_class: ClassVar[type[nn.Module]]
+    encoder_class: ClassVar[type[nn.Module]]
+    encoder_takes_mask: ClassVar[bool] = False
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)
+        self.embeddings = self.embeddings_class(config)
+        self.encoder = self.encoder_class(config)
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.embeddings.word_embeddings
+
+    def set_input_embeddings(self, value: nn.Embedding) -> None:
+        self.embeddings.word_embeddings = value
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Any:
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ConfigError("Pass exactly one of input_ids or inputs_embeds.")
+        output_attentions, output_hidden_states = self.output_flags(
+            output_attentions, output_hidden_states
+        )
+        hidden = self.embeddings(
+            input_ids, token_type_ids, position_ids, attention_mask, inputs_embeds
+        )
+        bias = pair_bias(attention_mask, hidden.dtype)
+        masks = (attention_mask if bias is not None else None,) if self.encoder_takes_mask else ()
+        hidden, all_hidden, all_weights = self.encoder(
+            hidden,
+            bias,
+            *masks,
+            output_attentions,
+            output_hidden_states,
+            self.config.attn_implementation or "sdpa",
+        )
+        outputs = BaseModelOutput(
+            last_hidden_state=hidden, hidden_states=all_hidden, attentions=all_weights
+        )
+        return self.model_outputs(outputs, return_dict)
 
 
 class LegacyMLMHead(nn.Module):
