@@ -10,7 +10,9 @@ then the median of --repeats); the table prints tokens/s of each library, their 
 
 Memory-bandwidth bound: a one-token step reads every weight once (batch rows share the read),
 so no step can beat `weight bytes / bandwidth`; the bandwidth is measured here with a large
-torch copy (bytes read + written per second). `bound` is the fraction of that limit reached.
+torch copy (bytes read + written per second). `bound` is the fraction of that limit tfx
+reaches (`ref bound`: the reference's). In bf16, tfx's decode steps multiply through weights
+laid out once for oneDNN (a second copy in memory while decoding, see `onednn.decode_linear`).
 
 Load: each library loads the bf16 checkpoint as bf16 in a fresh subprocess; its peak RSS above
 the process's baseline is printed next to the checkpoint's size (an fp32 copy would show
@@ -125,11 +127,11 @@ def compare(folder: Path, dtype_name: str, batch: int, args: argparse.Namespace,
             times[name].append(seconds)
     rates = {k: batch * args.new_tokens / statistics.median(v) for k, v in times.items()}
     steps_bound = bw / weight_bytes(models["tfx"])  # steps/s if only weight reads counted
-    fraction = rates["tfx"] / batch / steps_bound
+    fraction, ref_fraction = (rates[k] / batch / steps_bound for k in ("tfx", "ref"))
     same = "yes" if torch.equal(outputs["tfx"], outputs["ref"]) else "no"
     print(
         f"{dtype_name:<6}{batch:>6}{rates['tfx']:>11.1f}{rates['ref']:>11.1f}"
-        f"{rates['tfx'] / rates['ref']:>8.2f}{fraction:>9.1%}{same:>10}",
+        f"{rates['tfx'] / rates['ref']:>8.2f}{fraction:>9.1%}{ref_fraction:>11.1%}{same:>10}",
         flush=True,
     )
 
@@ -192,7 +194,7 @@ def main() -> None:
         )
         print(
             f"{'dtype':<6}{'batch':>6}{'tfx tok/s':>11}{'ref tok/s':>11}{'ratio':>8}"
-            f"{'bound':>9}{'same ids':>10}"
+            f"{'bound':>9}{'ref bound':>11}{'same ids':>10}"
         )
         for dtype_name in args.dtypes.split(","):
             for batch in (int(b) for b in args.batches.split(",")):

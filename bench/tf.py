@@ -12,8 +12,9 @@
     ratios to the reference's `generate` after warm-up, plus the compile time.
 
 Timings alternate between the libraries round by round, so background load hits both alike;
-each figure is the median of its rounds. Usage: `python bench/tf.py [--quick] [--seq2seq]`
-(`--seq2seq`: part (c) only).
+each figure is the median of its rounds. Usage: `python bench/tf.py [--quick] [--seq2seq]
+[--smoke]` (`--seq2seq`: part (c) only; `--smoke`: 2-layer models of the same vocabularies,
+one round, to check the script end to end in a minute; its ratios mean nothing).
 """
 
 from __future__ import annotations
@@ -207,8 +208,22 @@ def bench_seq2seq(rounds: int) -> None:
         )
 
 
+def _shrink() -> None:
+    """`--smoke`: two narrow layers per model (same vocabularies), to run every path quickly."""
+    BERT_BASE.update(hidden_size=64, num_hidden_layers=2, num_attention_heads=4)
+    BERT_BASE.update(intermediate_size=128)
+    GPT2_SMALL.update(n_embd=64, n_layer=2, n_head=4)
+    T5_SMALL.update(d_model=64, d_kv=16, d_ff=128, num_layers=2, num_heads=4)
+    BART_BASE.update(d_model=64, encoder_layers=2, decoder_layers=2, encoder_ffn_dim=128)
+    BART_BASE.update(encoder_attention_heads=4, decoder_attention_heads=4, decoder_ffn_dim=128)
+
+
 def main() -> None:
     rounds = 3 if "--quick" in sys.argv else 7
+    if "--smoke" in sys.argv:
+        rounds = 1
+        _shrink()
+        print("--smoke: 2-layer models, not the shapes named below; the ratios mean nothing")
     print(f"torch threads {torch.get_num_threads()}, CPUs {os.cpu_count()}, rounds {rounds}")
     if "--seq2seq" not in sys.argv:
         bench_bert(rounds)

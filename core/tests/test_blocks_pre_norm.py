@@ -106,3 +106,68 @@ def test_hooks_and_training_are_honoured():
     out, _ = layer(hidden)
     out.sum().backward()
     assert layer.self_attn.v_proj.weight.grad is not None
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+@pytest.mark.parametrize("fast", [True, False])
+def test_first_rows_equal_the_full_layers_first_rows(norm_first, fast):
+    layer = _layer(WAV2VEC2_NAMES, norm_first)
+    hidden = torch.randn(2, 6, 16)
+    bias = torch.zeros(2, 1, 6, 6)
+    bias[1, :, :, 4:] = torch.finfo(torch.float32).min
+    with torch.inference_mode(), fast_paths(fast):
+        full, _ = layer(hidden, bias)
+        first, _ = layer(hidden, bias, first_rows=2)
+    assert first.shape == (2, 2, 16)
+    assert torch.allclose(first, full[:, :2], atol=1e-6)
+
+
+def test_large_products_take_onednn_and_match_the_module_path(monkeypatch):
+    from tfx_core.modeling.torch import onednn as onednn_linear
+
+    if not onednn_linear.onednn_available():
+        pytest.skip("PyTorch built without oneDNN")
+    config = {**vars(CONFIG), "hidden_size": 256, "intermediate_size": 512}
+    cls = type("Layer", (PreNormEncoderLayer,), {"names": VIT_NAMES})
+    torch.manual_seed(0)
+    layer = cls(type(CONFIG)(**config)).eval()
+    taken = []
+    original = onednn_linear.uses_onednn
+    monkeypatch.setattr(
+        onednn_linear, "uses_onednn", lambda x, w: taken.append(original(x, w)) or taken[-1]
+    )
+    hidden = torch.randn(2, 150, 256)
+    with torch.inference_mode():
+        fast, _ = layer(hidden)
+        assert taken and all(taken)  # fused q/k/v, output, both feed-forward products
+        with fast_paths(False):
+            plain, _ = layer(hidden)
+    assert torch.allclose(fast, plain, atol=1e-5)
+
+
+def test_run_layers_prunes_the_last_layer_only_when_unobserved(monkeypatch):
+    from tfx_core.modeling.torch.blocks.pre_norm_encoder import run_layers
+
+    layers = torch.nn.ModuleList([_layer(VIT_NAMES), _layer(VIT_NAMES)])
+    hidden = torch.randn(2, 6, 16)
+    with torch.inference_mode():
+        full, _, _ = run_layers(layers, hidden)
+        first, _, _ = run_layers(layers, hidden, last_layer_rows=1)
+        assert first.shape == (2, 1, 16) and torch.allclose(first, full[:, :1], atol=1e-6)
+        assert run_layers(layers, hidden, last_layer_rows=1, output_hidden_states=True)[
+            0
+        ].shape == (2, 6, 16)
+        with fast_paths(False):
+            assert run_layers(layers, hidden, last_layer_rows=1)[0].shape == (2, 6, 16)
+        handle = layers[1].layernorm_after.register_forward_pre_hook(lambda module, args: None)
+        assert run_layers(layers, hidden, last_layer_rows=1)[0].shape == (2, 6, 16)
+        handle.remove()
+        original = PreNormEncoderLayer.forward
+        calls = []
+        monkeypatch.setattr(
+            PreNormEncoderLayer,
+            "forward",
+            lambda self, *args: calls.append(len(args)) or original(self, *args),
+        )
+        assert run_layers(layers, hidden, last_layer_rows=1)[0].shape == (2, 6, 16)
+        assert calls == [4, 4]  # a patched forward is not asked for first rows

@@ -164,4 +164,4 @@ def test_watermark_config_is_checked():
     with pytest.raises(GenerationError, match="seeding_scheme"):
         watermark_from_config({"seeding_scheme": "nohash"})
     with pytest.raises(GenerationError, match="ngram_len"):
-        watermark_from_config({"ngram_len": 5, "keys": [1, 2]})
+        watermark_from_config({"ngram_len": 5})  # SynthID without its keys

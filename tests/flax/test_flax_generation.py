@@ -106,8 +106,8 @@ def test_bad_requests_raise_generation_errors(gpt2):
     _, model = gpt2
     with pytest.raises(GenerationError, match="vocabulary"):
         model.generate(np.array([[5, 500]]))
-    with pytest.raises(GenerationError, match="bad_words_ids"):
-        model.generate(PROMPT, bad_words_ids=[[5]])
+    with pytest.raises(GenerationError, match="suppress_tokens"):
+        model.generate(PROMPT, suppress_tokens=[5])
     with pytest.raises(GenerationError, match="unexpected arguments"):
         model.generate(PROMPT, max_new_tokes=3)
     with pytest.raises(GenerationError, match="context"):

@@ -1,8 +1,8 @@
 """The conformance kit's cross-framework checks on the Flax heads (issue 14).
 
 Every bert head (causal-lm: also greedy ids); base + one head for distilbert, roberta, gpt2
-(causal-lm: also greedy ids); seq2seq-lm (logits, round trips, greedy ids) for bart and t5.
-Tiny configs, padded inputs.
+(causal-lm: also greedy ids); seq2seq-lm (logits, round trips, greedy ids) for bart and t5;
+bart's causal-lm; t5's token classification and QA heads. Tiny configs, padded inputs.
 """
 
 from __future__ import annotations
@@ -51,6 +51,14 @@ class TestBart(CrossFrameworkSuite):
 
 class TestT5(CrossFrameworkSuite):
     tester = _tester("t5", T5, ("seq2seq-lm",))
+
+
+class TestBartCausalLM(CrossFrameworkSuite):
+    tester = _tester("bart", BART, ("causal-lm",))
+
+
+class TestT5TaskHeads(CrossFrameworkSuite):
+    tester = _tester("t5", T5, ("token-classification", "question-answering"))
 
 
 def test_kit_catches_a_wrong_weight(tmp_path_factory):

@@ -82,6 +82,12 @@ CASES = [
     ("mt5", "MT5Config", "MT5ForConditionalGeneration", {}),
     ("mt5", "MT5Config", "MT5Model", {}),
     ("mt5", "MT5Config", "MT5EncoderModel", {}),
+    ("t5", "T5Config", "T5ForSequenceClassification", {"num_labels": 3}),
+    ("t5", "T5Config", "T5ForTokenClassification", {"num_labels": 3}),
+    ("t5", "T5Config", "T5ForQuestionAnswering", V1_1),
+    ("mt5", "MT5Config", "MT5ForSequenceClassification", {}),
+    ("mt5", "MT5Config", "MT5ForTokenClassification", {}),
+    ("mt5", "MT5Config", "MT5ForQuestionAnswering", {}),
 ]
 
 

@@ -75,8 +75,8 @@ def test_bad_requests_raise_typed_errors(gpt2_pair):
         model.generate(np.array([[5, 500]]), max_new_tokens=2)
     with pytest.raises(GenerationError, match="context"):
         model.generate(PROMPTS, max_new_tokens=100)
-    with pytest.raises(GenerationError, match="repetition_penalty"):
-        model.generate(PROMPTS, max_new_tokens=2, repetition_penalty=1.3)
+    with pytest.raises(GenerationError, match="encoder_no_repeat_ngram_size"):
+        model.generate(PROMPTS, max_new_tokens=2, encoder_no_repeat_ngram_size=2)
 
 
 @pytest.mark.parametrize(

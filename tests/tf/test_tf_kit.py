@@ -1,7 +1,8 @@
 """The conformance kit's cross-framework checks on the TensorFlow heads (issue 13).
 
-Every bert head; base + one head for distilbert, roberta, gpt2 (causal-lm: also greedy ids);
-seq2seq-lm (logits, round trips, greedy ids) for bart and t5. Tiny configs, padded inputs.
+Every bert head (causal-lm: also greedy ids); base + one head for distilbert, roberta, gpt2
+(causal-lm: also greedy ids); seq2seq-lm (logits, round trips, greedy ids) for bart and t5,
+bart's causal-lm, t5's sequence classification and QA. Tiny configs, padded inputs.
 """
 
 from __future__ import annotations
@@ -29,15 +30,7 @@ def _tester(model_type: str, config: dict, heads: tuple[str, ...] | None, **opti
 
 
 class TestBert(CrossFrameworkSuite):
-    # generative_heads=(): TFBertLMHeadModel has no generate() yet (the reference's
-    # BertLMHeadModel and FlaxBertLMHeadModel have); drop this once it has, and the kit checks it.
-    tester = _tester(
-        "bert",
-        ENCODER,
-        None,
-        head_config={"causal-lm": {"is_decoder": True}},
-        generative_heads=(),
-    )
+    tester = _tester("bert", ENCODER, None, head_config={"causal-lm": {"is_decoder": True}})
 
 
 class TestDistilBert(CrossFrameworkSuite):
@@ -53,11 +46,11 @@ class TestGPT2(CrossFrameworkSuite):
 
 
 class TestBart(CrossFrameworkSuite):
-    tester = _tester("bart", BART, ("seq2seq-lm",))
+    tester = _tester("bart", BART, ("seq2seq-lm", "causal-lm"))
 
 
 class TestT5(CrossFrameworkSuite):
-    tester = _tester("t5", T5, ("seq2seq-lm",))
+    tester = _tester("t5", T5, ("seq2seq-lm", "sequence-classification", "question-answering"))
 
 
 def test_kit_catches_a_wrong_weight(tmp_path_factory):

@@ -118,6 +118,8 @@ def _tf_class(name: str, class_name: str):
         module = "tfx_plugin_t5.modeling_tf_mt5"
     elif FAMILIES[name][2] == "t5":
         module = "tfx_plugin_t5.modeling_tf_t5"
+        if class_name.endswith(("Classification", "QuestionAnswering")):
+            module = "tfx_plugin_t5.modeling_tf_t5_heads"
     return getattr(importlib.import_module(module), "TF" + class_name)
 
 
@@ -163,13 +165,19 @@ def test_conditional_generation_logits_match_reference(tmp_path, name):
         ("pegasus", "PegasusModel", "last_hidden_state"),
         ("t5", "T5Model", "last_hidden_state"),
         ("t5", "T5EncoderModel", "last_hidden_state"),
+        ("t5-v1.1", "T5ForSequenceClassification", "logits"),
+        ("t5-v1.1", "T5ForTokenClassification", "logits"),
+        ("t5-v1.1", "T5ForQuestionAnswering", "start_logits"),
+        ("t5", "T5ForQuestionAnswering", "end_logits"),  # decoder inputs: the ids shifted
+        ("bart", "BartForCausalLM", "logits"),
     ],
 )
 def test_other_heads_match_reference(tmp_path, name, class_name, output):
     reference, model, _ = _pair(tmp_path, name, class_name)
     ids, mask, decoder, decoder_mask = _inputs(name)
     inputs = {"input_ids": ids, "attention_mask": mask}
-    if not class_name.endswith(("EncoderModel", "SequenceClassification")):
+    decoder_free = ("EncoderModel", "Classification", "CausalLM")
+    if not class_name.endswith(decoder_free) and output != "end_logits":
         inputs.update(decoder_input_ids=decoder, decoder_attention_mask=decoder_mask)
     with torch.no_grad():
         want = reference(**{k: torch.from_numpy(v) for k, v in inputs.items()})
@@ -264,13 +272,13 @@ def test_bad_generation_requests_raise_typed_errors(tmp_path):
     ids, mask, _, _ = _inputs("bart")
     with pytest.raises(GenerationError, match="outside the vocabulary"):
         model.generate(np.array([[0, 500, 2]]), max_new_tokens=2)
-    with pytest.raises(GenerationError, match="repetition_penalty"):
-        model.generate(ids, attention_mask=mask, max_new_tokens=2, repetition_penalty=1.2)
+    with pytest.raises(GenerationError, match="encoder_repetition_penalty"):
+        model.generate(ids, attention_mask=mask, max_new_tokens=2, encoder_repetition_penalty=1.2)
     with pytest.raises(GenerationError, match="positions"):
         model.generate(ids, attention_mask=mask, max_new_tokens=100)
 
 
-def test_summarization_pipeline_matches_reference(tmp_path):
+def test_seq2seq_pipelines_match_reference(tmp_path):
     from tokenizers import ByteLevelBPETokenizer
 
     from tfx_core import pipeline
@@ -296,5 +304,8 @@ def test_summarization_pipeline_matches_reference(tmp_path):
     ours = pipeline("text2text-generation", model=model, tokenizer=str(folder), framework="tf")
     reference = transformers.pipeline("text2text-generation", model=str(folder))
     assert ours(texts, **options) == reference(texts, **options)
+    translator = pipeline("translation", model=model, tokenizer=str(folder), framework="tf")
+    reference = transformers.pipeline("translation", model=str(folder))
+    assert translator(texts, **options) == reference(texts, **options)
     # one trace per (batch, source bucket, new-token bucket, settings), never one per call
     assert all(loop.experimental_get_tracing_count() == 1 for loop in model._xla_loops.values())

@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "AutoModelForMultipleChoice": "tfx_core.auto",
     "AutoModelForNextSentencePrediction": "tfx_core.auto",
     "AutoModelForPreTraining": "tfx_core.auto",
+    "AutoModelForVision2Seq": "tfx_core.auto",
     "AutoModelForImageClassification": "tfx_core.auto",
     "AutoModelForMaskedImageModeling": "tfx_core.auto",
     "AutoModelForZeroShotImageClassification": "tfx_core.auto",
@@ -45,6 +46,8 @@ _EXPORTS: dict[str, str] = {
     # composite encoder-decoder (any encoder + any decoder with cross-attention)
     "EncoderDecoderConfig": "tfx_core.encoder_decoder_config",
     "EncoderDecoderModel": "tfx_core.modeling.torch.encoder_decoder",
+    "VisionEncoderDecoderConfig": "tfx_core.vision_encoder_decoder_config",
+    "VisionEncoderDecoderModel": "tfx_core.modeling.torch.vision_encoder_decoder",
     # image and audio processing
     "AutoImageProcessor": "tfx_core.processing",
     "AutoFeatureExtractor": "tfx_core.processing",

@@ -145,14 +145,14 @@ class _AutoModelBase:
 
         Keyword arguments naming config fields (e.g. `num_labels=3`) update the config; the
         rest (`dtype`, `device`, `strict`, `revision`, ...) go to the model's `from_pretrained`.
+        A folder saved by PEFT (adapter files, no config.json) loads the base model it names,
+        then the adapter.
         """
         check_remote_code(kwargs)
         hub_kwargs = _hub_kwargs(kwargs)
         loader_kwargs = {key: kwargs.pop(key) for key in _LOADER_KWARGS if key in kwargs}
         if config is None:
-            config, kwargs = AutoConfig.from_pretrained(
-                path_or_id, return_unused_kwargs=True, **kwargs
-            )
+            config, kwargs = _checkpoint_config(path_or_id, kwargs, framework)
             _refuse_unknown(cls, kwargs)
             kwargs.update(hub_kwargs)
         else:
@@ -160,6 +160,42 @@ class _AutoModelBase:
         kwargs.update(loader_kwargs)
         model_class = cls.model_class_for(config, framework)
         return model_class.from_pretrained(path_or_id, config=config, **kwargs)
+
+
+def _checkpoint_config(
+    path_or_id: str | os.PathLike, kwargs: dict[str, Any], framework: str
+) -> tuple[PretrainedConfig, dict[str, Any]]:
+    """The checkpoint's config and the unused keyword arguments; for a folder saved by PEFT
+    (an adapter, no config.json), the config of the base model it names, as the reference
+    does (the model class then loads the base weights and the adapter)."""
+    from tfx_core.errors import EntryNotFoundError
+
+    try:
+        return AutoConfig.from_pretrained(path_or_id, return_unused_kwargs=True, **kwargs)
+    except EntryNotFoundError:
+        base = _adapter_base_model(path_or_id, _hub_kwargs(kwargs))
+        if base is None:
+            raise
+    if framework != "pt":
+        raise ConfigError(
+            f"{path_or_id} holds a PEFT adapter: adapters load with framework='pt' only. Load "
+            f"the base model ({base}) for {framework!r} and merge the adapter in PyTorch first."
+        )
+    base_kwargs = {key: value for key, value in kwargs.items() if key != "revision"}
+    return AutoConfig.from_pretrained(base, return_unused_kwargs=True, **base_kwargs)
+
+
+def _adapter_base_model(path_or_id: str | os.PathLike, hub_kwargs: dict[str, Any]) -> str | None:
+    """The base model a PEFT adapter folder (or Hub repository) names; None when there is
+    no adapter_config.json."""
+    from tfx_core import hub
+    from tfx_core.modeling.torch.adapters.config import CONFIG_NAME
+    from tfx_core.modeling.torch.adapters.files import adapter_base_model
+
+    if hub.resolve_file(path_or_id, CONFIG_NAME, required=False, **hub_kwargs) is None:
+        return None
+    folder = hub.resolve_snapshot(path_or_id, allow_patterns=[CONFIG_NAME], **hub_kwargs)
+    return adapter_base_model(folder)
 
 
 def check_remote_code(kwargs: dict[str, Any]) -> None:
@@ -233,6 +269,10 @@ class AutoModelForPreTraining(_AutoModelBase):
     head = "pretraining"
 
 
+class AutoModelForVision2Seq(_AutoModelBase):
+    head = "vision2seq"
+
+
 class AutoModelForImageClassification(_AutoModelBase):
     head = "image-classification"
 
@@ -290,6 +330,7 @@ AUTO_MODEL_CLASSES: dict[str, type[_AutoModelBase]] = {
         AutoModelForMultipleChoice,
         AutoModelForNextSentencePrediction,
         AutoModelForPreTraining,
+        AutoModelForVision2Seq,
         AutoModelForImageClassification,
         AutoModelForMaskedImageModeling,
         AutoModelForZeroShotImageClassification,

@@ -37,5 +37,20 @@ def tfx_architectures() -> list:
                 ),
             ),
             description="any encoder + any decoder with cross-attention (BERT2BERT, ...)",
-        )
+        ),
+        ArchitectureSpec(
+            model_type="vision-encoder-decoder",
+            config_class="tfx_core.vision_encoder_decoder_config:VisionEncoderDecoderConfig",
+            heads=(
+                HeadSpec(
+                    "vision2seq",
+                    "VisionEncoderDecoderModel",
+                    {
+                        "pt": "tfx_core.modeling.torch.vision_encoder_decoder:"
+                        "VisionEncoderDecoderModel"
+                    },
+                ),
+            ),
+            description="an image encoder + a text decoder with cross-attention (ViT + GPT-2)",
+        ),
     ]

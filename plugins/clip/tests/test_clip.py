@@ -181,3 +181,25 @@ def test_zero_shot_pipeline_and_processors(checkpoint):
     )(image, candidate_labels=labels)
     assert [r["label"] for r in got] == [r["label"] for r in expected]
     assert np.allclose([r["score"] for r in got], [r["score"] for r in expected], atol=1e-6)
+
+
+def test_image_features_compute_only_the_class_token_in_the_last_layer(monkeypatch, tmp_path):
+    torch.manual_seed(0)
+    reference = transformers.CLIPModel(_config()).eval()
+    reference.save_pretrained(tmp_path)
+    model = ours.CLIPModel.from_pretrained(tmp_path)
+    lengths = []
+    run_layers = ours.run_layers
+
+    def spy(*args, **kwargs):
+        out = run_layers(*args, **kwargs)
+        lengths.append(out[0].shape[1])
+        return out
+
+    monkeypatch.setattr(ours, "run_layers", spy)
+    pixels = _pixels()
+    with torch.inference_mode():
+        got = model.get_image_features(**pixels)
+        expected = reference.get_image_features(**pixels)
+    assert lengths == [1]
+    assert torch.allclose(got, expected, atol=1e-5)

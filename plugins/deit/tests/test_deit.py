@@ -86,3 +86,22 @@ def test_distilled_checkpoint_in_the_image_classification_pipeline(tmp_path):
     )(image)
     assert [r["label"] for r in got] == [r["label"] for r in expected]
     assert np.allclose([r["score"] for r in got], [r["score"] for r in expected], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name, rows", [("DeiTForImageClassification", 1), ("DeiTForImageClassificationWithTeacher", 2)]
+)
+def test_heads_compute_only_their_tokens_in_the_last_layer(tmp_path, name, rows):
+    torch.manual_seed(0)
+    reference = getattr(transformers, name)(transformers.DeiTConfig(**TINY)).eval()
+    reference.save_pretrained(tmp_path)
+    model = getattr(ours, name).from_pretrained(tmp_path)
+    shapes = []
+    model.deit.layernorm.register_forward_hook(
+        lambda module, args, out: shapes.append(out.shape[1])
+    )
+    with torch.inference_mode():
+        expected = reference(**_pixels()).logits
+        got = model(**_pixels()).logits
+    assert shapes == [rows]
+    assert torch.allclose(got, expected, atol=1e-5)

@@ -1,8 +1,5 @@
 """GPT-J against transformers on tiny random weights: every head, rotary widths, generation."""
 
-import json
-import warnings
-
 import pytest
 import torch
 
@@ -11,8 +8,15 @@ transformers = pytest.importorskip("transformers")
 from tfx_plugin_gptj import modeling_gptj  # noqa: E402
 from tfx_plugin_gptj.configuration_gptj import GPTJConfig  # noqa: E402
 
-from tfx_core import AutoModelForCausalLM  # noqa: E402
 from tfx_core.errors import ConfigError  # noqa: E402
+from tfx_sdk.conformance.decoder_parity import (  # noqa: E402
+    assert_decode_plan_and_static_cache,
+    assert_generation_matches,
+    assert_heads_match,
+    assert_round_trips_both_ways,
+    decoder_pair,
+    left_padded_batch,
+)
 
 TINY = dict(
     vocab_size=99,
@@ -34,46 +38,17 @@ HEADS = [
 
 
 def make_pair(head="GPTJForCausalLM", **overrides):
-    fields = {**TINY, **overrides}
-    torch.manual_seed(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        transformers.logging.set_verbosity_error()
-        reference = getattr(transformers, head)(transformers.GPTJConfig(**fields)).eval()
-    ours = getattr(modeling_gptj, head)(GPTJConfig(**fields)).eval()
-    result = ours.load_state_dict(reference.state_dict(), strict=False)
-    assert not result.missing_keys and not result.unexpected_keys
-    return ours, reference
+    return decoder_pair(modeling_gptj, GPTJConfig, head, {**TINY, **overrides})
 
 
 @pytest.fixture
 def left_padded():
-    generator = torch.Generator().manual_seed(3)
-    ids = torch.randint(3, 99, (3, 9), generator=generator)
-    mask = torch.ones_like(ids)
-    mask[1, :3] = 0
-    mask[2, :8] = 0
-    ids[mask == 0] = 0
-    return ids, mask
-
-
-def assert_close(got, want, mask):
-    real = mask.bool()  # padded rows attend to nothing: their values are arbitrary
-    for key, expected in want.items():
-        if not isinstance(expected, torch.Tensor):
-            continue
-        value = got[key]
-        if expected.dim() >= 2 and expected.shape[:2] == mask.shape:
-            value, expected = value[real], expected[real]
-        assert (value - expected).abs().max() <= 1e-5, key
+    return left_padded_batch()
 
 
 @pytest.mark.parametrize("head", HEADS)
 def test_every_head_matches_reference(head, left_padded):
-    ours, reference = make_pair(head)
-    ids, mask = left_padded
-    with torch.no_grad():
-        assert_close(ours(ids, attention_mask=mask), reference(ids, attention_mask=mask), mask)
+    assert_heads_match(*make_pair(head), *left_padded)
 
 
 @pytest.mark.parametrize(
@@ -82,56 +57,24 @@ def test_every_head_matches_reference(head, left_padded):
     ids=["full-rotary", "narrow-tied", "n_inner"],
 )
 def test_variants_match_reference(overrides, left_padded):
-    ours, reference = make_pair(**overrides)
-    ids, mask = left_padded
-    with torch.no_grad():
-        assert_close(ours(ids, attention_mask=mask), reference(ids, attention_mask=mask), mask)
+    assert_heads_match(*make_pair(**overrides), *left_padded)
 
 
 @pytest.mark.parametrize("fast_paths", ["1", "0"])
 def test_generation_matches_reference(fast_paths, left_padded, monkeypatch):
     monkeypatch.setenv("TFX_FAST_PATHS", fast_paths)
-    ours, reference = make_pair()
-    ids, mask = left_padded
-    for options in (
-        {},
-        {"num_beams": 3},
-        {"num_beams": 2, "num_return_sequences": 2, "length_penalty": 0.5},
-        {"do_sample": True, "top_k": 20, "top_p": 0.9, "temperature": 0.8},
-    ):
-        kwargs = dict(attention_mask=mask, max_new_tokens=8, pad_token_id=0, **options)
-        torch.manual_seed(7)
-        want = reference.generate(ids, **kwargs)
-        torch.manual_seed(7)
-        got = ours.generate(ids, **kwargs)
-        assert torch.equal(got, want), options
+    assert_generation_matches(*make_pair(), *left_padded)
 
 
 def test_decode_plan_with_biased_head_and_static_cache(left_padded):
-    ours, reference = make_pair()
-    ids, mask = left_padded
-    with torch.no_grad():
-        ours._prepare_for_decoding()
-    assert ours.__dict__["_decode_plan"] is not None  # lm_head has a bias: the plan adds it
-    kwargs = dict(attention_mask=mask, max_new_tokens=8, pad_token_id=0)
-    want = reference.generate(ids, **kwargs)
-    assert torch.equal(ours.generate(ids, cache_implementation="static", **kwargs), want)
+    # lm_head has a bias: the plan adds it
+    assert_decode_plan_and_static_cache(*make_pair(), *left_padded)
 
 
 def test_round_trips_both_ways(tmp_path, left_padded):
     ours, _ = make_pair()
-    ours.save_pretrained(tmp_path / "ours")
-    saved = json.loads((tmp_path / "ours" / "config.json").read_text())
+    saved = assert_round_trips_both_ways(ours, tmp_path, left_padded[0])
     assert saved["rotary_dim"] == 4 and saved["tie_word_embeddings"] is False
-    theirs = transformers.GPTJForCausalLM.from_pretrained(tmp_path / "ours").eval()
-    theirs.save_pretrained(tmp_path / "theirs")
-    back = AutoModelForCausalLM.from_pretrained(tmp_path / "theirs")
-    assert isinstance(back, modeling_gptj.GPTJForCausalLM) and back.load_report.is_clean
-    ids, _ = left_padded
-    with torch.no_grad():
-        want = theirs(ids).logits
-        assert (ours(ids).logits - want).abs().max() <= 1e-5
-        assert (back(ids).logits - want).abs().max() <= 1e-5
 
 
 def test_config_aliases_and_errors():

@@ -11,7 +11,6 @@ and each library must load what the other saved.
 from __future__ import annotations
 
 import json
-import random
 import warnings
 from pathlib import Path
 
@@ -23,32 +22,14 @@ from tokenizers import Tokenizer as HFTokenizer  # noqa: E402
 from tokenizers import models, normalizers, pre_tokenizers, trainers  # noqa: E402
 
 from tfx_core.tokenization import Tokenizer  # noqa: E402
+from tfx_sdk.conformance.tokenizer_suite import (  # noqa: E402
+    assert_files_load_both_ways,
+    assert_same_batches,
+    assert_same_special_tokens,
+    mixed_corpus,
+)
 
-HAND_PICKED = [
-    "Hello world! It's a test; isn't it?",
-    "naïve café résumé façade coöperate Ångström",
-    "e\u0301 a\u0300 o\u0308 (combining accents) Straße Œuvre ﬁ",
-    "東京は日本の首都です。北京欢迎你！한국어 텍스트",
-    "😀 🤖 👨\u200d👩\u200d👧 family 👩🏽\u200d💻 coder 🇫🇷 flags",
-    "Привет, мир! Γειά σου Κόσμε مرحبا",
-    "ThisIsAVeryLongWordWithoutAnySpacesAtAllThatKeepsGoingAndGoingForever",
-    "multiple     spaces\tand\ttabs\nand newlines  ",
-    "  leading and trailing spaces  ",
-    "numbers 1,234.56 and 3.14159, emails a@b.co, urls https://x.org/a?b=1",
-    "<s> looks special </s> and a <mask> too [UNK]",
-    "UPPER lower MiXeD",
-]
-
-
-def _corpus() -> list[str]:
-    rng = random.Random(0)
-    pool = "".join(HAND_PICKED) + "abcdefghijklmnopqrstuvwxyz     "
-    mixed = ["".join(rng.choice(pool) for _ in range(rng.randint(5, 60))) for _ in range(40)]
-    return HAND_PICKED + mixed
-
-
-CORPUS = _corpus()
-FIRST, SECOND = CORPUS[::2], CORPUS[1::2]
+CORPUS = mixed_corpus("<s> looks special </s> and a <mask> too [UNK]")
 
 
 def write_mpnet_vocab(folder: Path, texts: list[str], vocab_size: int = 600) -> int:
@@ -81,57 +62,16 @@ def pair(tmp_path_factory):
     return Tokenizer.from_pretrained(folder), reference
 
 
-def _same(ours, ref, label: str) -> None:
-    assert list(ours.keys()) == list(ref.keys()), label
-    for key in ref:
-        assert ours[key] == ref[key], f"{label}: {key} differs"
-
-
 def test_encodings_match_the_reference(pair):
     ours, ref = pair
-    calls = [
-        (
-            "singles",
-            (CORPUS,),
-            {"return_offsets_mapping": True, "return_special_tokens_mask": True},
-        ),
-        ("pairs", (FIRST, SECOND), {"return_offsets_mapping": True}),
-        ("truncated", (FIRST, SECOND), {"truncation": "longest_first", "max_length": 24}),
-        ("padded", (FIRST, SECOND), {"padding": True, "pad_to_multiple_of": 8}),
-    ]
-    for label, args, kwargs in calls:
-        _same(ours(*args, **kwargs), ref(*args, **kwargs), label)
-    for text in CORPUS[:12]:
-        ids = ref(text)["input_ids"]
-        assert ours.decode(ids) == ref.decode(ids)
-        assert ours.decode(ids, skip_special_tokens=True) == ref.decode(
-            ids, skip_special_tokens=True
-        )
-
-
-def _added(tokenizer) -> dict:
-    return {
-        index: (t.content, t.lstrip, t.rstrip, t.normalized, t.special)
-        for index, t in tokenizer.added_tokens_decoder.items()
-    }
+    assert_same_batches(ours, ref, CORPUS)
 
 
 def test_special_tokens_match_the_reference(pair):
     ours, ref = pair
-    assert ours.special_tokens_map == ref.special_tokens_map
-    assert _added(ours) == _added(ref)
-    assert (len(ours), ours.vocab_size) == (len(ref), ref.vocab_size)
-    assert ours("a <mask> b")["input_ids"] == ref("a <mask> b")["input_ids"]
+    assert_same_special_tokens(ours, ref, probe="a <mask> b")
 
 
 def test_saved_files_load_both_ways(pair, tmp_path):
     ours, ref = pair
-    ours.save_pretrained(tmp_path / "tfx")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        theirs = transformers.AutoTokenizer.from_pretrained(str(tmp_path / "tfx"))
-    ref.save_pretrained(tmp_path / "hf")
-    back = Tokenizer.from_pretrained(tmp_path / "hf")
-    kwargs = {"return_offsets_mapping": True}
-    _same(theirs(FIRST, SECOND, **kwargs), ref(FIRST, SECOND, **kwargs), "tfx files in reference")
-    _same(back(FIRST, SECOND, **kwargs), ref(FIRST, SECOND, **kwargs), "reference files in tfx")
+    assert_files_load_both_ways(ours, ref, tmp_path, CORPUS)

@@ -1,8 +1,5 @@
 """OpenAI GPT against transformers on tiny random weights: every head, generation, round trips."""
 
-import json
-import warnings
-
 import pytest
 import torch
 
@@ -11,8 +8,15 @@ transformers = pytest.importorskip("transformers")
 from tfx_plugin_openai_gpt import modeling_openai_gpt  # noqa: E402
 from tfx_plugin_openai_gpt.configuration_openai_gpt import OpenAIGPTConfig  # noqa: E402
 
-from tfx_core import AutoModelForCausalLM  # noqa: E402
 from tfx_core.errors import ConfigError  # noqa: E402
+from tfx_sdk.conformance.decoder_parity import (  # noqa: E402
+    assert_decode_plan_and_static_cache,
+    assert_generation_matches,
+    assert_heads_match,
+    assert_round_trips_both_ways,
+    decoder_pair,
+    left_padded_batch,
+)
 
 TINY = dict(
     vocab_size=99,
@@ -34,43 +38,18 @@ HEADS = [
 
 
 def make_pair(head="OpenAIGPTLMHeadModel", **overrides):
-    fields = {**TINY, **overrides}
-    torch.manual_seed(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        transformers.logging.set_verbosity_error()
-        reference = getattr(transformers, head)(transformers.OpenAIGPTConfig(**fields)).eval()
-    ours = getattr(modeling_openai_gpt, head)(OpenAIGPTConfig(**fields)).eval()
-    result = ours.load_state_dict(reference.state_dict(), strict=False)
-    assert not result.missing_keys and not result.unexpected_keys
-    return ours, reference
+    return decoder_pair(modeling_openai_gpt, OpenAIGPTConfig, head, {**TINY, **overrides})
 
 
 @pytest.fixture
 def left_padded():
-    generator = torch.Generator().manual_seed(3)
-    ids = torch.randint(3, 99, (3, 9), generator=generator)
-    mask = torch.ones_like(ids)
-    mask[1, :3] = 0
-    mask[2, :8] = 0
-    ids[mask == 0] = 0
-    return ids, mask
+    return left_padded_batch()
 
 
 @pytest.mark.parametrize("afn", ["gelu", "relu", "swish"])
 @pytest.mark.parametrize("head", HEADS)
 def test_every_head_matches_reference(head, afn, left_padded):
-    ours, reference = make_pair(head, afn=afn)
-    ids, mask = left_padded
-    with torch.no_grad():
-        got, want = ours(ids, attention_mask=mask), reference(ids, attention_mask=mask)
-    assert list(got.keys()) == list(want.keys())
-    real = mask.bool()  # padded rows attend to nothing: their values are arbitrary
-    for key, expected in want.items():
-        value = got[key]
-        if expected.dim() >= 2 and expected.shape[:2] == mask.shape:
-            value, expected = value[real], expected[real]
-        assert (value - expected).abs().max() <= 1e-5, key
+    assert_heads_match(*make_pair(head, afn=afn), *left_padded, same_keys=True)
 
 
 def test_double_heads_over_choices_with_losses():
@@ -94,47 +73,18 @@ def test_generation_matches_reference(fast_paths, left_padded, monkeypatch):
     """The reference has no cache and numbers positions from the first column even when it
     is padding; tfx decodes with a cache and gives the same ids."""
     monkeypatch.setenv("TFX_FAST_PATHS", fast_paths)
-    ours, reference = make_pair()
-    ids, mask = left_padded
-    for options in (
-        {},
-        {"num_beams": 3},
-        {"num_beams": 2, "num_return_sequences": 2, "length_penalty": 0.5},
-        {"do_sample": True, "top_k": 20, "top_p": 0.9, "temperature": 0.8},
-    ):
-        kwargs = dict(attention_mask=mask, max_new_tokens=8, pad_token_id=0, **options)
-        torch.manual_seed(7)
-        want = reference.generate(ids, **kwargs)
-        torch.manual_seed(7)
-        got = ours.generate(ids, **kwargs)
-        assert torch.equal(got, want), options
+    assert_generation_matches(*make_pair(), *left_padded)
 
 
 def test_decode_plan_and_static_cache(left_padded):
-    ours, reference = make_pair()
-    ids, mask = left_padded
-    with torch.no_grad():
-        ours._prepare_for_decoding()
-    assert ours.__dict__["_decode_plan"] is not None  # post-norm layers, no final norm
-    kwargs = dict(attention_mask=mask, max_new_tokens=8, pad_token_id=0)
-    want = reference.generate(ids, **kwargs)
-    assert torch.equal(ours.generate(ids, cache_implementation="static", **kwargs), want)
+    # post-norm layers, no final norm
+    assert_decode_plan_and_static_cache(*make_pair(), *left_padded)
 
 
 def test_round_trips_both_ways(tmp_path, left_padded):
     ours, _ = make_pair()
-    ours.save_pretrained(tmp_path / "ours")
-    saved = json.loads((tmp_path / "ours" / "config.json").read_text())
+    saved = assert_round_trips_both_ways(ours, tmp_path, left_padded[0])
     assert saved["model_type"] == "openai-gpt" and saved["afn"] == "gelu"
-    theirs = transformers.OpenAIGPTLMHeadModel.from_pretrained(tmp_path / "ours").eval()
-    theirs.save_pretrained(tmp_path / "theirs")
-    back = AutoModelForCausalLM.from_pretrained(tmp_path / "theirs")
-    assert isinstance(back, modeling_openai_gpt.OpenAIGPTLMHeadModel) and back.load_report.is_clean
-    ids, _ = left_padded
-    with torch.no_grad():
-        want = theirs(ids).logits
-        assert (ours(ids).logits - want).abs().max() <= 1e-5
-        assert (back(ids).logits - want).abs().max() <= 1e-5
 
 
 def test_config_errors_and_aliases():

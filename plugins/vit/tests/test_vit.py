@@ -14,6 +14,7 @@ from tfx_plugin_vit.processing_vit import ViTImageProcessor
 
 from tfx_core import AutoImageProcessor, AutoModelForImageClassification, pipeline
 from tfx_core.errors import ConfigError
+from tfx_core.modeling.torch.fast_paths import fast_paths
 
 TINY = dict(
     hidden_size=32,
@@ -71,6 +72,31 @@ def test_interpolated_positions_and_qkv_without_bias(check_parity):
     config = transformers.ViTConfig(**{**TINY, "qkv_bias": False})
     inputs = {**_pixels(size=48), "interpolate_pos_encoding": True}
     check_parity(ViTModel, transformers.ViTModel, config, inputs, ("last_hidden_state",))
+
+
+def test_classifier_computes_only_the_class_token_in_the_last_layer(checkpoint):
+    folder, reference = checkpoint
+    model = ViTForImageClassification.from_pretrained(folder)
+    shapes = []
+    model.vit.layernorm.register_forward_hook(  # sees the last layer's output
+        lambda module, args, out: shapes.append(tuple(out.shape))
+    )
+    pixels = _pixels()
+    with torch.inference_mode():
+        expected = reference(**pixels).logits
+        pruned = model(**pixels).logits
+        full = model(**pixels, output_hidden_states=True)
+        with fast_paths(False):
+            unpruned = model(**pixels).logits
+        handle = model.vit.encoder.layer[-1].output.dense.register_forward_hook(
+            lambda module, args, out: shapes.append(tuple(out.shape))
+        )
+        hooked = model(**pixels).logits  # a hook in the last layer sees every position
+        handle.remove()
+    assert shapes == [(2, 1, 32), (2, 17, 32), (2, 17, 32), (2, 17, 32), (2, 17, 32)]
+    for logits in (pruned, full.logits, unpruned, hooked):
+        assert torch.allclose(logits, expected, atol=1e-5)
+    assert full.hidden_states[-1].shape == (2, 17, 32)
 
 
 def test_wrong_image_size_is_a_clear_error():

@@ -47,6 +47,9 @@ _LAZY: dict[str, str] = {
     "MaxTimeCriteria": "tfx_core.generation.stopping",
     "ConfidenceCriteria": "tfx_core.generation.stopping",
     "WatermarkLogitsProcessor": "tfx_core.generation.watermark",
+    "SynthIDTextWatermarkLogitsProcessor": "tfx_core.generation.synthid",
+    "SynthIDTextWatermarkState": "tfx_core.generation.synthid",
+    "WhisperTimeStampLogitsProcessor": "tfx_core.generation.whisper_timestamps",
     "StoppingCriteria": "tfx_core.generation.stopping",
     "StoppingCriteriaList": "tfx_core.generation.stopping",
     "MaxLengthCriteria": "tfx_core.generation.stopping",
@@ -91,6 +94,8 @@ __all__ = [
     "StoppingCriteriaList",
     "SuppressTokensAtBeginLogitsProcessor",
     "SuppressTokensLogitsProcessor",
+    "SynthIDTextWatermarkLogitsProcessor",
+    "SynthIDTextWatermarkState",
     "TemperatureLogitsWarper",
     "TextIteratorStreamer",
     "TextStreamer",
@@ -99,6 +104,7 @@ __all__ = [
     "TypicalLogitsWarper",
     "UnbatchedClassifierFreeGuidanceLogitsProcessor",
     "WatermarkLogitsProcessor",
+    "WhisperTimeStampLogitsProcessor",
 ]
 
 
@@ -158,4 +164,9 @@ if TYPE_CHECKING:
         StoppingCriteriaList,
         StopStringCriteria,
     )
+    from tfx_core.generation.synthid import (
+        SynthIDTextWatermarkLogitsProcessor,
+        SynthIDTextWatermarkState,
+    )
     from tfx_core.generation.watermark import WatermarkLogitsProcessor
+    from tfx_core.generation.whisper_timestamps import WhisperTimeStampLogitsProcessor

@@ -343,7 +343,7 @@ class GenerationMixin:
                     "cache_implementation='static' is not available for encoder-decoder models "
                     "yet: leave it unset (the dynamic cache is pre-sized to max_length)."
                 )
-            cache = EncoderDecoderCache(cache, static_cross=True)
+            cache = EncoderDecoderCache(cache, static_cross=True, group=prompt.group)
             model = Seq2SeqStepper(self, prompt)
         inputs = DecodeInputs(
             input_ids=input_ids,

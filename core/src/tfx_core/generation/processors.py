@@ -3,8 +3,10 @@
 `input_ids` is `[batch, length]` (prompt, left padding included, plus generated tokens) and
 `scores` is `[batch, vocab]`. The semantics (and the order `build_logits_processors` applies them
 in) are the reference library's, so filtered scores match it exactly; the implementations avoid
-host synchronisation and Python loops over the batch so they stay cheap per step. Processors
-never modify their input in place.
+host synchronisation and Python loops over the batch so they stay cheap per step. Calling a
+processor never modifies its input; `apply_` (used by the decoding loops on score buffers they
+own) may, which lets the token-set processors touch only their few columns instead of copying
+the whole `[batch, vocab]` tensor.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ class LogitsProcessor:
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         raise NotImplementedError
 
+    def apply_(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        """Like calling the processor, but it may write into `scores` (the caller owns it)."""
+        return self(input_ids, scores)
+
 
 class LogitsProcessorList(list):
     """Applies its processors in order."""
@@ -52,6 +58,18 @@ class LogitsProcessorList(list):
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         for processor in self:
             scores = processor(input_ids, scores)
+        return scores
+
+    def apply_(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        """Apply in order, letting each processor write into `scores` where it can.
+
+        Plain callables (a caller's own processors) are called as they are.
+        """
+        for processor in self:
+            in_place = getattr(processor, "apply_", None)
+            scores = (
+                processor(input_ids, scores) if in_place is None else in_place(input_ids, scores)
+            )
         return scores
 
 
@@ -70,6 +88,33 @@ class _TokenMaskProcessor(LogitsProcessor):
     def __init__(self, token_ids: Sequence[int]) -> None:
         self.token_ids = [int(i) for i in token_ids]
         self._mask: torch.Tensor | None = None
+        self._index: torch.Tensor | None = None
+        self._index_vocab = -1
+
+    def active(self, input_ids: torch.LongTensor) -> bool:
+        """Whether the tokens are suppressed at this step (always, unless a subclass says)."""
+        return True
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        return self.suppress(scores) if self.active(input_ids) else scores
+
+    def apply_(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        """Set the few suppressed columns of `scores` to -inf in place (no copy of the rest)."""
+        if type(self).__call__ is not _TokenMaskProcessor.__call__:  # a subclass's own rule
+            return self(input_ids, scores)
+        if self.active(input_ids):
+            scores.index_fill_(-1, self.index_for(scores), NEG_INF)
+        return scores
+
+    def index_for(self, scores: torch.Tensor) -> torch.Tensor:
+        """The suppressed ids inside the vocabulary, as an index tensor on `scores`' device."""
+        index = self._index
+        vocab = scores.shape[-1]
+        if index is None or index.device != scores.device or self._index_vocab != vocab:
+            ids = [i for i in self.token_ids if 0 <= i < vocab]
+            index = self._index = torch.tensor(ids, dtype=torch.long, device=scores.device)
+            self._index_vocab = vocab
+        return index
 
     def mask_for(self, scores: torch.Tensor) -> torch.Tensor:
         mask = self._mask
@@ -188,10 +233,8 @@ class MinLengthLogitsProcessor(_TokenMaskProcessor):
         super().__init__([eos_token_id] if isinstance(eos_token_id, int) else eos_token_id)
         self.min_length = min_length
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        if input_ids.shape[-1] < self.min_length:
-            return self.suppress(scores)
-        return scores
+    def active(self, input_ids: torch.LongTensor) -> bool:
+        return input_ids.shape[-1] < self.min_length
 
 
 class MinNewTokensLengthLogitsProcessor(_TokenMaskProcessor):
@@ -210,10 +253,8 @@ class MinNewTokensLengthLogitsProcessor(_TokenMaskProcessor):
         self.prompt_length_to_skip = prompt_length_to_skip
         self.min_new_tokens = min_new_tokens
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        if input_ids.shape[-1] - self.prompt_length_to_skip < self.min_new_tokens:
-            return self.suppress(scores)
-        return scores
+    def active(self, input_ids: torch.LongTensor) -> bool:
+        return input_ids.shape[-1] - self.prompt_length_to_skip < self.min_new_tokens
 
 
 class SuppressTokensLogitsProcessor(_TokenMaskProcessor):
@@ -221,9 +262,6 @@ class SuppressTokensLogitsProcessor(_TokenMaskProcessor):
 
     def __init__(self, suppress_tokens: Sequence[int], device: Any = "cpu") -> None:
         super().__init__(suppress_tokens)
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        return self.suppress(scores)
 
 
 class SuppressTokensAtBeginLogitsProcessor(_TokenMaskProcessor):
@@ -235,10 +273,8 @@ class SuppressTokensAtBeginLogitsProcessor(_TokenMaskProcessor):
         super().__init__(begin_suppress_tokens)
         self.begin_index = begin_index
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        if input_ids.shape[-1] == self.begin_index:
-            return self.suppress(scores)
-        return scores
+    def active(self, input_ids: torch.LongTensor) -> bool:
+        return input_ids.shape[-1] == self.begin_index
 
 
 class _ForceTokenProcessor(LogitsProcessor):

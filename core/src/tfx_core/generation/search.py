@@ -147,8 +147,9 @@ def sample_search(
     length = prompt
     while True:
         scores = _scores_dtype(logits)
-        if processors:
-            scores = processors(ids[:, :length], scores)
+        if processors:  # in place unless the raw logits are kept (they are this step's own)
+            apply = processors if keep_logits else processors.apply_
+            scores = apply(ids[:, :length], scores)
         if keep_logits:
             logits_out.append(logits.float().clone())
         if keep_scores:
@@ -248,17 +249,24 @@ def beam_search(
     steps = _Steps(model, inputs)
     logits = steps.prefill(prompt_ids)
     length = prompt
+    buffer: torch.Tensor | None = None  # this loop's [rows, vocab] scores, reused every step
     while True:
         flat_running = running[:, :, :length].reshape(flat_batch, length)
-        log_probs = F.log_softmax(_scores_dtype(logits), dim=-1)
-        log_probs = processors(flat_running, log_probs) if processors else log_probs
+        scores = _scores_dtype(logits)
+        if buffer is None or buffer.shape != scores.shape:
+            buffer = torch.empty_like(scores)
+        log_probs = torch.log_softmax(scores, dim=-1, out=buffer)
+        log_probs = processors.apply_(flat_running, log_probs) if processors else log_probs
         if keep_logits:
             logits_out.append(logits.float().clone())
         if keep_scores:
             scores_out.append(log_probs.clone())
-        totals = (log_probs.view(batch, num_beams, vocab_size) + running_scores[:, :, None]).view(
-            batch, num_beams * vocab_size
-        )
+        totals = log_probs.view(batch, num_beams, vocab_size)
+        if log_probs is buffer:  # add the beams' scores in place (ours to change)
+            totals = totals.add_(running_scores[:, :, None])
+        else:
+            totals = totals + running_scores[:, :, None]
+        totals = totals.view(batch, num_beams * vocab_size)
         if config.do_sample:
             picked = torch.multinomial(F.softmax(totals, dim=-1), keep, generator=generator)
             top_scores = torch.gather(totals, 1, picked)

@@ -31,11 +31,13 @@ class Seq2SeqPrompt:
     encoder_outputs: BaseModelOutput
     encoder_attention_mask: torch.Tensor | None
     decoder_input_ids: torch.LongTensor
+    group: int = 1  # consecutive rows sharing one source (after `expand`)
 
     def expand(self, times: int) -> None:
         """Repeat every row `times` times (beams, samples), once for the whole generation."""
         if times <= 1:
             return
+        self.group *= times
         outputs = self.encoder_outputs
         self.encoder_outputs = BaseModelOutput(
             last_hidden_state=outputs.last_hidden_state.repeat_interleave(times, dim=0),

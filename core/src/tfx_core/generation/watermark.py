@@ -123,6 +123,10 @@ def watermark_from_config(options: Any) -> LogitsProcessor:
         raise GenerationError(
             f"watermarking_config must be a dict of {', '.join(_OPTIONS)}, got {options!r}."
         )
+    from tfx_core.generation.synthid import is_synthid_config, synthid_from_config
+
+    if is_synthid_config(options):
+        return synthid_from_config(options)
     unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:
         raise GenerationError(

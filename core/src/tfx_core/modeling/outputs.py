@@ -6,7 +6,8 @@ first field that was actually produced (e.g. `logits` when no loss was computed)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import functools
+from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
 
@@ -33,6 +34,24 @@ class ModelOutput(dict):
     def __setitem__(self, key: str, value: Any) -> None:
         self.__setattr__(key, value)
 
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> ModelOutput:
+        """`cls(**values)`, built without a `__setattr__` call per field (the same object).
+
+        Models build an output on every forward; for a small model the dataclass `__init__`
+        is a visible part of the call.
+        """
+        layout = _layout(cls)
+        if layout is None or not values.keys() <= layout[1].keys():
+            return cls(**values)  # (a class with other defaults; the error for an unknown name)
+        names, defaults = layout
+        out = dict.__new__(cls)
+        attributes = out.__dict__
+        attributes.update(defaults)
+        attributes.update(values)
+        dict.update(out, {n: attributes[n] for n in names if attributes[n] is not None})
+        return out
+
     def to_tuple(self) -> tuple[Any, ...]:
         """The non-None fields in order (what `return_dict=False` returns)."""
         return tuple(self.values())
@@ -43,6 +62,19 @@ class ModelOutput(dict):
 
     def __reduce__(self):  # pickle as the dataclass, not as a plain dict
         return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
+
+
+@functools.cache
+def _layout(cls: type[ModelOutput]) -> tuple[tuple[str, ...], dict[str, None]] | None:
+    """The field names and their (None) defaults; None when `ModelOutput.of` cannot build
+    `cls` itself (a field with another default, a `__post_init__`)."""
+    declared = fields(cls)
+    if hasattr(cls, "__post_init__") or any(
+        f.default is not None or f.default_factory is not MISSING for f in declared
+    ):
+        return None
+    names = tuple(f.name for f in declared)
+    return names, dict.fromkeys(names)
 
 
 @dataclass(repr=False, eq=False)

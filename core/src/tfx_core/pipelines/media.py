@@ -4,6 +4,7 @@ A media task reads its inputs with an image processor or a feature extractor (an
 zero-shot labels, a tokenizer). `pipeline()` calls `_load_preprocessors` to load them from the
 checkpoint unless they are given (`image_processor=` / `feature_extractor=` / `tokenizer=`).
 Features hold numpy arrays; `_collate` stacks them (padding audio to the longest clip).
+`collate_by_shape` / `forward_by_shape` batch images of mixed sizes one image at a time.
 """
 
 from __future__ import annotations
@@ -134,6 +135,32 @@ class MediaPipeline(Pipeline):
 
     def _check_length(self, length: int) -> None:
         return None
+
+
+def collate_by_shape(collate: Any, features: list[dict]) -> dict[str, Any]:
+    """One batch when every image has one size; else one batch per image under "parts"
+    (padding would change what the model sees, so results would depend on the batch)."""
+    shapes = {tuple(feature["pixel_values"].shape) for feature in features}
+    if len(shapes) == 1:
+        return {**collate(features), "parts": None}
+    return {"parts": [collate([feature]) for feature in features]}
+
+
+def forward_by_shape(model: Any, model_inputs: dict[str, Any], keys: tuple[str, ...]) -> dict:
+    """`keys` of the model's outputs for a `collate_by_shape` batch: one tensor, or one row
+    per image (on the CPU) when the images' outputs differ in size."""
+    import torch
+
+    parts = model_inputs.pop("parts") or [model_inputs]
+    outputs = [model(**part) for part in parts]
+    merged = {}
+    for key in keys:
+        values = [output[key] for output in outputs]
+        if len({tuple(value.shape[1:]) for value in values}) == 1:
+            merged[key] = torch.cat(values)
+        else:
+            merged[key] = [row.detach().cpu().float() for value in values for row in value]
+    return merged
 
 
 def _stack_padded(rows: list[np.ndarray], pad: float) -> np.ndarray:

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-
 from tfx_core.errors import PipelineError
 from tfx_core.pipelines.base import Pipeline
-from tfx_core.pipelines.numeric import softmax
-
-_MASKED = -10000.0
+from tfx_core.pipelines.span_decoding import (
+    best_spans,
+    context_mask,
+    positive_int,
+    span_probabilities,
+)
 
 
 class QuestionAnsweringPipeline(Pipeline):
@@ -44,15 +45,15 @@ class QuestionAnsweringPipeline(Pipeline):
             raise self._unknown_options(unknown)
         pre: dict[str, Any] = {}
         if doc_stride is not None:
-            pre["doc_stride"] = _positive("doc_stride", doc_stride, minimum=0)
+            pre["doc_stride"] = positive_int("doc_stride", doc_stride, minimum=0)
         if max_seq_len is not None:
-            pre["max_seq_len"] = _positive("max_seq_len", max_seq_len)
+            pre["max_seq_len"] = positive_int("max_seq_len", max_seq_len)
         post: dict[str, Any] = {}
         top_k = top_k if top_k is not None else topk
         if top_k is not None:
-            post["top_k"] = _positive("top_k", top_k)
+            post["top_k"] = positive_int("top_k", top_k)
         if max_answer_len is not None:
-            post["max_answer_len"] = _positive("max_answer_len", max_answer_len)
+            post["max_answer_len"] = positive_int("max_answer_len", max_answer_len)
         if handle_impossible_answer is not None:
             post["handle_impossible_answer"] = bool(handle_impossible_answer)
         if align_to_words is not None:
@@ -162,16 +163,13 @@ class QuestionAnsweringPipeline(Pipeline):
         answers: list[dict] = []
         candidates_wanted = top_k * 2 + 10 if align_to_words else top_k
         for chunk in chunks:
-            desired = (np.asarray(chunk["p_mask"]) == 0) & (
-                np.asarray(chunk["attention_mask"]) == 1
-            )
-            start = softmax(np.where(desired, chunk["start_logits"].numpy(), np.float32(_MASKED)))
-            end = softmax(np.where(desired, chunk["end_logits"].numpy(), np.float32(_MASKED)))
+            desired = context_mask(chunk)
+            start, end = span_probabilities(chunk, desired)
             if handle_impossible_answer:
                 min_null_score = min(min_null_score, float(start[0] * end[0]))
             start[0] = end[0] = 0.0
             context = chunk["context"]
-            for s, e, score in _best_spans(start, end, desired, candidates_wanted, max_answer_len):
+            for s, e, score in best_spans(start, end, desired, candidates_wanted, max_answer_len):
                 first, last = self._char_span(chunk, s, e, align_to_words)
                 text = context[first:last]
                 same = next((a for a in answers if a["answer"].lower() == text.lower()), None)
@@ -199,40 +197,6 @@ class QuestionAnsweringPipeline(Pipeline):
 
     def _wrap_list(self, results: list, inputs: Any, post: dict) -> Any:
         return results
-
-
-def _best_spans(
-    start: np.ndarray, end: np.ndarray, desired: np.ndarray, wanted: int, max_answer_len: int
-) -> list[tuple[int, int, float]]:
-    """The `wanted` best spans (start <= end < start + max_answer_len), then the allowed ones.
-
-    Scores are `start[s] * end[e]`; like the reference, the best candidates are chosen first and
-    spans touching question or special tokens dropped after, so ties resolve the same way.
-    """
-    length = start.shape[0]
-    width = min(max_answer_len, length)
-    padded_end = np.concatenate([end, np.zeros(width - 1, dtype=end.dtype)])
-    windows = np.lib.stride_tricks.sliding_window_view(padded_end, width)[:length]
-    band = start[:, None] * windows  # band[s, k] = start[s] * end[s + k]
-    flat = band.ravel()
-    if wanted >= flat.size:
-        picked = np.argsort(-flat, kind="stable")
-    else:
-        top = np.argpartition(-flat, wanted)[:wanted]
-        picked = top[np.lexsort((top, -flat[top]))]
-    spans = []
-    for index in picked:
-        s, k = divmod(int(index), width)
-        e = s + k
-        if e < length and desired[s] and desired[e]:
-            spans.append((s, e, float(flat[index])))
-    return spans
-
-
-def _positive(name: str, value: Any, minimum: int = 1) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise PipelineError(f"{name} must be an int >= {minimum}, got {value!r}.")
-    return value
 
 
 def _pairs_from(question: Any, context: Any) -> Any:

@@ -27,6 +27,12 @@ TASK_FOR_HEAD = {
     "zero-shot-image-classification": "zero-shot-image-classification",
     "ctc": "automatic-speech-recognition",
     "audio-classification": "audio-classification",
+    "vision2seq": "image-to-text",
+    "object-detection": "object-detection",
+    "semantic-segmentation": "image-segmentation",
+    "depth-estimation": "depth-estimation",
+    "video-classification": "video-classification",
+    "visual-question-answering": "visual-question-answering",
 }
 
 
@@ -164,6 +170,59 @@ def builtin_tasks() -> list[TaskSpec]:
             default_model="superb/wav2vec2-base-superb-ks",
             default_revision="372e048",
             description="label an audio clip with the model's classes",
+        ),
+        TaskSpec(
+            name="image-to-text",
+            pipeline_class=f"{_MODULE}.image_to_text:ImageToTextPipeline",
+            heads=("vision2seq",),
+            default_model="ydshieh/vit-gpt2-coco-en",
+            default_revision="5bebf1e",
+            description="caption an image (vision encoder-decoder models)",
+        ),
+        TaskSpec(
+            name="document-question-answering",
+            pipeline_class=(
+                f"{_MODULE}.document_question_answering:DocumentQuestionAnsweringPipeline"
+            ),
+            heads=("question-answering",),
+            default_model="impira/layoutlm-document-qa",
+            default_revision="beed3c4",
+            description="answer a question from a document's words and boxes (LayoutLM)",
+        ),
+        TaskSpec(
+            name="object-detection",
+            pipeline_class=f"{_MODULE}.object_detection:ObjectDetectionPipeline",
+            heads=("object-detection",),  # no default: the reference's (DETR) is not ported
+            description="labelled boxes around the objects in an image (YOLOS)",
+        ),
+        TaskSpec(
+            name="image-segmentation",
+            pipeline_class=f"{_MODULE}.image_segmentation:ImageSegmentationPipeline",
+            heads=("semantic-segmentation",),  # no default: the reference's (DETR) is not ported
+            description="a mask per class found in an image (SegFormer)",
+        ),
+        TaskSpec(
+            name="depth-estimation",
+            pipeline_class=f"{_MODULE}.depth_estimation:DepthEstimationPipeline",
+            heads=("depth-estimation",),  # no default: the reference's (DPT) is not ported
+            description="the depth of every pixel of an image (GLPN)",
+        ),
+        TaskSpec(
+            name="video-classification",
+            pipeline_class=f"{_MODULE}.video_classification:VideoClassificationPipeline",
+            heads=("video-classification",),
+            default_model="MCG-NJU/videomae-base-finetuned-kinetics",
+            default_revision="488eb9a",
+            description="label a video clip with the model's classes (VideoMAE; needs av)",
+        ),
+        TaskSpec(
+            name="visual-question-answering",
+            pipeline_class=(f"{_MODULE}.visual_question_answering:VisualQuestionAnsweringPipeline"),
+            heads=("visual-question-answering",),
+            aliases=("vqa",),
+            default_model="dandelin/vilt-b32-finetuned-vqa",
+            default_revision="d0a1f6a",
+            description="answer a question about an image (ViLT)",
         ),
     ]
 

@@ -40,6 +40,9 @@ def load_model_weights(model: torch.nn.Module, folder: Path) -> None:
     """Load a checkpoint's safetensors into `model` (tied aliases may be absent)."""
     from tfx_core.weights import open_checkpoint
 
+    if getattr(model, "peft_config", None):  # adapters attached: checkpoints hold only them
+        model.load_adapter_weights(folder)
+        return
     with open_checkpoint(folder) as reader:
         keys = list(reader.keys())
         state = {key: reader.get(key, framework="pt") for key in keys}

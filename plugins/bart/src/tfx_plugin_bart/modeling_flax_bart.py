@@ -9,6 +9,7 @@ decoder inputs by shifting the source right.
 from __future__ import annotations
 
 from tfx_core.modeling.flax.seq2seq import Seq2SeqDecoder, Seq2SeqEncoder
+from tfx_core.modeling.flax.seq2seq_causal_lm import DecoderOnlyCausalLMHead
 from tfx_core.modeling.flax.seq2seq_model import (
     ConditionalGenerationHead,
     FlaxSeq2SeqModel,
@@ -19,6 +20,7 @@ from tfx_core.modeling.flax.seq2seq_model import (
 from tfx_plugin_bart.configuration_bart import BartConfig
 
 __all__ = [
+    "FlaxBartForCausalLM",
     "FlaxBartForConditionalGeneration",
     "FlaxBartForQuestionAnswering",
     "FlaxBartForSequenceClassification",
@@ -54,3 +56,9 @@ class FlaxBartForSequenceClassification(Seq2SeqSequenceClassificationHead, FlaxB
 
 class FlaxBartForQuestionAnswering(Seq2SeqQuestionAnsweringHead, FlaxBartPreTrainedModel):
     base_model_class = FlaxBartModel
+
+
+class FlaxBartForCausalLM(DecoderOnlyCausalLMHead, FlaxBartPreTrainedModel):
+    """The decoder alone as a language model (`model.decoder`), with jitted `generate`."""
+
+    decoder_class = FlaxBartDecoder

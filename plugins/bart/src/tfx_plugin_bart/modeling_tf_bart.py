@@ -3,7 +3,8 @@
 Everything but the names is the core's Keras BART-family block (`keras.blocks.seq2seq*`) with
 BART's defaults: post-norm layers, learned positions at offset 2, `layernorm_embedding`, no
 final layer norm, `final_logits_bias`; decoder inputs default to the inputs shifted right.
-`TFBartForConditionalGeneration.generate` runs the core's XLA-compiled seq2seq loops.
+`TFBartForConditionalGeneration.generate` runs the core's XLA-compiled seq2seq loops;
+`TFBartForCausalLM` is the decoder alone, with the decoder-only loops.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from tfx_core.modeling.keras import TFPreTrainedModel
+from tfx_core.modeling.keras.blocks.seq2seq_causal import TFDecoderOnlyCausalLMHead
 from tfx_core.modeling.keras.blocks.seq2seq_heads import (
     TFConditionalGenerationHead,
     TFSeq2SeqQuestionAnsweringHead,
@@ -20,6 +22,7 @@ from tfx_core.modeling.keras.blocks.seq2seq_model import TFSeq2SeqModel
 from tfx_plugin_bart.configuration_bart import BartConfig
 
 __all__ = [
+    "TFBartForCausalLM",
     "TFBartForConditionalGeneration",
     "TFBartForQuestionAnswering",
     "TFBartForSequenceClassification",
@@ -47,4 +50,8 @@ class TFBartForSequenceClassification(TFSeq2SeqSequenceClassificationHead, TFBar
 
 
 class TFBartForQuestionAnswering(TFSeq2SeqQuestionAnsweringHead, TFBartPreTrainedModel):
+    base_model_class = TFBartModel
+
+
+class TFBartForCausalLM(TFDecoderOnlyCausalLMHead, TFBartPreTrainedModel):
     base_model_class = TFBartModel

@@ -18,10 +18,10 @@ _HEADS = {
 
 
 _FLAX = "tfx_plugin_bart.modeling_flax_bart"
-_FLAX_HEADS = {"base", "seq2seq-lm", "sequence-classification", "question-answering"}
+_FLAX_HEADS = {"base", "seq2seq-lm", "sequence-classification", "question-answering", "causal-lm"}
 
 _TF = "tfx_plugin_bart.modeling_tf_bart"
-_TF_HEADS = {"base", "question-answering", "seq2seq-lm", "sequence-classification"}
+_TF_HEADS = {"base", "question-answering", "seq2seq-lm", "sequence-classification", "causal-lm"}
 
 
 def _implementations(head: str, name: str) -> dict[str, str]:

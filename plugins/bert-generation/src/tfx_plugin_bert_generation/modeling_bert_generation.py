@@ -185,12 +185,10 @@ class BertGenerationDecoder(GenerationMixin, CausalLMHead, BertGenerationPreTrai
         "lm_head.decoder.weight": "bert.embeddings.word_embeddings.weight"
     }
     shared_weights: ClassVar[dict[str, str]] = {"lm_head.decoder.bias": "lm_head.bias"}
+    output_embeddings_attribute = "lm_head.decoder"
 
     def build_head(self, config: BertGenerationConfig) -> None:
         self.lm_head = BertGenerationOnlyLMHead(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head.decoder
 
     def _prepare_for_decoding(self) -> None:
         if not self.config.is_decoder:  # bidirectional attention cannot reuse a KV cache

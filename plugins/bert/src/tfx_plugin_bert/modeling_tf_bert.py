@@ -25,6 +25,7 @@ from tfx_core.modeling.keras import (
     unpack_inputs,
 )
 from tfx_core.modeling.keras.blocks import EncoderEmbeddings, Pooler, TFEncoderModel
+from tfx_core.modeling.keras.encoder_generation import TFEncoderCausalLMGeneration
 from tfx_core.modeling.keras.layers import TiedProjection, activation_fn, dense, layer_norm
 from tfx_core.modeling.keras.losses import token_classification_loss
 from tfx_core.modeling.outputs import ModelOutput, NextSentencePredictorOutput
@@ -146,8 +147,8 @@ class TFBertForMaskedLM(MaskedLMHead, _TFBertHead):
         return self.cls(hidden)
 
 
-class TFBertLMHeadModel(CausalLMHead, TFBertForMaskedLM):
-    """Left-to-right language modelling with a causal BERT (`is_decoder=True`)."""
+class TFBertLMHeadModel(TFEncoderCausalLMGeneration, CausalLMHead, TFBertForMaskedLM):
+    """Left-to-right LM with a causal BERT (`is_decoder=True`); XLA-compiled `generate`."""
 
 
 class TFBertForPreTraining(_TFBertHead):

@@ -7,6 +7,7 @@ from typing import Any
 
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax.seq2seq import Seq2SeqDecoder, Seq2SeqEncoder
+from tfx_core.modeling.flax.seq2seq_causal_lm import DecoderOnlyCausalLMHead
 from tfx_core.modeling.flax.seq2seq_model import (
     ConditionalGenerationHead,
     FlaxSeq2SeqModel,
@@ -14,7 +15,11 @@ from tfx_core.modeling.flax.seq2seq_model import (
 )
 from tfx_plugin_blenderbot_small.configuration_blenderbot_small import BlenderbotSmallConfig
 
-__all__ = ["FlaxBlenderbotSmallForConditionalGeneration", "FlaxBlenderbotSmallModel"]
+__all__ = [
+    "FlaxBlenderbotSmallForCausalLM",
+    "FlaxBlenderbotSmallForConditionalGeneration",
+    "FlaxBlenderbotSmallModel",
+]
 
 
 class FlaxBlenderbotSmallEncoder(Seq2SeqEncoder):
@@ -51,3 +56,9 @@ class FlaxBlenderbotSmallForConditionalGeneration(
     ConditionalGenerationHead, FlaxBlenderbotSmallPreTrainedModel
 ):
     base_model_class = FlaxBlenderbotSmallModel
+
+
+class FlaxBlenderbotSmallForCausalLM(DecoderOnlyCausalLMHead, FlaxBlenderbotSmallPreTrainedModel):
+    """The decoder alone as a language model (`model.decoder`), with jitted `generate`."""
+
+    decoder_class = FlaxBlenderbotSmallDecoder

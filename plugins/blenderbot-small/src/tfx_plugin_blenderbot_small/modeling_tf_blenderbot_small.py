@@ -35,7 +35,12 @@ class TFBlenderbotSmallDecoder(TFSeq2SeqDecoder):
     positions_class = TFBlenderbotSmallLearnedPositionalEmbedding
 
     def embed(
-        self, input_ids: Any, inputs_embeds: Any, past_length: Any, training: bool = False
+        self,
+        input_ids: Any,
+        inputs_embeds: Any,
+        past_length: Any,
+        training: bool = False,
+        position_ids: Any = None,
     ) -> Any:
         """Normalised token embeddings (never scaled) + positions."""
         if (input_ids is None) == (inputs_embeds is None):
@@ -44,7 +49,7 @@ class TFBlenderbotSmallDecoder(TFSeq2SeqDecoder):
             )
         if inputs_embeds is None:
             inputs_embeds = keras.layers.Embedding.call(self.embed_tokens, input_ids)
-        positions = self.position_embeddings(input_ids, inputs_embeds, past_length)
+        positions = self.positions_for(input_ids, inputs_embeds, past_length, position_ids)
         hidden = self.layernorm_embedding(inputs_embeds) + tf.cast(positions, inputs_embeds.dtype)
         return self.dropout(hidden, training=training)
 

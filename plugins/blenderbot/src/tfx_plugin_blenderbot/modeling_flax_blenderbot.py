@@ -9,6 +9,7 @@ from tfx_core.modeling.flax.seq2seq import (
     Seq2SeqEncoder,
     Seq2SeqEncoderLayer,
 )
+from tfx_core.modeling.flax.seq2seq_causal_lm import DecoderOnlyCausalLMHead
 from tfx_core.modeling.flax.seq2seq_model import (
     ConditionalGenerationHead,
     FlaxSeq2SeqModel,
@@ -16,7 +17,11 @@ from tfx_core.modeling.flax.seq2seq_model import (
 )
 from tfx_plugin_blenderbot.configuration_blenderbot import BlenderbotConfig
 
-__all__ = ["FlaxBlenderbotForConditionalGeneration", "FlaxBlenderbotModel"]
+__all__ = [
+    "FlaxBlenderbotForCausalLM",
+    "FlaxBlenderbotForConditionalGeneration",
+    "FlaxBlenderbotModel",
+]
 
 
 class FlaxBlenderbotEncoderLayer(Seq2SeqEncoderLayer):
@@ -54,3 +59,9 @@ class FlaxBlenderbotForConditionalGeneration(
     ConditionalGenerationHead, FlaxBlenderbotPreTrainedModel
 ):
     base_model_class = FlaxBlenderbotModel
+
+
+class FlaxBlenderbotForCausalLM(DecoderOnlyCausalLMHead, FlaxBlenderbotPreTrainedModel):
+    """The decoder alone as a language model (`model.decoder`), with jitted `generate`."""
+
+    decoder_class = FlaxBlenderbotDecoder

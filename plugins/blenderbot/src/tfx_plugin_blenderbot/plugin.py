@@ -15,7 +15,7 @@ _HEADS = {
 
 
 _FLAX = "tfx_plugin_blenderbot.modeling_flax_blenderbot"
-_FLAX_HEADS = {"base", "seq2seq-lm"}
+_FLAX_HEADS = {"base", "seq2seq-lm", "causal-lm"}
 
 _TF = "tfx_plugin_blenderbot.modeling_tf_blenderbot"
 _TF_HEADS = {"base", "seq2seq-lm"}

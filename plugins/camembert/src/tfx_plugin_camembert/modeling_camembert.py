@@ -110,12 +110,10 @@ class _LanguageModel:
     tied_weights: ClassVar[dict[str, str]] = _TIED
     shared_weights: ClassVar[dict[str, str]] = _SHARED_BIAS
     ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
+    output_embeddings_attribute = "lm_head.decoder"
 
     def build_head(self, config: CamembertConfig) -> None:
         self.lm_head = CamembertLMHead(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head.decoder
 
 
 class CamembertForMaskedLM(_LanguageModel, MaskedLMHead, CamembertPreTrainedModel):

@@ -228,7 +228,9 @@ class CLIPVisionTransformer(nn.Module):
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
         interpolate_pos_encoding: bool = False,
+        last_layer_rows: int | None = None,
     ) -> BaseModelOutputWithPooling:
+        """`last_layer_rows`: see `run_layers` (then `last_hidden_state` holds those rows)."""
         if pixel_values is None:
             raise ValueError("The CLIP vision model needs pixel_values (use the image processor).")
         output_attentions, output_hidden_states = _flags(
@@ -240,6 +242,7 @@ class CLIPVisionTransformer(nn.Module):
             hidden,
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
+            last_layer_rows=last_layer_rows,
         )
         return BaseModelOutputWithPooling(
             last_hidden_state=hidden,
@@ -440,8 +443,8 @@ class CLIPModel(CLIPPreTrainedModel):
         self, pixel_values: torch.Tensor | None = None, interpolate_pos_encoding: bool = False
     ) -> torch.Tensor:
         """Projected (not normalised) image embeddings `[batch, projection_dim]`."""
-        pooled = self.vision_model(
-            pixel_values, interpolate_pos_encoding=interpolate_pos_encoding
+        pooled = self.vision_model(  # the pooled class token: the last layer computes no other
+            pixel_values, interpolate_pos_encoding=interpolate_pos_encoding, last_layer_rows=1
         ).pooler_output
         return self.visual_projection(pooled)
 

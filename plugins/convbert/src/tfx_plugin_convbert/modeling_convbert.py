@@ -242,13 +242,11 @@ class ConvBertForMaskedLM(MaskedLMHead, ConvBertPreTrainedModel):
     tied_weights: ClassVar[dict[str, str]] = {
         "generator_lm_head.weight": "convbert.embeddings.word_embeddings.weight"
     }
+    output_embeddings_attribute = "generator_lm_head"
 
     def build_head(self, config: ConvBertConfig) -> None:
         self.generator_predictions = ConvBertGeneratorPredictions(config)
         self.generator_lm_head = nn.Linear(config.embedding_size, config.vocab_size)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.generator_lm_head
 
     def lm_logits(self, hidden: torch.Tensor) -> torch.Tensor:
         return self.generator_lm_head(self.generator_predictions(hidden))

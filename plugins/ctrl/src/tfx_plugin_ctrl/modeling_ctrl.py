@@ -21,6 +21,7 @@ from tfx_core.generation import GenerationMixin
 from tfx_core.modeling.outputs import SequenceClassifierOutput
 from tfx_core.modeling.torch import PreTrainedModel
 from tfx_core.modeling.torch.blocks.decoder import DecoderAttention, DecoderLayer, DecoderMLP
+from tfx_core.modeling.torch.blocks.decoder_forward import PastFirstForward
 from tfx_core.modeling.torch.blocks.decoder_model import DecoderModel
 from tfx_core.modeling.torch.blocks.lean_decoder import LeanDecoding
 from tfx_core.modeling.torch.cache import Cache
@@ -97,7 +98,7 @@ class CTRLPreTrainedModel(PreTrainedModel):
 
 
 @trusted_forward
-class CTRLModel(DecoderModel, CTRLPreTrainedModel):
+class CTRLModel(PastFirstForward, DecoderModel, CTRLPreTrainedModel):
     """Scaled token embeddings `w` + sinusoidal positions, layers `h`, final `layernorm`."""
 
     layers_attribute = "h"
@@ -144,35 +145,6 @@ class CTRLModel(DecoderModel, CTRLPreTrainedModel):
             return table[past_length : past_length + length]
         return table[position_ids]
 
-    def forward(
-        self,
-        input_ids: torch.LongTensor | None = None,
-        past_key_values: Cache | tuple | None = None,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.LongTensor | None = None,
-        position_ids: torch.LongTensor | None = None,
-        head_mask: torch.Tensor | None = None,
-        inputs_embeds: torch.FloatTensor | None = None,
-        use_cache: bool | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-        cache_position: torch.LongTensor | None = None,
-    ) -> Any:
-        return self.decoder_forward(
-            input_ids,
-            past_key_values=past_key_values,
-            attention_mask=attention_mask,
-            token_type_ids=token_type_ids,
-            position_ids=position_ids,
-            head_mask=head_mask,
-            inputs_embeds=inputs_embeds,
-            use_cache=use_cache,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-            return_dict=return_dict,
-        )
-
 
 @trusted_forward
 class CTRLLMHeadModel(LeanDecoding, GenerationMixin, CausalLMHead, CTRLPreTrainedModel):
@@ -180,15 +152,10 @@ class CTRLLMHeadModel(LeanDecoding, GenerationMixin, CausalLMHead, CTRLPreTraine
 
     base_model_class = CTRLModel
     tied_weights: ClassVar[dict[str, str]] = {"lm_head.weight": "transformer.w.weight"}
+    output_embeddings_attribute = "lm_head"
 
     def build_head(self, config: CTRLConfig) -> None:
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=True)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head
-
-    def set_output_embeddings(self, embeddings: nn.Linear) -> None:
-        self.lm_head = embeddings
 
     def _decode_forward(
         self,

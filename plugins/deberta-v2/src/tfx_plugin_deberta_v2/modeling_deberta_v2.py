@@ -15,7 +15,7 @@ attention, layer, the conv layer, encoder, `DebertaV2Model`, then one class per 
 
 from __future__ import annotations
 
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -25,7 +25,6 @@ from tfx_core.modeling.torch.activations import activation_fn
 from tfx_core.modeling.torch.blocks.disentangled import (
     ContextPooler,
     MaskedEmbeddings,
-    RelativeRows,
     disentangled_scores,
     position_heads,
     relative_positions,
@@ -38,6 +37,12 @@ from tfx_core.modeling.torch.blocks.disentangled_heads import (
     DisentangledModel,
     DisentangledSequenceClassificationHead,
     WordEmbeddingPrediction,
+)
+from tfx_core.modeling.torch.blocks.disentangled_layers import (
+    DisentangledAttention,
+    DisentangledLayer,
+    Relative,
+    run_layers,
 )
 from tfx_core.modeling.torch.blocks.functional import (
     multi_head_context,
@@ -57,13 +62,6 @@ from tfx_plugin_deberta_v2.configuration_deberta_v2 import DebertaV2Config
 class DebertaV2Embeddings(MaskedEmbeddings):
     """Word (+ position if `position_biased_input`) (+ token type) embeddings, `embed_proj`
     when `embedding_size` differs, `LayerNorm`, padding zeroed, dropout."""
-
-
-class Relative(NamedTuple):
-    """What every layer's attention reads of the relative positions in one forward."""
-
-    rows: RelativeRows
-    embeddings: torch.Tensor  # the (normalized) table rows `rows.start:rows.stop`
 
 
 class DisentangledSelfAttention(nn.Module):
@@ -147,26 +145,11 @@ class DebertaV2SelfOutput(blocks.SelfOutput):
     """Attention output projection (`dense`), dropout, residual add and `LayerNorm`."""
 
 
-class DebertaV2Attention(nn.Module):
+class DebertaV2Attention(DisentangledAttention):
     """`self` (disentangled attention) and `output` (projection + residual + norm)."""
 
-    def __init__(self, config: DebertaV2Config) -> None:
-        super().__init__()
-        self.self = DisentangledSelfAttention(config)
-        self.output = DebertaV2SelfOutput(config)
-
-    def forward(
-        self,
-        hidden_states: torch.Tensor,
-        bias: torch.Tensor | None = None,
-        relative: Relative | None = None,
-        output_attentions: bool = False,
-        implementation: str = "sdpa",
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        context, weights = self.self(
-            hidden_states, bias, relative, output_attentions, implementation
-        )
-        return self.output(context, hidden_states), weights
+    self_attention_class = DisentangledSelfAttention
+    output_class = DebertaV2SelfOutput
 
 
 class DebertaV2Intermediate(blocks.Intermediate):
@@ -177,27 +160,12 @@ class DebertaV2Output(blocks.Output):
     """Second feed-forward projection (`dense`), dropout, residual add and `LayerNorm`."""
 
 
-class DebertaV2Layer(nn.Module):
+class DebertaV2Layer(DisentangledLayer):
     """One post-norm layer: `attention`, then `intermediate` and `output` (feed-forward)."""
 
-    def __init__(self, config: DebertaV2Config) -> None:
-        super().__init__()
-        self.attention = DebertaV2Attention(config)
-        self.intermediate = DebertaV2Intermediate(config)
-        self.output = DebertaV2Output(config)
-
-    def forward(
-        self,
-        hidden_states: torch.Tensor,
-        bias: torch.Tensor | None = None,
-        relative: Relative | None = None,
-        output_attentions: bool = False,
-        implementation: str = "sdpa",
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        attended, weights = self.attention(
-            hidden_states, bias, relative, output_attentions, implementation
-        )
-        return self.output(self.intermediate(attended), attended), weights
+    attention_class = DebertaV2Attention
+    intermediate_class = DebertaV2Intermediate
+    output_class = DebertaV2Output
 
 
 class ConvLayer(nn.Module):
@@ -274,18 +242,19 @@ class DebertaV2Encoder(nn.Module):
         implementation: str = "sdpa",
     ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
         relative = self.relative(hidden_states.shape[1], hidden_states.device)
-        all_hidden = (hidden_states,) if output_hidden_states else None
-        all_weights = () if output_attentions else None
-        hidden = hidden_states
-        for i, layer in enumerate(self.layer):
-            hidden, weights = layer(hidden, bias, relative, output_attentions, implementation)
-            if i == 0 and self.conv is not None:
-                hidden = self.conv(hidden_states, hidden, mask)
-            if all_hidden is not None:
-                all_hidden += (hidden,)
-            if all_weights is not None:
-                all_weights += (weights,)
-        return hidden, all_hidden, all_weights
+        conv = self.conv
+        return run_layers(
+            self.layer,
+            hidden_states,
+            bias,
+            relative,
+            output_attentions,
+            output_hidden_states,
+            implementation,
+            after_first=None
+            if conv is None
+            else lambda embedded, hidden: conv(embedded, hidden, mask),
+        )
 
 
 # ---------------------------------------------------------------------------- models

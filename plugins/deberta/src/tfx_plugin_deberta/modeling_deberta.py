@@ -15,7 +15,7 @@ the core's standard blocks. Read top to bottom: embeddings, attention, layer, en
 
 from __future__ import annotations
 
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -24,7 +24,6 @@ from torch import nn
 from tfx_core.modeling.torch import PreTrainedModel, blocks
 from tfx_core.modeling.torch.blocks.disentangled import (
     MaskedEmbeddings,
-    RelativeRows,
     disentangled_scores,
     position_heads,
     relative_positions,
@@ -37,6 +36,12 @@ from tfx_core.modeling.torch.blocks.disentangled_heads import (
     DisentangledSequenceClassificationHead,
     WordEmbeddingPrediction,
 )
+from tfx_core.modeling.torch.blocks.disentangled_layers import (
+    DisentangledAttention,
+    DisentangledLayer,
+    Relative,
+    run_layers,
+)
 from tfx_core.modeling.torch.blocks.functional import merge_heads, multi_head_context
 from tfx_core.modeling.torch.heads import (
     QuestionAnsweringHead,
@@ -48,13 +53,6 @@ from tfx_plugin_deberta.configuration_deberta import DebertaConfig
 class DebertaEmbeddings(MaskedEmbeddings):
     """Word (+ position if `position_biased_input`) (+ token type) embeddings, `embed_proj`
     when `embedding_size` differs, `LayerNorm`, padding zeroed, dropout."""
-
-
-class Relative(NamedTuple):
-    """What every layer's attention reads of the relative positions in one forward."""
-
-    rows: RelativeRows
-    embeddings: torch.Tensor  # the (normalized) table rows `rows.start:rows.stop`
 
 
 class DisentangledSelfAttention(nn.Module):
@@ -156,26 +154,11 @@ class DebertaSelfOutput(blocks.SelfOutput):
     """Attention output projection (`dense`), dropout, residual add and `LayerNorm`."""
 
 
-class DebertaAttention(nn.Module):
+class DebertaAttention(DisentangledAttention):
     """`self` (disentangled attention) and `output` (projection + residual + norm)."""
 
-    def __init__(self, config: DebertaConfig) -> None:
-        super().__init__()
-        self.self = DisentangledSelfAttention(config)
-        self.output = DebertaSelfOutput(config)
-
-    def forward(
-        self,
-        hidden_states: torch.Tensor,
-        bias: torch.Tensor | None = None,
-        relative: Relative | None = None,
-        output_attentions: bool = False,
-        implementation: str = "sdpa",
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        context, weights = self.self(
-            hidden_states, bias, relative, output_attentions, implementation
-        )
-        return self.output(context, hidden_states), weights
+    self_attention_class = DisentangledSelfAttention
+    output_class = DebertaSelfOutput
 
 
 class DebertaIntermediate(blocks.Intermediate):
@@ -186,27 +169,12 @@ class DebertaOutput(blocks.Output):
     """Second feed-forward projection (`dense`), dropout, residual add and `LayerNorm`."""
 
 
-class DebertaLayer(nn.Module):
+class DebertaLayer(DisentangledLayer):
     """One post-norm layer: `attention`, then `intermediate` and `output` (feed-forward)."""
 
-    def __init__(self, config: DebertaConfig) -> None:
-        super().__init__()
-        self.attention = DebertaAttention(config)
-        self.intermediate = DebertaIntermediate(config)
-        self.output = DebertaOutput(config)
-
-    def forward(
-        self,
-        hidden_states: torch.Tensor,
-        bias: torch.Tensor | None = None,
-        relative: Relative | None = None,
-        output_attentions: bool = False,
-        implementation: str = "sdpa",
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        attended, weights = self.attention(
-            hidden_states, bias, relative, output_attentions, implementation
-        )
-        return self.output(self.intermediate(attended), attended), weights
+    attention_class = DebertaAttention
+    intermediate_class = DebertaIntermediate
+    output_class = DebertaOutput
 
 
 class DebertaEncoder(nn.Module):
@@ -238,17 +206,15 @@ class DebertaEncoder(nn.Module):
         implementation: str = "sdpa",
     ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
         relative = self.relative(hidden_states.shape[1], hidden_states.device)
-        all_hidden = (hidden_states,) if output_hidden_states else None
-        all_weights = () if output_attentions else None
-        for layer in self.layer:
-            hidden_states, weights = layer(
-                hidden_states, bias, relative, output_attentions, implementation
-            )
-            if all_hidden is not None:
-                all_hidden += (hidden_states,)
-            if all_weights is not None:
-                all_weights += (weights,)
-        return hidden_states, all_hidden, all_weights
+        return run_layers(
+            self.layer,
+            hidden_states,
+            bias,
+            relative,
+            output_attentions,
+            output_hidden_states,
+            implementation,
+        )
 
 
 # ---------------------------------------------------------------------------- models

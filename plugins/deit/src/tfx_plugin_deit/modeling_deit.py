@@ -156,7 +156,11 @@ class DeiTModel(DeiTPreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         interpolate_pos_encoding: bool = False,
+        last_layer_rows: int | None = None,
     ) -> Any:
+        """`last_layer_rows` (tfx): the last layer computes only the first `last_layer_rows`
+        positions (what the token heads read), unless hidden states or attentions are returned;
+        `last_hidden_state` then holds those positions only."""
         _refuse_head_mask(head_mask)
         if pixel_values is None:
             raise ValueError("DeiTModel needs pixel_values (use the model's image processor).")
@@ -169,6 +173,7 @@ class DeiTModel(DeiTPreTrainedModel):
             hidden,
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
+            last_layer_rows=last_layer_rows,
         )
         sequence = self.layernorm(hidden)
         return self.model_outputs(
@@ -189,6 +194,10 @@ class DeiTForImageClassification(SequenceClassificationHead, DeiTPreTrainedModel
     base_model_kwargs: ClassVar[dict[str, Any]] = {"add_pooling_layer": False}
     head_input = "first_token"
     dropout_fields = None
+
+    def run_base(self, args: tuple, kwargs: dict[str, Any], flags: dict[str, Any]) -> Any:
+        # the classifier reads the class token only: the last layer computes no other position
+        return super().run_base(args, kwargs, {**flags, "last_layer_rows": 1})
 
 
 class DeiTForImageClassificationWithTeacher(DeiTPreTrainedModel):
@@ -218,6 +227,7 @@ class DeiTForImageClassificationWithTeacher(DeiTPreTrainedModel):
             output_hidden_states=output_hidden_states,
             interpolate_pos_encoding=interpolate_pos_encoding,
             return_dict=True,
+            last_layer_rows=2,  # the class and distillation tokens
         )
         sequence = outputs.last_hidden_state
         cls_logits = self.cls_classifier(sequence[:, 0])

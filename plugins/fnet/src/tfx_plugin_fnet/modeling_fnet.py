@@ -245,12 +245,10 @@ class FNetForPreTraining(MaskedLMAndNextSentenceHead, FNetPreTrainedModel):
     output_class = FNetForPreTrainingOutput
     tied_weights: ClassVar[dict[str, str]] = _MLM_TIES
     shared_weights: ClassVar[dict[str, str]] = _MLM_SHARED
+    output_embeddings_attribute = "cls.predictions.decoder"
 
     def build_head(self, config: FNetConfig) -> None:
         self.cls = FNetPreTrainingHeads(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.cls.predictions.decoder
 
 
 class FNetForMaskedLM(MaskedLMHead, FNetPreTrainedModel):
@@ -260,12 +258,10 @@ class FNetForMaskedLM(MaskedLMHead, FNetPreTrainedModel):
     lm_head_attribute = "cls"
     tied_weights: ClassVar[dict[str, str]] = _MLM_TIES
     shared_weights: ClassVar[dict[str, str]] = _MLM_SHARED
+    output_embeddings_attribute = "cls.predictions.decoder"
 
     def build_head(self, config: FNetConfig) -> None:
         self.cls = FNetOnlyMLMHead(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.cls.predictions.decoder
 
 
 class FNetForNextSentencePrediction(NextSentencePredictionHead, FNetPreTrainedModel):

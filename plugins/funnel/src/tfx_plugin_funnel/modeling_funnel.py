@@ -497,12 +497,10 @@ class FunnelForMaskedLM(MaskedLMHead, FunnelPreTrainedModel):
     tied_weights: ClassVar[dict[str, str]] = {
         "lm_head.weight": "funnel.embeddings.word_embeddings.weight"
     }
+    output_embeddings_attribute = "lm_head"
 
     def build_head(self, config: FunnelConfig) -> None:
         self.lm_head = nn.Linear(config.d_model, config.vocab_size)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head
 
 
 class FunnelForSequenceClassification(SequenceClassificationHead, FunnelPreTrainedModel):

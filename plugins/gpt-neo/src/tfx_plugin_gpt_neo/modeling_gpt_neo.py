@@ -20,9 +20,9 @@ from torch import nn
 from tfx_core.generation import GenerationMixin
 from tfx_core.modeling.torch import PreTrainedModel
 from tfx_core.modeling.torch.blocks.decoder import DecoderAttention, DecoderLayer, DecoderMLP
+from tfx_core.modeling.torch.blocks.decoder_forward import PastFirstForward
 from tfx_core.modeling.torch.blocks.decoder_model import DecoderModel
 from tfx_core.modeling.torch.blocks.lean_decoder import LeanDecoding
-from tfx_core.modeling.torch.cache import Cache
 from tfx_core.modeling.torch.heads import (
     CausalLMHead,
     QuestionAnsweringHead,
@@ -118,7 +118,7 @@ class GPTNeoPreTrainedModel(PreTrainedModel):
 
 
 @trusted_forward
-class GPTNeoModel(DecoderModel, GPTNeoPreTrainedModel):
+class GPTNeoModel(PastFirstForward, DecoderModel, GPTNeoPreTrainedModel):
     """The decoder stack: token (`wte`) + position (`wpe`) embeddings, blocks `h`, `ln_f`."""
 
     layers_attribute = "h"
@@ -142,35 +142,6 @@ class GPTNeoModel(DecoderModel, GPTNeoPreTrainedModel):
     def set_input_embeddings(self, embeddings: nn.Embedding) -> None:
         self.wte = embeddings
 
-    def forward(
-        self,
-        input_ids: torch.LongTensor | None = None,
-        past_key_values: Cache | tuple | None = None,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.LongTensor | None = None,
-        position_ids: torch.LongTensor | None = None,
-        head_mask: torch.Tensor | None = None,
-        inputs_embeds: torch.FloatTensor | None = None,
-        use_cache: bool | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-        cache_position: torch.LongTensor | None = None,
-    ) -> Any:
-        return self.decoder_forward(
-            input_ids,
-            past_key_values=past_key_values,
-            attention_mask=attention_mask,
-            token_type_ids=token_type_ids,
-            position_ids=position_ids,
-            head_mask=head_mask,
-            inputs_embeds=inputs_embeds,
-            use_cache=use_cache,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-            return_dict=return_dict,
-        )
-
 
 @trusted_forward
 class GPTNeoForCausalLM(LeanDecoding, GenerationMixin, CausalLMHead, GPTNeoPreTrainedModel):
@@ -178,15 +149,10 @@ class GPTNeoForCausalLM(LeanDecoding, GenerationMixin, CausalLMHead, GPTNeoPreTr
 
     base_model_class = GPTNeoModel
     tied_weights: ClassVar[dict[str, str]] = {"lm_head.weight": "transformer.wte.weight"}
+    output_embeddings_attribute = "lm_head"
 
     def build_head(self, config: GPTNeoConfig) -> None:
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head
-
-    def set_output_embeddings(self, embeddings: nn.Linear) -> None:
-        self.lm_head = embeddings
 
 
 class GPTNeoForSequenceClassification(SequenceClassificationHead, GPTNeoPreTrainedModel):

@@ -221,15 +221,10 @@ class GPT2LMHeadModel(LeanDecoding, GenerationMixin, CausalLMHead, GPT2PreTraine
 
     base_model_class = GPT2Model
     tied_weights: ClassVar[dict[str, str]] = {"lm_head.weight": "transformer.wte.weight"}
+    output_embeddings_attribute = "lm_head"
 
     def build_head(self, config: GPT2Config) -> None:
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head
-
-    def set_output_embeddings(self, embeddings: nn.Linear) -> None:
-        self.lm_head = embeddings
 
 
 class GPT2ForSequenceClassification(SequenceClassificationHead, GPT2PreTrainedModel):

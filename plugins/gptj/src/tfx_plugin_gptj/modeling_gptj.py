@@ -12,7 +12,7 @@ The one-token decode plan runs the same functions, so `generate` keeps the fast 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -20,10 +20,10 @@ from torch import nn
 from tfx_core.generation import GenerationMixin
 from tfx_core.modeling.torch import PreTrainedModel
 from tfx_core.modeling.torch.blocks.decoder import DecoderAttention, DecoderLayer, DecoderMLP
+from tfx_core.modeling.torch.blocks.decoder_forward import PastFirstForward
 from tfx_core.modeling.torch.blocks.decoder_model import DecoderModel
 from tfx_core.modeling.torch.blocks.functional import parallel_residual_layer
 from tfx_core.modeling.torch.blocks.lean_decoder import LeanDecoding
-from tfx_core.modeling.torch.cache import Cache
 from tfx_core.modeling.torch.heads import (
     CausalLMHead,
     QuestionAnsweringHead,
@@ -102,7 +102,7 @@ class GPTJPreTrainedModel(PreTrainedModel):
 
 
 @trusted_forward
-class GPTJModel(DecoderModel, GPTJPreTrainedModel):
+class GPTJModel(PastFirstForward, DecoderModel, GPTJPreTrainedModel):
     """The decoder stack: token embeddings `wte`, blocks `h`, final norm `ln_f`, rotary table."""
 
     layers_attribute = "h"
@@ -135,35 +135,6 @@ class GPTJModel(DecoderModel, GPTJPreTrainedModel):
             ).unsqueeze(0)
         return self.rotary_emb(position_ids, weight.dtype)
 
-    def forward(
-        self,
-        input_ids: torch.LongTensor | None = None,
-        past_key_values: Cache | tuple | None = None,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.LongTensor | None = None,
-        position_ids: torch.LongTensor | None = None,
-        head_mask: torch.Tensor | None = None,
-        inputs_embeds: torch.FloatTensor | None = None,
-        use_cache: bool | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-        cache_position: torch.LongTensor | None = None,
-    ) -> Any:
-        return self.decoder_forward(
-            input_ids,
-            past_key_values=past_key_values,
-            attention_mask=attention_mask,
-            token_type_ids=token_type_ids,
-            position_ids=position_ids,
-            head_mask=head_mask,
-            inputs_embeds=inputs_embeds,
-            use_cache=use_cache,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-            return_dict=return_dict,
-        )
-
 
 @trusted_forward
 class GPTJForCausalLM(LeanDecoding, GenerationMixin, CausalLMHead, GPTJPreTrainedModel):
@@ -171,15 +142,10 @@ class GPTJForCausalLM(LeanDecoding, GenerationMixin, CausalLMHead, GPTJPreTraine
 
     base_model_class = GPTJModel
     tied_weights: ClassVar[dict[str, str]] = {"lm_head.weight": "transformer.wte.weight"}
+    output_embeddings_attribute = "lm_head"
 
     def build_head(self, config: GPTJConfig) -> None:
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head
-
-    def set_output_embeddings(self, embeddings: nn.Linear) -> None:
-        self.lm_head = embeddings
 
 
 class GPTJForSequenceClassification(SequenceClassificationHead, GPTJPreTrainedModel):

@@ -174,12 +174,10 @@ class LayoutLMForMaskedLM(MaskedLMHead, LayoutLMPreTrainedModel):
     shared_weights: ClassVar[dict[str, str]] = {
         "cls.predictions.decoder.bias": "cls.predictions.bias"
     }
+    output_embeddings_attribute = "cls.predictions.decoder"
 
     def build_head(self, config: LayoutLMConfig) -> None:
         self.cls = LayoutLMOnlyMLMHead(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.cls.predictions.decoder
 
 
 class LayoutLMForSequenceClassification(SequenceClassificationHead, LayoutLMPreTrainedModel):

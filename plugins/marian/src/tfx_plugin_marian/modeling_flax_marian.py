@@ -5,6 +5,7 @@ stack owns its `embed_tokens` and `lm_head` (over `decoder_vocab_size`) ties to 
 from __future__ import annotations
 
 from tfx_core.modeling.flax.seq2seq import Seq2SeqDecoder, Seq2SeqEncoder
+from tfx_core.modeling.flax.seq2seq_causal_lm import DecoderOnlyCausalLMHead
 from tfx_core.modeling.flax.seq2seq_model import (
     ConditionalGenerationHead,
     FlaxSeq2SeqModel,
@@ -12,7 +13,7 @@ from tfx_core.modeling.flax.seq2seq_model import (
 )
 from tfx_plugin_marian.configuration_marian import MarianConfig
 
-__all__ = ["FlaxMarianMTModel", "FlaxMarianModel"]
+__all__ = ["FlaxMarianForCausalLM", "FlaxMarianMTModel", "FlaxMarianModel"]
 
 
 class FlaxMarianEncoder(Seq2SeqEncoder):
@@ -36,3 +37,9 @@ class FlaxMarianModel(FlaxSeq2SeqModel, FlaxMarianPreTrainedModel):
 
 class FlaxMarianMTModel(ConditionalGenerationHead, FlaxMarianPreTrainedModel):
     base_model_class = FlaxMarianModel
+
+
+class FlaxMarianForCausalLM(DecoderOnlyCausalLMHead, FlaxMarianPreTrainedModel):
+    """The decoder alone as a language model (`model.decoder`), with jitted `generate`."""
+
+    decoder_class = FlaxMarianDecoder

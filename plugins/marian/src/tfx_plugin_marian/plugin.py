@@ -15,7 +15,7 @@ _HEADS = {
 
 
 _FLAX = "tfx_plugin_marian.modeling_flax_marian"
-_FLAX_HEADS = {"base", "seq2seq-lm"}
+_FLAX_HEADS = {"base", "seq2seq-lm", "causal-lm"}
 
 _TF = "tfx_plugin_marian.modeling_tf_marian"
 _TF_HEADS = {"base", "seq2seq-lm"}

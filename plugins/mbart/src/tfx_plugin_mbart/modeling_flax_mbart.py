@@ -12,6 +12,7 @@ from tfx_core.modeling.flax.seq2seq import (
     Seq2SeqEncoderLayer,
     shift_tokens_right_mbart,
 )
+from tfx_core.modeling.flax.seq2seq_causal_lm import DecoderOnlyCausalLMHead
 from tfx_core.modeling.flax.seq2seq_model import (
     ConditionalGenerationHead,
     FlaxSeq2SeqModel,
@@ -22,6 +23,7 @@ from tfx_core.modeling.flax.seq2seq_model import (
 from tfx_plugin_mbart.configuration_mbart import MBartConfig
 
 __all__ = [
+    "FlaxMBartForCausalLM",
     "FlaxMBartForConditionalGeneration",
     "FlaxMBartForQuestionAnswering",
     "FlaxMBartForSequenceClassification",
@@ -72,3 +74,9 @@ class FlaxMBartForSequenceClassification(
 
 class FlaxMBartForQuestionAnswering(Seq2SeqQuestionAnsweringHead, FlaxMBartPreTrainedModel):
     base_model_class = FlaxMBartModel
+
+
+class FlaxMBartForCausalLM(DecoderOnlyCausalLMHead, FlaxMBartPreTrainedModel):
+    """The decoder alone as a language model (`model.decoder`), with jitted `generate`."""
+
+    decoder_class = FlaxMBartDecoder

@@ -237,12 +237,10 @@ class MegatronBertForPreTraining(MaskedLMAndNextSentenceHead, MegatronBertPreTra
     output_class = MegatronBertForPreTrainingOutput
     tied_weights: ClassVar[dict[str, str]] = _MLM_TIES
     shared_weights: ClassVar[dict[str, str]] = _MLM_SHARED
+    output_embeddings_attribute = "cls.predictions.decoder"
 
     def build_head(self, config: MegatronBertConfig) -> None:
         self.cls = MegatronBertPreTrainingHeads(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.cls.predictions.decoder
 
 
 class MegatronBertForMaskedLM(MaskedLMHead, MegatronBertPreTrainedModel):
@@ -254,12 +252,10 @@ class MegatronBertForMaskedLM(MaskedLMHead, MegatronBertPreTrainedModel):
     tied_weights: ClassVar[dict[str, str]] = _MLM_TIES
     shared_weights: ClassVar[dict[str, str]] = _MLM_SHARED
     ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
+    output_embeddings_attribute = "cls.predictions.decoder"
 
     def build_head(self, config: MegatronBertConfig) -> None:
         self.cls = MegatronBertOnlyMLMHead(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.cls.predictions.decoder
 
 
 class MegatronBertForCausalLM(GenerationMixin, CausalLMHead, MegatronBertPreTrainedModel):
@@ -272,7 +268,7 @@ class MegatronBertForCausalLM(GenerationMixin, CausalLMHead, MegatronBertPreTrai
     shared_weights: ClassVar[dict[str, str]] = _MLM_SHARED
     ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
     build_head = MegatronBertForMaskedLM.build_head
-    get_output_embeddings = MegatronBertForMaskedLM.get_output_embeddings
+    output_embeddings_attribute = "cls.predictions.decoder"
 
     def _prepare_for_decoding(self) -> None:
         if not self.config.is_decoder:  # bidirectional attention cannot reuse a KV cache

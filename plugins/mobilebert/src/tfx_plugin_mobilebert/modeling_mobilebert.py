@@ -483,12 +483,10 @@ class MobileBertForMaskedLM(MaskedLMHead, MobileBertPreTrainedModel):
     tied_weights: ClassVar[dict[str, str]] = _MLM_TIES
     shared_weights: ClassVar[dict[str, str]] = _MLM_SHARED
     ignore_unexpected_keys: ClassVar[list[str]] = [*_NO_POOLER, r"^cls\.seq_relationship\."]
+    output_embeddings_attribute = "cls.predictions.decoder"
 
     def build_head(self, config: MobileBertConfig) -> None:
         self.cls = MobileBertOnlyMLMHead(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.cls.predictions.decoder
 
 
 class MobileBertForPreTraining(MaskedLMAndNextSentenceHead, MobileBertPreTrainedModel):
@@ -498,12 +496,10 @@ class MobileBertForPreTraining(MaskedLMAndNextSentenceHead, MobileBertPreTrained
     output_class = MobileBertForPreTrainingOutput
     tied_weights: ClassVar[dict[str, str]] = _MLM_TIES
     shared_weights: ClassVar[dict[str, str]] = _MLM_SHARED
+    output_embeddings_attribute = "cls.predictions.decoder"
 
     def build_head(self, config: MobileBertConfig) -> None:
         self.cls = MobileBertPreTrainingHeads(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.cls.predictions.decoder
 
 
 class MobileBertForNextSentencePrediction(NextSentencePredictionHead, MobileBertPreTrainedModel):

@@ -316,12 +316,10 @@ class MPNetForMaskedLM(MaskedLMHead, MPNetPreTrainedModel):
     }
     shared_weights: ClassVar[dict[str, str]] = {"lm_head.decoder.bias": "lm_head.bias"}
     ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
+    output_embeddings_attribute = "lm_head.decoder"
 
     def build_head(self, config: MPNetConfig) -> None:
         self.lm_head = MPNetLMHead(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head.decoder
 
 
 class MPNetForSequenceClassification(SequenceClassificationHead, MPNetPreTrainedModel):

@@ -173,15 +173,10 @@ class OpenAIGPTLMHeadModel(LeanDecoding, GenerationMixin, CausalLMHead, OpenAIGP
 
     base_model_class = OpenAIGPTModel
     tied_weights: ClassVar[dict[str, str]] = {"lm_head.weight": "transformer.tokens_embed.weight"}
+    output_embeddings_attribute = "lm_head"
 
     def build_head(self, config: OpenAIGPTConfig) -> None:
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head
-
-    def set_output_embeddings(self, embeddings: nn.Linear) -> None:
-        self.lm_head = embeddings
 
     def _decode_forward(
         self,
@@ -221,17 +216,12 @@ class OpenAIGPTDoubleHeadsModel(TaskHead, OpenAIGPTPreTrainedModel):
     tied_weights: ClassVar[dict[str, str]] = {"lm_head.weight": "transformer.tokens_embed.weight"}
     output_class = OpenAIGPTDoubleHeadsModelOutput
     dropout_fields = None
+    output_embeddings_attribute = "lm_head"
 
     def build_head(self, config: OpenAIGPTConfig) -> None:
         config.num_labels = 1  # one score per choice, as the reference sets it
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.multiple_choice_head = SequenceSummary(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head
-
-    def set_output_embeddings(self, embeddings: nn.Linear) -> None:
-        self.lm_head = embeddings
 
     def forward(
         self,

@@ -9,6 +9,7 @@ from tfx_core.modeling.flax.seq2seq import (
     Seq2SeqEncoder,
     Seq2SeqEncoderLayer,
 )
+from tfx_core.modeling.flax.seq2seq_causal_lm import DecoderOnlyCausalLMHead
 from tfx_core.modeling.flax.seq2seq_model import (
     ConditionalGenerationHead,
     FlaxSeq2SeqModel,
@@ -16,7 +17,7 @@ from tfx_core.modeling.flax.seq2seq_model import (
 )
 from tfx_plugin_pegasus.configuration_pegasus import PegasusConfig
 
-__all__ = ["FlaxPegasusForConditionalGeneration", "FlaxPegasusModel"]
+__all__ = ["FlaxPegasusForCausalLM", "FlaxPegasusForConditionalGeneration", "FlaxPegasusModel"]
 
 
 class FlaxPegasusEncoderLayer(Seq2SeqEncoderLayer):
@@ -53,3 +54,9 @@ class FlaxPegasusModel(FlaxSeq2SeqModel, FlaxPegasusPreTrainedModel):
 
 class FlaxPegasusForConditionalGeneration(ConditionalGenerationHead, FlaxPegasusPreTrainedModel):
     base_model_class = FlaxPegasusModel
+
+
+class FlaxPegasusForCausalLM(DecoderOnlyCausalLMHead, FlaxPegasusPreTrainedModel):
+    """The decoder alone as a language model (`model.decoder`), with jitted `generate`."""
+
+    decoder_class = FlaxPegasusDecoder

@@ -16,7 +16,7 @@ _HEADS = {
 
 
 _FLAX = "tfx_plugin_pegasus.modeling_flax_pegasus"
-_FLAX_HEADS = {"base", "seq2seq-lm"}
+_FLAX_HEADS = {"base", "seq2seq-lm", "causal-lm"}
 
 _TF = "tfx_plugin_pegasus.modeling_tf_pegasus"
 _TF_HEADS = {"base", "seq2seq-lm"}

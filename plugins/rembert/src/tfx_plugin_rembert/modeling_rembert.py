@@ -155,12 +155,10 @@ class _RemBertLMHead:
     base_model_kwargs = _WITHOUT_POOLER
     lm_head_attribute = "cls"
     ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER_KEYS
+    output_embeddings_attribute = "cls.predictions.decoder"
 
     def build_head(self, config: RemBertConfig) -> None:
         self.cls = RemBertOnlyMLMHead(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.cls.predictions.decoder
 
 
 class RemBertForMaskedLM(_RemBertLMHead, MaskedLMHead, RemBertPreTrainedModel):

@@ -22,6 +22,7 @@ from tfx_core.modeling.keras import (
     tf,
 )
 from tfx_core.modeling.keras.blocks import EncoderEmbeddings, TFEncoderModel
+from tfx_core.modeling.keras.encoder_generation import TFEncoderCausalLMGeneration
 from tfx_core.modeling.keras.layers import (
     TiedProjection,
     activation_fn,
@@ -126,8 +127,8 @@ class TFRobertaForMaskedLM(MaskedLMHead, _TFRobertaHead):
         return self.lm_head(hidden)
 
 
-class TFRobertaForCausalLM(CausalLMHead, TFRobertaForMaskedLM):
-    """Left-to-right LM on a causal RoBERTa (`config.is_decoder=True`)."""
+class TFRobertaForCausalLM(TFEncoderCausalLMGeneration, CausalLMHead, TFRobertaForMaskedLM):
+    """Left-to-right LM on a causal RoBERTa (`config.is_decoder=True`); XLA-compiled `generate`."""
 
 
 class TFRobertaForSequenceClassification(SequenceClassificationHead, _TFRobertaHead):

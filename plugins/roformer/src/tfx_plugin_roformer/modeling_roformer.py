@@ -346,12 +346,10 @@ class RoFormerForMaskedLM(MaskedLMHead, RoFormerPreTrainedModel):
     lm_head_attribute = "cls"
     tied_weights: ClassVar[dict[str, str]] = _MLM_TIES
     shared_weights: ClassVar[dict[str, str]] = _MLM_SHARED
+    output_embeddings_attribute = "cls.predictions.decoder"
 
     def build_head(self, config: RoFormerConfig) -> None:
         self.cls = RoFormerOnlyMLMHead(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.cls.predictions.decoder
 
 
 class RoFormerForCausalLM(GenerationMixin, CausalLMHead, RoFormerPreTrainedModel):
@@ -362,7 +360,7 @@ class RoFormerForCausalLM(GenerationMixin, CausalLMHead, RoFormerPreTrainedModel
     tied_weights: ClassVar[dict[str, str]] = _MLM_TIES
     shared_weights: ClassVar[dict[str, str]] = _MLM_SHARED
     build_head = RoFormerForMaskedLM.build_head
-    get_output_embeddings = RoFormerForMaskedLM.get_output_embeddings
+    output_embeddings_attribute = "cls.predictions.decoder"
 
     def _prepare_for_decoding(self) -> None:
         if not self.config.is_decoder:  # bidirectional attention cannot reuse a KV cache

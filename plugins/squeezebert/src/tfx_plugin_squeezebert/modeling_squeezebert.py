@@ -236,12 +236,10 @@ class SqueezeBertForMaskedLM(MaskedLMHead, SqueezeBertPreTrainedModel):
     shared_weights: ClassVar[dict[str, str]] = {
         "cls.predictions.decoder.bias": "cls.predictions.bias"
     }
+    output_embeddings_attribute = "cls.predictions.decoder"
 
     def build_head(self, config: SqueezeBertConfig) -> None:
         self.cls = SqueezeBertOnlyMLMHead(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.cls.predictions.decoder
 
 
 class SqueezeBertForSequenceClassification(SequenceClassificationHead, SqueezeBertPreTrainedModel):

@@ -15,11 +15,16 @@ encoder, causal in the decoder), adds the attention mask, and every block uses i
 is computed as the reference does (softmax in float32, also for half-precision models): the bias
 is a full float mask, so fused kernels gain little; `attn_implementation="sdpa"` opts in to the
 core's fused primitive (equal to rounding).
+
+Each module's `forward` calls a plain function of this file (`t5_layer_norm`, `dense_act_dense`,
+`t5_keys_values`, `t5_attention`, `t5_block`, ...) with its submodules; the lean decoding step
+(`lean_t5.py`) calls the same functions with the tensors bound, so there is one copy of the math.
 """
 
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import torch
@@ -27,13 +32,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from tfx_core.modeling.torch.activations import get_activation
-from tfx_core.modeling.torch.blocks.decoder import UpcastRMSNorm
+from tfx_core.modeling.torch.blocks.decoder import UpcastRMSNorm, upcast_rms_norm
 from tfx_core.modeling.torch.blocks.functional import (
+    Fn,
     merge_heads,
     multi_head_context,
     split_heads,
 )
+from tfx_core.modeling.torch.blocks.seq2seq import residual_sublayer
 from tfx_core.modeling.torch.cache import Cache, CrossAttentionCache
+from tfx_core.modeling.torch.lean import trusted_forward
 
 __all__ = [
     "T5Attention",
@@ -49,6 +57,18 @@ __all__ = [
 ]
 
 
+def t5_layer_norm(
+    hidden: torch.Tensor, weight: torch.Tensor, eps: float | None, normalized_shape: tuple
+) -> torch.Tensor:
+    """T5's RMS norm: statistics in float32; a state of another dtype than the weight (a float32
+    `wo` output in a float16 model) is normalised in float32 and returned in the weight's."""
+    if hidden.dtype == weight.dtype:
+        return upcast_rms_norm(hidden, weight, eps, normalized_shape)
+    normalized = F.rms_norm(hidden.float(), normalized_shape, None, eps)
+    return weight * normalized.to(weight.dtype)
+
+
+@trusted_forward
 class T5LayerNorm(UpcastRMSNorm):
     """RMS norm without mean subtraction or bias, normalised in float32 (`weight` only).
 
@@ -60,18 +80,19 @@ class T5LayerNorm(UpcastRMSNorm):
         super().__init__(hidden_size, eps=eps)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        if hidden_states.dtype == self.weight.dtype:
-            return super().forward(hidden_states)
-        normalized = F.rms_norm(hidden_states.float(), self.normalized_shape, None, self.eps)
-        return self.weight * normalized.to(self.weight.dtype)
+        return t5_layer_norm(hidden_states, self.weight, self.eps, self.normalized_shape)
+
+
+def to_weight_dtype(hidden: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """`hidden` cast to `weight`'s dtype (float32 `wo` in float16 models), when it differs."""
+    if hidden.dtype != weight.dtype and weight.is_floating_point():
+        return hidden.to(weight.dtype)
+    return hidden
 
 
 def into_wo(dense: nn.Module, hidden: torch.Tensor) -> torch.Tensor:
     """`dense.wo(hidden)`, first cast to `wo`'s dtype (float32 in float16 models)."""
-    weight = dense.wo.weight
-    if hidden.dtype != weight.dtype and weight.is_floating_point():
-        hidden = hidden.to(weight.dtype)
-    return dense.wo(hidden)
+    return dense.wo(to_weight_dtype(hidden, dense.wo.weight))
 
 
 def keep_wo_in_float32(model: nn.Module) -> None:
@@ -105,6 +126,36 @@ def feed_forward_activation(name: str) -> Any:
     return gelu_new if name == "gelu_new" else get_activation(name)
 
 
+def dense_act_dense(
+    hidden: torch.Tensor, *, wi: Fn, act: Fn, wo: Fn, wo_weight: torch.Tensor, dropout: Fn
+) -> torch.Tensor:
+    """T5 v1.0's feed-forward: `wo(dropout(act(wi(x))))`, cast to `wo`'s dtype first."""
+    return wo(to_weight_dtype(dropout(act(wi(hidden))), wo_weight))
+
+
+def gated_dense_act_dense(
+    hidden: torch.Tensor,
+    *,
+    wi_0: Fn,
+    wi_1: Fn,
+    act: Fn,
+    wo: Fn,
+    wo_weight: torch.Tensor,
+    dropout: Fn,
+) -> torch.Tensor:
+    """T5 v1.1's gated feed-forward: `wo(dropout(act(wi_0(x)) * wi_1(x)))`."""
+    gated = act(wi_0(hidden)) * wi_1(hidden)
+    return wo(to_weight_dtype(dropout(gated), wo_weight))
+
+
+def feed_forward_residual(
+    hidden: torch.Tensor, *, norm: Fn, dense: Fn, dropout: Fn
+) -> torch.Tensor:
+    """`x + dropout(dense(norm(x)))` (`T5LayerFF`)."""
+    return hidden + dropout(dense(norm(hidden)))
+
+
+@trusted_forward
 class T5DenseActDense(nn.Module):
     """T5 v1.0: `wo(dropout(act(wi(x))))`."""
 
@@ -116,9 +167,17 @@ class T5DenseActDense(nn.Module):
         self.act = feed_forward_activation(config.dense_act_fn)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return into_wo(self, self.dropout(self.act(self.wi(hidden_states))))
+        return dense_act_dense(
+            hidden_states,
+            wi=self.wi,
+            act=self.act,
+            wo=self.wo,
+            wo_weight=self.wo.weight,
+            dropout=self.dropout,
+        )
 
 
+@trusted_forward
 class T5DenseGatedActDense(nn.Module):
     """T5 v1.1 / mT5: `wo(dropout(act(wi_0(x)) * wi_1(x)))`."""
 
@@ -131,10 +190,18 @@ class T5DenseGatedActDense(nn.Module):
         self.act = feed_forward_activation(config.dense_act_fn)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        gated = self.act(self.wi_0(hidden_states)) * self.wi_1(hidden_states)
-        return into_wo(self, self.dropout(gated))
+        return gated_dense_act_dense(
+            hidden_states,
+            wi_0=self.wi_0,
+            wi_1=self.wi_1,
+            act=self.act,
+            wo=self.wo,
+            wo_weight=self.wo.weight,
+            dropout=self.dropout,
+        )
 
 
+@trusted_forward
 class T5LayerFF(nn.Module):
     """`x + dropout(DenseReluDense(layer_norm(x)))`."""
 
@@ -146,7 +213,9 @@ class T5LayerFF(nn.Module):
         self.dropout = nn.Dropout(config.dropout_rate)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return hidden_states + self.dropout(self.DenseReluDense(self.layer_norm(hidden_states)))
+        return feed_forward_residual(
+            hidden_states, norm=self.layer_norm, dense=self.DenseReluDense, dropout=self.dropout
+        )
 
 
 # ------------------------------------------------------------------ attention
@@ -191,6 +260,70 @@ def eager_attention(
     return merge_heads(torch.matmul(weights, value)), weights
 
 
+def t5_keys_values(
+    hidden: torch.Tensor,
+    key_value_states: torch.Tensor | None,
+    cache: Cache | CrossAttentionCache | None,
+    *,
+    key: Fn,
+    value: Fn,
+    heads: int,
+    layer_idx: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Self-attention: this step's keys/values appended to `cache`. Cross-attention: the
+    encoder's, projected on the first call and then read from the `CrossAttentionCache`."""
+    if key_value_states is None:
+        states = hidden
+    else:
+        cached = cache.get(layer_idx) if cache is not None else None
+        if cached is not None:
+            return cached
+        states = key_value_states
+    batch, length = states.shape[:2]
+    keys = split_heads(key(states), batch, length, heads)
+    values = split_heads(value(states), batch, length, heads)
+    if cache is not None:
+        keys, values = cache.update(keys, values, layer_idx)
+    return keys, values
+
+
+def t5_attention(
+    hidden: torch.Tensor,
+    *,
+    key_value_states: torch.Tensor | None,
+    cache: Cache | CrossAttentionCache | None,
+    query: Fn,
+    key: Fn,
+    value: Fn,
+    output: Fn,
+    heads: int,
+    layer_idx: int,
+    bias: torch.Tensor | None,
+    implementation: str,
+    dropout: float = 0.0,
+    head_mask: torch.Tensor | None = None,
+    output_attentions: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """T5 attention (`T5Attention.forward`): `(output, weights or None)`; `bias` holds the
+    relative position bias and the mask."""
+    keys, values = t5_keys_values(
+        hidden, key_value_states, cache, key=key, value=value, heads=heads, layer_idx=layer_idx
+    )
+    batch, length = hidden.shape[:2]
+    queries = split_heads(query(hidden), batch, length, heads)
+    if implementation == "sdpa" and head_mask is None and not output_attentions:
+        context, weights = multi_head_context(
+            queries, keys, values, bias=bias, scale=1.0, dropout_p=dropout
+        )
+    else:
+        context, weights = eager_attention(queries, keys, values, bias, dropout)
+        if head_mask is not None:
+            weights = weights * head_mask
+            context = merge_heads(torch.matmul(weights, values))
+    return output(context), (weights if output_attentions else None)
+
+
+@trusted_forward
 class T5Attention(nn.Module):
     """Multi-head attention without 1/sqrt(d) scaling; `q`, `k`, `v`, `o` without biases.
 
@@ -254,30 +387,22 @@ class T5Attention(nn.Module):
             )
         return cached
 
-    def _heads(self, projection: nn.Module, states: torch.Tensor) -> torch.Tensor:
-        batch, length = states.shape[:2]
-        return split_heads(projection(states), batch, length, self.n_heads)
-
     def keys_values(
         self,
         hidden_states: torch.Tensor,
         key_value_states: torch.Tensor | None,
         cache: Cache | CrossAttentionCache | None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Self-attention: this step's keys/values appended to `cache`. Cross-attention: the
-        encoder's, projected on the first call and then read from the `CrossAttentionCache`."""
-        if key_value_states is None:
-            key, value = self._heads(self.k, hidden_states), self._heads(self.v, hidden_states)
-            if cache is not None:
-                key, value = cache.update(key, value, self.layer_idx)
-            return key, value
-        cached = cache.get(self.layer_idx) if cache is not None else None
-        if cached is not None:
-            return cached
-        key, value = self._heads(self.k, key_value_states), self._heads(self.v, key_value_states)
-        if cache is not None:
-            key, value = cache.update(key, value, self.layer_idx)
-        return key, value
+        """This layer's keys and values (see `t5_keys_values`)."""
+        return t5_keys_values(
+            hidden_states,
+            key_value_states,
+            cache,
+            key=self.k,
+            value=self.v,
+            heads=self.n_heads,
+            layer_idx=self.layer_idx,
+        )
 
     def forward(
         self,
@@ -289,21 +414,25 @@ class T5Attention(nn.Module):
         output_attentions: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """`(output, attention weights or None)`; `position_bias` already holds the mask."""
-        key, value = self.keys_values(hidden_states, key_value_states, cache)
-        query = self._heads(self.q, hidden_states)
-        dropout = self.dropout if self.training else 0.0
-        if self.implementation == "sdpa" and layer_head_mask is None and not output_attentions:
-            context, weights = multi_head_context(
-                query, key, value, bias=position_bias, scale=1.0, dropout_p=dropout
-            )
-        else:
-            context, weights = eager_attention(query, key, value, position_bias, dropout)
-            if layer_head_mask is not None:
-                weights = weights * layer_head_mask
-                context = merge_heads(torch.matmul(weights, value))
-        return self.o(context), (weights if output_attentions else None)
+        return t5_attention(
+            hidden_states,
+            key_value_states=key_value_states,
+            cache=cache,
+            query=self.q,
+            key=self.k,
+            value=self.v,
+            output=self.o,
+            heads=self.n_heads,
+            layer_idx=self.layer_idx,
+            bias=position_bias,
+            implementation=self.implementation,
+            dropout=self.dropout if self.training else 0.0,
+            head_mask=layer_head_mask,
+            output_attentions=output_attentions,
+        )
 
 
+@trusted_forward
 class T5LayerSelfAttention(nn.Module):
     """`x + dropout(SelfAttention(layer_norm(x)))`."""
 
@@ -330,17 +459,18 @@ class T5LayerSelfAttention(nn.Module):
         layer_head_mask: torch.Tensor | None = None,
         output_attentions: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        output, weights = self.SelfAttention(
-            self.layer_norm(hidden_states),
-            position_bias,
-            None,
-            cache,
-            layer_head_mask,
-            output_attentions,
+        attention = partial(
+            self.SelfAttention,
+            position_bias=position_bias,
+            key_value_states=None,
+            cache=cache,
+            layer_head_mask=layer_head_mask,
+            output_attentions=output_attentions,
         )
-        return hidden_states + self.dropout(output), weights
+        return residual_sublayer(hidden_states, self.layer_norm, attention, True, self.dropout)
 
 
+@trusted_forward
 class T5LayerCrossAttention(nn.Module):
     """`x + dropout(EncDecAttention(layer_norm(x), encoder states))`."""
 
@@ -359,17 +489,32 @@ class T5LayerCrossAttention(nn.Module):
         layer_head_mask: torch.Tensor | None = None,
         output_attentions: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        output, weights = self.EncDecAttention(
-            self.layer_norm(hidden_states),
-            position_bias,
-            key_value_states,
-            cache,
-            layer_head_mask,
-            output_attentions,
+        attention = partial(
+            self.EncDecAttention,
+            position_bias=position_bias,
+            key_value_states=key_value_states,
+            cache=cache,
+            layer_head_mask=layer_head_mask,
+            output_attentions=output_attentions,
         )
-        return hidden_states + self.dropout(output), weights
+        return residual_sublayer(hidden_states, self.layer_norm, attention, True, self.dropout)
 
 
+def t5_block(
+    hidden: torch.Tensor, self_attention: Fn, cross_attention: Fn | None, feed_forward: Fn
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """A T5 block from its sublayers (each residual): self-attention, cross-attention (decoder
+    blocks given encoder states), feed-forward; float16 states clamped after each."""
+    hidden, self_weights = self_attention(hidden)
+    hidden = clamp_fp16(hidden)
+    cross_weights = None
+    if cross_attention is not None:
+        hidden, cross_weights = cross_attention(hidden)
+        hidden = clamp_fp16(hidden)
+    return clamp_fp16(feed_forward(hidden)), self_weights, cross_weights
+
+
+@trusted_forward
 class T5Block(nn.Module):
     """Self-attention, cross-attention (decoder blocks), feed-forward: `layer` in that order.
 
@@ -409,20 +554,21 @@ class T5Block(nn.Module):
         cross_cache: CrossAttentionCache | None = None,
         output_attentions: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-        hidden_states, self_weights = self.layer[0](
-            hidden_states, position_bias, self_cache, layer_head_mask, output_attentions
+        self_attention = partial(
+            self.layer[0],
+            position_bias=position_bias,
+            cache=self_cache,
+            layer_head_mask=layer_head_mask,
+            output_attentions=output_attentions,
         )
-        hidden_states = clamp_fp16(hidden_states)
-        cross_weights = None
+        cross_attention = None
         if self.is_decoder and encoder_hidden_states is not None:
-            hidden_states, cross_weights = self.layer[1](
-                hidden_states,
-                encoder_hidden_states,
-                encoder_decoder_position_bias,
-                cross_cache,
-                cross_attn_layer_head_mask,
-                output_attentions,
+            cross_attention = partial(
+                self.layer[1],
+                key_value_states=encoder_hidden_states,
+                position_bias=encoder_decoder_position_bias,
+                cache=cross_cache,
+                layer_head_mask=cross_attn_layer_head_mask,
+                output_attentions=output_attentions,
             )
-            hidden_states = clamp_fp16(hidden_states)
-        hidden_states = clamp_fp16(self.layer[-1](hidden_states))
-        return hidden_states, self_weights, cross_weights
+        return t5_block(hidden_states, self_attention, cross_attention, self.layer[-1])

@@ -522,7 +522,8 @@ class FlaxT5ForConditionalGeneration(FlaxSeq2SeqGenerationMixin, FlaxT5Model):
 
     # ------------------------------------------------------------ generation hooks
     def _encoder_cache(self, source, source_mask, rows, max_length) -> Seq2SeqCache:
-        states = self.encode(source, source_mask).last_hidden_state
+        # `source` is token ids, or (encoder_outputs given) the encoder states already
+        states = source if source.ndim == 3 else self.encode(source, source_mask).last_hidden_state
         cross = self.decoder.cross_keys_values(states)
         bias = jnp.where(source_mask[:, None, None, :] > 0, 0.0, jnp.finfo(states.dtype).min)
         if rows > 1:

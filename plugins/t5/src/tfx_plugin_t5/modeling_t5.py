@@ -30,6 +30,7 @@ from tfx_core.modeling.outputs import (
 )
 from tfx_core.modeling.torch import PreTrainedModel, shift_tokens_right
 from tfx_core.modeling.torch.heads import TokenClassificationHead
+from tfx_core.modeling.torch.lean import trusted_forward
 from tfx_core.modeling.torch.losses import (
     sequence_classification_loss,
     span_loss,
@@ -44,6 +45,7 @@ from tfx_plugin_t5.layers_t5 import (
     T5LayerNorm,
     keep_wo_in_float32,
 )
+from tfx_plugin_t5.lean_t5 import LeanT5Decoding
 from tfx_plugin_t5.stack_t5 import T5Stack
 
 __all__ = [
@@ -310,8 +312,13 @@ class T5Model(T5EncoderDecoder):
         )
 
 
-class T5ForConditionalGeneration(GenerationMixin, T5EncoderDecoder):
-    """T5 with its language-modeling head (`lm_head`): text-to-text generation."""
+@trusted_forward
+class T5ForConditionalGeneration(LeanT5Decoding, GenerationMixin, T5EncoderDecoder):
+    """T5 with its language-modeling head (`lm_head`): text-to-text generation.
+
+    `generate` runs one-token decoder steps through a lean plan (`lean_t5.py`, same functions)
+    while nothing observes or patches the modules.
+    """
 
     tied_weights: ClassVar[dict[str, str]] = {"lm_head.weight": "shared.weight"}
 

@@ -21,7 +21,9 @@ _TOKENIZATION = "tfx_plugin_t5.tokenization_t5"
 
 _FLAX = "tfx_plugin_t5.modeling_flax_t5"
 _FLAX_HEADS = {"base", "seq2seq-lm", "encoder"}
+_FLAX_TASK_HEADS = {"sequence-classification", "token-classification", "question-answering"}
 _TF_HEADS = {"base", "seq2seq-lm", "encoder"}
+_TF_TASK_HEADS = {"sequence-classification", "token-classification", "question-answering"}
 
 
 def _implementations(module: str, head: str, name: str) -> dict[str, str]:
@@ -29,8 +31,12 @@ def _implementations(module: str, head: str, name: str) -> dict[str, str]:
     found = {"pt": f"{module}:{name}"}
     if head in _FLAX_HEADS:
         found["flax"] = f"{_FLAX}:Flax{name}"
+    if head in _FLAX_TASK_HEADS:
+        found["flax"] = f"{_FLAX}_heads:Flax{name}"
     if head in _TF_HEADS:  # modeling_tf_t5 / modeling_tf_mt5
         found["tf"] = f"{module.replace('.modeling_', '.modeling_tf_')}:TF{name}"
+    if head in _TF_TASK_HEADS:  # the TF task heads of both live in modeling_tf_t5_heads
+        found["tf"] = f"tfx_plugin_t5.modeling_tf_t5_heads:TF{name}"
     return found
 
 

@@ -23,6 +23,7 @@ from tfx_core.modeling.torch.cache import (
     DynamicCache,
     EncoderDecoderCache,
 )
+from tfx_core.modeling.torch.lean import trusted_forward
 from tfx_core.modeling.torch.masks import attention_bias, layer_head_masks
 from tfx_plugin_t5.layers_t5 import T5Block, T5LayerNorm
 
@@ -43,6 +44,7 @@ def as_encoder_decoder_cache(past_key_values: Any) -> EncoderDecoderCache | None
     )
 
 
+@trusted_forward
 class T5Stack(nn.Module):
     """The encoder (`is_decoder=False`) or decoder stack of T5, sharing `embed_tokens`."""
 

@@ -146,7 +146,11 @@ class ViTModel(ViTPreTrainedModel):
         output_hidden_states: bool | None = None,
         interpolate_pos_encoding: bool | None = None,
         return_dict: bool | None = None,
+        last_layer_rows: int | None = None,
     ) -> Any:
+        """`last_layer_rows` (tfx): the last layer computes only the first `last_layer_rows`
+        positions (what a class-token head reads), unless hidden states or attentions are
+        returned; `last_hidden_state` then holds those positions only."""
         _refuse_head_mask(head_mask)
         if pixel_values is None:
             raise ValueError("ViTModel needs pixel_values (use the model's image processor).")
@@ -159,6 +163,7 @@ class ViTModel(ViTPreTrainedModel):
             hidden,
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
+            last_layer_rows=last_layer_rows,
         )
         sequence = self.layernorm(hidden)
         pooled = self.pooler(sequence) if self.pooler is not None else None
@@ -180,6 +185,10 @@ class ViTForImageClassification(SequenceClassificationHead, ViTPreTrainedModel):
     base_model_kwargs: ClassVar[dict[str, Any]] = {"add_pooling_layer": False}
     head_input = "first_token"
     dropout_fields = None
+
+    def run_base(self, args: tuple, kwargs: dict[str, Any], flags: dict[str, Any]) -> Any:
+        # the classifier reads the class token only: the last layer computes no other position
+        return super().run_base(args, kwargs, {**flags, "last_layer_rows": 1})
 
 
 class ViTForMaskedImageModeling(ViTPreTrainedModel):

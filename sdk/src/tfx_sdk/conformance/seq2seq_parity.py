@@ -5,6 +5,11 @@ the comparisons (outputs, losses, saved folders both ways, generated ids).
     ours = MBartForConditionalGeneration.from_pretrained(folder)
     assert_same_outputs(ours, ref, padded_batch(ref.config))
 
+A plugin's test module builds on `TINY_SEQ2SEQ` and calls the assertion helpers below
+(`head_pair`, `assert_causal_lm_matches`, `assert_loss_and_saved_folders_both_ways`,
+`assert_generate_matches` over `parametrize_generation()`), so every seq2seq plugin checks the
+same cases with the same tolerances.
+
 The reference is `transformers` (a test-only dependency); its models are built with a fixed seed
 so every run compares the same weights.
 """
@@ -89,3 +94,106 @@ def assert_same_outputs(ours: Any, ref: Any, batch: dict, *, fields: tuple[str, 
     worst = {name: diff for name, diff in diffs.items() if diff > TOLERANCE}
     assert not worst, f"{type(ours).__name__} differs from the reference: {worst}"
     return diffs
+
+
+#: The tiny encoder-decoder the plugin tests start from (each adds its model's own fields).
+TINY_SEQ2SEQ = dict(
+    vocab_size=99,
+    d_model=16,
+    encoder_layers=2,
+    decoder_layers=2,
+    encoder_attention_heads=4,
+    decoder_attention_heads=4,
+    encoder_ffn_dim=32,
+    decoder_ffn_dim=32,
+    max_position_embeddings=64,
+)
+
+#: The `generate` settings compared with the reference, by test id.
+GENERATION_CASES = {
+    "greedy": dict(max_new_tokens=8),
+    "beam": dict(max_new_tokens=8, num_beams=4, length_penalty=0.6, no_repeat_ngram_size=2),
+    "beam-return-2": dict(max_new_tokens=6, num_beams=4, num_return_sequences=2, min_length=4),
+    "sample": dict(max_new_tokens=6, do_sample=True, top_k=8, top_p=0.9),
+}
+
+
+def parametrize_generation(cases: dict[str, dict] = GENERATION_CASES):
+    """`pytest.mark.parametrize` of an `options` argument over `cases`, ids from their keys."""
+    import pytest
+
+    return pytest.mark.parametrize("options", list(cases.values()), ids=list(cases))
+
+
+def head_pair(module: Any, name: str, config_name: str, config: dict, folder: Path):
+    """(ours, reference) for the head `name`: the reference saved to `folder`, ours (the class
+    of that name in the plugin's `module`) loaded from it with every weight matched."""
+    ref = reference_model(name, config_name, config, folder)
+    ours = getattr(module, name).from_pretrained(folder).eval()
+    assert ours.load_report.is_clean, ours.load_report
+    return ours, ref
+
+
+def seq2seq_lm_pair(class_name: str, config_name: str, config: dict, folder: Path):
+    """(ours, reference) for a conditional-generation head, ours via `AutoModelForSeq2SeqLM`."""
+    from tfx_core import AutoModelForSeq2SeqLM
+
+    ref = reference_model(class_name, config_name, config, folder)
+    return AutoModelForSeq2SeqLM.from_pretrained(folder).eval(), ref
+
+
+def assert_causal_lm_matches(model_class: type, config_name: str, config: dict, folder: Path):
+    """The decoder-only head's logits and loss on the padded decoder rows."""
+    ref = reference_model(model_class.__name__, config_name, config, folder)
+    ours = model_class.from_pretrained(folder).eval()
+    batch = padded_batch(ref.config)
+    inputs = {"input_ids": batch["decoder_input_ids"], "labels": batch["decoder_input_ids"]}
+    inputs["attention_mask"] = batch["decoder_attention_mask"]
+    assert_same_outputs(ours, ref, inputs, fields=("logits", "loss"))
+
+
+def assert_same_loss(ours: Any, ref: Any, batch: dict, *, logits: bool = False) -> None:
+    """The loss for labels = the batch's decoder rows (padding ignored), given the encoder
+    inputs only (so both shift the labels into decoder inputs); with `logits`, those too."""
+    import torch
+
+    labels = batch["decoder_input_ids"].masked_fill(batch["decoder_attention_mask"] == 0, -100)
+    inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+    with torch.no_grad():
+        a, b = ours(**inputs, labels=labels), ref(**inputs, labels=labels)
+    assert max_difference(a.loss, b.loss) < TOLERANCE
+    if logits:
+        assert max_difference(a.logits, b.logits) < TOLERANCE
+
+
+def assert_loads_back_in_reference(ours: Any, ref: Any, folder: Path, batch: dict) -> None:
+    """`ours` saved to `folder` loads in the reference's class with the same logits."""
+    import transformers
+
+    ours.save_pretrained(folder)
+    back = getattr(transformers, type(ref).__name__).from_pretrained(folder).eval()
+    assert_same_outputs(ours, back, batch, fields=("logits",))
+
+
+def assert_loss_and_saved_folders_both_ways(
+    class_name: str, config_name: str, config: dict, folder: Path
+) -> None:
+    """The reference's folder loads in tfx with the same loss, and tfx's in the reference."""
+    ours, ref = seq2seq_lm_pair(class_name, config_name, config, folder / "r")
+    batch = padded_batch(ref.config)
+    assert_same_loss(ours, ref, batch)
+    assert_loads_back_in_reference(ours, ref, folder / "tfx", batch)
+
+
+def assert_generate_matches(ours: Any, ref: Any, options: dict) -> None:
+    """The same ids from `generate(**options)` on the padded encoder rows, equally seeded."""
+    import torch
+
+    batch = padded_batch(ref.config)
+    inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+    with torch.no_grad():
+        torch.manual_seed(0)
+        expected = ref.generate(**inputs, **options)
+        torch.manual_seed(0)
+        got = ours.generate(**inputs, **options)
+    assert got.tolist() == expected.tolist()

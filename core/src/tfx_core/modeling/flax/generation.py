@@ -1,5 +1,10 @@
 """`generate` for Flax models: one `jax.jit` program per shape, a `lax.while_loop` inside.
 
+Streaming (`streamer=`, batch 1, no beams): the same jitted loop, compiled with one ordered
+host callback (`jax.experimental.io_callback`) per step that hands the new token to
+`streamer.put` as soon as it is chosen; the prompt is put first and `streamer.end()` called
+after the loop, as the reference does. Streaming calls run one at a time per process.
+
 Prompts are left-padded up to a length bucket (powers of two from 16), so prompts of different
 lengths reuse one compiled program; the KV cache is preallocated for bucket + max_new_tokens
 and written in place. Greedy, sampling (temperature, top-k, top-p with `jax.random` keys) and
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 import weakref
 from pathlib import Path
 from typing import Any
@@ -28,7 +34,9 @@ from flax import nnx
 from tfx_core.errors import GenerationError
 from tfx_core.generation.config import DEFAULTS, GENERATION_CONFIG_NAME, GenerationConfig
 from tfx_core.modeling.flax.generation_programs import (
+    ACTIVE_STREAMER,
     beam_program,
+    mask_positions,
     prompt_bucket,
     sample_program,
     trace_count,
@@ -37,8 +45,8 @@ from tfx_core.modeling.flax.generation_programs import (
 Array = jax.Array
 _COMPILED: dict[tuple, Any] = {}  # settings -> compiled program, oldest first
 _PROGRAMS_KEPT = 32
+_STREAMING = threading.Lock()  # one streaming generate at a time (one active streamer)
 _UNSUPPORTED = (
-    "bad_words_ids",
     "suppress_tokens",
     "begin_suppress_tokens",
     "sequence_bias",
@@ -93,6 +101,11 @@ class FlaxGenerationMixin:
         causal LM; an encoder-decoder's source, encoded here, inside the program)."""
         return self._init_cache(batch, max_length)
 
+    def _generation_positions(self, key_mask: Array, offset: Array) -> Array:
+        """Position ids `[batch, max_length]` for the buffer's columns (`offset`: the bucket's
+        left padding): the reference's cumsum of the attention mask, 1 on padding."""
+        return mask_positions(key_mask)
+
     def _decode_step(
         self, input_ids: Array, position_ids: Array, key_mask: Array, cache: Any, index: Array
     ) -> tuple[Array, Any]:
@@ -110,11 +123,13 @@ class FlaxGenerationMixin:
         *,
         prng_key: Array | None = None,
         seed: int | None = None,
+        streamer: Any = None,
         **kwargs: Any,
     ) -> Array:
         """Token ids `[batch * num_return_sequences, length]` (prompt included) for left-padded
         prompts. Keyword arguments are `GenerationConfig` fields; sampling draws from
-        `prng_key` (or `jax.random.key(seed)`, default seed 0)."""
+        `prng_key` (or `jax.random.key(seed)`, default seed 0); `streamer` (`put` / `end`,
+        e.g. `tfx_core.TextStreamer`) receives each token as it is chosen."""
         config = self._generation_settings(generation_config, kwargs)
         ids, mask = self._prompt(input_ids, attention_mask, config)
         prompt = ids.shape[1]
@@ -124,7 +139,7 @@ class FlaxGenerationMixin:
         if context is not None and bucket + max_new > context:
             bucket = max(prompt, context - max_new)
         key = prng_key if prng_key is not None else jax.random.key(0 if seed is None else seed)
-        return self._launch(ids, mask, config, bucket, max_new, key)
+        return self._launch(ids, mask, config, bucket, max_new, key, streamer=streamer)
 
     def _launch(
         self,
@@ -135,10 +150,12 @@ class FlaxGenerationMixin:
         max_new: int,
         key: Array,
         context: Any = None,
+        streamer: Any = None,
     ) -> Array:
         """Left-pad the prompts to `bucket`, expand them for beams / samples, run the program;
         the sequences without the padding."""
         batch, prompt = ids.shape
+        _check_streamer(streamer, batch, config)
         eos = _eos_list(config.eos_token_id)
         pad = config.pad_token_id if config.pad_token_id is not None else (eos[0] if eos else 0)
         offset = bucket - prompt
@@ -168,6 +185,10 @@ class FlaxGenerationMixin:
             "num_return_sequences": int(config.num_return_sequences),
             "length_penalty": float(config.length_penalty),
             "early_stopping": config.early_stopping,
+            "bad_words": _bad_words(
+                config.bad_words_ids, eos, getattr(self.config, "vocab_size", None)
+            ),
+            "stream": streamer is not None,
         }
         program = self._program(settings, ids.shape[0])
         _, state = nnx.split(self)
@@ -181,12 +202,28 @@ class FlaxGenerationMixin:
             jnp.int32(offset),
             context,
         )
+        if streamer is not None:
+            return self._stream(program, args, ids[:, offset:], streamer)[:, offset:]
         if beams > 1:
             finished, _, cur = program(*args)
             out = finished.reshape(batch * config.num_return_sequences, -1)
         else:
             out, cur = program(*args)
         return out[:, offset : int(cur)]
+
+    @staticmethod
+    def _stream(program: Any, args: tuple, prompt: np.ndarray, streamer: Any) -> Array:
+        """Run a streaming program: the prompt first, each token from inside the loop, `end()`."""
+        with _STREAMING:
+            streamer.put(prompt)
+            ACTIVE_STREAMER["streamer"] = streamer
+            try:
+                out, cur = jax.block_until_ready(program(*args))
+                jax.effects_barrier()  # every ordered callback has run
+            finally:
+                ACTIVE_STREAMER["streamer"] = None
+            streamer.end()
+        return out[:, : int(cur)]
 
     def _program(self, settings: dict[str, Any], rows: int):
         """The compiled program for these settings, shared by every model of the same class,
@@ -229,8 +266,6 @@ class FlaxGenerationMixin:
                     f"The Flax generate does not support {name}={value!r} yet; use the PyTorch "
                     "model for it, or leave it at its default."
                 )
-        if config.num_beams > 1 and config.do_sample:
-            raise GenerationError("Beam sampling is not supported by the Flax generate yet.")
         if config.num_return_sequences > max(1, config.num_beams) and not config.do_sample:
             raise GenerationError(
                 "num_return_sequences > num_beams needs do_sample=True (greedy rows would repeat)."
@@ -296,6 +331,41 @@ class FlaxGenerationMixin:
 
 
 _GENERATION_CONFIGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _check_streamer(streamer: Any, batch: int, config: GenerationConfig) -> None:
+    if streamer is None:
+        return
+    if not all(callable(getattr(streamer, name, None)) for name in ("put", "end")):
+        raise GenerationError(
+            f"streamer must have put() and end() methods (e.g. tfx_core.TextStreamer), got "
+            f"{streamer!r}."
+        )
+    if batch != 1 or config.num_beams > 1 or config.num_return_sequences > 1:
+        raise GenerationError(
+            "Streaming takes one sequence: batch 1, num_beams=1, num_return_sequences=1 (as in "
+            "the reference)."
+        )
+
+
+def _bad_words(sequences: Any, eos: list[int], vocab: int | None) -> tuple[tuple[int, ...], ...]:
+    """`bad_words_ids` as a static tuple of token tuples (a lone EOS is not banned, as in the
+    reference); checked: non-empty lists of ids inside the vocabulary."""
+    if not sequences:
+        return ()
+    if not isinstance(sequences, (list, tuple)) or not all(
+        isinstance(s, (list, tuple)) and s and all(isinstance(t, (int, np.integer)) for t in s)
+        for s in sequences
+    ):
+        raise GenerationError(
+            f"bad_words_ids must be a list of non-empty lists of token ids, got {sequences!r}."
+        )
+    found = tuple(tuple(int(t) for t in s) for s in sequences if list(s) not in ([e] for e in eos))
+    if any(t < 0 or (vocab is not None and t >= vocab) for s in found for t in s):
+        raise GenerationError(
+            f"bad_words_ids hold ids outside the vocabulary [0, {vocab}): check the tokenizer."
+        )
+    return found
 
 
 def _eos_list(eos: Any) -> list[int]:

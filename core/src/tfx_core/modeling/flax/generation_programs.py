@@ -15,11 +15,15 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
+from jax.experimental import io_callback
 
 Array = jax.Array
 NEG = -1.0e9
 _TRACES = {"count": 0}
+#: the streamer of the streaming `generate` running now (see `generation.py`)
+ACTIVE_STREAMER: dict[str, Any] = {"streamer": None}
 
 
 def trace_count() -> int:
@@ -44,8 +48,8 @@ def _processed(
     last: Array | bool = False,
     cur: Array | int = 0,
 ) -> Array:
-    """Repetition penalty, no-repeat n-grams, minimum length, forced first / last token (the
-    reference's order), on float32 scores; `length` counts the real tokens so far, `cur` is the
+    """Repetition penalty, no-repeat n-grams, bad words, minimum length, forced first / last
+    token (the reference's order), on float32 scores; `length` counts the real tokens so far, `cur` is the
     column the next token goes to, `last` marks the final step."""
     if p["repetition_penalty"] != 1.0:
         penalty = p["repetition_penalty"]
@@ -57,6 +61,8 @@ def _processed(
         scores = scores.at[rows, target].set(jnp.where(valid, updated, 0.0), mode="drop")
     if p.get("no_repeat_ngram_size", 0) > 0:
         scores = _no_repeat_ngram(scores, seen, length, cur, p["no_repeat_ngram_size"])
+    if p.get("bad_words"):
+        scores = _bad_words(scores, seen, length, cur, p["bad_words"])
     if p["min_length"] > 0 and p["eos"]:
         block = length < p["min_length"]
         eos = jnp.asarray(p["eos"])
@@ -82,6 +88,29 @@ def _no_repeat_ngram(scores: Array, seen: Array, length: Array, cur: Array, n: i
     return jnp.where(banned & (length + 1 >= n), -jnp.inf, scores)
 
 
+def _bad_words(
+    scores: Array, seen: Array, length: Array, cur: Array, sequences: tuple[tuple[int, ...], ...]
+) -> Array:
+    """-inf for each banned sequence's last token where the tokens before it end the sequence
+    so far (a one-token sequence: always). `sequences` is static: one check each, unrolled."""
+    banned = jnp.zeros(scores.shape, bool)
+    for *prefix, last in sequences:
+        if prefix:
+            tail = jax.lax.dynamic_slice_in_dim(seen, cur - len(prefix), len(prefix), axis=1)
+            hit = jnp.all(tail == jnp.asarray(prefix), axis=-1) & (length >= len(prefix))
+        else:
+            hit = jnp.ones(scores.shape[0], bool)
+        banned = banned.at[:, last].set(banned[:, last] | hit)
+    return jnp.where(banned, -jnp.inf, scores)
+
+
+def _emit(token: np.ndarray) -> None:
+    """Host side of streaming: hand one step's token to the active streamer."""
+    streamer = ACTIVE_STREAMER["streamer"]
+    if streamer is not None:
+        streamer.put(np.asarray(token).copy())
+
+
 def _forced(scores: Array, token: Any, when: Array) -> Array:
     """Every score -inf but `token`'s (0) where `when` holds (forced BOS / EOS)."""
     forced = jnp.full_like(scores, -jnp.inf).at[:, token].set(0.0)
@@ -91,8 +120,9 @@ def _forced(scores: Array, token: Any, when: Array) -> Array:
 def _warped(scores: Array, p: dict[str, Any], temperature: Array, top_p: Array) -> Array:
     """Temperature, top-k, top-p (the reference's warper order)."""
     scores = scores / temperature
+    keep = 2 if p["num_beams"] > 1 else 1  # the reference keeps two tokens per beam
     if p["top_k"] > 0:
-        k = min(p["top_k"], scores.shape[-1])
+        k = min(max(p["top_k"], keep), scores.shape[-1])
         kth = jax.lax.top_k(scores, k)[0][:, -1:]
         scores = jnp.where(scores < kth, -jnp.inf, scores)
     if p["use_top_p"]:
@@ -100,7 +130,7 @@ def _warped(scores: Array, p: dict[str, Any], temperature: Array, top_p: Array) 
         sorted_scores = jnp.take_along_axis(scores, order, axis=-1)
         cumulative = jnp.cumsum(jax.nn.softmax(sorted_scores, axis=-1), axis=-1)
         remove = cumulative <= 1 - top_p
-        remove = remove.at[:, -1].set(False)  # keep at least one token
+        remove = remove.at[:, -keep:].set(False)  # keep at least one token (two per beam)
         drop = jnp.zeros_like(remove).at[jnp.arange(scores.shape[0])[:, None], order].set(remove)
         scores = jnp.where(drop, -jnp.inf, scores)
     return scores
@@ -129,7 +159,7 @@ def _prefill(model: Any, ids: Array, positions: Array, mask: Array, cache: Any, 
     return model._decode_step(ids[:, :bucket], positions[:, :bucket], mask, cache, 0)
 
 
-def _positions(mask: Array) -> Array:
+def mask_positions(mask: Array) -> Array:
     """The reference's position ids for padded rows: cumsum(mask) - 1, 1 on padding."""
     positions = jnp.cumsum(mask, axis=-1) - 1
     return jnp.where(mask == 0, 1, positions)
@@ -145,7 +175,7 @@ def sample_program(graphdef: Any, p: dict[str, Any]):
         batch = ids.shape[0]
         buffer = jnp.full((batch, total), pad, jnp.int32).at[:, :bucket].set(ids)
         keys = jnp.zeros((batch, total), jnp.int32).at[:, :bucket].set(mask)
-        positions = _positions(keys)
+        positions = model._generation_positions(keys, offset)
         cache = model._generation_cache(batch, total, context)
         logits, cache = _prefill(model, buffer, positions, keys, cache, bucket)
 
@@ -164,13 +194,15 @@ def sample_program(graphdef: Any, p: dict[str, Any]):
             else:
                 token = jnp.argmax(scores, axis=-1)
             token = jnp.where(unfinished, token, pad).astype(jnp.int32)
+            if p.get("stream"):  # one ordered host callback per step, inside the loop
+                io_callback(_emit, None, token, ordered=True)
             buffer = jax.lax.dynamic_update_slice_in_dim(buffer, token[:, None], cur, axis=1)
             keys = jax.lax.dynamic_update_slice_in_dim(
                 keys, jnp.ones((batch, 1), jnp.int32), cur, axis=1
             )
             if eos:
                 unfinished = unfinished & ~jnp.isin(token, jnp.asarray(eos))
-            positions = _positions(keys)
+            positions = model._generation_positions(keys, offset)
             logits, cache = _step(model, buffer, positions, keys, cache, cur + 1)
             return cur + 1, buffer, keys, cache, logits, unfinished, key
 
@@ -201,7 +233,9 @@ def beam_program(graphdef: Any, p: dict[str, Any]):
         buffer = jnp.full((flat, total), fill, jnp.int32).at[:, :bucket].set(ids)
         keys = jnp.zeros((flat, total), jnp.int32).at[:, :bucket].set(mask)
         cache = model._generation_cache(flat, total, context)
-        logits, cache = _prefill(model, buffer, _positions(keys), keys, cache, bucket)
+        logits, cache = _prefill(
+            model, buffer, model._generation_positions(keys, offset), keys, cache, bucket
+        )
         running = buffer.reshape(batch, beams, total)
         running_scores = jnp.zeros((batch, beams)).at[:, 1:].set(NEG)
         finished = running
@@ -211,7 +245,7 @@ def beam_program(graphdef: Any, p: dict[str, Any]):
         can_improve = jnp.ones((batch, 1), bool)
         top_beams = jnp.arange(keep) < beams
         offsets = (jnp.arange(batch) * beams)[:, None]
-        prompt = bucket - offset  # the real prompt length, for length normalisation
+        prompt = bucket  # generated length = column - bucket (the reference's cur_len - prompt)
 
         def take(x, index):
             while index.ndim < x.ndim:
@@ -227,11 +261,19 @@ def beam_program(graphdef: Any, p: dict[str, Any]):
             scores = jax.nn.log_softmax(c["logits"].astype(jnp.float32), axis=-1)
             seen = _seen_tokens(flat_running, offset, cur)
             scores = _processed(scores, seen, cur - offset, p, cur + 1 >= total, cur)
+            if p["do_sample"]:
+                scores = _warped(scores, p, temperature, top_p)
             vocab = scores.shape[-1]
             totals = (
                 scores.reshape(batch, beams, vocab) + c["running_scores"][:, :, None]
             ).reshape(batch, beams * vocab)
-            top_scores, picked = jax.lax.top_k(totals, keep)
+            if p["do_sample"]:  # `keep` draws without replacement (Gumbel top-k)
+                key, sub = jax.random.split(c["key"])
+                picked = jax.lax.top_k(totals + jax.random.gumbel(sub, totals.shape), keep)[1]
+                top_scores = jnp.take_along_axis(totals, picked, axis=1)
+            else:
+                key = c["key"]
+                top_scores, picked = jax.lax.top_k(totals, keep)
             source = picked // vocab
             candidates = take(c["running"], source)
             candidates = candidates.at[:, :, cur].set(picked % vocab)
@@ -274,7 +316,9 @@ def beam_program(graphdef: Any, p: dict[str, Any]):
                 c["keys"], jnp.ones((flat, 1), jnp.int32), cur - 1, axis=1
             )
             flat_running = running.reshape(flat, total)
-            logits, cache = _step(model, flat_running, _positions(keys), keys, cache, cur)
+            logits, cache = _step(
+                model, flat_running, model._generation_positions(keys, offset), keys, cache, cur
+            )
             return dict(
                 cur=cur,
                 running=running,
@@ -288,6 +332,7 @@ def beam_program(graphdef: Any, p: dict[str, Any]):
                 cache=cache,
                 logits=logits,
                 go=go,
+                key=key,
             )
 
         start = dict(
@@ -303,6 +348,7 @@ def beam_program(graphdef: Any, p: dict[str, Any]):
             cache=cache,
             logits=logits,
             go=jnp.bool_(True),
+            key=key,
         )
         end = jax.lax.while_loop(cond, body, start)
         returned = p["num_return_sequences"]

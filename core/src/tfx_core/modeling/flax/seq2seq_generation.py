@@ -6,7 +6,8 @@ decoding programs of `generation_programs.py` as their `context`; the model's
 cross-attention keys/values once (before beams / samples are expanded) and preallocates the
 self-attention cache. The decoder starts from `decoder_start_token_id` (or the caller's
 `decoder_input_ids`); lengths (`max_length`, `min_length`, `max_new_tokens`) count decoder
-tokens, start token included, as in the reference.
+tokens, start token included, as in the reference. `encoder_outputs=` (the encoder's states,
+e.g. from `model.encode`) skips the encoder: the states are padded to the bucket instead.
 
 Models implement `_encoder_cache(source, source_mask, rows, max_length)` -> the cache pytree,
 and `_decode_step(...)` as causal LMs do.
@@ -53,18 +54,26 @@ class FlaxSeq2SeqGenerationMixin(FlaxGenerationMixin):
         generation_config: GenerationConfig | None = None,
         *,
         decoder_input_ids: Any = None,
+        encoder_outputs: Any = None,
         prng_key: Array | None = None,
         seed: int | None = None,
+        streamer: Any = None,
         **kwargs: Any,
     ) -> Array:
         """Decoder token ids `[batch * num_return_sequences, length]`, starting with the
-        decoder start token. `input_ids` is the (right-padded) source; keyword arguments are
-        `GenerationConfig` fields; sampling draws from `prng_key` (or `jax.random.key(seed)`)."""
+        decoder start token. `input_ids` is the (right-padded) source, or `encoder_outputs` its
+        encoded states; keyword arguments are `GenerationConfig` fields; sampling draws from
+        `prng_key` (or `jax.random.key(seed)`); `streamer` receives each token."""
         config = self._generation_settings(generation_config, kwargs)
-        if input_ids is None:
-            raise GenerationError("An encoder-decoder's generate() needs input_ids (the source).")
-        source, source_mask = self._prompt(input_ids, attention_mask, config)
-        batch, length = source.shape
+        if encoder_outputs is not None:
+            source, source_mask = self._encoded_source(encoder_outputs, attention_mask)
+        elif input_ids is None:
+            raise GenerationError(
+                "An encoder-decoder's generate() needs input_ids (the source) or encoder_outputs."
+            )
+        else:
+            source, source_mask = self._prompt(input_ids, attention_mask, config)
+        batch, length = source.shape[:2]
         limit = self._source_limit()
         if limit is not None and length > limit:
             raise GenerationError(
@@ -86,13 +95,44 @@ class FlaxSeq2SeqGenerationMixin(FlaxGenerationMixin):
         width = prompt_bucket(length)
         width = min(width, limit) if limit is not None else width
         pad = config.pad_token_id if config.pad_token_id is not None else 0
-        padded = np.full((batch, width), pad, np.int32)
+        if source.ndim == 3:  # encoder states: zeros past the end (masked)
+            padded = np.zeros((batch, width, source.shape[2]), source.dtype)
+        else:
+            padded = np.full((batch, width), pad, np.int32)
         padded[:, :length] = source
         padded_mask = np.zeros((batch, width), np.int32)
         padded_mask[:, :length] = source_mask
         key = prng_key if prng_key is not None else jax.random.key(0 if seed is None else seed)
         context = (jnp.asarray(padded), jnp.asarray(padded_mask))
-        return self._launch(ids, np.ones_like(ids), config, bucket, max_new, key, context)
+        return self._launch(
+            ids, np.ones_like(ids), config, bucket, max_new, key, context, streamer=streamer
+        )
+
+    def _encoded_source(self, encoder_outputs: Any, attention_mask: Any) -> tuple:
+        """Encoder states `[batch, length, dim]` (a `BaseModelOutput`, a tuple, or an array)
+        in the model's dtype, and their mask (all ones unless given)."""
+        states = getattr(encoder_outputs, "last_hidden_state", None)
+        if states is None:
+            states = (
+                encoder_outputs[0]
+                if isinstance(encoder_outputs, (tuple, list))
+                else encoder_outputs
+            )
+        states = np.asarray(states).astype(np.dtype(self.param_dtype))
+        if states.ndim != 3 or states.shape[2] != self.config.d_model:
+            raise GenerationError(
+                f"encoder_outputs must hold states [batch, length, {self.config.d_model}] (the "
+                f"encoder's last_hidden_state), got shape {states.shape}."
+            )
+        if attention_mask is None:
+            return states, np.ones(states.shape[:2], np.int32)
+        mask = np.asarray(attention_mask).astype(np.int32)
+        if mask.shape != states.shape[:2]:
+            raise GenerationError(
+                f"attention_mask must be shaped {states.shape[:2]} like the encoder states, got "
+                f"{mask.shape}."
+            )
+        return states, mask
 
     def _decoder_prompt(self, given: Any, batch: int, config: GenerationConfig) -> np.ndarray:
         start = config.decoder_start_token_id

@@ -305,7 +305,8 @@ class ConditionalGenerationHead(FlaxSeq2SeqGenerationMixin, _Seq2SeqHead):
         self, source: Array, source_mask: Array, rows: int, max_length: int
     ) -> Seq2SeqCache:
         base = self.model
-        states = base.encode(source, source_mask).last_hidden_state
+        # `source` is token ids, or (encoder_outputs given) the encoder states already
+        states = source if source.ndim == 3 else base.encode(source, source_mask).last_hidden_state
         cross = base.decoder.cross_keys_values(states)
         bias = jnp.where(source_mask[:, None, None, :] > 0, 0.0, jnp.finfo(states.dtype).min)
         if rows > 1:

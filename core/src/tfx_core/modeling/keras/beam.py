@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from tfx_core.modeling.keras.backend import tf
+from tfx_core.modeling.keras.processors import logits_processor
 
 _NEG = -1.0e9
 
@@ -31,11 +32,12 @@ def beam_loop(model: Any, prompt: int, new: int, settings: tuple) -> Any:
     stop_when_full = early_stopping is True
     top_beam_mask = tf.range(keep) < beams
 
-    process = model._logits_processor(settings[10])
+    process = logits_processor(settings[10])
 
-    def loop(ids: Any, mask: Any, count: Any, seed: Any) -> tuple[Any, Any]:
+    def loop(ids: Any, mask: Any, count: Any, seed: Any, length: Any) -> tuple[Any, Any]:
         batch = ids.shape[0]  # static: one compiled loop per batch size
-        logits, state = model._begin(ids, mask, beams, prompt, new, settings[10])
+        logits, state = model._begin(ids, mask, beams, prompt, new, settings[10], length)
+        beam_ids = tf.repeat(ids, beams, axis=0)  # each beam's prompt, for the processors
         vocab = logits.shape[-1]
         first = tf.concat([tf.zeros((batch, 1)), tf.fill((batch, beams - 1), _NEG)], axis=1)
         initial = (
@@ -58,7 +60,8 @@ def beam_loop(model: Any, prompt: int, new: int, settings: tuple) -> Any:
             log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
             if process is not None:
                 flat_tokens = tf.reshape(run_tok, (batch * beams, new))
-                log_probs = process(log_probs, step, flat_tokens, count)
+                view = model._view(beam_ids, flat_tokens, step, count, length, prompt, settings[10])
+                log_probs = process(log_probs, view)
             log_probs = tf.reshape(log_probs, (batch, beams, vocab)) + run_score[:, :, None]
             top_scores, top_index = tf.math.top_k(tf.reshape(log_probs, (batch, -1)), keep)
             source, token = top_index // vocab, top_index % vocab

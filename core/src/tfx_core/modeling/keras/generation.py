@@ -10,8 +10,10 @@ new-token bucket, decoding settings).
 A model provides `init_cache(batch, max_length)` and `decode(input_ids, position_ids, bias,
 cache, index) -> (logits of the last position, cache)`; positions follow the reference's rule
 for padded prompts (count of real tokens before, so left padding changes nothing). The loops
-reach the model only through the hooks `_begin` / `_advance` / `_reorder` (and an optional
-`_logits_processor`), which encoder-decoders override (`seq2seq_generation.py`).
+reach the model only through the hooks `_begin` / `_advance` / `_reorder` / `_view`, which
+encoder-decoders override (`seq2seq_generation.py`); the reference's logits processors
+(repetition penalty, n-gram bans, bad words, minimum lengths, forced tokens) run inside the loop
+(`processors.py`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from tfx_core.errors import GenerationError
 from tfx_core.generation.config import DEFAULTS, GENERATION_CONFIG_NAME, GenerationConfig
 from tfx_core.modeling.keras.backend import tf
 from tfx_core.modeling.keras.layers import causal_bias
+from tfx_core.modeling.keras.processors import ProcessorSettings, StepView, logits_processor
 
 #: Prompt lengths are padded up to one of these (then to multiples of the last).
 PROMPT_BUCKETS = (8, 16, 32, 64, 128, 256, 512)
@@ -50,6 +53,13 @@ _SUPPORTED = {
     "return_dict_in_generate",
     "decoder_start_token_id",
     "transformers_version",
+    "repetition_penalty",
+    "no_repeat_ngram_size",
+    "bad_words_ids",
+    "min_length",
+    "min_new_tokens",
+    "forced_bos_token_id",
+    "forced_eos_token_id",
 }
 
 
@@ -102,6 +112,9 @@ class TFGenerationMixin:
 
     #: generation settings a subclass supports beyond `_SUPPORTED`
     extra_supported: frozenset[str] = frozenset()
+    #: positions number every prompt column, padding included (the reference's BART-family
+    #: causal LMs), rather than the real tokens only (GPT-2, BERT)
+    positions_count_padding: bool = False
 
     @property
     def generation_config(self) -> GenerationConfig:
@@ -218,7 +231,11 @@ class TFGenerationMixin:
         loop = self._compiled_loop(batch, prompt_bucket, new_bucket, settings)
         seed_pair = np.array([0, seed if seed is not None else np.random.randint(2**31)], np.int32)
         tokens, steps = loop(
-            tf.constant(padded_ids), tf.constant(padded_mask), tf.constant(new), seed_pair
+            tf.constant(padded_ids),
+            tf.constant(padded_mask),
+            tf.constant(new),
+            seed_pair,
+            tf.constant(length),
         )
         steps = int(steps)
         generated = tokens.numpy()[:, :steps]
@@ -243,29 +260,72 @@ class TFGenerationMixin:
         """What `generate` returns: the prompt followed by the new tokens."""
         return np.concatenate([ids, generated], axis=1)
 
-    def _processor_settings(self, config: GenerationConfig) -> tuple:
-        """Hashable settings of the logits processors (none for decoder-only models)."""
-        return ()
+    def _processor_settings(self, config: GenerationConfig) -> ProcessorSettings:
+        """The logits processors `config` asks for (hashable: part of the loop's key)."""
+        eos = tuple(_eos_list(config.eos_token_id))
+        vocab = self.config.vocab_size
+        words = tuple(tuple(int(t) for t in word) for word in config.bad_words_ids or ())
+        if any(t >= vocab for word in words for t in word):
+            raise GenerationError(
+                f"bad_words_ids name tokens outside the vocabulary [0, {vocab}): {list(words)}."
+            )
+        forced_eos = config.forced_eos_token_id
+        return ProcessorSettings(
+            eos=eos,
+            repetition_penalty=float(config.repetition_penalty or 1.0),
+            no_repeat_ngram_size=int(config.no_repeat_ngram_size or 0),
+            encoder_no_repeat_ngram_size=int(config.encoder_no_repeat_ngram_size or 0),
+            bad_words=tuple(w for w in words if not (len(w) == 1 and w[0] in eos)),
+            min_length=int(config.min_length or 0),
+            min_new_tokens=int(config.min_new_tokens or 0),
+            forced_bos=None
+            if config.forced_bos_token_id is None
+            else int(config.forced_bos_token_id),
+            forced_eos=tuple(_eos_list(forced_eos)),
+        )
 
-    def _logits_processor(self, settings: tuple) -> Any:
-        """`process(scores, step, tokens, count) -> scores` for the compiled loops, or None."""
-        return None
+    def _view(
+        self,
+        prompt_ids: Any,
+        tokens: Any,
+        step: Any,
+        count: Any,
+        length: Any,
+        prompt: int,
+        settings: ProcessorSettings,
+    ) -> StepView:
+        """The processors' view of one step: the prompt (left-padded to `prompt` columns, the
+        user's `length` of them at the end) followed by the new tokens."""
+        history = tf.concat([prompt_ids, tokens], axis=1)
+        return StepView(step, count, history, prompt + step, prompt - length)
 
     def _prompt_bucket(self, length: int) -> int:
         return bucket(length)
 
     def _begin(
-        self, ids: Any, mask: Any, expand: int, prompt: int, new: int, extra: tuple = ()
+        self,
+        ids: Any,
+        mask: Any,
+        expand: int,
+        prompt: int,
+        new: int,
+        extra: Any = None,
+        length: Any = None,
     ) -> tuple[Any, Any]:
         """Logits of the first new token for each prompt repeated `expand` times (beams),
-        and the decoding state: `(cache, mask over prompt + new positions, real lengths)`."""
+        and the decoding state: `(cache, mask over prompt + new positions, next positions)`.
+        `length` is the user's prompt length (the last `length` of the `prompt` columns)."""
         if expand > 1:
             ids, mask = tf.repeat(ids, expand, axis=0), tf.repeat(mask, expand, axis=0)
         batch = tf.shape(ids)[0]
         total = prompt + new
         full_mask = tf.concat([mask, tf.ones((batch, new), mask.dtype)], axis=1)
-        positions = tf.maximum(tf.cumsum(mask, axis=1) - 1, 0)
-        real = tf.reduce_sum(mask, axis=1)  # real prompt tokens per row
+        if self.positions_count_padding:  # the user's padding takes positions, ours does not
+            positions = tf.maximum(tf.range(prompt) - (prompt - length), 0)[None]
+            real = tf.fill((batch,), length)
+        else:
+            positions = tf.maximum(tf.cumsum(mask, axis=1) - 1, 0)
+            real = tf.reduce_sum(mask, axis=1)  # real prompt tokens per row
         cache = self.init_cache(batch, total)
         bias = causal_bias(prompt, total, 0, full_mask, self._compute_dtype())
         logits, cache = self.decode(ids, positions, bias, cache, 0)
@@ -355,17 +415,18 @@ class TFGenerationMixin:
             pick = tf.random.stateless_categorical(logits, 1, seed + tf.stack([step, 0]))
             return tf.cast(pick[:, 0], tf.int32)
 
-        process = self._logits_processor(settings[10])
+        process = logits_processor(settings[10])
 
-        def loop(ids: Any, mask: Any, count: Any, seed: Any) -> tuple[Any, Any]:
+        def loop(ids: Any, mask: Any, count: Any, seed: Any, length: Any) -> tuple[Any, Any]:
             batch = tf.shape(ids)[0]
-            logits, state = self._begin(ids, mask, 1, prompt, new, settings[10])
+            logits, state = self._begin(ids, mask, 1, prompt, new, settings[10], length)
             tokens = tf.fill((batch, new), pad)
             done = tf.zeros((batch,), tf.bool)
 
             def body(step: Any, logits: Any, state: Any, tokens: Any, done: Any):
                 if process is not None:
-                    logits = process(tf.cast(logits, tf.float32), step, tokens, count)
+                    view = self._view(ids, tokens, step, count, length, prompt, settings[10])
+                    logits = process(tf.cast(logits, tf.float32), view)
                 token = choose(logits, seed, step)
                 token = tf.where(done, pad, token)
                 tokens = tf.tensor_scatter_nd_update(tf.transpose(tokens), [[step]], token[None])

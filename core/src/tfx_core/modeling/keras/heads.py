@@ -30,12 +30,33 @@ from tfx_core.modeling.outputs import (
 )
 
 
+def init_std(config: Any) -> float:
+    """The config's initializer scale, whatever its architecture calls it."""
+    for name in ("initializer_range", "init_std", "initializer_factor"):
+        value = getattr(config, name, None)
+        if value is not None:
+            return value
+    return 0.02
+
+
 def classifier_dropout(config: Any) -> float:
     for name in ("classifier_dropout", "hidden_dropout_prob", "seq_classif_dropout"):
         value = getattr(config, name, None)
         if value is not None:
             return value
     return 0.1
+
+
+def span_outputs(logits: Any, start_positions: Any, end_positions: Any) -> dict[str, Any]:
+    """`start_logits`, `end_logits` from `[..., 2]` logits, and the span loss when both
+    positions are given: the fields every extractive-QA output shares."""
+    start_logits, end_logits = tf.unstack(logits, num=2, axis=-1)
+    loss = None
+    if start_positions is not None and end_positions is not None:
+        loss = span_loss(
+            start_logits, end_logits, as_tensor(start_positions), as_tensor(end_positions)
+        )
+    return {"loss": loss, "start_logits": start_logits, "end_logits": end_logits}
 
 
 class HeadModel(TFPreTrainedModel):
@@ -83,7 +104,7 @@ class SequenceClassificationHead(HeadModel):
 
     def build_classifier(self, config: Any) -> None:
         self.dropout = dropout(classifier_dropout(config))
-        self.classifier = dense(config.hidden_size, config.num_labels, config.initializer_range)
+        self.classifier = dense(config.hidden_size, config.num_labels, init_std(config))
 
     def classify(self, base: Any, input_ids: Any, training: bool) -> Any:
         pooled = base["pooler_output"]
@@ -118,7 +139,7 @@ class TokenClassificationHead(HeadModel):
         super().__init__(config, **kwargs)
         self.num_labels = config.num_labels
         self.dropout = dropout(classifier_dropout(config))
-        self.classifier = dense(config.hidden_size, config.num_labels, config.initializer_range)
+        self.classifier = dense(config.hidden_size, config.num_labels, init_std(config))
 
     @unpack_inputs
     def call(
@@ -150,7 +171,7 @@ class QuestionAnsweringHead(HeadModel):
         self.num_labels = config.num_labels
         if self.qa_dropout:
             self.dropout = dropout(getattr(config, "qa_dropout", 0.1))
-        self.qa_outputs = dense(config.hidden_size, config.num_labels, config.initializer_range)
+        self.qa_outputs = dense(config.hidden_size, config.num_labels, init_std(config))
 
     @unpack_inputs
     def call(
@@ -168,17 +189,8 @@ class QuestionAnsweringHead(HeadModel):
         hidden = base["last_hidden_state"]
         if self.qa_dropout:
             hidden = self.dropout(hidden, training=training)
-        logits = self.qa_outputs(hidden)
-        start_logits, end_logits = tf.unstack(logits, num=2, axis=-1)
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            loss = span_loss(
-                start_logits, end_logits, as_tensor(start_positions), as_tensor(end_positions)
-            )
         out = QuestionAnsweringModelOutput(
-            loss=loss,
-            start_logits=start_logits,
-            end_logits=end_logits,
+            **span_outputs(self.qa_outputs(hidden), start_positions, end_positions),
             hidden_states=base.hidden_states,
             attentions=base.attentions,
         )
@@ -190,7 +202,7 @@ class MultipleChoiceHead(SequenceClassificationHead):
 
     def build_classifier(self, config: Any) -> None:
         self.dropout = dropout(classifier_dropout(config))
-        self.classifier = dense(config.hidden_size, 1, config.initializer_range)
+        self.classifier = dense(config.hidden_size, 1, init_std(config))
 
     @unpack_inputs
     def call(

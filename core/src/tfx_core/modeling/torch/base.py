@@ -17,6 +17,7 @@ from torch import nn
 from tfx_core.config import PretrainedConfig
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.outputs import ModelOutput
+from tfx_core.modeling.torch.adapters.mixin import AdapterMixin
 from tfx_core.modeling.torch.linear import Linear
 from tfx_core.modeling.torch.loading import (
     LEGACY_RENAMES,
@@ -30,7 +31,7 @@ from tfx_core.modeling.torch.saving import SavingMixin
 from tfx_core.weights import LoadReport, RenameRules
 
 
-class PreTrainedModel(LoadingMixin, SavingMixin, ModelUtilsMixin, nn.Module):
+class PreTrainedModel(LoadingMixin, SavingMixin, ModelUtilsMixin, AdapterMixin, nn.Module):
     """Base class of tfx PyTorch models: loading, saving, weight tying, dtype and device.
 
     Subclasses set `config_class`, `base_model_prefix` (the attribute holding the base model in
@@ -48,6 +49,8 @@ class PreTrainedModel(LoadingMixin, SavingMixin, ModelUtilsMixin, nn.Module):
     ignore_unexpected_keys: ClassVar[list[str]] = []
     ignore_missing_keys: ClassVar[list[str]] = []
     load_rename_rules: ClassVar[RenameRules] = LEGACY_RENAMES
+    #: Submodule path of the vocabulary projection `get_output_embeddings` returns (None: none).
+    output_embeddings_attribute: ClassVar[str | None] = None
 
     def __init__(self, config: PretrainedConfig) -> None:
         if not isinstance(config, PretrainedConfig):
@@ -91,6 +94,7 @@ class PreTrainedModel(LoadingMixin, SavingMixin, ModelUtilsMixin, nn.Module):
         for module in self.modules():
             if type(module) is nn.Linear:
                 module.__class__ = Linear
+        self._reapply_pruned_heads()
         if not is_loading():
             self.apply(self._init_weights)
         self.tie_weights()
@@ -155,8 +159,14 @@ class PreTrainedModel(LoadingMixin, SavingMixin, ModelUtilsMixin, nn.Module):
         base.set_input_embeddings(value)
 
     def get_output_embeddings(self) -> nn.Module | None:
-        """The vocabulary projection of LM heads (tied to the input embeddings), else None."""
-        return None
+        """The vocabulary projection of LM heads (tied to the input embeddings), else None.
+
+        Models name it with the class attribute `output_embeddings_attribute` (a submodule path
+        such as `"lm_head"` or `"cls.predictions.decoder"`) instead of overriding this method.
+        """
+        if self.output_embeddings_attribute is None:
+            return None
+        return self.get_submodule(self.output_embeddings_attribute)
 
     def resize_token_embeddings(self, new_num_tokens: int) -> nn.Embedding:
         """Grow or shrink the vocabulary: old rows kept, new rows initialised, ties kept."""

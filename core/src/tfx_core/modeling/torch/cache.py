@@ -318,6 +318,11 @@ class EncoderDecoderCache(Cache):
     cache keeps working. `static_cross=True` (set by `generate`, whose beams share one prompt's
     encoder states) skips reordering the cross-attention part, whose rows are then identical
     within each beam group.
+
+    `group` (with `static_cross`) says each run of `group` consecutive rows shares one source:
+    a lean decoder step may then keep the encoder's keys and values once per source in
+    `grouped_cross_attention_cache` (a `group`-th of the memory, read once for all the beams).
+    The module path keeps using the full-row `cross_attention_cache`.
     """
 
     def __init__(
@@ -326,7 +331,12 @@ class EncoderDecoderCache(Cache):
         cross_attention_cache: CrossAttentionCache | None = None,
         *,
         static_cross: bool = False,
+        group: int = 1,
     ) -> None:
+        if group < 1 or (group > 1 and not static_cross):
+            raise ValueError(
+                f"EncoderDecoderCache group must be >= 1 and needs static_cross; got {group}."
+            )
         self.self_attention_cache = (
             self_attention_cache if self_attention_cache is not None else DynamicCache()
         )
@@ -334,6 +344,8 @@ class EncoderDecoderCache(Cache):
             cross_attention_cache if cross_attention_cache is not None else CrossAttentionCache()
         )
         self.static_cross = static_cross
+        self.group = group
+        self.grouped_cross_attention_cache = CrossAttentionCache()
 
     @property
     def is_static(self) -> bool:  # type: ignore[override]
@@ -365,6 +377,9 @@ class EncoderDecoderCache(Cache):
     def __getitem__(self, layer_idx: int) -> tuple[torch.Tensor, ...]:
         """`(self keys, self values, cross keys, cross values)`, the reference's legacy layout."""
         cross = self.cross_attention_cache.get(layer_idx)
+        shared = self.grouped_cross_attention_cache.get(layer_idx)
+        if cross is None and shared is not None:  # one row per source: repeat for every row
+            cross = tuple(part.repeat_interleave(self.group, dim=0) for part in shared)
         return (*self.self_attention_cache[layer_idx], *(cross or ()))
 
     def to_legacy_cache(self) -> tuple[tuple[torch.Tensor, ...], ...]:

@@ -299,7 +299,7 @@ class EncoderDecoderModel(GenerationMixin, PreTrainedModel):
                     config.is_decoder = config.add_cross_attention = as_decoder
                 model = loader.from_pretrained(sources[role], config=config, **options)
             parts[role] = model
-        config = EncoderDecoderConfig.from_encoder_decoder_configs(
+        config = cls.config_class.from_encoder_decoder_configs(
             parts["encoder"].config, parts["decoder"].config, **kwargs
         )
         config.tie_word_embeddings = False

@@ -44,6 +44,7 @@ from tfx_core.modeling.outputs import (
     SequenceClassifierOutputWithPast,
     TokenClassifierOutput,
 )
+from tfx_core.modeling.torch import first_token
 from tfx_core.modeling.torch.linear import Linear
 from tfx_core.modeling.torch.losses import (
     causal_lm_loss,
@@ -102,6 +103,13 @@ class TaskHead:
     # --------------------------------------------------------------- running
     def run_base(self, args: tuple, kwargs: dict[str, Any], flags: dict[str, Any]) -> ModelOutput:
         base = self._modules.get(self.base_model_prefix) or getattr(self, self.base_model_prefix)
+        # With autograd on (training), a head reading the first token lets the encoder compute
+        # its last layer there only (`first_token`); at inference the lean plan runs.
+        if torch.is_grad_enabled() and len(args) <= 4:
+            encoder = first_token.shortcut_encoder(base, self.head_input, {**kwargs, **flags})
+            if encoder is not None:
+                with first_token.first_token_only(encoder):
+                    return base(*args, **kwargs, **flags, return_dict=True)
         return base(*args, **kwargs, **flags, return_dict=True)
 
     def select(self, base: ModelOutput, args: tuple, kwargs: dict[str, Any]) -> torch.Tensor:
@@ -149,7 +157,7 @@ class TaskHead:
         for name in _passed_through(output_class):
             if name not in fields:
                 fields[name] = getattr(base, name, None)
-        return self.model_outputs(output_class(**fields), return_dict)
+        return self.model_outputs(output_class.of(fields), return_dict)
 
 
 class ClassifierHead(TaskHead):

@@ -11,6 +11,8 @@ into blocks multiplied as one batched product (see `_row_blocks`). Results agree
 
 Used only without autograd (inference), for float32 CPU tensors and weights large enough for
 the difference to matter; everything else goes to `F.linear`.
+
+Large products and weights laid out once for oneDNN are in `onednn`.
 """
 
 from __future__ import annotations

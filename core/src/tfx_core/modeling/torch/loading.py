@@ -21,6 +21,7 @@ from torch import nn
 from tfx_core import hub
 from tfx_core.config import PretrainedConfig
 from tfx_core.errors import ConfigError
+from tfx_core.modeling.torch.adapters.files import adapter_base_model
 from tfx_core.modeling.torch.meta_init import gc_paused, meta_parameters
 from tfx_core.weights import LoadReport, RenameRules, align_prefix, open_checkpoint
 
@@ -143,7 +144,17 @@ class LoadingMixin:
             cache_dir=cache_dir,
             token=token,
         )
+        base = adapter_base_model(folder)
+        if base is not None:  # an adapter folder: its base model, then the adapter (as PEFT)
+            options = dict(config=config, dtype=dtype, torch_dtype=torch_dtype, device=device)
+            options.update(local_files_only=local_files_only, cache_dir=cache_dir, token=token)
+            options.update(strict=strict, allow_pickle=allow_pickle)
+            options.update(attn_implementation=attn_implementation, output_loading_info=True)
+            model, report = cls.from_pretrained(base, **options, **config_overrides)
+            model.load_adapter(folder)
+            return (model, report) if output_loading_info else model
         config = cls._load_config(folder, config, config_overrides)
+        config.name_or_path = str(path_or_id)  # as the reference: where the weights came from
         if attn_implementation is not None:
             config.attn_implementation = attn_implementation
             config.validate()

@@ -221,6 +221,30 @@ class ModelUtilsMixin:
             )
             self.warnings_issued["padding_without_mask"] = True
 
+    # ------------------------------------------------------------------ pruning
+    def prune_heads(self, heads_to_prune: dict[int, list[int]]) -> None:
+        """Remove attention heads, `{layer: [head ids]}`; recorded in `config.pruned_heads`
+        (saved, and applied again when the model is loaded). Models on the core BERT-style
+        encoder (or defining `_prune_heads`) support it."""
+        from tfx_core.modeling.torch.blocks.pruning import prune_encoder_heads
+
+        base = self.base_model
+        if hasattr(base, "_prune_heads"):
+            base._prune_heads(heads_to_prune)
+        else:
+            prune_encoder_heads(base, heads_to_prune)
+        pruned = self.config.pruned_heads
+        for layer, heads in heads_to_prune.items():
+            pruned[int(layer)] = sorted(set(pruned.get(int(layer), [])) | {int(h) for h in heads})
+
+    def _reapply_pruned_heads(self) -> None:
+        """Prune again the heads `config.pruned_heads` records (models that support it)."""
+        from tfx_core.modeling.torch.blocks.pruning import encoder_attentions
+
+        pruned = getattr(self.config, "pruned_heads", None)
+        if pruned and encoder_attentions(self.base_model) is not None:
+            self.prune_heads(dict(pruned))
+
     # ------------------------------------------------------------------ training helpers
     def gradient_checkpointing_enable(
         self, gradient_checkpointing_kwargs: dict[str, Any] | None = None

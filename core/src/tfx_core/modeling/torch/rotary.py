@@ -153,12 +153,17 @@ def longrope_frequencies(dim: int, base: float, factors: list[float]) -> torch.T
 class RotaryEmbedding(nn.Module):
     """Position ids `[batch, length]` -> `(cos, sin)` `[batch, length, rotary_dim]`.
 
-    The table is kept in float32 outside the module's buffers (a dtype move of the model must
-    not round it; the reference computes it in float32 too). `interleaved = True` lays the
-    angles out pairwise (`a0 a0 a1 a1 ...`, GPT-J) for `apply_interleaved_rotary`.
+    The inverse frequencies are computed in float32 and kept outside the module's buffers, so
+    loading in a dtype (`from_pretrained(dtype=...)`) keeps them float32, as the reference does.
+    With `round_on_dtype_moves` (the Llama family, whose reference keeps them in an `inv_freq`
+    buffer), a dtype move of the module (`model.to(torch.bfloat16)`, `.half()`) rounds them to
+    that dtype as it rounds the reference's buffer (see `_apply`); the angles are float32
+    products either way. `interleaved = True` lays the angles out pairwise (`a0 a0 a1 a1 ...`,
+    GPT-J) for `apply_interleaved_rotary`.
     """
 
     interleaved: bool = False
+    round_on_dtype_moves: bool = False
 
     def __init__(self, config: Any) -> None:
         super().__init__()
@@ -207,8 +212,19 @@ class RotaryEmbedding(nn.Module):
             factor = config.max_position_embeddings / config.original_max_position_embeddings
         return longrope_attention_factor(factor, self.max_positions)
 
+    def _apply(self, fn: Any, recurse: bool = True) -> RotaryEmbedding:
+        """Device moves (`.to()`, `.cuda()`) reach the table, and dtype moves too with
+        `round_on_dtype_moves`; only the device and dtype come from `fn` (`to_empty()` keeps
+        the values)."""
+        table = next(iter(self._tables.values()))
+        moved = fn(table)
+        rounds = self.round_on_dtype_moves and moved.is_floating_point()
+        dtype = moved.dtype if rounds else table.dtype
+        self._tables = {moved.device: table.to(device=moved.device, dtype=dtype)}
+        return super()._apply(fn, recurse)
+
     def table(self, device: torch.device) -> torch.Tensor:
-        """The float32 inverse frequencies on `device` (copied there once)."""
+        """The inverse frequencies on `device` (copied there once)."""
         inv_freq = self._tables.get(device)
         if inv_freq is None:
             inv_freq = next(iter(self._tables.values())).to(device)

@@ -45,7 +45,10 @@ class SavingMixin:
         config.dtype = str(self.dtype).removeprefix("torch.")
         with atomic_directory(target) as tmp:
             config.save_pretrained(tmp)
-            save_state_dict(self.state_dict_for_save(), tmp, max_shard_size=max_shard_size)
+            if getattr(self, "peft_config", None):  # adapters attached: save only them (PEFT)
+                self._save_adapter_files(tmp)
+            else:
+                save_state_dict(self.state_dict_for_save(), tmp, max_shard_size=max_shard_size)
             self._save_extra_files(tmp)
         return target
 

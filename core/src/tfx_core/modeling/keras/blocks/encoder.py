@@ -5,6 +5,9 @@
 BERT, RoBERTa and their relatives load without renaming. An architecture customises a piece by
 subclassing and pointing the `*_class` attribute of its parent at it. (`output` is written
 `output_` in Python: Keras layers have an `output` property; the adapter drops the underscore.)
+
+With `config.is_decoder` (BERT/RoBERTa as causal LMs) each piece also has `step`: the same
+math over a static KV cache (`blocks.decoder.empty_cache` layout), for XLA generation.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from tfx_core.errors import ConfigError
-from tfx_core.modeling.keras.backend import keras
+from tfx_core.modeling.keras.backend import keras, tf
+from tfx_core.modeling.keras.blocks.decoder import write_cache
 from tfx_core.modeling.keras.layers import (
     activation_fn,
     attention,
@@ -52,6 +56,16 @@ class SelfAttention(keras.layers.Layer):
         )
         return merge_heads(context), weights
 
+    def step(self, hidden_states: Any, bias: Any, cache: tuple, index: Any) -> tuple[Any, tuple]:
+        """Attend from `hidden_states` (written at `index...`) over the cached keys/values."""
+        heads = self.num_attention_heads
+        keys = write_cache(cache[0], split_heads(self.key(hidden_states), heads), index)
+        values = write_cache(cache[1], split_heads(self.value(hidden_states), heads), index)
+        query = split_heads(self.query(hidden_states), heads)
+        key, value = tf.transpose(keys, (1, 2, 0, 3)), tf.transpose(values, (1, 2, 0, 3))
+        context, _ = attention(query, key, value, bias)
+        return merge_heads(context), (keys, values)
+
 
 class SelfOutput(keras.layers.Layer):
     """Attention output projection, dropout, residual add, layer norm."""
@@ -80,6 +94,10 @@ class Attention(keras.layers.Layer):
     def call(self, hidden_states: Any, bias: Any = None, training: bool = False) -> Any:
         context, weights = self.self(hidden_states, bias=bias, training=training)
         return self.output_(context, residual=hidden_states, training=training), weights
+
+    def step(self, hidden_states: Any, bias: Any, cache: tuple, index: Any) -> tuple[Any, tuple]:
+        context, cache = self.self.step(hidden_states, bias, cache, index)
+        return self.output_(context, residual=hidden_states), cache
 
 
 class Intermediate(keras.layers.Layer):
@@ -126,6 +144,10 @@ class EncoderLayer(keras.layers.Layer):
         out = self.output_(self.intermediate(attended), residual=attended, training=training)
         return out, weights
 
+    def step(self, hidden_states: Any, bias: Any, cache: tuple, index: Any) -> tuple[Any, tuple]:
+        attended, cache = self.attention.step(hidden_states, bias, cache, index)
+        return self.output_(self.intermediate(attended), residual=attended), cache
+
 
 class Encoder(keras.layers.Layer):
     """`num_hidden_layers` encoder layers (`layer.0`, `layer.1`, ...)."""
@@ -153,3 +175,11 @@ class Encoder(keras.layers.Layer):
             if output_attentions:
                 all_weights += (weights,)
         return hidden_states, all_hidden, all_weights
+
+    def step(self, hidden_states: Any, bias: Any, cache: tuple, index: Any) -> tuple[Any, tuple]:
+        """Every layer over its cache (`cache[i]`); the hidden states and the new caches."""
+        new_cache = []
+        for layer, layer_cache in zip(self.layer, cache, strict=True):
+            hidden_states, layer_cache = layer.step(hidden_states, bias, layer_cache, index)
+            new_cache.append(layer_cache)
+        return hidden_states, tuple(new_cache)

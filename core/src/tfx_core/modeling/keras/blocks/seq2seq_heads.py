@@ -23,7 +23,7 @@ from tfx_core.modeling.keras.backend import keras, tf
 from tfx_core.modeling.keras.base import as_tensor, unpack_inputs
 from tfx_core.modeling.keras.blocks.decoder import empty_cache
 from tfx_core.modeling.keras.blocks.seq2seq_model import shares_embeddings, shift_tokens_right
-from tfx_core.modeling.keras.heads import HeadModel
+from tfx_core.modeling.keras.heads import HeadModel, span_outputs
 from tfx_core.modeling.keras.layers import (
     TiedProjection,
     causal_bias,
@@ -33,7 +33,6 @@ from tfx_core.modeling.keras.layers import (
 )
 from tfx_core.modeling.keras.losses import (
     sequence_classification_loss,
-    span_loss,
     token_classification_loss,
 )
 from tfx_core.modeling.keras.seq2seq_generation import TFSeq2SeqGenerationMixin
@@ -288,13 +287,8 @@ class TFSeq2SeqQuestionAnsweringHead(_Seq2SeqHead):
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
         )
-        start_logits, end_logits = tf.unstack(self.qa_outputs(base.last_hidden_state), 2, -1)
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            loss = span_loss(
-                start_logits, end_logits, as_tensor(start_positions), as_tensor(end_positions)
-            )
         out = Seq2SeqQuestionAnsweringModelOutput(
-            loss=loss, start_logits=start_logits, end_logits=end_logits, **_seq2seq_fields(base)
+            **span_outputs(self.qa_outputs(base.last_hidden_state), start_positions, end_positions),
+            **_seq2seq_fields(base),
         )
         return self._outputs(out, return_dict)

@@ -35,6 +35,7 @@ __all__ = [
     "TFSeq2SeqDecoder",
     "TFSeq2SeqEncoder",
     "TFSeq2SeqModel",
+    "reject_unused",
     "shift_tokens_right",
     "shift_tokens_right_mbart",
 ]
@@ -61,6 +62,15 @@ def shift_tokens_right_mbart(input_ids: Any, pad_token_id: Any) -> Any:
     last = tf.maximum(tf.reduce_sum(tf.cast(ids != pad_token_id, tf.int32), axis=1) - 1, 0)
     start = tf.gather(ids, last[:, None], batch_dims=1)
     return tf.concat([start, ids[:, :-1]], axis=1)
+
+
+def reject_unused(model: Any, unused: dict[str, Any]) -> None:
+    """A clear error for call arguments the TF model does not implement (`use_cache` is
+    accepted and ignored: generate() keeps its own static cache)."""
+    given = sorted(name for name, value in unused.items() if value is not None)
+    given = [name for name in given if name != "use_cache"]
+    if given:
+        raise ConfigError(f"{type(model).__name__} (TensorFlow) does not take {', '.join(given)}.")
 
 
 def shares_embeddings(config: Any) -> bool:
@@ -105,6 +115,14 @@ class _Stack(keras.layers.Layer):
         length = tf.shape(inputs_embeds)[1]
         return self.embed_positions(tf.range(length) + past_length)
 
+    def positions_for(
+        self, input_ids: Any, inputs_embeds: Any, past_length: Any, position_ids: Any = None
+    ) -> Any:
+        """The caller's `position_ids` embedded, else `position_embeddings(...)`."""
+        if position_ids is not None:
+            return self.embed_positions(position_ids)
+        return self.position_embeddings(input_ids, inputs_embeds, past_length)
+
     def check_length(self, length: Any) -> None:
         if length is not None and length > self.max_positions:
             raise ConfigError(
@@ -113,16 +131,22 @@ class _Stack(keras.layers.Layer):
             )
 
     def embed(
-        self, input_ids: Any, inputs_embeds: Any, past_length: Any, training: bool = False
+        self,
+        input_ids: Any,
+        inputs_embeds: Any,
+        past_length: Any,
+        training: bool = False,
+        position_ids: Any = None,
     ) -> Any:
-        """Token embeddings + positions, the embedding norm and dropout."""
+        """Token embeddings + positions (`past_length...`, or `position_ids`), the embedding
+        norm and dropout."""
         if (input_ids is None) == (inputs_embeds is None):
             raise ConfigError(
                 f"{type(self).__name__}: pass exactly one of input_ids or inputs_embeds."
             )
         if inputs_embeds is None:
             inputs_embeds = self.embed_tokens(input_ids)
-        positions = self.position_embeddings(input_ids, inputs_embeds, past_length)
+        positions = self.positions_for(input_ids, inputs_embeds, past_length, position_ids)
         hidden = inputs_embeds + tf.cast(positions, inputs_embeds.dtype)
         if self.embedding_norm:
             hidden = self.layernorm_embedding(hidden)
@@ -191,9 +215,11 @@ class TFSeq2SeqDecoder(_Stack):
         inputs_embeds: Any = None,
         training: bool = False,
         collect: dict | None = None,
+        position_ids: Any = None,
     ) -> tuple[Any, tuple | None]:
-        """Hidden states of the new tokens (at positions `index...`) and the updated cache."""
-        hidden = self.embed(input_ids, inputs_embeds, index, training)
+        """Hidden states of the new tokens (at positions `index...`, unless `position_ids`
+        says otherwise) and the updated cache."""
+        hidden = self.embed(input_ids, inputs_embeds, index, training, position_ids)
         new_cache = []
         for i, layer in enumerate(self.layers):
             if collect is not None:
@@ -317,12 +343,7 @@ class TFSeq2SeqModel(TFPreTrainedModel):
         training: bool = False,
         **unused: Any,
     ) -> Any:
-        unused.pop("use_cache", None)  # generate() keeps its own static cache
-        given = sorted(name for name, value in unused.items() if value is not None)
-        if given:
-            raise ConfigError(
-                f"{type(self).__name__} (TensorFlow) does not take {', '.join(given)}."
-            )
+        reject_unused(self, unused)
         config = self.config
         if output_attentions is None:
             output_attentions = config.output_attentions

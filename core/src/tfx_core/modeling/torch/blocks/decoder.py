@@ -40,6 +40,7 @@ from tfx_core.modeling.torch.cache import Cache, CrossAttentionCache
 from tfx_core.modeling.torch.conv1d import Conv1D, decode_product
 from tfx_core.modeling.torch.lean import trusted_forward
 from tfx_core.modeling.torch.linear import Linear, linear
+from tfx_core.modeling.torch.onednn import decode_linear
 from tfx_core.modeling.torch.projections import FusedProjections
 
 trusted_forward(nn.RMSNorm)
@@ -60,7 +61,7 @@ def bound_projection(module: nn.Module) -> Fn | None:
         Linear.forward,
         nn.Linear.forward,
     ):
-        return partial(linear, weight=module.weight, bias=module.bias)
+        return decode_linear(module.weight, module.bias)
     return None
 
 
@@ -224,7 +225,8 @@ class DecoderAttention(nn.Module):
             weights = self.projections.weights()
             if weights is None:
                 return None
-            qkv = partial(_fused_qkv, weight=weights[0], bias=weights[1], splits=self.splits)
+            fused = decode_linear(*weights, sources=self.projections.parameters())
+            qkv = partial(_split_output, project=fused, splits=self.splits)
         output = bound_projection(getattr(self, self.output_attribute))
         if output is None:
             return None
@@ -243,12 +245,6 @@ class DecoderAttention(nn.Module):
 
 def _split_output(hidden: torch.Tensor, project: Fn, splits: tuple) -> tuple[torch.Tensor, ...]:
     return project(hidden).split(splits, dim=-1)
-
-
-def _fused_qkv(
-    hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, splits: tuple
-) -> tuple[torch.Tensor, ...]:
-    return linear(hidden, weight, bias).split(splits, dim=-1)
 
 
 @trusted_forward

@@ -273,7 +273,7 @@ class EncoderModel:
             outputs["past_key_values"] = past_key_values
         if cross:
             outputs["cross_attentions"] = stack[3]
-        return self.model_outputs(self.base_output_class(**outputs), return_dict)
+        return self.model_outputs(self.base_output_class.of(outputs), return_dict)
 
 
 __all__ = ["EncoderEmbeddings", "EncoderModel", "Pooler", "sinusoidal_positions"]

@@ -77,12 +77,17 @@ def residual_norm(
     dense: Fn,
     norm: Fn,
     dropout: Fn | None = None,
+    fresh: bool = False,
 ) -> torch.Tensor:
-    """Post-norm residual: `norm(dropout(dense(hidden)) + residual)`."""
+    """Post-norm residual: `norm(dropout(dense(hidden)) + residual)`.
+
+    `fresh`: `dense` returns a new tensor no one else holds and autograd is off (a lean plan's
+    bound product), so the residual is added into it in place, saving an allocation.
+    """
     hidden = dense(hidden)
     if dropout is not None:
         hidden = dropout(hidden)
-    return norm(hidden + residual)
+    return norm(hidden.add_(residual) if fresh else hidden + residual)
 
 
 def activated(hidden: torch.Tensor, dense: Fn, activation: Fn) -> torch.Tensor:

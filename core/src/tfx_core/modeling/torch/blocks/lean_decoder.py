@@ -12,7 +12,9 @@ overriding subclass of any module's `forward` (`is_trusted`), training, autograd
 
 `LeanDecoding` is mixed into a causal-LM head before `GenerationMixin`: it builds the plan in
 `_prepare_for_decoding` (also laying the tied output matrix out `[hidden, vocab]` in memory
-for the split-K product, see `conv1d.py`) and uses it in `_decode_forward` for one-token steps.
+for the split-K product, see `conv1d.py`; a bf16 CPU head is instead laid out once for oneDNN,
+see `onednn.decode_linear`, as every bf16 projection of the plan) and uses it in
+`_decode_forward` for one-token steps.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.heads import LanguageModelingHead
 from tfx_core.modeling.torch.lean import LeanGuard, all_trusted
 from tfx_core.modeling.torch.linear import Linear
+from tfx_core.modeling.torch.onednn import decode_linear, packable
 
 
 def _default_lm_logits(model_class: type) -> bool:
@@ -46,6 +49,14 @@ def _unchanged(hidden: torch.Tensor) -> torch.Tensor:
 
 def _plain_output(module: nn.Module | None) -> bool:
     return type(module) in (nn.Linear, Linear)
+
+
+def _output_product(head: nn.Module) -> Any:
+    """The logits product: a bf16 head laid out once (`decode_linear`: bitwise `F.linear`),
+    else split-K over the head relaid out `[hidden, vocab]` (`output_layout_product`)."""
+    if packable(head.weight):
+        return decode_linear(head.weight, head.bias)
+    return output_layout_product(head.weight, head.bias)
 
 
 class DecodePlan:
@@ -83,7 +94,7 @@ class DecodePlan:
             final_norm = bound_norm(getattr(base, base.final_norm_attribute))
         if final_norm is None or any(layer is None for layer in layers):
             return None
-        return cls(model, layers, final_norm, output_layout_product(head.weight, head.bias))
+        return cls(model, layers, final_norm, _output_product(head))
 
     def usable(self) -> bool:
         """Nothing changed or observes the model since the plan was built (checked per step)."""
@@ -131,7 +142,7 @@ class LeanDecoding:
         plan = None
         if fast_paths_enabled():
             head = self.get_output_embeddings()  # type: ignore[attr-defined]
-            if _plain_output(head):
+            if _plain_output(head) and not packable(head.weight):
                 relayout_for_decoding(head.weight)
             plan = DecodePlan.build(self)  # type: ignore[arg-type]
         self.__dict__["_decode_plan"] = plan

@@ -11,10 +11,16 @@ A layer class opts in with a `lean_layout`: where its query/key/value owner, out
 norms and activation live. The core `EncoderLayer` declares it; a plugin with its own post-norm
 layer (DistilBERT's `TransformerBlock`) declares its paths and marks its classes with
 `trusted_forward`; the conformance kit checks that both paths agree.
+
+A plan reused unchanged (from the second forward on) is rebuilt with its large products on
+weight copies packed for oneDNN (`packed_linear`: ~1.6x faster over 16 tokens on CPU, at the
+cost of the weights' memory once more); the packed copies are dropped and rebuilt when their
+weights move or are written in place.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar, NamedTuple
@@ -23,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tfx_core.modeling.torch import first_token
 from tfx_core.modeling.torch.blocks.functional import (
     activated,
     multi_head_context,
@@ -33,6 +40,7 @@ from tfx_core.modeling.torch.cache import Cache, CrossAttentionCache
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.lean import LeanGuard, all_trusted
 from tfx_core.modeling.torch.linear import MIN_WEIGHT_ELEMENTS, linear
+from tfx_core.modeling.torch.onednn import is_packed, packed_linear
 
 
 class LeanLayout(NamedTuple):
@@ -67,18 +75,24 @@ def _resolve(root: nn.Module, path: str) -> Any:
 
 
 def _bound_product(
-    weight: torch.Tensor, bias: torch.Tensor | None, contiguous: bool = True
+    weight: torch.Tensor, bias: torch.Tensor | None, contiguous: bool = True, pack: bool = False
 ) -> Callable:
-    """`linear` with its weights bound; `F.linear` itself for weights `linear` leaves to it."""
+    """`linear` with its weights bound; `F.linear` itself for weights `linear` leaves to it;
+    with `pack`, the oneDNN-packed product (`packed_linear`) where it applies."""
     if weight.numel() < MIN_WEIGHT_ELEMENTS:  # `linear`'s own first test, decided once
         return partial(F.linear, weight=weight, bias=bias)
+    product = packed_linear(weight, bias) if pack else None
+    if product is not None:
+        return product
     return partial(linear, weight=weight, bias=bias, contiguous=contiguous)
 
 
-def _bound_linear(module: nn.Module, contiguous: bool = True) -> Callable | None:
+def _bound_linear(
+    module: nn.Module, contiguous: bool = True, pack: bool = False
+) -> Callable | None:
     if not isinstance(module, nn.Linear):
         return None
-    return _bound_product(module.weight, module.bias, contiguous)
+    return _bound_product(module.weight, module.bias, contiguous, pack)
 
 
 def _bound_norm(module: nn.Module) -> Callable | None:
@@ -93,8 +107,9 @@ def _bound_norm(module: nn.Module) -> Callable | None:
     )
 
 
-def _lean_layer(layer: nn.Module) -> _LeanLayer | None:
-    """The layer's tensors bound to plain functions, or None if it cannot run lean."""
+def _lean_layer(layer: nn.Module, pack: bool = False) -> _LeanLayer | None:
+    """The layer's tensors bound to plain functions, or None if it cannot run lean; with
+    `pack`, its large products run from oneDNN-packed copies of the weights."""
     layout: LeanLayout | None = getattr(type(layer), "lean_layout", None)
     if layout is None:
         return None
@@ -102,13 +117,13 @@ def _lean_layer(layer: nn.Module) -> _LeanLayer | None:
     if getattr(attention, "position_embedding_type", "absolute") != "absolute":
         return None
     fused = attention.projections.weights()
-    qkv = _bound_product(*fused) if fused is not None else None
+    qkv = _bound_product(*fused, pack=pack) if fused is not None else None
     bound = (
-        _bound_linear(_resolve(layer, layout.attention_output)),
+        _bound_linear(_resolve(layer, layout.attention_output), pack=pack),
         _bound_norm(_resolve(layer, layout.attention_norm)),
-        _bound_linear(_resolve(layer, layout.intermediate), contiguous=False),
+        _bound_linear(_resolve(layer, layout.intermediate), contiguous=False, pack=pack),
         _resolve(layer, layout.activation),
-        _bound_linear(_resolve(layer, layout.output)),
+        _bound_linear(_resolve(layer, layout.output), pack=pack),
         _bound_norm(_resolve(layer, layout.output_norm)),
     )
     if qkv is None or any(part is None for part in bound):
@@ -116,30 +131,54 @@ def _lean_layer(layer: nn.Module) -> _LeanLayer | None:
     return _LeanLayer(getattr(attention, layout.heads), qkv, *bound)
 
 
-class _Plan(NamedTuple):
-    guard: LeanGuard
-    layers: list[_LeanLayer] | None
-    fused: tuple[torch.Tensor, ...]  # the parameters the fused matrices were copied from,
-    pointers: tuple[int, ...]  # and where their memory was then
+#: A plan that served this many forwards unchanged is rebuilt with packed weights (packing
+#: costs about one forward and the weights' memory: not worth it for a model called once).
+PACK_AFTER_USES = 1
+_version = operator.attrgetter("_version")
 
-    @classmethod
-    def of(cls, encoder: nn.Module) -> _Plan:
-        guard = LeanGuard(encoder)
-        layers = [_lean_layer(layer) for layer in encoder.layer] if all_trusted(encoder) else None
-        if layers is None or any(layer is None for layer in layers):
-            return cls(guard, None, (), ())
-        fused = tuple(
-            p
-            for layer in encoder.layer
-            for p in _resolve(layer, type(layer).lean_layout.attention).projections.parameters()
-        )
-        return cls(guard, layers, fused, tuple(map(torch.Tensor.data_ptr, fused)))
+
+class _Plan:
+    """The bound layers (None: run the modules) and what tells whether they are current."""
+
+    __slots__ = ("guard", "layers", "packed", "pointers", "sources", "stamp", "uses", "watched")
+
+    def __init__(self, encoder: nn.Module, pack: bool = False) -> None:
+        self.guard = LeanGuard(encoder)
+        self.packed, self.uses = pack, 0
+        self.layers, self.watched, self.pointers, self.sources, self.stamp = None, (), (), (), ()
+        if not all_trusted(encoder):
+            return
+        layers = [_lean_layer(layer, pack) for layer in encoder.layer]
+        if any(layer is None for layer in layers):
+            return
+        self.layers = layers
+        # The parameters whose memory the fused matrices were copied from, and where it was.
+        owners = [_resolve(layer, type(layer).lean_layout.attention) for layer in encoder.layer]
+        self.watched = tuple(p for owner in owners for p in owner.projections.parameters())
+        self.pointers = tuple(map(torch.Tensor.data_ptr, self.watched))
+        # The weights packed copies were made of: moved or written in place means repacking.
+        sources: list[torch.Tensor] = []
+        for owner, lean in zip(owners, layers):
+            if is_packed(lean.qkv):
+                sources += owner.projections.parameters()
+            for product in (lean.attention_output, lean.intermediate, lean.output):
+                if is_packed(product):
+                    sources.append(product.keywords["weight"])
+        self.sources = tuple(sources)
+        self.stamp = _stamp(self.sources)
 
     def current(self) -> bool:
-        """Same modules and forwards, and no parameter moved since (`.to()`, loading)."""
-        return self.guard.same_structure() and (
-            tuple(map(torch.Tensor.data_ptr, self.fused)) == self.pointers
+        """Same modules and forwards; no parameter moved (`.to()`, loading) and no packed
+        weight written in place (`load_state_dict`, an optimizer step) since."""
+        return (
+            self.guard.same_structure()
+            and tuple(map(torch.Tensor.data_ptr, self.watched)) == self.pointers
+            and (not self.sources or _stamp(self.sources) == self.stamp)
         )
+
+
+def _stamp(tensors: tuple[torch.Tensor, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    return tuple(map(torch.Tensor.data_ptr, tensors)), tuple(map(_version, tensors))
 
 
 class LeanPostNormEncoder(nn.Module):
@@ -189,7 +228,22 @@ class LeanPostNormEncoder(nn.Module):
         all_hidden = (hidden_states,) if output_hidden_states else None
         all_weights = () if output_attentions else None
         all_cross = () if output_attentions and cross else None
+        shortcut = first_token.requested(self) and not (
+            cross
+            or cache is not None
+            or head_mask is not None
+            or output_attentions
+            or output_hidden_states
+            or is_causal
+        )
+        last = len(self.layer) - 1
         for i, layer in enumerate(self.layer):
+            if shortcut and i == last:  # the head reads the first position only
+                first = first_token.last_layer_at_first_token(
+                    layer, hidden_states, bias, implementation
+                )
+                if first is not None:
+                    return first, None, None
             outputs = layer(
                 hidden_states,
                 bias,
@@ -217,8 +271,14 @@ class LeanPostNormEncoder(nn.Module):
             return None
         plan = self.__dict__.get("_lean_plan")
         if plan is None or not plan.current():
-            plan = self.__dict__["_lean_plan"] = _Plan.of(self)
-        return plan.layers if plan.layers is not None and plan.guard.quiet() else None
+            plan = self.__dict__["_lean_plan"] = _Plan(self)
+        if plan.layers is None or not plan.guard.quiet():
+            return None
+        if not plan.packed:
+            plan.uses += 1
+            if plan.uses > PACK_AFTER_USES:  # reused: worth packing the weights
+                plan = self.__dict__["_lean_plan"] = _Plan(self, pack=True)
+        return plan.layers
 
     def lean_forward(
         self,
@@ -235,10 +295,12 @@ class LeanPostNormEncoder(nn.Module):
             query, key, value = split_fused_heads(qkv, batch, length, lean.heads)
             context = multi_head_context(query, key, value, bias=bias)[0]
             attended = residual_norm(
-                context, hidden_states, lean.attention_output, lean.attention_norm
+                context, hidden_states, lean.attention_output, lean.attention_norm, fresh=True
             )
             inner = activated(attended, lean.intermediate, lean.activation)
-            hidden_states = residual_norm(inner, attended, lean.output, lean.output_norm)
+            hidden_states = residual_norm(
+                inner, attended, lean.output, lean.output_norm, fresh=True
+            )
             if all_hidden is not None:
                 all_hidden += (hidden_states,)
         return hidden_states, all_hidden, None

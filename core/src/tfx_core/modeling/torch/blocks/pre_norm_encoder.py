@@ -6,7 +6,11 @@ ViT, DeiT, CLIP and Wav2Vec2's "stable layer norm" variant normalise before each
 (pre-norm); Wav2Vec2-base and HuBERT-base after it (`norm_first = False`). Only the checkpoint
 names differ, so a plugin's layer is a subclass that sets `names` (a `LayerNames`), e.g.
 `VIT_NAMES` (`attention.attention.query`, `layernorm_before`, `intermediate.dense`, ...).
-Query, key and value run as one fused product at inference (`FusedProjections`).
+Query, key and value run as one fused product at inference (`FusedProjections`), and the
+large products on oneDNN (`onednn.dense`: hundreds of patches or frames per image or
+clip). A layer can compute its outputs for the first few positions only (`first_rows`, still
+attending over every position): a classifier reading the class token needs no more from the
+last layer.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from torch import nn
 
 from tfx_core.modeling.torch.activations import get_activation
 from tfx_core.modeling.torch.blocks.functional import multi_head_context, split_heads
+from tfx_core.modeling.torch.first_token import unobserved_rows
+from tfx_core.modeling.torch.onednn import DenseLinear, dense
 from tfx_core.modeling.torch.projections import FusedProjections
 
 
@@ -68,16 +74,27 @@ class QKVProjections(Part):
     def __init__(self, names: tuple[str, str, str], hidden: int, bias: bool = True) -> None:
         super().__init__()
         for name in names:
-            setattr(self, name, nn.Linear(hidden, hidden, bias=bias))
+            setattr(self, name, DenseLinear(hidden, hidden, bias=bias))
         self.names = names
         self.fused = FusedProjections(self, names)
 
-    def project(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def project(
+        self, hidden: torch.Tensor, first_rows: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Query, key and value of `hidden`; the query of its first `first_rows` positions only
+        when given."""
+        query_input = hidden if first_rows is None else hidden[:, :first_rows]
         weights = self.fused.weights()
         if weights is None:
-            return tuple(getattr(self, name)(hidden) for name in self.names)  # type: ignore[return-value]
+            query, key, value = (getattr(self, name) for name in self.names)
+            return query(query_input), key(hidden), value(hidden)
         weight, bias = weights
-        return torch.nn.functional.linear(hidden, weight, bias).chunk(3, dim=-1)  # type: ignore[return-value]
+        if first_rows is None:
+            return dense(hidden, weight, bias).chunk(3, dim=-1)  # type: ignore[return-value]
+        width = weight.shape[0] // 3
+        query = dense(query_input, weight[:width], None if bias is None else bias[:width])
+        key_value = dense(hidden, weight[width:], None if bias is None else bias[width:])
+        return query, *key_value.chunk(2, dim=-1)  # type: ignore[return-value]
 
 
 def _place(root: nn.Module, path: str, module: nn.Module) -> None:
@@ -121,11 +138,11 @@ class PreNormEncoderLayer(nn.Module):
             (names.query, names.key, names.value), hidden, getattr(config, "qkv_bias", True)
         )
         _place(self, names.attention, qkv)
-        _place(self, names.attention_output, nn.Linear(hidden, hidden))
+        _place(self, names.attention_output, DenseLinear(hidden, hidden))
         _place(self, names.norm_before, nn.LayerNorm(hidden, eps=eps))
         _place(self, names.norm_after, nn.LayerNorm(hidden, eps=eps))
-        _place(self, names.fc_in, nn.Linear(hidden, config.intermediate_size))
-        _place(self, names.fc_out, nn.Linear(config.intermediate_size, hidden))
+        _place(self, names.fc_in, DenseLinear(hidden, config.intermediate_size))
+        _place(self, names.fc_out, DenseLinear(config.intermediate_size, hidden))
         self.activation = get_activation(config.hidden_act)
         self.attention_dropout = _config_value(config, self.dropout_fields["attention"])
         self.hidden_dropout = nn.Dropout(_config_value(config, self.dropout_fields["hidden"]))
@@ -140,11 +157,16 @@ class PreNormEncoderLayer(nn.Module):
         bias: torch.Tensor | None = None,
         is_causal: bool = False,
         output_attentions: bool = False,
+        first_rows: int | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Self-attention of `hidden`: `(output, weights)`; with `first_rows`, the output (and
+        the weights) of the first `first_rows` positions only."""
         batch, length, _ = hidden.shape
-        query, key, value = _get(self, self.names.attention).project(hidden)
+        query, key, value = _get(self, self.names.attention).project(hidden, first_rows)
+        if first_rows is not None and bias is not None and bias.shape[-2] > 1:
+            bias = bias[..., :first_rows, :]
         context, weights = multi_head_context(
-            split_heads(query, batch, length, self.num_heads),
+            split_heads(query, batch, query.shape[1], self.num_heads),
             split_heads(key, batch, length, self.num_heads),
             split_heads(value, batch, length, self.num_heads),
             bias=bias,
@@ -165,22 +187,35 @@ class PreNormEncoderLayer(nn.Module):
         attention_bias: torch.Tensor | None = None,
         is_causal: bool = False,
         output_attentions: bool = False,
+        first_rows: int | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """`(hidden states, attention weights)`; with `first_rows` (not causal), the states of
+        the first `first_rows` positions only."""
         norm_before = _get(self, self.names.norm_before)
         norm_after = _get(self, self.names.norm_after)
+        residual = hidden_states if first_rows is None else hidden_states[:, :first_rows]
         if self.norm_first:
             attended, weights = self.attention_block(
-                norm_before(hidden_states), attention_bias, is_causal, output_attentions
+                norm_before(hidden_states), attention_bias, is_causal, output_attentions, first_rows
             )
-            hidden_states = hidden_states + attended
+            hidden_states = residual + attended
             hidden_states = hidden_states + self.feed_forward_block(norm_after(hidden_states))
         else:
             attended, weights = self.attention_block(
-                hidden_states, attention_bias, is_causal, output_attentions
+                hidden_states, attention_bias, is_causal, output_attentions, first_rows
             )
-            hidden_states = norm_before(hidden_states + attended)
+            hidden_states = norm_before(residual + attended)
             hidden_states = norm_after(hidden_states + self.feed_forward_block(hidden_states))
         return hidden_states, weights
+
+
+_LAYER_FORWARD = PreNormEncoderLayer.forward
+
+
+def computes_first_rows(layer: nn.Module) -> bool:
+    """Whether `layer` may compute only its first positions unobserved: the core layer's own
+    `forward`, fast paths on, no hook on it or below it (see `first_token.unobserved_rows`)."""
+    return unobserved_rows(layer, {layer: _LAYER_FORWARD})
 
 
 def run_layers(
@@ -191,14 +226,33 @@ def run_layers(
     is_causal: bool = False,
     output_attentions: bool = False,
     output_hidden_states: bool = False,
+    last_layer_rows: int | None = None,
 ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
-    """Run `layers` in order; (last hidden states, every layer's input + the last, attentions)."""
+    """Run `layers` in order; (last hidden states, every layer's input + the last, attentions).
+
+    `last_layer_rows`: the last layer computes the first `last_layer_rows` positions only (for
+    a head that reads no others; ignored when hidden states or attentions are returned, with
+    fast paths off, and when the last layer is hooked or its `forward` replaced: see
+    `computes_first_rows`).
+    """
     all_hidden: tuple = ()
     all_attentions: tuple = ()
-    for layer in layers:
+    if output_hidden_states or output_attentions or is_causal or not layers:
+        last_layer_rows = None
+    if last_layer_rows is not None and not computes_first_rows(layers[-1]):
+        last_layer_rows = None
+    last = len(layers) - 1
+    for index, layer in enumerate(layers):
         if output_hidden_states:
             all_hidden += (hidden_states,)
-        hidden_states, weights = layer(hidden_states, attention_bias, is_causal, output_attentions)
+        if index == last and last_layer_rows is not None:
+            hidden_states, weights = layer(
+                hidden_states, attention_bias, is_causal, output_attentions, last_layer_rows
+            )
+        else:
+            hidden_states, weights = layer(
+                hidden_states, attention_bias, is_causal, output_attentions
+            )
         if output_attentions:
             all_attentions += (weights,)
     if output_hidden_states:
@@ -218,5 +272,6 @@ __all__ = [
     "Part",
     "PreNormEncoderLayer",
     "QKVProjections",
+    "computes_first_rows",
     "run_layers",
 ]

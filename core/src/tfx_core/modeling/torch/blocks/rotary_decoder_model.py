@@ -46,6 +46,7 @@ class RotaryDecoderModel(DecoderModel):
         )
         self.norm = UpcastRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
         self.rotary_emb = RotaryEmbedding(config)
+        self.rotary_emb.round_on_dtype_moves = True  # the reference's `inv_freq` is a buffer
         self.post_init()
 
     def get_input_embeddings(self) -> nn.Embedding:

@@ -30,7 +30,7 @@ from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.lean import LeanGuard, all_trusted
 from tfx_core.modeling.torch.masks import attention_bias
 
-__all__ = ["LeanSeq2SeqDecoding", "Seq2SeqDecodePlan"]
+__all__ = ["LeanSeq2SeqDecoding", "Seq2SeqDecodePlan", "shared_source_queries"]
 
 
 class LeanSeq2SeqLayer(NamedTuple):
@@ -91,7 +91,42 @@ def _default_logits(model_class: type) -> bool:
     return default is not None and getattr(model_class, "lm_logits", None) is default
 
 
-class Seq2SeqDecodePlan:
+class SourceAttendingPlan:
+    """Base of the one-token encoder-decoder decode plans (this module's, T5's): what a step
+    reads of the source."""
+
+    _mask: tuple[Any, Any] = (None, None)  # (mask object, its bias): built once per generation
+
+    @staticmethod
+    def source(cache: EncoderDecoderCache, encoder_hidden_states: torch.Tensor) -> tuple:
+        """`(self cache, cross cache, source states, group)` for one step. When beams share
+        their source (`cache.group` > 1) its keys/values and rows are kept once and all the
+        beams attend as that source's queries."""
+        self_cache, cross_cache = cache.self_attention_cache, cache.cross_attention_cache
+        group = cache.group
+        if group > 1:
+            cross_cache = cache.grouped_cross_attention_cache
+            encoder_hidden_states = encoder_hidden_states[::group]
+        return self_cache, cross_cache, encoder_hidden_states, group
+
+    def encoder_bias(self, mask: torch.Tensor | None, states: torch.Tensor, group: int) -> Any:
+        """The cross-attention padding bias (one row per source when `group` rows share one),
+        built once per generation (same mask object)."""
+        if mask is None:
+            return None
+        if self._mask[0] is not mask:
+            bias, _ = attention_bias(
+                mask[::group],
+                query_length=1,
+                dtype=states.dtype,
+                device=states.device,
+                key_length=states.shape[1],
+            )
+            self._mask = (mask, bias)
+        return self._mask[1]
+
+
+class Seq2SeqDecodePlan(SourceAttendingPlan):
     """An encoder-decoder LM's one-token decoder step with its tensors bound."""
 
     def __init__(self, model: Any, layers: list[LeanSeq2SeqLayer], norms: tuple, head: Fn):
@@ -103,7 +138,6 @@ class Seq2SeqDecodePlan:
         self.bias = model._buffers.get("final_logits_bias")
         self.model_class = type(model)
         self.implementation = model.config.attn_implementation or "sdpa"
-        self._mask: tuple[Any, Any] = (None, None)
 
     @classmethod
     def build(cls, model: Any) -> Seq2SeqDecodePlan | None:
@@ -142,21 +176,6 @@ class Seq2SeqDecodePlan:
             and _default_logits(self.model_class)
         )
 
-    def encoder_bias(self, mask: torch.Tensor | None, states: torch.Tensor) -> Any:
-        """The cross-attention padding bias, built once per generation (same mask object)."""
-        if mask is None:
-            return None
-        if self._mask[0] is not mask:
-            bias, _ = attention_bias(
-                mask,
-                query_length=1,
-                dtype=states.dtype,
-                device=states.device,
-                key_length=states.shape[1],
-            )
-            self._mask = (mask, bias)
-        return self._mask[1]
-
     def __call__(
         self,
         input_ids: torch.Tensor,
@@ -166,13 +185,15 @@ class Seq2SeqDecodePlan:
     ) -> torch.Tensor:
         """Logits `[batch, vocab]` for one new token per row; the cache is updated."""
         decoder = self.decoder
-        self_cache, cross_cache = cache.self_attention_cache, cache.cross_attention_cache
+        self_cache, cross_cache, encoder_hidden_states, group = self.source(
+            cache, encoder_hidden_states
+        )
         past = self_cache.get_seq_length()
         tokens = decoder.embed_tokens.forward(input_ids)
         positions = torch.arange(past, past + 1, device=tokens.device)
         hidden = tokens + decoder.embed_positions.forward(positions).to(tokens.dtype)
         hidden = self.embedding_norm(hidden)
-        bias = self.encoder_bias(encoder_attention_mask, encoder_hidden_states)
+        bias = self.encoder_bias(encoder_attention_mask, encoder_hidden_states, group)
         for layer in self.layers:
             attention = partial(
                 causal_self_attention,
@@ -192,13 +213,28 @@ class Seq2SeqDecodePlan:
                 bias=bias,
                 implementation=self.implementation,
             )
+            if group > 1:
+                crossed = partial(shared_source_queries, attend=crossed, group=group)
             hidden = residual_sublayer(hidden, layer.cross_norm, crossed, layer.pre_norm)[0]
             feed_forward = partial(
                 seq2seq_feed_forward, fc1=layer.fc1, activation=layer.activation, fc2=layer.fc2
             )
             hidden = residual_sublayer(hidden, layer.ffn_norm, feed_forward, layer.pre_norm)[0]
         logits = self.head(self.final_norm(hidden)[:, -1])
-        return logits if self.bias is None else logits + self.bias[0].to(logits.dtype)
+        if self.bias is None:
+            return logits
+        return logits.add_(self.bias[0].to(logits.dtype))  # the head's fresh output: in place
+
+
+def shared_source_queries(
+    hidden: torch.Tensor, *, attend: Fn, group: int
+) -> tuple[torch.Tensor, Any]:
+    """`attend(hidden)` (a cross-attention over keys/values kept once per source) where each
+    `group` consecutive rows share that source: the group's new tokens become that source's
+    queries, through a free view."""
+    rows, length, width = hidden.shape
+    out, weights = attend(hidden.view(rows // group, group * length, width))
+    return out.reshape(rows, length, out.shape[-1]), weights
 
 
 class LeanSeq2SeqDecoding:

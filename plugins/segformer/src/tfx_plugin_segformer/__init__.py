@@ -1,0 +1,1 @@
+"""tfx-plugin-segformer: SegFormer (a hierarchical Mix Transformer) for semantic segmentation."""

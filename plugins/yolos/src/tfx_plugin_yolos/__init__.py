@@ -1,0 +1,1 @@
+"""tfx-plugin-yolos: YOLOS (a ViT with detection tokens) for object detection."""
