@@ -170,6 +170,11 @@ def test_conditional_generation_logits_match_reference(tmp_path, name):
         ("t5-v1.1", "T5ForQuestionAnswering", "start_logits"),
         ("t5", "T5ForQuestionAnswering", "end_logits"),  # decoder inputs: the ids shifted
         ("bart", "BartForCausalLM", "logits"),
+        ("mbart", "MBartForCausalLM", "logits"),
+        ("marian", "MarianForCausalLM", "logits"),
+        ("pegasus", "PegasusForCausalLM", "logits"),
+        ("blenderbot", "BlenderbotForCausalLM", "logits"),
+        ("blenderbot-small", "BlenderbotSmallForCausalLM", "logits"),
     ],
 )
 def test_other_heads_match_reference(tmp_path, name, class_name, output):

@@ -12,6 +12,7 @@ from tfx_core.errors import ConfigError
 from tfx_core.modeling.keras import TFPreTrainedModel, tf
 from tfx_core.modeling.keras.backend import keras
 from tfx_core.modeling.keras.blocks.seq2seq import LearnedPositions
+from tfx_core.modeling.keras.blocks.seq2seq_causal import TFDecoderOnlyCausalLMHead
 from tfx_core.modeling.keras.blocks.seq2seq_heads import TFConditionalGenerationHead
 from tfx_core.modeling.keras.blocks.seq2seq_model import (
     TFSeq2SeqDecoder,
@@ -67,4 +68,10 @@ class TFBlenderbotSmallModel(TFSeq2SeqModel, TFBlenderbotSmallPreTrainedModel):
 class TFBlenderbotSmallForConditionalGeneration(
     TFConditionalGenerationHead, TFBlenderbotSmallPreTrainedModel
 ):
+    base_model_class = TFBlenderbotSmallModel
+
+
+class TFBlenderbotSmallForCausalLM(TFDecoderOnlyCausalLMHead, TFBlenderbotSmallPreTrainedModel):
+    """The decoder alone as a left-to-right LM (the reference's `BlenderbotSmallForCausalLM` files)."""
+
     base_model_class = TFBlenderbotSmallModel

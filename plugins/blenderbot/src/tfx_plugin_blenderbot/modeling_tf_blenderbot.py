@@ -14,6 +14,7 @@ from tfx_core.modeling.keras.blocks.seq2seq import (
     Seq2SeqDecoderLayer,
     Seq2SeqEncoderLayer,
 )
+from tfx_core.modeling.keras.blocks.seq2seq_causal import TFDecoderOnlyCausalLMHead
 from tfx_core.modeling.keras.blocks.seq2seq_heads import TFConditionalGenerationHead
 from tfx_core.modeling.keras.blocks.seq2seq_model import (
     TFSeq2SeqDecoder,
@@ -64,4 +65,10 @@ class TFBlenderbotModel(TFSeq2SeqModel, TFBlenderbotPreTrainedModel):
 class TFBlenderbotForConditionalGeneration(
     TFConditionalGenerationHead, TFBlenderbotPreTrainedModel
 ):
+    base_model_class = TFBlenderbotModel
+
+
+class TFBlenderbotForCausalLM(TFDecoderOnlyCausalLMHead, TFBlenderbotPreTrainedModel):
+    """The decoder alone as a left-to-right LM (the reference's `BlenderbotForCausalLM` files)."""
+
     base_model_class = TFBlenderbotModel

@@ -18,7 +18,7 @@ _FLAX = "tfx_plugin_blenderbot.modeling_flax_blenderbot"
 _FLAX_HEADS = {"base", "seq2seq-lm", "causal-lm"}
 
 _TF = "tfx_plugin_blenderbot.modeling_tf_blenderbot"
-_TF_HEADS = {"base", "seq2seq-lm"}
+_TF_HEADS = {"base", "seq2seq-lm", "causal-lm"}
 
 
 def _implementations(head: str, name: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from tfx_core.modeling.keras import TFPreTrainedModel
 from tfx_core.modeling.keras.blocks.seq2seq import SinusoidalPositions
+from tfx_core.modeling.keras.blocks.seq2seq_causal import TFDecoderOnlyCausalLMHead
 from tfx_core.modeling.keras.blocks.seq2seq_heads import TFConditionalGenerationHead
 from tfx_core.modeling.keras.blocks.seq2seq_model import (
     TFSeq2SeqDecoder,
@@ -50,4 +51,10 @@ class TFMarianModel(TFSeq2SeqModel, TFMarianPreTrainedModel):
 
 
 class TFMarianMTModel(TFConditionalGenerationHead, TFMarianPreTrainedModel):
+    base_model_class = TFMarianModel
+
+
+class TFMarianForCausalLM(TFDecoderOnlyCausalLMHead, TFMarianPreTrainedModel):
+    """The decoder alone as a left-to-right LM (the reference's `MarianForCausalLM` files)."""
+
     base_model_class = TFMarianModel

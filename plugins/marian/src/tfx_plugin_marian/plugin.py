@@ -18,7 +18,7 @@ _FLAX = "tfx_plugin_marian.modeling_flax_marian"
 _FLAX_HEADS = {"base", "seq2seq-lm", "causal-lm"}
 
 _TF = "tfx_plugin_marian.modeling_tf_marian"
-_TF_HEADS = {"base", "seq2seq-lm"}
+_TF_HEADS = {"base", "seq2seq-lm", "causal-lm"}
 
 
 def _implementations(head: str, name: str) -> dict[str, str]:

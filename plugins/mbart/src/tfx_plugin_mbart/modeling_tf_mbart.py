@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from tfx_core.modeling.keras import TFPreTrainedModel
 from tfx_core.modeling.keras.blocks.seq2seq import Seq2SeqDecoderLayer, Seq2SeqEncoderLayer
+from tfx_core.modeling.keras.blocks.seq2seq_causal import TFDecoderOnlyCausalLMHead
 from tfx_core.modeling.keras.blocks.seq2seq_heads import (
     TFConditionalGenerationHead,
     TFSeq2SeqQuestionAnsweringHead,
@@ -24,6 +25,7 @@ from tfx_core.modeling.keras.blocks.seq2seq_model import (
 from tfx_plugin_mbart.configuration_mbart import MBartConfig
 
 __all__ = [
+    "TFMBartForCausalLM",
     "TFMBartForConditionalGeneration",
     "TFMBartForQuestionAnswering",
     "TFMBartForSequenceClassification",
@@ -77,4 +79,10 @@ class TFMBartForSequenceClassification(TFSeq2SeqSequenceClassificationHead, TFMB
 
 
 class TFMBartForQuestionAnswering(TFSeq2SeqQuestionAnsweringHead, TFMBartPreTrainedModel):
+    base_model_class = TFMBartModel
+
+
+class TFMBartForCausalLM(TFDecoderOnlyCausalLMHead, TFMBartPreTrainedModel):
+    """The decoder alone as a left-to-right LM (the reference's `MBartForCausalLM` files)."""
+
     base_model_class = TFMBartModel

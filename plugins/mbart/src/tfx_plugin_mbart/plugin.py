@@ -20,7 +20,7 @@ _FLAX = "tfx_plugin_mbart.modeling_flax_mbart"
 _FLAX_HEADS = {"base", "seq2seq-lm", "sequence-classification", "question-answering", "causal-lm"}
 
 _TF = "tfx_plugin_mbart.modeling_tf_mbart"
-_TF_HEADS = {"base", "question-answering", "seq2seq-lm", "sequence-classification"}
+_TF_HEADS = {"base", "question-answering", "seq2seq-lm", "sequence-classification", "causal-lm"}
 
 
 def _implementations(head: str, name: str) -> dict[str, str]:

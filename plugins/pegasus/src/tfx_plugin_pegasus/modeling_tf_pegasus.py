@@ -14,6 +14,7 @@ from tfx_core.modeling.keras.blocks.seq2seq import (
     Seq2SeqEncoderLayer,
     SinusoidalPositions,
 )
+from tfx_core.modeling.keras.blocks.seq2seq_causal import TFDecoderOnlyCausalLMHead
 from tfx_core.modeling.keras.blocks.seq2seq_heads import TFConditionalGenerationHead
 from tfx_core.modeling.keras.blocks.seq2seq_model import (
     TFSeq2SeqDecoder,
@@ -59,4 +60,10 @@ class TFPegasusModel(TFSeq2SeqModel, TFPegasusPreTrainedModel):
 
 
 class TFPegasusForConditionalGeneration(TFConditionalGenerationHead, TFPegasusPreTrainedModel):
+    base_model_class = TFPegasusModel
+
+
+class TFPegasusForCausalLM(TFDecoderOnlyCausalLMHead, TFPegasusPreTrainedModel):
+    """The decoder alone as a left-to-right LM (the reference's `PegasusForCausalLM` files)."""
+
     base_model_class = TFPegasusModel

@@ -19,7 +19,7 @@ _FLAX = "tfx_plugin_pegasus.modeling_flax_pegasus"
 _FLAX_HEADS = {"base", "seq2seq-lm", "causal-lm"}
 
 _TF = "tfx_plugin_pegasus.modeling_tf_pegasus"
-_TF_HEADS = {"base", "seq2seq-lm"}
+_TF_HEADS = {"base", "seq2seq-lm", "causal-lm"}
 
 
 def _implementations(head: str, name: str) -> dict[str, str]:
