@@ -22,7 +22,11 @@ from torch import nn
 
 from tfx_core.modeling.torch.blocks.functional import Fn
 from tfx_core.modeling.torch.blocks.seq2seq import residual_sublayer
-from tfx_core.modeling.torch.blocks.seq2seq_lean import SourceAttendingPlan, shared_source_queries
+from tfx_core.modeling.torch.blocks.seq2seq_lean import (
+    LeanSeq2SeqDecoding,
+    SourceAttendingPlan,
+    shared_source_queries,
+)
 from tfx_core.modeling.torch.cache import EncoderDecoderCache
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.lean import LeanGuard, all_trusted
@@ -228,35 +232,7 @@ class T5DecodePlan(SourceAttendingPlan):
         return self.head(hidden)[:, -1]
 
 
-class LeanT5Decoding:
+class LeanT5Decoding(LeanSeq2SeqDecoding):
     """Mixin for `T5ForConditionalGeneration`: lean one-token decoder steps in `generate`."""
 
-    def _prepare_for_decoding(self) -> None:
-        super()._prepare_for_decoding()  # type: ignore[misc]
-        self.__dict__["_t5_plan"] = T5DecodePlan.build(self)
-
-    def _seq2seq_decode_forward(
-        self,
-        decoder_input_ids: torch.LongTensor,
-        *,
-        encoder_hidden_states: torch.Tensor,
-        encoder_attention_mask: torch.Tensor | None,
-        decoder_attention_mask: torch.Tensor | None,
-        cache: Any,
-    ) -> torch.Tensor:
-        plan: T5DecodePlan | None = self.__dict__.get("_t5_plan")
-        if (
-            plan is not None
-            and decoder_input_ids.shape[1] == 1
-            and decoder_attention_mask is None
-            and isinstance(cache, EncoderDecoderCache)
-            and plan.usable()
-        ):
-            return plan(decoder_input_ids, encoder_hidden_states, encoder_attention_mask, cache)
-        return super()._seq2seq_decode_forward(  # type: ignore[misc]
-            decoder_input_ids,
-            encoder_hidden_states=encoder_hidden_states,
-            encoder_attention_mask=encoder_attention_mask,
-            decoder_attention_mask=decoder_attention_mask,
-            cache=cache,
-        )
+    plan_class = T5DecodePlan

@@ -173,7 +173,7 @@ class VideoMAEModel(VideoMAEPreTrainedModel):
         if head_mask is not None:
             raise ConfigError("head_mask is not supported by tfx's VideoMAE.")
         if pixel_values is None:
-            raise ValueError("VideoMAEModel needs pixel_values (use the model's image processor).")
+            raise ConfigError("VideoMAEModel needs pixel_values (use the model's image processor).")
         output_attentions, output_hidden_states = self.output_flags(
             output_attentions, output_hidden_states
         )

@@ -210,7 +210,7 @@ class ViltModel(ViltPreTrainedModel):
     ) -> Any:
         _refuse(head_mask=head_mask, inputs_embeds=inputs_embeds, image_embeds=image_embeds)
         if input_ids is None or pixel_values is None:
-            raise ValueError("ViltModel needs input_ids (the question) and pixel_values.")
+            raise ConfigError("ViltModel needs input_ids (the question) and pixel_values.")
         output_attentions, output_hidden_states = self.output_flags(
             output_attentions, output_hidden_states
         )

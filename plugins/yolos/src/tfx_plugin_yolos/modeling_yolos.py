@@ -198,7 +198,7 @@ class YolosModel(YolosPreTrainedModel):
     ) -> Any:
         _refuse("head_mask", head_mask)
         if pixel_values is None:
-            raise ValueError("YolosModel needs pixel_values (use the model's image processor).")
+            raise ConfigError("YolosModel needs pixel_values (use the model's image processor).")
         output_attentions, output_hidden_states = self.output_flags(
             output_attentions, output_hidden_states
         )

@@ -88,7 +88,7 @@ class VisionEncoderDecoderModel(EncoderDecoderModel):
         decoder_kwargs = {k[8:]: v for k, v in kwargs.items() if k.startswith("decoder_")}
         if encoder_outputs is None:
             if pixel_values is None:
-                raise ValueError(
+                raise ConfigError(
                     "VisionEncoderDecoderModel needs pixel_values (use the image processor) or "
                     "encoder_outputs."
                 )

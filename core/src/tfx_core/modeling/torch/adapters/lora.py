@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from tfx_core.errors import ConfigError
 from tfx_core.modeling.torch.adapters.config import LoraConfig
 
 _LORA_CLASSES: dict[type, type] = {}
@@ -121,7 +122,9 @@ def add_lora(module: nn.Module, name: str, config: LoraConfig) -> None:
 def remove_lora(module: nn.Module, name: str) -> None:
     """Drop adapter `name` from a LoRA layer; the last one restores the plain layer."""
     if name in module.merged_adapters:
-        raise ValueError(f"Adapter {name!r} is merged into {type(module).__name__}: unmerge first.")
+        raise ConfigError(
+            f"Adapter {name!r} is merged into {type(module).__name__}: unmerge first."
+        )
     for table in (module.lora_A, module.lora_B, module.lora_dropout):
         if name in table:
             del table[name]

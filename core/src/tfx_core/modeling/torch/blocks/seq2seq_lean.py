@@ -16,7 +16,7 @@ through the modules.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 
@@ -238,11 +238,14 @@ def shared_source_queries(
 
 
 class LeanSeq2SeqDecoding:
-    """Mixin for seq2seq LM heads on the core block: lean one-token decoder steps."""
+    """Mixin for seq2seq LM heads: lean one-token decoder steps through `plan_class` (the core
+    block's plan; T5 names its own), falling back to the modules when it does not apply."""
+
+    plan_class: ClassVar[Any] = Seq2SeqDecodePlan
 
     def _prepare_for_decoding(self) -> None:
         super()._prepare_for_decoding()  # type: ignore[misc]
-        self.__dict__["_seq2seq_plan"] = Seq2SeqDecodePlan.build(self)
+        self.__dict__["_seq2seq_plan"] = self.plan_class.build(self)
 
     def _seq2seq_decode_forward(
         self,
@@ -253,7 +256,7 @@ class LeanSeq2SeqDecoding:
         decoder_attention_mask: torch.Tensor | None,
         cache: Any,
     ) -> torch.Tensor:
-        plan: Seq2SeqDecodePlan | None = self.__dict__.get("_seq2seq_plan")
+        plan = self.__dict__.get("_seq2seq_plan")
         if (
             plan is not None
             and decoder_input_ids.shape[1] == 1
