@@ -4,6 +4,8 @@
     tokens/s after warm-up (target: >= 1.5x the reference), and the one-off compile time
 (b) a tiny GPT-2 config, batch 1, 32 new tokens: ms per generated token (target: <= 0.33x the reference)
 (c) bert-base shape forward, batch 8 x 128 (jitted Flax vs reference eager PyTorch)
+(c2) a tiny causal BERT (`BertLMHeadModel`, is_decoder), batch 1, 32 new tokens: ms/token with
+    the KV cache, without it (each step recomputes the buffer) and the reference's
 (d) seq2seq generation (encoder once, cross K/V once, jitted loop): a tiny BART greedy, batch 8
     (ms/token ratio), t5-small shape greedy batch 8 and bart-base shape beam-4 batch 2 (tokens/s)
 
@@ -35,16 +37,20 @@ BERT_BASE = dict(
 )
 
 
-def _median_pair(first, second, rounds: int) -> tuple[float, float]:
-    a, b = [], []
+def _medians(*calls, rounds: int) -> list[float]:
+    """Median seconds of each call, the calls alternating round by round."""
+    times: list[list[float]] = [[] for _ in calls]
     for _ in range(rounds):
-        start = time.perf_counter()
-        first()
-        a.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        second()
-        b.append(time.perf_counter() - start)
-    return statistics.median(a), statistics.median(b)
+        for call, found in zip(calls, times, strict=True):
+            start = time.perf_counter()
+            call()
+            found.append(time.perf_counter() - start)
+    return [statistics.median(found) for found in times]
+
+
+def _median_pair(first, second, rounds: int) -> tuple[float, float]:
+    a, b = _medians(first, second, rounds=rounds)
+    return a, b
 
 
 def _gpt2_pair(folder: Path, shape: dict):
@@ -123,6 +129,59 @@ def bench_bert(rounds: int) -> None:
     )
 
 
+BERT_TINY = dict(
+    vocab_size=1000,
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    intermediate_size=64,
+    max_position_embeddings=128,
+    is_decoder=True,
+)
+
+
+def bench_bert_lm(rounds: int, new: int = 32) -> None:
+    """Tiny causal BERT greedy generation: cached vs recomputing Flax vs the reference."""
+    import jax
+    import transformers
+    from tfx_plugin_bert.modeling_flax_bert import FlaxBertLMHeadModel
+
+    class Uncached(FlaxBertLMHeadModel):
+        def _init_cache(self, batch: int, max_length: int) -> None:
+            return None
+
+    with tempfile.TemporaryDirectory() as tmp:
+        torch.manual_seed(0)
+        transformers.BertLMHeadModel(transformers.BertConfig(**BERT_TINY)).save_pretrained(tmp)
+        reference = transformers.BertLMHeadModel.from_pretrained(tmp).eval()
+        cached, plain = FlaxBertLMHeadModel.from_pretrained(tmp), Uncached.from_pretrained(tmp)
+    prompt = np.random.RandomState(0).randint(3, BERT_TINY["vocab_size"], (1, 16))
+    options = dict(max_new_tokens=new, min_new_tokens=new, do_sample=False, pad_token_id=0)
+
+    def flax(model):
+        return lambda: jax.block_until_ready(model.generate(prompt, **options))
+
+    def theirs():
+        with torch.inference_mode():
+            return reference.generate(torch.tensor(prompt), **options)
+
+    expected = theirs().numpy()
+    compile_s = []
+    for model in (cached, plain):
+        start = time.perf_counter()
+        got = np.asarray(flax(model)())
+        compile_s.append(time.perf_counter() - start)
+        if not np.array_equal(got, expected):
+            print("bert-lm-tiny: IDS DIFFER")
+    with_cache, without, torch_s = _medians(flax(cached), flax(plain), theirs, rounds=rounds)
+    print(
+        f"bert-lm-tiny b1: flax cached {1e3 * with_cache / new:6.2f} ms/token, uncached "
+        f"{1e3 * without / new:6.2f} ms/token (cached/uncached {with_cache / without:.2f}), "
+        f"reference {1e3 * torch_s / new:6.2f} ms/token (ms/token ratio "
+        f"{with_cache / torch_s:.2f}); compile {compile_s[0]:.2f} s / {compile_s[1]:.2f} s"
+    )
+
+
 BART_TINY = dict(
     vocab_size=1000,
     d_model=32,
@@ -187,6 +246,7 @@ def main() -> None:
     bench_generation(GPT2_TINY, (1,), 32, rounds * 2, "gpt2-tiny")
     bench_generation(GPT2_SMALL, (1,) if quick else (1, 8), 16, rounds, "gpt2-small")
     bench_bert(rounds)
+    bench_bert_lm(rounds * 4)
     bench_seq2seq("bart-tiny", BART_TINY, 8, 32, 1, rounds * 2)
     if not quick:
         bench_seq2seq("t5-small", T5_SMALL, 8, 32, 1, rounds)

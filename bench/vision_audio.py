@@ -4,7 +4,7 @@ Same weights (random, saved by transformers and loaded by both), `inference_mode
 rounds alternating between the libraries (see bench/bert.py); the printed ratio is tfx time /
 transformers time (below 1 is faster). Target (issue 20): <= 0.8x. ViT-base is
 224x224/16 with the image-classification head; Wav2Vec2-base is the CTC head on one 10 s clip.
-Usage: `python bench/vision_audio.py [--quick]`.
+Usage: `python bench/vision_audio.py [--quick] [--threads N]`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ def _pair(folder: Path, reference_class, ours_class, config):
 
 def main() -> None:
     quick = "--quick" in sys.argv
+    if "--threads" in sys.argv:
+        torch.set_num_threads(int(sys.argv[sys.argv.index("--threads") + 1]))
     import transformers
     from tfx_plugin_vit.modeling_vit import ViTForImageClassification
     from tfx_plugin_wav2vec2.modeling_wav2vec2 import Wav2Vec2ForCTC

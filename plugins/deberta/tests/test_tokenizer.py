@@ -11,7 +11,6 @@ and each library must load what the other saved.
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import pytest
@@ -21,11 +20,9 @@ transformers = pytest.importorskip("transformers")
 from tokenizers import Tokenizer as HFTokenizer  # noqa: E402
 from tokenizers import decoders, models, pre_tokenizers, trainers  # noqa: E402
 
-from tfx_core.tokenization import Tokenizer  # noqa: E402
-from tfx_sdk.conformance.tokenizer_suite import (  # noqa: E402
-    assert_files_load_both_ways,
-    assert_same_batches,
-    assert_same_special_tokens,
+from tfx_sdk.conformance.tokenizer_parity import (  # noqa: E402
+    TokenizerParitySuite,
+    load_pair,
     mixed_corpus,
 )
 
@@ -59,23 +56,9 @@ def write_deberta_bpe(folder: Path, texts: list[str], vocab_size: int = 400) -> 
 def pair(tmp_path_factory):
     folder = tmp_path_factory.mktemp("deberta-bpe")
     write_deberta_bpe(folder, CORPUS * 2)
-    (folder / "config.json").write_text(json.dumps({"model_type": "deberta"}))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        reference = transformers.DebertaTokenizerFast.from_pretrained(str(folder))
-    return Tokenizer.from_pretrained(folder), reference
+    return load_pair(folder, "DebertaTokenizerFast", "deberta")
 
 
-def test_encodings_match_the_reference(pair):
-    ours, ref = pair
-    assert_same_batches(ours, ref, CORPUS)
-
-
-def test_special_tokens_match_the_reference(pair):
-    ours, ref = pair
-    assert_same_special_tokens(ours, ref, probe="a [MASK] b")
-
-
-def test_saved_files_load_both_ways(pair, tmp_path):
-    ours, ref = pair
-    assert_files_load_both_ways(ours, ref, tmp_path, CORPUS)
+class TestTokenizer(TokenizerParitySuite):
+    corpus = CORPUS
+    probe = "a [MASK] b"

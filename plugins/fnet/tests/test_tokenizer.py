@@ -10,20 +10,15 @@ special tokens and added tokens too, and each library must load what the other s
 
 from __future__ import annotations
 
-import io
-import json
-import warnings
-
 import pytest
 
 transformers = pytest.importorskip("transformers")
-spm = pytest.importorskip("sentencepiece")
+pytest.importorskip("sentencepiece")
 
-from tfx_core.tokenization import Tokenizer  # noqa: E402
-from tfx_sdk.conformance.tokenizer_suite import (  # noqa: E402
-    assert_files_load_both_ways,
-    assert_same_batches,
-    assert_same_special_tokens,
+from tfx_sdk.conformance.tiny_sentencepiece import train_sentencepiece  # noqa: E402
+from tfx_sdk.conformance.tokenizer_parity import (  # noqa: E402
+    TokenizerParitySuite,
+    load_pair,
     mixed_corpus,
 )
 
@@ -37,46 +32,24 @@ OPTIONS = {
 
 @pytest.fixture(scope="module")
 def spm_model() -> bytes:
-    buffer = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(CORPUS * 3),
-        model_writer=buffer,
+    return train_sentencepiece(
+        sentences=CORPUS * 3,
         model_type="unigram",
-        vocab_size=300,
-        hard_vocab_limit=False,
         pad_id=0,
         unk_id=1,
         bos_id=-1,
         eos_id=-1,
         control_symbols=["[CLS]", "[SEP]", "[MASK]"],
-        minloglevel=2,
     )
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module", params=list(OPTIONS))
 def pair(request, spm_model, tmp_path_factory):
     folder = tmp_path_factory.mktemp(request.param)
     (folder / "spiece.model").write_bytes(spm_model)
-    (folder / "config.json").write_text(json.dumps({"model_type": "fnet"}))
-    if OPTIONS[request.param] is not None:
-        (folder / "tokenizer_config.json").write_text(json.dumps(OPTIONS[request.param]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        reference = transformers.FNetTokenizerFast.from_pretrained(str(folder))
-    return Tokenizer.from_pretrained(folder), reference, folder
+    return load_pair(folder, "FNetTokenizerFast", "fnet", OPTIONS[request.param])
 
 
-def test_encodings_match_the_reference(pair):
-    ours, ref, _ = pair
-    assert_same_batches(ours, ref, CORPUS)
-
-
-def test_special_tokens_match_the_reference(pair):
-    ours, ref, _ = pair
-    assert_same_special_tokens(ours, ref, probe="a [MASK] b")
-
-
-def test_saved_files_load_both_ways(pair, tmp_path):
-    ours, ref, _ = pair
-    assert_files_load_both_ways(ours, ref, tmp_path, CORPUS)
+class TestTokenizer(TokenizerParitySuite):
+    corpus = CORPUS
+    probe = "a [MASK] b"

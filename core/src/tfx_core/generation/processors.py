@@ -439,7 +439,9 @@ def build_logits_processors(
         processors.append(more.NoBadWordsLogitsProcessor(config.bad_words_ids, eos or None))
     if eos and config.min_length:
         processors.append(MinLengthLogitsProcessor(config.min_length, eos))
-    if eos and config.min_new_tokens:
+    if eos and config.min_new_tokens and config.min_length != prompt_length + config.min_new_tokens:
+        # (when `min_length` was derived from `min_new_tokens`, the processor above suppresses
+        # the same tokens at the same steps: a second one would only repeat its work)
         processors.append(
             MinNewTokensLengthLogitsProcessor(prompt_length, config.min_new_tokens, eos)
         )

@@ -145,11 +145,12 @@ def sample_search(
     steps = _Steps(model, inputs)
     logits = steps.prefill(prompt_ids)
     length = prompt
+    apply = processors if keep_logits else processors.apply_
+    running = True  # no row finished yet (known on the host when checking every step)
     while True:
-        scores = _scores_dtype(logits)
+        scores = logits if logits.dtype == torch.float32 else logits.float()
         if processors:  # in place unless the raw logits are kept (they are this step's own)
-            apply = processors if keep_logits else processors.apply_
-            scores = apply(ids[:, :length], scores)
+            scores = apply(ids.narrow(1, 0, length), scores)
         if keep_logits:
             logits_out.append(logits.float().clone())
         if keep_scores:
@@ -159,29 +160,38 @@ def sample_search(
             tokens = torch.multinomial(probs, num_samples=1, generator=generator).squeeze(1)
         else:
             tokens = torch.argmax(scores, dim=-1)
-        if eos_tensor is not None:  # finished rows get padding (the reference pads only for EOS)
-            tokens = torch.where(unfinished, tokens, pad)
-        ids[:, length] = tokens
+        if eos_tensor is not None and not running:  # finished rows get padding (the reference
+            tokens = torch.where(unfinished, tokens, pad)  # pads only for EOS)
+        ids.select(1, length).copy_(tokens)
         length += 1
         if streamer is not None:
             streamer.put(tokens.cpu())
         if track:
             if eos_tensor is None:
-                done = criteria(ids[:, :length], scores)
+                done = criteria(ids.narrow(1, 0, length), scores)
             else:
                 done = tokens == eos[0] if len(eos) == 1 else torch.isin(tokens, eos_tensor)
                 if criteria:
-                    done = done | criteria(ids[:, :length], scores)
-            if check_every > 1:
+                    done = done | criteria(ids.narrow(1, 0, length), scores)
+            if check_every == 1:  # one host sync per step: skip the bookkeeping until a row ends
+                if length >= max_length:
+                    break
+                if bool(done.any() if batch > 1 else done):
+                    running = False
+                    unfinished = unfinished & ~done
+                    if not bool(unfinished.any()):
+                        break
+            else:
                 finished_at = torch.where(done & unfinished, length, finished_at)
-            unfinished = unfinished & ~done
-            if length >= max_length or (
-                (length - prompt) % check_every == 0 and not bool(unfinished.any())
-            ):
-                break
+                unfinished = unfinished & ~done
+                running = False
+                if length >= max_length or (
+                    (length - prompt) % check_every == 0 and not bool(unfinished.any())
+                ):
+                    break
         elif length >= max_length:
             break
-        logits = steps.step(tokens[:, None], length - 1)
+        logits = steps.step(tokens.unsqueeze(1), length - 1)
 
     if track and check_every > 1 and not bool(unfinished.any()):
         length = min(length, int(finished_at.max()))

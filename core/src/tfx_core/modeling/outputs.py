@@ -185,6 +185,18 @@ class NextSentencePredictorOutput(ModelOutput):
     attentions: tuple | None = None
 
 
+@dataclass(repr=False, eq=False)
+class MaskedLMAndNextSentenceOutput(ModelOutput):
+    """BERT-style pre-training: masked-LM and next-sentence logits (a plugin subclasses it
+    under the reference's name, e.g. `BertForPreTrainingOutput`)."""
+
+    loss: Any = None
+    prediction_logits: Any = None
+    seq_relationship_logits: Any = None
+    hidden_states: tuple | None = None
+    attentions: tuple | None = None
+
+
 # ------------------------------------------------------------------ decoders and seq2seq
 @dataclass(repr=False, eq=False)
 class BaseModelOutputWithPastAndCrossAttentions(ModelOutput):

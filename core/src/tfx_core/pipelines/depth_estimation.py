@@ -12,33 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from tfx_core.errors import PipelineError
-from tfx_core.pipelines.image_classification import read_image
-from tfx_core.pipelines.media import MediaPipeline, collate_by_shape, forward_by_shape
+from tfx_core.pipelines.sized_images import SizedImagePipeline
 
 
-class DepthEstimationPipeline(MediaPipeline):
+class DepthEstimationPipeline(SizedImagePipeline):
     """Predict the depth of every pixel of images with a depth-estimation head."""
 
     task = "depth-estimation"
 
-    def __init__(self, model: Any, tokenizer: Any = None, **kwargs: Any) -> None:
-        super().__init__(model, tokenizer, **kwargs)
-        if not hasattr(self.image_processor, "post_process_depth_estimation"):
-            raise PipelineError(
-                f"The depth-estimation pipeline needs an image processor with "
-                f"post_process_depth_estimation; {type(self.image_processor).__name__} has none."
-            )
-
-    def __call__(self, inputs: Any = None, **options: Any) -> Any:
-        images = options.pop("images", None)
-        if images is not None:
-            inputs = images
-        if inputs is None:
-            raise PipelineError(
-                "The depth-estimation pipeline needs images: pipe(image_or_images)."
-            )
-        return super().__call__(inputs, **options)
+    post_process = "post_process_depth_estimation"
+    output_keys = ("predicted_depth",)
 
     def _sanitize_parameters(
         self, timeout: float | None = None, parameters: dict | None = None, **unknown: Any
@@ -46,18 +29,6 @@ class DepthEstimationPipeline(MediaPipeline):
         if unknown:
             raise self._unknown_options(unknown)
         return {}, {}, {}
-
-    def preprocess(self, item: Any) -> dict:
-        image = read_image(item)
-        height, width = (image.height, image.width) if hasattr(image, "height") else image.shape[:2]
-        (pixels,) = self.image_processor([image])["pixel_values"]
-        return {"pixel_values": pixels, "target_size": (int(height), int(width))}
-
-    def _collate(self, features: list[dict]) -> dict[str, Any]:
-        return collate_by_shape(super()._collate, features)
-
-    def _forward(self, model_inputs: dict[str, Any]) -> dict[str, Any]:
-        return forward_by_shape(self.model, model_inputs, ("predicted_depth",))
 
     def postprocess(self, chunks: list[dict]) -> dict[str, Any]:
         from PIL import Image

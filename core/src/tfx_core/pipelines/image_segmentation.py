@@ -15,35 +15,18 @@ from typing import Any
 import numpy as np
 
 from tfx_core.errors import PipelineError
-from tfx_core.pipelines.image_classification import read_image
-from tfx_core.pipelines.media import MediaPipeline, collate_by_shape, forward_by_shape
+from tfx_core.pipelines.sized_images import SizedImagePipeline
 
 SUBTASKS = ("semantic",)
 
 
-class ImageSegmentationPipeline(MediaPipeline):
+class ImageSegmentationPipeline(SizedImagePipeline):
     """Segment images with a semantic-segmentation head."""
 
     task = "image-segmentation"
 
-    def __init__(self, model: Any, tokenizer: Any = None, **kwargs: Any) -> None:
-        super().__init__(model, tokenizer, **kwargs)
-        if not hasattr(self.image_processor, "post_process_semantic_segmentation"):
-            raise PipelineError(
-                f"The image-segmentation pipeline needs an image processor with "
-                f"post_process_semantic_segmentation; {type(self.image_processor).__name__} "
-                "has none."
-            )
-
-    def __call__(self, inputs: Any = None, **options: Any) -> Any:
-        images = options.pop("images", None)
-        if images is not None:
-            inputs = images
-        if inputs is None:
-            raise PipelineError(
-                "The image-segmentation pipeline needs images: pipe(image_or_images)."
-            )
-        return super().__call__(inputs, **options)
+    post_process = "post_process_semantic_segmentation"
+    output_keys = ("logits",)
 
     def _sanitize_parameters(
         self,
@@ -71,18 +54,6 @@ class ImageSegmentationPipeline(MediaPipeline):
             ):
                 raise PipelineError(f"{name} must be a number, got {value!r}.")
         return {}, {}, {}
-
-    def preprocess(self, item: Any) -> dict:
-        image = read_image(item)
-        height, width = (image.height, image.width) if hasattr(image, "height") else image.shape[:2]
-        (pixels,) = self.image_processor([image])["pixel_values"]
-        return {"pixel_values": pixels, "target_size": (int(height), int(width))}
-
-    def _collate(self, features: list[dict]) -> dict[str, Any]:
-        return collate_by_shape(super()._collate, features)
-
-    def _forward(self, model_inputs: dict[str, Any]) -> dict[str, Any]:
-        return forward_by_shape(self.model, model_inputs, ("logits",))
 
     def postprocess(self, chunks: list[dict]) -> list[dict]:
         from PIL import Image

@@ -13,32 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from tfx_core.errors import PipelineError
-from tfx_core.pipelines.image_classification import read_image
-from tfx_core.pipelines.media import MediaPipeline, collate_by_shape, forward_by_shape
+from tfx_core.pipelines.sized_images import SizedImagePipeline
 
 
-class ObjectDetectionPipeline(MediaPipeline):
+class ObjectDetectionPipeline(SizedImagePipeline):
     """Detect objects in images with an object-detection head."""
 
     task = "object-detection"
 
-    def __init__(self, model: Any, tokenizer: Any = None, **kwargs: Any) -> None:
-        super().__init__(model, tokenizer, **kwargs)
-        if not hasattr(self.image_processor, "post_process_object_detection"):
-            raise PipelineError(
-                f"The object-detection pipeline needs an image processor with "
-                f"post_process_object_detection; {type(self.image_processor).__name__} has none."
-            )
-
-    def __call__(self, inputs: Any = None, **options: Any) -> Any:
-        images = options.pop("images", None)
-        if images is not None:
-            inputs = images
-        if inputs is None:
-            raise PipelineError(
-                "The object-detection pipeline needs images: pipe(image_or_images)."
-            )
-        return super().__call__(inputs, **options)
+    post_process = "post_process_object_detection"
+    output_keys = ("logits", "pred_boxes")
 
     def _sanitize_parameters(
         self, threshold: float | None = None, timeout: float | None = None, **unknown: Any
@@ -51,18 +35,6 @@ class ObjectDetectionPipeline(MediaPipeline):
                 raise PipelineError(f"threshold must be a number, got {threshold!r}.")
             post["threshold"] = float(threshold)
         return {}, {}, post
-
-    def preprocess(self, item: Any) -> dict:
-        image = read_image(item)
-        height, width = (image.height, image.width) if hasattr(image, "height") else image.shape[:2]
-        (pixels,) = self.image_processor([image])["pixel_values"]
-        return {"pixel_values": pixels, "target_size": (int(height), int(width))}
-
-    def _collate(self, features: list[dict]) -> dict[str, Any]:
-        return collate_by_shape(super()._collate, features)
-
-    def _forward(self, model_inputs: dict[str, Any]) -> dict[str, Any]:
-        return forward_by_shape(self.model, model_inputs, ("logits", "pred_boxes"))
 
     def postprocess(self, chunks: list[dict], threshold: float = 0.5) -> list[dict]:
         import torch

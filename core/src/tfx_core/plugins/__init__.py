@@ -16,6 +16,7 @@ from tfx_core.plugins.specs import (
     HeadSpec,
     TaskSpec,
     TokenizerConverterSpec,
+    head_specs,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "TaskSpec",
     "TokenizerConverterSpec",
     "get_registry",
+    "head_specs",
     "hookimpl",
     "hookspec",
     "register_plugin",

@@ -6,7 +6,7 @@ a framework nor modeling code; a class is imported the first time someone asks f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +66,30 @@ class HeadSpec:
                 f"implementation; available frameworks: {available}."
             )
         return import_string(reference)
+
+
+def head_specs(
+    heads: Mapping[str, str] | Iterable[tuple[str, str]],
+    pt: str,
+    *,
+    tf: str | None = None,
+    flax: str | None = None,
+    tf_heads: Collection[str] | None = None,
+    flax_heads: Collection[str] | None = None,
+) -> tuple[HeadSpec, ...]:
+    """One `HeadSpec` per (head key, class name) of `heads`: the class in module `pt`, and
+    `TF<name>` in module `tf` / `Flax<name>` in module `flax` for the heads in `tf_heads` /
+    `flax_heads` (every head when those are None)."""
+    pairs = heads.items() if isinstance(heads, Mapping) else heads
+    specs = []
+    for head, name in pairs:
+        found = {"pt": f"{pt}:{name}"}
+        if tf is not None and (tf_heads is None or head in tf_heads):
+            found["tf"] = f"{tf}:TF{name}"
+        if flax is not None and (flax_heads is None or head in flax_heads):
+            found["flax"] = f"{flax}:Flax{name}"
+        specs.append(HeadSpec(head, name, found))
+    return tuple(specs)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,9 @@ class TrainerCallback:
     on_evaluate = on_predict = on_save = on_log = on_prediction_step = _noop
 
 
+_NOOP = TrainerCallback._noop
+
+
 class CallbackHandler:
     """Calls each callback in order for an event and merges the control flags they set."""
 
@@ -78,8 +81,8 @@ class CallbackHandler:
     ) -> TrainerControl:
         for callback in self.callbacks:
             method = getattr(callback, event, None)
-            if method is None:
-                continue
+            if method is None or getattr(method, "__func__", None) is _NOOP:
+                continue  # the base class's no-op: nothing to call
             result = method(args, state, control, **kwargs)
             if isinstance(result, TrainerControl):
                 control = result

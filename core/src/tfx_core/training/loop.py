@@ -21,6 +21,7 @@ import torch
 from tfx_core.errors import ConfigError, LoadError
 from tfx_core.training import checkpoint as ckpt
 from tfx_core.training import distributed
+from tfx_core.training.lean_step import GradClipper, OptimizerStep
 from tfx_core.training.loss import count_items
 from tfx_core.training.state import STATE_NAME, TrainerState
 
@@ -172,6 +173,8 @@ def run_training(trainer: Any, resume: Path | None) -> TrainOutput:
     model.train()
     trained = [p for p in model.parameters() if p.requires_grad]  # listed once, not per step
     clear_grads = _grad_clearer(optimizer)
+    clip = GradClipper(trained)
+    optimizer_step = OptimizerStep(optimizer)
     clear_grads()
     trainer.control = trainer._call("on_train_begin")
     if resume is not None:
@@ -214,12 +217,12 @@ def run_training(trainer: Any, resume: Path | None) -> TrainOutput:
             if scaler is not None:
                 scaler.unscale_(optimizer)
             if args.max_grad_norm and args.max_grad_norm > 0:
-                grad_norm = torch.nn.utils.clip_grad_norm_(trained, args.max_grad_norm)
+                grad_norm = clip(args.max_grad_norm)
             if scaler is not None:
                 scaler.step(optimizer)
                 scaler.update()
             else:
-                optimizer.step()
+                optimizer_step()
             scheduler.step()
             clear_grads()
             state.global_step += 1

@@ -1,6 +1,6 @@
 """Entry module of tfx-plugin-bart (`tfx.plugins` entry point): specs only, no framework import."""
 
-from tfx_core.plugins import ArchitectureSpec, HeadSpec, hookimpl
+from tfx_core.plugins import ArchitectureSpec, head_specs, hookimpl
 
 _CONFIG = "tfx_plugin_bart.configuration_bart:BartConfig"
 _MODELING = "tfx_plugin_bart.modeling_bart"
@@ -24,24 +24,14 @@ _TF = "tfx_plugin_bart.modeling_tf_bart"
 _TF_HEADS = {"base", "question-answering", "seq2seq-lm", "sequence-classification", "causal-lm"}
 
 
-def _implementations(head: str, name: str) -> dict[str, str]:
-    """The head's class per framework (Flax for the heads `modeling_flax_bart` has)."""
-    found = {"pt": f"{_MODELING}:{name}"}
-    if head in _FLAX_HEADS:
-        found["flax"] = f"{_FLAX}:Flax{name}"
-    if head in _TF_HEADS:
-        found["tf"] = f"{_TF}:TF{name}"
-    return found
-
-
 @hookimpl
 def tfx_architectures() -> list[ArchitectureSpec]:
     return [
         ArchitectureSpec(
             model_type="bart",
             config_class=_CONFIG,
-            heads=tuple(
-                HeadSpec(head, name, _implementations(head, name)) for head, name in _HEADS.items()
+            heads=head_specs(
+                _HEADS, _MODELING, tf=_TF, tf_heads=_TF_HEADS, flax=_FLAX, flax_heads=_FLAX_HEADS
             ),
             tokenizer_converter=_CONVERTER,
             description="BART encoder-decoder (bart-base, bart-large-cnn, bart-large-mnli, ...)",

@@ -8,35 +8,23 @@ embeddings (absolute positions optional), mean pooling, and the heads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from tfx_core.errors import ConfigError
-from tfx_core.modeling.outputs import BaseModelOutputWithPooling, MaskedLMOutput, ModelOutput
+from tfx_core.modeling.outputs import BaseModelOutputWithPooling, MaskedLMOutput
 from tfx_core.modeling.torch import PreTrainedModel
 from tfx_core.modeling.torch.blocks.patches import PatchEmbeddings, interpolate_positions
 from tfx_core.modeling.torch.blocks.pre_norm_encoder import VIT_NAMES, PreNormEncoderLayer
+from tfx_core.modeling.torch.blocks.vision_heads import ImageClassifierOutput, refuse_head_mask
 from tfx_core.modeling.torch.losses import sequence_classification_loss
 from tfx_plugin_beit.configuration_beit import BeitConfig
 
 
 def _refuse_head_mask(head_mask: Any) -> None:
-    if head_mask is not None:
-        raise ConfigError(
-            "head_mask is not supported by tfx's BEiT; prune heads or mask them in the weights."
-        )
-
-
-@dataclass(repr=False, eq=False)
-class ImageClassifierOutput(ModelOutput):
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
+    refuse_head_mask(head_mask, "BEiT")
 
 
 class BeitEmbeddings(nn.Module):

@@ -16,7 +16,10 @@ from torch import nn
 
 from tfx_core.errors import GenerationError
 from tfx_core.generation.mixin import GenerationMixin
-from tfx_core.modeling.outputs import CausalLMOutputWithCrossAttentions, ModelOutput
+from tfx_core.modeling.outputs import (
+    CausalLMOutputWithCrossAttentions,
+    MaskedLMAndNextSentenceOutput,
+)
 from tfx_core.modeling.torch import PreTrainedModel, blocks
 from tfx_core.modeling.torch.heads import (
     CausalLMHead,
@@ -100,12 +103,8 @@ class BertPreTrainingHeads(blocks.PreTrainingHeads):
 
 
 @dataclass(repr=False, eq=False)
-class BertForPreTrainingOutput(ModelOutput):
-    loss: Any = None
-    prediction_logits: Any = None
-    seq_relationship_logits: Any = None
-    hidden_states: tuple | None = None
-    attentions: tuple | None = None
+class BertForPreTrainingOutput(MaskedLMAndNextSentenceOutput):
+    """Masked-LM and next-sentence logits."""
 
 
 # ---------------------------------------------------------------------------- models

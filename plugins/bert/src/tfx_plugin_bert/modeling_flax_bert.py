@@ -3,6 +3,8 @@
 The encoder layers are the core's post-norm blocks (`tfx_core.modeling.flax.blocks`); what is
 BERT's own is here: the embeddings, the pre-training heads and which head reads what.
 Absolute position embeddings only (`position_embedding_type="absolute"`), like most checkpoints.
+With `is_decoder=True` the layers are causal and `FlaxBertLMHeadModel.generate` decodes with
+the core's preallocated KV cache.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from tfx_core.modeling.flax import (
     layers,
     losses,
 )
-from tfx_core.modeling.flax.attention import causal_bias, padding_bias
 from tfx_core.modeling.outputs import (
     BaseModelOutputWithPoolingAndPast,
     ModelOutput,
@@ -53,7 +54,11 @@ class FlaxBertEmbeddings(nnx.Module):
         self.max_positions = config.max_position_embeddings
 
     def __call__(
-        self, input_ids: Array, token_type_ids: Array | None, position_ids: Array | None
+        self,
+        input_ids: Array,
+        token_type_ids: Array | None,
+        position_ids: Array | None,
+        past_length: Any = 0,
     ) -> Array:
         length = input_ids.shape[1]
         if position_ids is None:
@@ -63,7 +68,7 @@ class FlaxBertEmbeddings(nnx.Module):
                     f"{self.max_positions} (max_position_embeddings): truncate it "
                     "(e.g. tokenizer(..., truncation=True))."
                 )
-            position_ids = jnp.arange(length)[None]
+            position_ids = jnp.arange(length)[None] + past_length
         if token_type_ids is None:
             token_type_ids = jnp.zeros_like(input_ids)
         hidden = (
@@ -191,6 +196,13 @@ class FlaxBertModel(FlaxBertPreTrainedModel):
     def get_input_embeddings(self) -> nnx.Embed:
         return self.embeddings.word_embeddings
 
+    def init_cache(self, batch: int, max_length: int) -> tuple | None:
+        """Zeroed keys/values for `max_length` positions per layer (None unless `is_decoder`:
+        a bidirectional encoder cannot reuse earlier positions)."""
+        if not self.config.is_decoder:
+            return None
+        return self.encoder.init_cache(batch, max_length, self.param_dtype)
+
     def __call__(
         self,
         input_ids: Any = None,
@@ -198,29 +210,33 @@ class FlaxBertModel(FlaxBertPreTrainedModel):
         token_type_ids: Any = None,
         position_ids: Any = None,
         *,
+        cache: tuple | None = None,
+        cache_index: Any = 0,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
     ) -> Any:
+        """With `cache` (from `init_cache`), the tokens are written at `cache_index` and attend
+        to every earlier cached position that `attention_mask` (`[batch, max_length]`) keeps."""
         if input_ids is None:
             raise ConfigError("Pass input_ids ([batch, length] token ids).")
         input_ids = jnp.asarray(input_ids)
         token_type_ids = None if token_type_ids is None else jnp.asarray(token_type_ids)
         position_ids = None if position_ids is None else jnp.asarray(position_ids)
-        hidden = self.embeddings(input_ids, token_type_ids, position_ids)
-        if self.config.is_decoder:
-            bias = causal_bias(jnp.arange(hidden.shape[1]), hidden.shape[1], attention_mask)
-        else:
-            bias = padding_bias(attention_mask)
-        hidden, states, weights = self.encoder(
+        hidden = self.embeddings(input_ids, token_type_ids, position_ids, cache_index)
+        bias = blocks.decoder_bias(self.config, hidden.shape[1], attention_mask, cache, cache_index)
+        hidden, states, weights, cache = self.encoder(
             hidden,
             bias,
+            cache=cache,
+            cache_index=cache_index,
             output_hidden_states=_flag(output_hidden_states, self.config.output_hidden_states),
             output_attentions=_flag(output_attentions, self.config.output_attentions),
         )
         outputs = BaseModelOutputWithPoolingAndPast(
             last_hidden_state=hidden,
             pooler_output=self.pooler(hidden) if self.pooler is not None else None,
+            past_key_values=cache,
             hidden_states=states,
             attentions=weights,
         )
@@ -252,7 +268,8 @@ class FlaxBertForMaskedLM(heads.MaskedLMHead, FlaxBertPreTrainedModel):
 
 
 class FlaxBertLMHeadModel(FlaxGenerationMixin, heads.CausalLMHead, FlaxBertPreTrainedModel):
-    """Left-to-right language modelling with a causal BERT (`is_decoder=True`); `generate`."""
+    """Left-to-right language modelling with a causal BERT (`is_decoder=True`); `generate`
+    (KV-cached through the mixin's hooks and `FlaxBertModel.init_cache`)."""
 
     base_model_class = FlaxBertModel
     base_model_kwargs: ClassVar[dict[str, Any]] = {"add_pooling_layer": False}

@@ -1,6 +1,6 @@
 """Entry module of tfx-plugin-bert (`tfx.plugins` entry point): specs only, no framework import."""
 
-from tfx_core.plugins import ArchitectureSpec, HeadSpec, hookimpl
+from tfx_core.plugins import ArchitectureSpec, head_specs, hookimpl
 
 _MODELING = "tfx_plugin_bert.modeling_bert"
 _FLAX = "tfx_plugin_bert.modeling_flax_bert"
@@ -26,18 +26,7 @@ def tfx_architectures() -> list[ArchitectureSpec]:
         ArchitectureSpec(
             model_type="bert",
             config_class="tfx_plugin_bert.configuration_bert:BertConfig",
-            heads=tuple(
-                HeadSpec(
-                    head,
-                    name,
-                    {
-                        "pt": f"{_MODELING}:{name}",
-                        "tf": f"{_TF}:TF{name}",
-                        "flax": f"{_FLAX}:Flax{name}",
-                    },
-                )
-                for head, name in _HEADS
-            ),
+            heads=head_specs(_HEADS, _MODELING, tf=_TF, flax=_FLAX),
             tokenizer_converter=_CONVERTER,
             description="BERT encoder (bert-base, MiniLM, sentence-transformers, ...)",
         )

@@ -1,6 +1,6 @@
 """Entry module of tfx-plugin-blenderbot (`tfx.plugins`): specs only, no framework import."""
 
-from tfx_core.plugins import ArchitectureSpec, HeadSpec, TokenizerConverterSpec, hookimpl
+from tfx_core.plugins import ArchitectureSpec, TokenizerConverterSpec, head_specs, hookimpl
 
 _PACKAGE = "tfx_plugin_blenderbot"
 _MODELING = f"{_PACKAGE}.modeling_blenderbot"
@@ -21,24 +21,14 @@ _TF = "tfx_plugin_blenderbot.modeling_tf_blenderbot"
 _TF_HEADS = {"base", "seq2seq-lm", "causal-lm"}
 
 
-def _implementations(head: str, name: str) -> dict[str, str]:
-    """The head's class per framework (Flax for the heads `modeling_flax_blenderbot` has)."""
-    found = {"pt": f"{_MODELING}:{name}"}
-    if head in _FLAX_HEADS:
-        found["flax"] = f"{_FLAX}:Flax{name}"
-    if head in _TF_HEADS:
-        found["tf"] = f"{_TF}:TF{name}"
-    return found
-
-
 @hookimpl
 def tfx_architectures() -> list[ArchitectureSpec]:
     return [
         ArchitectureSpec(
             model_type="blenderbot",
             config_class=f"{_PACKAGE}.configuration_blenderbot:BlenderbotConfig",
-            heads=tuple(
-                HeadSpec(head, name, _implementations(head, name)) for head, name in _HEADS.items()
+            heads=head_specs(
+                _HEADS, _MODELING, tf=_TF, tf_heads=_TF_HEADS, flax=_FLAX, flax_heads=_FLAX_HEADS
             ),
             tokenizer_converter=_CONVERTER,
             description="Blenderbot open-domain chatbots (facebook/blenderbot-400M-distill, ...)",

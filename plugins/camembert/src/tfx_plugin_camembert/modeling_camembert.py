@@ -8,12 +8,17 @@ under CamemBERT's names. Only the names are this plugin's own; the math is the c
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from torch import nn
 
 from tfx_core.generation import GenerationMixin
 from tfx_core.modeling.torch import PreTrainedModel, blocks
+from tfx_core.modeling.torch.blocks.tied_lm_heads import (
+    FirstTokenClassifier,
+    NoPoolerHead,
+    TiedDenseLMHead,
+)
 from tfx_core.modeling.torch.heads import (
     CausalLMHead,
     MaskedLMHead,
@@ -75,10 +80,7 @@ class CamembertClassificationHead(blocks.DenseClassificationHead):
 
 
 # ---------------------------------------------------------------------------- models
-_NO_POOLER = [r"embeddings\.position_ids$", r"(^|\.)pooler\."]
 _TIED = {"lm_head.decoder.weight": "roberta.embeddings.word_embeddings.weight"}
-_SHARED_BIAS = {"lm_head.decoder.bias": "lm_head.bias"}
-_WITHOUT_POOLER: dict[str, Any] = {"add_pooling_layer": False}
 
 
 class CamembertPreTrainedModel(PreTrainedModel):
@@ -102,18 +104,12 @@ class CamembertModel(blocks.EncoderModel, CamembertPreTrainedModel):
     pooler_class = CamembertPooler
 
 
-class _LanguageModel:
+class _LanguageModel(TiedDenseLMHead):
     """The masked- and causal-LM heads' shared parts: `lm_head`, tied to the embeddings."""
 
     base_model_class = CamembertModel
-    base_model_kwargs = _WITHOUT_POOLER
+    lm_head_class = CamembertLMHead
     tied_weights: ClassVar[dict[str, str]] = _TIED
-    shared_weights: ClassVar[dict[str, str]] = _SHARED_BIAS
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
-    output_embeddings_attribute = "lm_head.decoder"
-
-    def build_head(self, config: CamembertConfig) -> None:
-        self.lm_head = CamembertLMHead(config)
 
 
 class CamembertForMaskedLM(_LanguageModel, MaskedLMHead, CamembertPreTrainedModel):
@@ -124,33 +120,27 @@ class CamembertForCausalLM(_LanguageModel, CausalLMHead, GenerationMixin, Camemb
     """Left-to-right LM on a causal CamemBERT (`config.is_decoder=True`); has `generate`."""
 
 
-class CamembertForSequenceClassification(SequenceClassificationHead, CamembertPreTrainedModel):
+class CamembertForSequenceClassification(
+    NoPoolerHead, FirstTokenClassifier, SequenceClassificationHead, CamembertPreTrainedModel
+):
     """Classifies (or regresses) the whole sequence through the classification head."""
 
     base_model_class = CamembertModel
-    base_model_kwargs = _WITHOUT_POOLER
-    head_input = "first_token"
-    dropout_fields = None  # the classification head has its own
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
-
-    def build_classifier(self, config: CamembertConfig, outputs: int) -> nn.Module:
-        return CamembertClassificationHead(config)
+    classification_head_class = CamembertClassificationHead
 
 
-class CamembertForTokenClassification(TokenClassificationHead, CamembertPreTrainedModel):
+class CamembertForTokenClassification(
+    NoPoolerHead, TokenClassificationHead, CamembertPreTrainedModel
+):
     """One label per token (named entities); label -100 is ignored."""
 
     base_model_class = CamembertModel
-    base_model_kwargs = _WITHOUT_POOLER
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
 
 
-class CamembertForQuestionAnswering(QuestionAnsweringHead, CamembertPreTrainedModel):
+class CamembertForQuestionAnswering(NoPoolerHead, QuestionAnsweringHead, CamembertPreTrainedModel):
     """Extractive QA: start and end logits of the answer span for every token."""
 
     base_model_class = CamembertModel
-    base_model_kwargs = _WITHOUT_POOLER
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
 
 
 class CamembertForMultipleChoice(MultipleChoiceHead, CamembertPreTrainedModel):

@@ -23,6 +23,7 @@ from tfx_core.modeling.torch.blocks.pre_norm_encoder import (
     PreNormEncoderLayer,
     run_layers,
 )
+from tfx_core.modeling.torch.blocks.vision_heads import ImageClassifierOutput
 from tfx_core.modeling.torch.masks import attention_bias
 from tfx_plugin_clip.configuration_clip import CLIPConfig, CLIPTextConfig, CLIPVisionConfig
 
@@ -50,14 +51,6 @@ class CLIPTextModelOutput(ModelOutput):
 class CLIPVisionModelOutput(ModelOutput):
     image_embeds: torch.Tensor | None = None
     last_hidden_state: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
-
-
-@dataclass(repr=False, eq=False)
-class ImageClassifierOutput(ModelOutput):
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
     hidden_states: tuple[torch.Tensor, ...] | None = None
     attentions: tuple[torch.Tensor, ...] | None = None
 

@@ -21,6 +21,7 @@ from tfx_core.errors import ConfigError
 from tfx_core.modeling.torch import PreTrainedModel, blocks
 from tfx_core.modeling.torch.activations import activation_fn
 from tfx_core.modeling.torch.blocks.functional import multi_head_context, split_heads
+from tfx_core.modeling.torch.blocks.tied_lm_heads import FirstTokenClassifier
 from tfx_core.modeling.torch.cache import Cache
 from tfx_core.modeling.torch.heads import (
     MaskedLMHead,
@@ -29,7 +30,7 @@ from tfx_core.modeling.torch.heads import (
     SequenceClassificationHead,
     TokenClassificationHead,
 )
-from tfx_core.modeling.torch.summary import SequenceSummary
+from tfx_core.modeling.torch.summary import SummaryChoiceHead
 from tfx_plugin_convbert.configuration_convbert import ConvBertConfig
 
 
@@ -252,30 +253,19 @@ class ConvBertForMaskedLM(MaskedLMHead, ConvBertPreTrainedModel):
         return self.generator_lm_head(self.generator_predictions(hidden))
 
 
-class ConvBertForSequenceClassification(SequenceClassificationHead, ConvBertPreTrainedModel):
+class ConvBertForSequenceClassification(
+    FirstTokenClassifier, SequenceClassificationHead, ConvBertPreTrainedModel
+):
     """Classifies (or regresses) the whole sequence through `ConvBertClassificationHead`."""
 
     base_model_class = ConvBertModel
-    head_input = "first_token"
-    dropout_fields = None  # the classification head has its own
-
-    def build_classifier(self, config: ConvBertConfig, outputs: int) -> nn.Module:
-        return ConvBertClassificationHead(config)
+    classification_head_class = ConvBertClassificationHead
 
 
-class ConvBertForMultipleChoice(MultipleChoiceHead, ConvBertPreTrainedModel):
+class ConvBertForMultipleChoice(SummaryChoiceHead, MultipleChoiceHead, ConvBertPreTrainedModel):
     """Scores each candidate from its `sequence_summary`."""
 
     base_model_class = ConvBertModel
-    head_input = "sequence"
-    dropout_fields = None
-
-    def build_head(self, config: ConvBertConfig) -> None:
-        self.sequence_summary = SequenceSummary(config)
-        super().build_head(config)
-
-    def head_features(self, features: torch.Tensor) -> torch.Tensor:
-        return self.sequence_summary(features)
 
 
 class ConvBertForTokenClassification(TokenClassificationHead, ConvBertPreTrainedModel):

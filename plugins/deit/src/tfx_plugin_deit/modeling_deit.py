@@ -13,25 +13,26 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from tfx_core.errors import ConfigError
 from tfx_core.modeling.outputs import BaseModelOutputWithPooling, ModelOutput
 from tfx_core.modeling.torch import PreTrainedModel
-from tfx_core.modeling.torch.activations import get_activation
 from tfx_core.modeling.torch.blocks.patches import PatchEmbeddings, interpolate_positions
 from tfx_core.modeling.torch.blocks.pre_norm_encoder import (
     VIT_NAMES,
     PreNormEncoderLayer,
     run_layers,
 )
+from tfx_core.modeling.torch.blocks.vision_heads import (
+    ClassTokenPooler,
+    SimMIMHead,
+    masked_pixel_loss,
+    refuse_head_mask,
+)
 from tfx_core.modeling.torch.heads import SequenceClassificationHead
 from tfx_plugin_deit.configuration_deit import DeiTConfig
 
 
 def _refuse_head_mask(head_mask: Any) -> None:
-    if head_mask is not None:
-        raise ConfigError(
-            "head_mask is not supported by tfx's DeiT; prune heads or mask them in the weights."
-        )
+    refuse_head_mask(head_mask, "DeiT")
 
 
 @dataclass(repr=False, eq=False)
@@ -39,14 +40,6 @@ class DeiTForImageClassificationWithTeacherOutput(ModelOutput):
     logits: torch.Tensor | None = None
     cls_logits: torch.Tensor | None = None
     distillation_logits: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
-
-
-@dataclass(repr=False, eq=False)
-class MaskedImageModelingOutput(ModelOutput):
-    loss: torch.Tensor | None = None
-    reconstruction: torch.Tensor | None = None
     hidden_states: tuple[torch.Tensor, ...] | None = None
     attentions: tuple[torch.Tensor, ...] | None = None
 
@@ -100,14 +93,8 @@ class DeiTEncoder(nn.Module):
         self.layer = nn.ModuleList(DeiTLayer(config) for _ in range(config.num_hidden_layers))
 
 
-class DeiTPooler(nn.Module):
-    def __init__(self, config: DeiTConfig) -> None:
-        super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.pooler_output_size)
-        self.activation = get_activation(config.pooler_act)
-
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.activation(self.dense(hidden_states[:, 0]))
+class DeiTPooler(ClassTokenPooler):
+    """The class token through a dense layer and `pooler_act`."""
 
 
 class DeiTPreTrainedModel(PreTrainedModel):
@@ -244,63 +231,20 @@ class DeiTForImageClassificationWithTeacher(DeiTPreTrainedModel):
         )
 
 
-class DeiTForMaskedImageModeling(DeiTPreTrainedModel):
-    """Reconstructs pixels from the patch states (SimMIM): a 1x1 conv and a pixel shuffle."""
+class DeiTForMaskedImageModeling(SimMIMHead, DeiTPreTrainedModel):
+    """Reconstructs pixels from the patch states (SimMIM): a 1x1 conv and a pixel shuffle.
 
-    def __init__(self, config: DeiTConfig) -> None:
-        super().__init__(config)
-        self.deit = DeiTModel(config, add_pooling_layer=False, use_mask_token=True)
-        stride = config.encoder_stride
-        self.decoder = nn.Sequential(
-            nn.Conv2d(config.hidden_size, stride**2 * config.num_channels, kernel_size=1),
-            nn.PixelShuffle(stride),
-        )
-        self.post_init()
+    The reference drops the first and the last state (not the distillation token), and sizes
+    the loss's mask from the config."""
 
-    def forward(
-        self,
-        pixel_values: torch.Tensor | None = None,
-        bool_masked_pos: torch.Tensor | None = None,
-        head_mask: Any = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-        interpolate_pos_encoding: bool = False,
-    ) -> Any:
-        _refuse_head_mask(head_mask)
-        outputs = self.deit(
-            pixel_values,
-            bool_masked_pos=bool_masked_pos,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-            interpolate_pos_encoding=interpolate_pos_encoding,
-            return_dict=True,
-        )
-        # the reference drops the first and the last token (not the distillation token)
-        patches = outputs.last_hidden_state[:, 1:-1]
-        batch, length, channels = patches.shape
-        side = int(length**0.5)
-        grid = patches.permute(0, 2, 1).reshape(batch, channels, side, side)
-        reconstruction = self.decoder(grid)
-        loss = None
-        if bool_masked_pos is not None:
-            size = self.config.image_size // self.config.patch_size
-            patch = self.config.patch_size
-            mask = (
-                bool_masked_pos.reshape(-1, size, size)
-                .repeat_interleave(patch, 1)
-                .repeat_interleave(patch, 2)
-                .unsqueeze(1)
-                .contiguous()
-            )
-            error = nn.functional.l1_loss(pixel_values, reconstruction, reduction="none")
-            loss = (error * mask).sum() / (mask.sum() + 1e-5) / self.config.num_channels
-        return self.model_outputs(
-            MaskedImageModelingOutput(
-                loss=loss,
-                reconstruction=reconstruction,
-                hidden_states=outputs.get("hidden_states"),
-                attentions=outputs.get("attentions"),
-            ),
-            return_dict,
+    base_model_class = DeiTModel
+    extra_tokens = 1
+
+    def masked_loss(
+        self, pixel_values: torch.Tensor, reconstruction: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
+        config = self.config
+        side = config.image_size // config.patch_size
+        return masked_pixel_loss(
+            pixel_values, reconstruction, mask, config.patch_size, side, config.num_channels
         )

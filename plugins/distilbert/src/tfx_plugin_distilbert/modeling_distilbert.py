@@ -159,6 +159,7 @@ class DistilBertPreTrainedModel(PreTrainedModel):
             weight.data.copy_(sinusoidal_positions(*weight.shape))
 
 
+@trusted_forward  # its `forward` is `EncoderModel`'s in the reference's argument order
 class DistilBertModel(blocks.EncoderModel, DistilBertPreTrainedModel):
     """The encoder: embeddings and the transformer stack (no pooler, no token types)."""
 
@@ -219,8 +220,8 @@ class _FirstTokenClassifier:
         super().build_head(config)  # type: ignore[misc]
         self.pre_classifier = nn.Linear(config.dim, config.dim)
 
-    def head_features(self, features: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.pre_classifier(features))
+    def head_features(self, features: torch.Tensor, parts: Any = None) -> torch.Tensor:
+        return F.relu((self._modules if parts is None else parts)["pre_classifier"](features))
 
 
 class DistilBertForSequenceClassification(

@@ -1,6 +1,6 @@
 """Entry module of tfx-plugin-distilbert (`tfx.plugins` entry point): specs only, no framework import."""
 
-from tfx_core.plugins import ArchitectureSpec, HeadSpec, hookimpl
+from tfx_core.plugins import ArchitectureSpec, head_specs, hookimpl
 
 _CONFIG = "tfx_plugin_distilbert.configuration_distilbert:DistilBertConfig"
 _MODELING = "tfx_plugin_distilbert.modeling_distilbert"
@@ -26,18 +26,7 @@ def tfx_architectures() -> list[ArchitectureSpec]:
         ArchitectureSpec(
             model_type="distilbert",
             config_class=_CONFIG,
-            heads=tuple(
-                HeadSpec(
-                    head,
-                    name,
-                    {
-                        "pt": f"{_MODELING}:{name}",
-                        "tf": f"{_TF}:TF{name}",
-                        "flax": f"{_FLAX}:Flax{name}",
-                    },
-                )
-                for head, name in _HEADS.items()
-            ),
+            heads=head_specs(_HEADS, _MODELING, tf=_TF, flax=_FLAX),
             tokenizer_converter=_CONVERTER,
             description="DistilBERT encoder (distilbert-base, SST-2 sentiment, SQuAD QA, ...)",
         )

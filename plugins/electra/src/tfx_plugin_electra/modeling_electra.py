@@ -20,6 +20,7 @@ from tfx_core.generation.mixin import GenerationMixin
 from tfx_core.modeling.outputs import ModelOutput
 from tfx_core.modeling.torch import PreTrainedModel, blocks
 from tfx_core.modeling.torch.activations import activation_fn
+from tfx_core.modeling.torch.blocks.tied_lm_heads import FirstTokenClassifier
 from tfx_core.modeling.torch.heads import (
     CausalLMHead,
     MaskedLMHead,
@@ -29,7 +30,7 @@ from tfx_core.modeling.torch.heads import (
     TaskHead,
     TokenClassificationHead,
 )
-from tfx_core.modeling.torch.summary import SequenceSummary
+from tfx_core.modeling.torch.summary import SummaryChoiceHead
 from tfx_plugin_electra.configuration_electra import ElectraConfig
 
 
@@ -184,15 +185,13 @@ class ElectraForCausalLM(GenerationMixin, CausalLMHead, ElectraPreTrainedModel):
     lm_logits = ElectraForMaskedLM.lm_logits
 
 
-class ElectraForSequenceClassification(SequenceClassificationHead, ElectraPreTrainedModel):
+class ElectraForSequenceClassification(
+    FirstTokenClassifier, SequenceClassificationHead, ElectraPreTrainedModel
+):
     """Classifies (or regresses) the whole sequence through `ElectraClassificationHead`."""
 
     base_model_class = ElectraModel
-    head_input = "first_token"
-    dropout_fields = None  # the classification head has its own
-
-    def build_classifier(self, config: ElectraConfig, outputs: int) -> nn.Module:
-        return ElectraClassificationHead(config)
+    classification_head_class = ElectraClassificationHead
 
 
 class ElectraForTokenClassification(TokenClassificationHead, ElectraPreTrainedModel):
@@ -207,16 +206,7 @@ class ElectraForQuestionAnswering(QuestionAnsweringHead, ElectraPreTrainedModel)
     base_model_class = ElectraModel
 
 
-class ElectraForMultipleChoice(MultipleChoiceHead, ElectraPreTrainedModel):
+class ElectraForMultipleChoice(SummaryChoiceHead, MultipleChoiceHead, ElectraPreTrainedModel):
     """Scores each candidate from its `SequenceSummary` (first token, projection, gelu)."""
 
     base_model_class = ElectraModel
-    head_input = "sequence"
-    dropout_fields = None
-
-    def build_head(self, config: ElectraConfig) -> None:
-        self.sequence_summary = SequenceSummary(config)
-        super().build_head(config)
-
-    def head_features(self, features: torch.Tensor) -> torch.Tensor:
-        return self.sequence_summary(features)

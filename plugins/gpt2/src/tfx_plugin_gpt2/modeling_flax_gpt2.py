@@ -137,20 +137,6 @@ class FlaxGPT2LMHeadModel(FlaxGenerationMixin, heads.CausalLMHead, FlaxGPT2PreTr
             return layers.attend(self.transformer.wte, hidden)
         return self.lm_head(hidden)
 
-    def _init_cache(self, batch: int, max_length: int) -> tuple:
-        return self.transformer.init_cache(batch, max_length)
-
-    def _decode_step(self, input_ids, position_ids, key_mask, cache, index):
-        out = self(
-            input_ids=input_ids,
-            attention_mask=key_mask,
-            position_ids=position_ids,
-            cache=cache,
-            cache_index=index,
-            logits_to_keep=1,
-        )
-        return out.logits[:, -1], out.past_key_values
-
 
 class FlaxGPT2ForSequenceClassification(heads.SequenceClassificationHead, FlaxGPT2PreTrainedModel):
     """Classifies a text from its last non-padding token (`score`, no bias)."""

@@ -16,6 +16,11 @@ from typing import Any, ClassVar
 from torch import nn
 
 from tfx_core.modeling.torch import PreTrainedModel, blocks
+from tfx_core.modeling.torch.blocks.tied_lm_heads import (
+    FirstTokenClassifier,
+    NoPoolerHead,
+    TiedDenseLMHead,
+)
 from tfx_core.modeling.torch.heads import (
     MaskedLMHead,
     MultipleChoiceHead,
@@ -130,8 +135,6 @@ class IBertClassificationHead(blocks.DenseClassificationHead):
 
 
 # ---------------------------------------------------------------------------- models
-_NO_POOLER = [r"embeddings\.position_ids$", r"(^|\.)pooler\."]
-_WITHOUT_POOLER: dict[str, Any] = {"add_pooling_layer": False}
 
 
 class IBertPreTrainedModel(PreTrainedModel):
@@ -159,50 +162,36 @@ class IBertModel(blocks.EncoderModel, IBertPreTrainedModel):
     pooler_class = IBertPooler
 
 
-class IBertForMaskedLM(MaskedLMHead, IBertPreTrainedModel):
+class IBertForMaskedLM(TiedDenseLMHead, MaskedLMHead, IBertPreTrainedModel):
     """Predicts masked tokens; the output projection shares the input embedding matrix."""
 
     base_model_class = IBertModel
-    base_model_kwargs = _WITHOUT_POOLER
+    lm_head_class = IBertLMHead
     tied_weights: ClassVar[dict[str, str]] = {
         "lm_head.decoder.weight": "ibert.embeddings.word_embeddings.weight"
     }
-    shared_weights: ClassVar[dict[str, str]] = {"lm_head.decoder.bias": "lm_head.bias"}
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
-    output_embeddings_attribute = "lm_head.decoder"
-
-    def build_head(self, config: IBertConfig) -> None:
-        self.lm_head = IBertLMHead(config)
 
 
-class IBertForSequenceClassification(SequenceClassificationHead, IBertPreTrainedModel):
+class IBertForSequenceClassification(
+    NoPoolerHead, FirstTokenClassifier, SequenceClassificationHead, IBertPreTrainedModel
+):
     """Classifies (or regresses) the whole sequence through `IBertClassificationHead`."""
 
     base_model_class = IBertModel
-    base_model_kwargs = _WITHOUT_POOLER
-    head_input = "first_token"
-    dropout_fields = None  # the classification head has its own
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
-
-    def build_classifier(self, config: IBertConfig, outputs: int) -> nn.Module:
-        return IBertClassificationHead(config)
+    classification_head_class = IBertClassificationHead
 
 
-class IBertForTokenClassification(TokenClassificationHead, IBertPreTrainedModel):
+class IBertForTokenClassification(NoPoolerHead, TokenClassificationHead, IBertPreTrainedModel):
     """One label per token; label -100 is ignored."""
 
     base_model_class = IBertModel
-    base_model_kwargs = _WITHOUT_POOLER
     dropout_fields = ("hidden_dropout_prob",)
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
 
 
-class IBertForQuestionAnswering(QuestionAnsweringHead, IBertPreTrainedModel):
+class IBertForQuestionAnswering(NoPoolerHead, QuestionAnsweringHead, IBertPreTrainedModel):
     """Extractive QA: start and end logits of the answer span for every token."""
 
     base_model_class = IBertModel
-    base_model_kwargs = _WITHOUT_POOLER
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
 
 
 class IBertForMultipleChoice(MultipleChoiceHead, IBertPreTrainedModel):

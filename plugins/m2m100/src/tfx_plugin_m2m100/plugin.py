@@ -1,6 +1,6 @@
 """Entry module of tfx-plugin-m2m100 (`tfx.plugins`): specs only, no framework import."""
 
-from tfx_core.plugins import ArchitectureSpec, HeadSpec, TokenizerConverterSpec, hookimpl
+from tfx_core.plugins import ArchitectureSpec, TokenizerConverterSpec, head_specs, hookimpl
 
 _PACKAGE = "tfx_plugin_m2m100"
 _MODELING = f"{_PACKAGE}.modeling_m2m100"
@@ -20,24 +20,14 @@ _TF = "tfx_plugin_m2m100.modeling_tf_m2m100"
 _TF_HEADS = {"base", "seq2seq-lm"}
 
 
-def _implementations(head: str, name: str) -> dict[str, str]:
-    """The head's class per framework (Flax for the heads `modeling_flax_m2m100` has)."""
-    found = {"pt": f"{_MODELING}:{name}"}
-    if head in _FLAX_HEADS:
-        found["flax"] = f"{_FLAX}:Flax{name}"
-    if head in _TF_HEADS:
-        found["tf"] = f"{_TF}:TF{name}"
-    return found
-
-
 @hookimpl
 def tfx_architectures() -> list[ArchitectureSpec]:
     return [
         ArchitectureSpec(
             model_type="m2m_100",
             config_class=f"{_PACKAGE}.configuration_m2m100:M2M100Config",
-            heads=tuple(
-                HeadSpec(head, name, _implementations(head, name)) for head, name in _HEADS.items()
+            heads=head_specs(
+                _HEADS, _MODELING, tf=_TF, tf_heads=_TF_HEADS, flax=_FLAX, flax_heads=_FLAX_HEADS
             ),
             tokenizer_converter=f"{_TOKENIZATION}:convert_m2m100",
             tokenizers=(f"{_TOKENIZATION}:M2M100Tokenizer",),

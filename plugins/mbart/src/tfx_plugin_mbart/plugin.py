@@ -1,6 +1,6 @@
 """Entry module of tfx-plugin-mbart (`tfx.plugins`): specs only, no framework import."""
 
-from tfx_core.plugins import ArchitectureSpec, HeadSpec, TokenizerConverterSpec, hookimpl
+from tfx_core.plugins import ArchitectureSpec, TokenizerConverterSpec, head_specs, hookimpl
 
 _PACKAGE = "tfx_plugin_mbart"
 _TOKENIZATION = f"{_PACKAGE}.tokenization_mbart"
@@ -23,24 +23,14 @@ _TF = "tfx_plugin_mbart.modeling_tf_mbart"
 _TF_HEADS = {"base", "question-answering", "seq2seq-lm", "sequence-classification", "causal-lm"}
 
 
-def _implementations(head: str, name: str) -> dict[str, str]:
-    """The head's class per framework (Flax for the heads `modeling_flax_mbart` has)."""
-    found = {"pt": f"{_MODELING}:{name}"}
-    if head in _FLAX_HEADS:
-        found["flax"] = f"{_FLAX}:Flax{name}"
-    if head in _TF_HEADS:
-        found["tf"] = f"{_TF}:TF{name}"
-    return found
-
-
 @hookimpl
 def tfx_architectures() -> list[ArchitectureSpec]:
     return [
         ArchitectureSpec(
             model_type="mbart",
             config_class=f"{_PACKAGE}.configuration_mbart:MBartConfig",
-            heads=tuple(
-                HeadSpec(head, name, _implementations(head, name)) for head, name in _HEADS.items()
+            heads=head_specs(
+                _HEADS, _MODELING, tf=_TF, tf_heads=_TF_HEADS, flax=_FLAX, flax_heads=_FLAX_HEADS
             ),
             tokenizer_converter="tfx_core.tokenization.converters:convert_mbart",
             tokenizers=(

@@ -19,7 +19,7 @@ from torch import nn
 
 from tfx_core.errors import GenerationError
 from tfx_core.generation.mixin import GenerationMixin
-from tfx_core.modeling.outputs import ModelOutput
+from tfx_core.modeling.outputs import MaskedLMAndNextSentenceOutput
 from tfx_core.modeling.torch import PreTrainedModel, blocks
 from tfx_core.modeling.torch.cache import Cache
 from tfx_core.modeling.torch.heads import (
@@ -193,12 +193,8 @@ class MegatronBertPreTrainingHeads(blocks.PreTrainingHeads):
 
 
 @dataclass(repr=False, eq=False)
-class MegatronBertForPreTrainingOutput(ModelOutput):
-    loss: Any = None
-    prediction_logits: Any = None
-    seq_relationship_logits: Any = None
-    hidden_states: tuple | None = None
-    attentions: tuple | None = None
+class MegatronBertForPreTrainingOutput(MaskedLMAndNextSentenceOutput):
+    """Masked-LM and next-sentence logits."""
 
 
 # ---------------------------------------------------------------------------- models

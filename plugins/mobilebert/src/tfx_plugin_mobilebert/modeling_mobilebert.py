@@ -25,7 +25,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from tfx_core.errors import ConfigError
-from tfx_core.modeling.outputs import BaseModelOutputWithPooling, ModelOutput
+from tfx_core.modeling.outputs import (
+    BaseModelOutputWithPooling,
+    MaskedLMAndNextSentenceOutput,
+)
 from tfx_core.modeling.torch import PreTrainedModel, blocks
 from tfx_core.modeling.torch.activations import activation_fn
 from tfx_core.modeling.torch.blocks.functional import (
@@ -434,12 +437,8 @@ class MobileBertPreTrainingHeads(blocks.PreTrainingHeads):
 
 
 @dataclass(repr=False, eq=False)
-class MobileBertForPreTrainingOutput(ModelOutput):
-    loss: Any = None
-    prediction_logits: Any = None
-    seq_relationship_logits: Any = None
-    hidden_states: tuple | None = None
-    attentions: tuple | None = None
+class MobileBertForPreTrainingOutput(MaskedLMAndNextSentenceOutput):
+    """Masked-LM and next-sentence logits."""
 
 
 # ---------------------------------------------------------------------------- models

@@ -26,6 +26,11 @@ from tfx_core.modeling.torch.blocks.functional import (
     split_fused_heads,
     split_heads,
 )
+from tfx_core.modeling.torch.blocks.tied_lm_heads import (
+    FirstTokenClassifier,
+    NoPoolerHead,
+    TiedDenseLMHead,
+)
 from tfx_core.modeling.torch.cache import Cache
 from tfx_core.modeling.torch.heads import (
     MaskedLMHead,
@@ -256,8 +261,6 @@ class MPNetClassificationHead(blocks.DenseClassificationHead):
 
 
 # ---------------------------------------------------------------------------- models
-_NO_POOLER = [r"embeddings\.position_ids$", r"(^|\.)pooler\."]
-_WITHOUT_POOLER: dict[str, Any] = {"add_pooling_layer": False}
 
 
 class MPNetPreTrainedModel(PreTrainedModel):
@@ -306,50 +309,36 @@ class MPNetModel(blocks.EncoderModel, MPNetPreTrainedModel):
         )
 
 
-class MPNetForMaskedLM(MaskedLMHead, MPNetPreTrainedModel):
+class MPNetForMaskedLM(TiedDenseLMHead, MaskedLMHead, MPNetPreTrainedModel):
     """Predicts masked tokens (`fill-mask`); label -100 is ignored."""
 
     base_model_class = MPNetModel
-    base_model_kwargs = _WITHOUT_POOLER
+    lm_head_class = MPNetLMHead
     tied_weights: ClassVar[dict[str, str]] = {
         "lm_head.decoder.weight": "mpnet.embeddings.word_embeddings.weight"
     }
-    shared_weights: ClassVar[dict[str, str]] = {"lm_head.decoder.bias": "lm_head.bias"}
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
-    output_embeddings_attribute = "lm_head.decoder"
-
-    def build_head(self, config: MPNetConfig) -> None:
-        self.lm_head = MPNetLMHead(config)
 
 
-class MPNetForSequenceClassification(SequenceClassificationHead, MPNetPreTrainedModel):
+class MPNetForSequenceClassification(
+    NoPoolerHead, FirstTokenClassifier, SequenceClassificationHead, MPNetPreTrainedModel
+):
     """Classification or regression of a text (pair) through `MPNetClassificationHead`."""
 
     base_model_class = MPNetModel
-    base_model_kwargs = _WITHOUT_POOLER
-    head_input = "first_token"
-    dropout_fields = None  # the classification head has its own
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
-
-    def build_classifier(self, config: MPNetConfig, outputs: int) -> nn.Module:
-        return MPNetClassificationHead(config)
+    classification_head_class = MPNetClassificationHead
 
 
-class MPNetForTokenClassification(TokenClassificationHead, MPNetPreTrainedModel):
+class MPNetForTokenClassification(NoPoolerHead, TokenClassificationHead, MPNetPreTrainedModel):
     """One label per token (named entities, part of speech); label -100 is ignored."""
 
     base_model_class = MPNetModel
-    base_model_kwargs = _WITHOUT_POOLER
     dropout_fields = ("hidden_dropout_prob",)
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
 
 
-class MPNetForQuestionAnswering(QuestionAnsweringHead, MPNetPreTrainedModel):
+class MPNetForQuestionAnswering(NoPoolerHead, QuestionAnsweringHead, MPNetPreTrainedModel):
     """Extractive QA: start and end logits of the answer span (`qa_outputs`)."""
 
     base_model_class = MPNetModel
-    base_model_kwargs = _WITHOUT_POOLER
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
 
 
 class MPNetForMultipleChoice(MultipleChoiceHead, MPNetPreTrainedModel):

@@ -14,17 +14,17 @@ from flax import nnx
 
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax import FlaxGenerationMixin, FlaxPreTrainedModel, blocks, heads, layers
-from tfx_core.modeling.flax.attention import causal_bias, padding_bias
 from tfx_core.modeling.outputs import BaseModelOutputWithPoolingAndPast
 from tfx_plugin_roberta.configuration_roberta import RobertaConfig
 
 Array = jax.Array
 
 
-def position_ids_from_input_ids(input_ids: Array, padding_idx: int) -> Array:
-    """`padding_idx + 1 + index among non-padding tokens`; padding gets `padding_idx`."""
+def position_ids_from_input_ids(input_ids: Array, padding_idx: int, past_length: Any = 0) -> Array:
+    """`padding_idx + 1 + past_length + index among non-padding tokens`; padding gets
+    `padding_idx` (the reference's numbering, `past_length` tokens already cached)."""
     not_pad = (input_ids != padding_idx).astype(jnp.int32)
-    return jnp.cumsum(not_pad, axis=1) * not_pad + padding_idx
+    return (jnp.cumsum(not_pad, axis=1) + past_length) * not_pad + padding_idx
 
 
 class FlaxRobertaEmbeddings(nnx.Module):
@@ -47,7 +47,11 @@ class FlaxRobertaEmbeddings(nnx.Module):
         self.max_positions = config.max_position_embeddings
 
     def __call__(
-        self, input_ids: Array, token_type_ids: Array | None, position_ids: Array | None
+        self,
+        input_ids: Array,
+        token_type_ids: Array | None,
+        position_ids: Array | None,
+        past_length: Any = 0,
     ) -> Array:
         if position_ids is None:
             length = input_ids.shape[1]
@@ -57,7 +61,7 @@ class FlaxRobertaEmbeddings(nnx.Module):
                     f"{self.max_positions - self.padding_idx - 1}: truncate it "
                     "(e.g. tokenizer(..., truncation=True))."
                 )
-            position_ids = position_ids_from_input_ids(input_ids, self.padding_idx)
+            position_ids = position_ids_from_input_ids(input_ids, self.padding_idx, past_length)
         if token_type_ids is None:
             token_type_ids = jnp.zeros_like(input_ids)
         hidden = (
@@ -140,6 +144,12 @@ class FlaxRobertaModel(FlaxRobertaPreTrainedModel):
     def get_input_embeddings(self) -> nnx.Embed:
         return self.embeddings.word_embeddings
 
+    def init_cache(self, batch: int, max_length: int) -> tuple | None:
+        """Zeroed keys/values for `max_length` positions per layer (None unless `is_decoder`)."""
+        if not self.config.is_decoder:
+            return None
+        return self.encoder.init_cache(batch, max_length, self.param_dtype)
+
     def __call__(
         self,
         input_ids: Any = None,
@@ -147,10 +157,14 @@ class FlaxRobertaModel(FlaxRobertaPreTrainedModel):
         token_type_ids: Any = None,
         position_ids: Any = None,
         *,
+        cache: tuple | None = None,
+        cache_index: Any = 0,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
     ) -> Any:
+        """With `cache` (from `init_cache`), the tokens are written at `cache_index` and attend
+        to every earlier cached position that `attention_mask` (`[batch, max_length]`) keeps."""
         if input_ids is None:
             raise ConfigError("Pass input_ids ([batch, length] token ids).")
         input_ids = jnp.asarray(input_ids)
@@ -158,16 +172,15 @@ class FlaxRobertaModel(FlaxRobertaPreTrainedModel):
             input_ids,
             None if token_type_ids is None else jnp.asarray(token_type_ids),
             None if position_ids is None else jnp.asarray(position_ids),
+            cache_index,
         )
-        length = hidden.shape[1]
-        if self.config.is_decoder:
-            bias = causal_bias(jnp.arange(length), length, attention_mask)
-        else:
-            bias = padding_bias(attention_mask)
         config = self.config
-        hidden, states, weights = self.encoder(
+        bias = blocks.decoder_bias(config, hidden.shape[1], attention_mask, cache, cache_index)
+        hidden, states, weights, cache = self.encoder(
             hidden,
             bias,
+            cache=cache,
+            cache_index=cache_index,
             output_hidden_states=bool(
                 config.output_hidden_states
                 if output_hidden_states is None
@@ -180,6 +193,7 @@ class FlaxRobertaModel(FlaxRobertaPreTrainedModel):
         outputs = BaseModelOutputWithPoolingAndPast(
             last_hidden_state=hidden,
             pooler_output=self.pooler(hidden) if self.pooler is not None else None,
+            past_key_values=cache,
             hidden_states=states,
             attentions=weights,
         )

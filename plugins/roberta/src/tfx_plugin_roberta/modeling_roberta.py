@@ -9,13 +9,18 @@ KV cache, which is what `RobertaForCausalLM.generate` runs on.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from torch import nn
 
 from tfx_core.generation import GenerationMixin
 from tfx_core.modeling.outputs import CausalLMOutputWithCrossAttentions
 from tfx_core.modeling.torch import PreTrainedModel, blocks
+from tfx_core.modeling.torch.blocks.tied_lm_heads import (
+    NO_POOLER_KEYS,
+    WITHOUT_POOLER,
+    TiedDenseLMHead,
+)
 from tfx_core.modeling.torch.heads import (
     CausalLMHead,
     MaskedLMHead,
@@ -79,10 +84,7 @@ class RobertaClassificationHead(blocks.DenseClassificationHead):
 
 
 # ---------------------------------------------------------------------------- models
-_NO_POOLER = [r"embeddings\.position_ids$", r"(^|\.)pooler\."]
 _TIED_DECODER = {"lm_head.decoder.weight": "roberta.embeddings.word_embeddings.weight"}
-_SHARED_BIAS = {"lm_head.decoder.bias": "lm_head.bias"}
-_WITHOUT_POOLER: dict[str, Any] = {"add_pooling_layer": False}
 
 
 class RobertaPreTrainedModel(PreTrainedModel):
@@ -108,47 +110,32 @@ class RobertaModel(blocks.EncoderModel, RobertaPreTrainedModel):
     supports_cross_attention = True  # a decoder of EncoderDecoderModel (BERT2BERT)
 
 
-class RobertaForMaskedLM(MaskedLMHead, RobertaPreTrainedModel):
+class _LanguageModel(TiedDenseLMHead):
+    """The masked- and causal-LM heads' shared parts: `lm_head`, tied to the embeddings."""
+
+    base_model_class = RobertaModel
+    lm_head_class = RobertaLMHead
+    tied_weights: ClassVar[dict[str, str]] = _TIED_DECODER
+
+
+class RobertaForMaskedLM(_LanguageModel, MaskedLMHead, RobertaPreTrainedModel):
     """Predicts masked tokens; the output projection shares the input embedding matrix."""
 
-    base_model_class = RobertaModel
-    base_model_kwargs = _WITHOUT_POOLER
-    tied_weights: ClassVar[dict[str, str]] = _TIED_DECODER
-    shared_weights: ClassVar[dict[str, str]] = _SHARED_BIAS
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
 
-    def build_head(self, config: RobertaConfig) -> None:
-        self.lm_head = RobertaLMHead(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head.decoder
-
-
-class RobertaForCausalLM(CausalLMHead, GenerationMixin, RobertaPreTrainedModel):
+class RobertaForCausalLM(_LanguageModel, CausalLMHead, GenerationMixin, RobertaPreTrainedModel):
     """Left-to-right LM on a causal RoBERTa (`config.is_decoder=True`); has `generate`."""
 
-    base_model_class = RobertaModel
     output_class = CausalLMOutputWithCrossAttentions
-    base_model_kwargs = _WITHOUT_POOLER
-    tied_weights: ClassVar[dict[str, str]] = _TIED_DECODER
-    shared_weights: ClassVar[dict[str, str]] = _SHARED_BIAS
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
-
-    def build_head(self, config: RobertaConfig) -> None:
-        self.lm_head = RobertaLMHead(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head.decoder
 
 
 class RobertaForSequenceClassification(SequenceClassificationHead, RobertaPreTrainedModel):
     """Classifies (or regresses) the whole sequence through `RobertaClassificationHead`."""
 
     base_model_class = RobertaModel
-    base_model_kwargs = _WITHOUT_POOLER
+    base_model_kwargs = WITHOUT_POOLER
     head_input = "first_token"
     dropout_fields = None  # the classification head has its own
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
+    ignore_unexpected_keys: ClassVar[list[str]] = NO_POOLER_KEYS
 
     def build_classifier(self, config: RobertaConfig, outputs: int) -> nn.Module:
         return RobertaClassificationHead(config)
@@ -158,16 +145,16 @@ class RobertaForTokenClassification(TokenClassificationHead, RobertaPreTrainedMo
     """One label per token; label -100 is ignored."""
 
     base_model_class = RobertaModel
-    base_model_kwargs = _WITHOUT_POOLER
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
+    base_model_kwargs = WITHOUT_POOLER
+    ignore_unexpected_keys: ClassVar[list[str]] = NO_POOLER_KEYS
 
 
 class RobertaForQuestionAnswering(QuestionAnsweringHead, RobertaPreTrainedModel):
     """Extractive QA: start and end logits of the answer span for every token."""
 
     base_model_class = RobertaModel
-    base_model_kwargs = _WITHOUT_POOLER
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
+    base_model_kwargs = WITHOUT_POOLER
+    ignore_unexpected_keys: ClassVar[list[str]] = NO_POOLER_KEYS
 
 
 class RobertaForMultipleChoice(MultipleChoiceHead, RobertaPreTrainedModel):

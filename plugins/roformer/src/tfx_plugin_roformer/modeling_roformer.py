@@ -26,6 +26,7 @@ from tfx_core.modeling.torch.blocks.functional import (
     split_fused_heads,
     split_heads,
 )
+from tfx_core.modeling.torch.blocks.tied_lm_heads import FirstTokenClassifier
 from tfx_core.modeling.torch.cache import Cache
 from tfx_core.modeling.torch.heads import (
     CausalLMHead,
@@ -37,7 +38,7 @@ from tfx_core.modeling.torch.heads import (
 )
 from tfx_core.modeling.torch.lean import trusted_forward
 from tfx_core.modeling.torch.linear import linear
-from tfx_core.modeling.torch.summary import SequenceSummary
+from tfx_core.modeling.torch.summary import SummaryChoiceHead
 from tfx_plugin_roformer.configuration_roformer import RoFormerConfig
 
 #: `(sin, cos)`, each `[length, head_dim]` with every angle repeated for its channel pair
@@ -370,15 +371,13 @@ class RoFormerForCausalLM(GenerationMixin, CausalLMHead, RoFormerPreTrainedModel
             )
 
 
-class RoFormerForSequenceClassification(SequenceClassificationHead, RoFormerPreTrainedModel):
+class RoFormerForSequenceClassification(
+    FirstTokenClassifier, SequenceClassificationHead, RoFormerPreTrainedModel
+):
     """Classifies (or regresses) the whole sequence through `RoFormerClassificationHead`."""
 
     base_model_class = RoFormerModel
-    head_input = "first_token"
-    dropout_fields = None  # the classification head has its own
-
-    def build_classifier(self, config: RoFormerConfig, outputs: int) -> nn.Module:
-        return RoFormerClassificationHead(config)
+    classification_head_class = RoFormerClassificationHead
 
 
 class RoFormerForTokenClassification(TokenClassificationHead, RoFormerPreTrainedModel):
@@ -393,16 +392,7 @@ class RoFormerForQuestionAnswering(QuestionAnsweringHead, RoFormerPreTrainedMode
     base_model_class = RoFormerModel
 
 
-class RoFormerForMultipleChoice(MultipleChoiceHead, RoFormerPreTrainedModel):
+class RoFormerForMultipleChoice(SummaryChoiceHead, MultipleChoiceHead, RoFormerPreTrainedModel):
     """Scores each candidate from its `SequenceSummary` (the config's `summary_*` fields)."""
 
     base_model_class = RoFormerModel
-    head_input = "sequence"
-    dropout_fields = None
-
-    def build_head(self, config: RoFormerConfig) -> None:
-        self.sequence_summary = SequenceSummary(config)
-        super().build_head(config)
-
-    def head_features(self, features: torch.Tensor) -> torch.Tensor:
-        return self.sequence_summary(features)

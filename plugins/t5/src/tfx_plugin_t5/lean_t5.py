@@ -5,9 +5,10 @@ module calls around the ops cost as much as the ops. `T5DecodePlan` binds every 
 once per `generate` and runs a step through `layers_t5`'s functions (`t5_block`,
 `residual_sublayer` + `t5_attention`, `feed_forward_residual` + `dense_act_dense` /
 `gated_dense_act_dense`, `t5_layer_norm`), with the stack's own `self_attention_bias` and the
-embedding's own `forward`. The core's `LeanGuard` is checked on every step: a hook, an instance
+embedding's own `forward`. The core's `LeanGuard` is checked in full once per generation
+(`SourceAttendingPlan.engaged`, which also notices a hook added later): a hook, an instance
 `forward`, a patched or overriding `forward` (`trusted_forward`), training, autograd or
-`TFX_FAST_PATHS=0` sends the step through the modules. Beams that share a source read its
+`TFX_FAST_PATHS=0` sends the steps through the modules. Beams that share a source read its
 encoder keys/values once (`EncoderDecoderCache.group`, as the BART-family plan does).
 """
 
@@ -181,34 +182,23 @@ class T5DecodePlan(SourceAttendingPlan):
         return cls(model, blocks, final_norm, head)
 
     def usable(self) -> bool:
-        """Nothing changed or observes the model since the plan was built (checked per step)."""
+        """Nothing changed or observes the model since the plan was built (checked once per
+        generation, see `SourceAttendingPlan.engaged`)."""
         return self.guard.same_structure() and self.guard.unobserved()
 
-    def __call__(
+    def bind(
         self,
-        input_ids: torch.Tensor,
+        cache: EncoderDecoderCache,
         encoder_hidden_states: torch.Tensor,
         encoder_attention_mask: torch.Tensor | None,
-        cache: EncoderDecoderCache,
-    ) -> torch.Tensor:
-        """Logits `[batch, vocab]` for one new token per row; the cache is updated."""
-        decoder = self.decoder
+    ) -> Fn:
+        """The generation's step: each block's sublayers bound to its caches and source."""
         self_cache, cross_cache, encoder_hidden_states, group = self.source(
             cache, encoder_hidden_states
         )
-        past = self_cache.get_seq_length()
-        hidden = decoder.embed_tokens.forward(input_ids)
-        positions = torch.arange(past, past + 1, device=hidden.device)
-        position_bias = decoder.self_attention_bias(None, positions, past + 1, hidden.dtype)
         cross_bias = self.encoder_bias(encoder_attention_mask, encoder_hidden_states, group)
+        blocks = []
         for block in self.blocks:
-            own = partial(
-                t5_attention,
-                key_value_states=None,
-                cache=self_cache,
-                bias=position_bias,
-                **block.self_attention,
-            )
             crossed = partial(
                 t5_attention,
                 key_value_states=encoder_hidden_states,
@@ -218,13 +208,42 @@ class T5DecodePlan(SourceAttendingPlan):
             )
             if group > 1:
                 crossed = partial(shared_source_queries, attend=crossed, group=group)
+            blocks.append(
+                (
+                    partial(
+                        t5_attention,
+                        key_value_states=None,
+                        cache=self_cache,
+                        **block.self_attention,
+                    ),
+                    block.self_norm,
+                    partial(
+                        residual_sublayer, norm=block.cross_norm, sublayer=crossed, pre_norm=True
+                    ),
+                    partial(
+                        feed_forward_residual,
+                        norm=block.ffn_norm,
+                        dense=block.dense,
+                        dropout=_identity,
+                    ),
+                )
+            )
+        return partial(self._step, blocks=tuple(blocks), cache=self_cache)
+
+    def _step(self, input_ids: torch.Tensor, *, blocks: tuple, cache: Any) -> torch.Tensor:
+        """Logits `[batch, vocab]` for one new token per row; the cache is updated."""
+        decoder = self.decoder
+        past = cache.get_seq_length()
+        hidden = decoder.embed_tokens.forward(input_ids)
+        positions = torch.arange(past, past + 1, device=hidden.device)
+        position_bias = decoder.self_attention_bias(None, positions, past + 1, hidden.dtype)
+        for own, self_norm, crossed, feed_forward in blocks:
+            own = partial(own, bias=position_bias)
             hidden = t5_block(
                 hidden,
-                partial(residual_sublayer, norm=block.self_norm, sublayer=own, pre_norm=True),
-                partial(residual_sublayer, norm=block.cross_norm, sublayer=crossed, pre_norm=True),
-                partial(
-                    feed_forward_residual, norm=block.ffn_norm, dense=block.dense, dropout=_identity
-                ),
+                partial(residual_sublayer, norm=self_norm, sublayer=own, pre_norm=True),
+                crossed,
+                feed_forward,
             )[0]
         hidden = self.final_norm(hidden)
         if self.rescale is not None:  # T5 v1.0 rescales before the tied projection

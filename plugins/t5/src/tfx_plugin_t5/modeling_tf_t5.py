@@ -16,7 +16,12 @@ from tfx_core.errors import ConfigError
 from tfx_core.modeling.keras import TFPreTrainedModel, as_tensor, tf, unpack_inputs
 from tfx_core.modeling.keras.backend import keras
 from tfx_core.modeling.keras.blocks.decoder import empty_cache
-from tfx_core.modeling.keras.blocks.seq2seq_model import as_encoder_output, shift_tokens_right
+from tfx_core.modeling.keras.blocks.seq2seq_model import shift_tokens_right
+from tfx_core.modeling.keras.blocks.seq2seq_stack import (
+    DecoderStackMixin,
+    EncoderDecoderMixin,
+    output_flags,
+)
 from tfx_core.modeling.keras.layers import (
     TiedProjection,
     causal_bias,
@@ -28,9 +33,7 @@ from tfx_core.modeling.keras.losses import token_classification_loss
 from tfx_core.modeling.keras.seq2seq_generation import TFSeq2SeqGenerationMixin
 from tfx_core.modeling.outputs import (
     BaseModelOutput,
-    BaseModelOutputWithPastAndCrossAttentions,
     Seq2SeqLMOutput,
-    Seq2SeqModelOutput,
 )
 from tfx_plugin_t5.configuration_t5 import T5Config
 from tfx_plugin_t5.modeling_tf_t5_layers import TFT5Block, TFT5LayerNorm
@@ -43,8 +46,9 @@ _ALIASES = {
 }
 
 
-class TFT5Stack(keras.layers.Layer):
-    """T5's encoder (`is_decoder=False`) or decoder stack, reading the shared `embed_tokens`."""
+class TFT5Stack(DecoderStackMixin, keras.layers.Layer):
+    """T5's encoder (`is_decoder=False`) or decoder stack, reading the shared `embed_tokens`:
+    no positions in the embeddings, a relative position bias in the attention instead."""
 
     def __init__(
         self, config: Any, embed_tokens: Any, is_decoder: bool, layers: int, **kw: Any
@@ -56,6 +60,9 @@ class TFT5Stack(keras.layers.Layer):
         self.final_layer_norm = TFT5LayerNorm(config.d_model, config.layer_norm_epsilon)
         self.dropout = dropout(config.dropout_rate)
 
+    def blocks(self) -> list:
+        return self.block
+
     def position_bias(self, positions: Any, key_length: Any, mask_bias: Any) -> Any:
         """The first block's relative position bias plus the additive mask."""
         first = self.block[0].layer[0].SelfAttention if self.block else None
@@ -64,91 +71,35 @@ class TFT5Stack(keras.layers.Layer):
         bias = first.compute_bias(positions, key_length)
         return bias if mask_bias is None else bias + tf.cast(mask_bias, bias.dtype)
 
+    def attention_bias(
+        self, count: Any, length: Any, index: Any, attention_mask: Any, dtype: Any
+    ) -> Any:
+        if self.is_decoder:
+            mask_bias = causal_bias(count, length, index, attention_mask, dtype)
+        else:
+            mask_bias = padding_bias(attention_mask, dtype)
+        return self.position_bias(tf.range(count) + index, length, mask_bias)
+
     def cross_keys_values(self, encoder_hidden: Any) -> tuple:
         return tuple(b.layer[1].EncDecAttention.keys_values(encoder_hidden) for b in self.block)
 
-    def run(
+    def embed(
         self,
         input_ids: Any,
-        bias: Any,
-        cross: tuple | None = None,
-        cross_bias: Any = None,
-        cache: tuple | None = None,
-        index: Any = 0,
-        inputs_embeds: Any = None,
+        inputs_embeds: Any,
+        past_length: Any,
         training: bool = False,
-        collect: dict | None = None,
-    ) -> tuple[Any, tuple | None]:
+        position_ids: Any = None,
+    ) -> Any:
         if (input_ids is None) == (inputs_embeds is None):
             prefix = "decoder_" if self.is_decoder else ""
             raise ConfigError(f"Pass exactly one of {prefix}input_ids and {prefix}inputs_embeds.")
         if inputs_embeds is None:
             inputs_embeds = self.embed_tokens(input_ids)
-        hidden = self.dropout(inputs_embeds, training=training)
-        new_cache = []
-        for i, block in enumerate(self.block):
-            if collect is not None:
-                collect["hidden"].append(hidden)
-            hidden, layer_cache, weights, cross_weights = block(
-                hidden,
-                bias=bias,
-                cross_keys_values=cross[i] if cross is not None else None,
-                cross_bias=cross_bias,
-                cache=cache[i] if cache is not None else None,
-                index=index,
-                training=training,
-            )
-            new_cache.append(layer_cache)
-            if collect is not None:
-                collect["attentions"].append(weights)
-                collect["cross"].append(cross_weights)
-        hidden = self.dropout(self.final_layer_norm(hidden), training=training)
-        if collect is not None:
-            collect["hidden"].append(hidden)
-        return hidden, tuple(new_cache) if cache is not None else None
+        return self.dropout(inputs_embeds, training=training)
 
-    def call(
-        self,
-        input_ids: Any = None,
-        attention_mask: Any = None,
-        encoder_hidden_states: Any = None,
-        encoder_attention_mask: Any = None,
-        inputs_embeds: Any = None,
-        output_attentions: bool = False,
-        output_hidden_states: bool = False,
-        training: bool = False,
-    ) -> BaseModelOutputWithPastAndCrossAttentions:
-        reference = input_ids if input_ids is not None else inputs_embeds
-        dtype = tf.as_dtype(self.compute_dtype)
-        length = tf.shape(reference)[1]
-        if self.is_decoder:
-            mask_bias = causal_bias(length, length, 0, attention_mask, dtype)
-        else:
-            mask_bias = padding_bias(attention_mask, dtype)
-        bias = self.position_bias(tf.range(length), length, mask_bias)
-        cross = cross_bias = None
-        if self.is_decoder and encoder_hidden_states is not None:
-            cross = self.cross_keys_values(encoder_hidden_states)
-            cross_bias = padding_bias(encoder_attention_mask, dtype)
-        collect: dict = {"hidden": [], "attentions": [], "cross": []}
-        hidden, _ = self.run(
-            input_ids, bias, cross, cross_bias, None, 0, inputs_embeds, training, collect
-        )
-        return BaseModelOutputWithPastAndCrossAttentions(
-            last_hidden_state=hidden,
-            hidden_states=tuple(collect["hidden"]) if output_hidden_states else None,
-            attentions=tuple(collect["attentions"]) if output_attentions else None,
-            cross_attentions=tuple(collect["cross"])
-            if output_attentions and cross is not None
-            else None,
-        )
-
-
-def _flags(model: Any, output_attentions: Any, output_hidden_states: Any) -> tuple[bool, bool]:
-    config = model.config
-    attentions = config.output_attentions if output_attentions is None else output_attentions
-    hidden = config.output_hidden_states if output_hidden_states is None else output_hidden_states
-    return bool(attentions), bool(hidden)
+    def finish(self, hidden: Any, training: bool = False) -> Any:
+        return self.dropout(self.final_layer_norm(hidden), training=training)
 
 
 class TFT5PreTrainedModel(TFPreTrainedModel):
@@ -161,7 +112,7 @@ class TFT5PreTrainedModel(TFPreTrainedModel):
     ]
 
 
-class TFT5EncoderDecoder(TFT5PreTrainedModel):
+class TFT5EncoderDecoder(EncoderDecoderMixin, TFT5PreTrainedModel):
     """`shared`, `encoder` and `decoder`: what TFT5Model and the LM head are built of."""
 
     def __init__(self, config: T5Config, **kwargs: Any) -> None:
@@ -173,95 +124,9 @@ class TFT5EncoderDecoder(TFT5PreTrainedModel):
     def get_input_embeddings(self) -> Any:
         return self.shared
 
-    def run(
-        self,
-        input_ids: Any,
-        attention_mask: Any,
-        decoder_input_ids: Any,
-        decoder_attention_mask: Any,
-        encoder_outputs: Any,
-        inputs_embeds: Any,
-        decoder_inputs_embeds: Any,
-        flags: tuple[bool, bool],
-        training: bool,
-    ) -> tuple[Any, Any]:
-        """Encoder (unless `encoder_outputs` are given) then decoder, as output objects."""
-        attention_mask = as_tensor(attention_mask)
-        if encoder_outputs is None:
-            encoder_outputs = self.encoder(
-                as_tensor(input_ids),
-                attention_mask=attention_mask,
-                inputs_embeds=as_tensor(inputs_embeds),
-                output_attentions=flags[0],
-                output_hidden_states=flags[1],
-                training=training,
-            )
-        elif not isinstance(encoder_outputs, BaseModelOutput):
-            encoder_outputs = as_encoder_output(encoder_outputs)
-        if decoder_input_ids is None and decoder_inputs_embeds is None:
-            raise ConfigError(
-                f"{type(self).__name__} needs decoder_input_ids (or decoder_inputs_embeds, or "
-                "labels on TFT5ForConditionalGeneration)."
-            )
-        decoder = self.decoder(
-            as_tensor(decoder_input_ids),
-            attention_mask=as_tensor(decoder_attention_mask),
-            encoder_hidden_states=encoder_outputs.last_hidden_state,
-            encoder_attention_mask=attention_mask,
-            inputs_embeds=as_tensor(decoder_inputs_embeds),
-            output_attentions=flags[0],
-            output_hidden_states=flags[1],
-            training=training,
-        )
-        return encoder_outputs, decoder
-
-    @staticmethod
-    def seq2seq_fields(encoder: Any, decoder: Any) -> dict[str, Any]:
-        return {
-            "decoder_hidden_states": decoder.hidden_states,
-            "decoder_attentions": decoder.attentions,
-            "cross_attentions": decoder.cross_attentions,
-            "encoder_last_hidden_state": encoder.last_hidden_state,
-            "encoder_hidden_states": encoder.hidden_states,
-            "encoder_attentions": encoder.attentions,
-        }
-
 
 class TFT5Model(TFT5EncoderDecoder):
     """The bare encoder-decoder: the decoder's last hidden state (`Seq2SeqModelOutput`)."""
-
-    @unpack_inputs
-    def call(
-        self,
-        input_ids: Any = None,
-        attention_mask: Any = None,
-        decoder_input_ids: Any = None,
-        decoder_attention_mask: Any = None,
-        encoder_outputs: Any = None,
-        inputs_embeds: Any = None,
-        decoder_inputs_embeds: Any = None,
-        use_cache: Any = None,
-        output_attentions: Any = None,
-        output_hidden_states: Any = None,
-        return_dict: Any = None,
-        training: bool = False,
-    ) -> Any:
-        flags = _flags(self, output_attentions, output_hidden_states)
-        encoder, decoder = self.run(
-            input_ids,
-            attention_mask,
-            decoder_input_ids,
-            decoder_attention_mask,
-            encoder_outputs,
-            inputs_embeds,
-            decoder_inputs_embeds,
-            flags,
-            training,
-        )
-        out = Seq2SeqModelOutput(
-            last_hidden_state=decoder.last_hidden_state, **self.seq2seq_fields(encoder, decoder)
-        )
-        return self._outputs(out, return_dict)
 
 
 class TFT5ForConditionalGeneration(TFSeq2SeqGenerationMixin, TFT5EncoderDecoder):
@@ -306,8 +171,8 @@ class TFT5ForConditionalGeneration(TFSeq2SeqGenerationMixin, TFT5EncoderDecoder)
             decoder_input_ids = shift_tokens_right(
                 as_tensor(labels), config.pad_token_id, config.decoder_start_token_id
             )
-        flags = _flags(self, output_attentions, output_hidden_states)
-        encoder, decoder = self.run(
+        flags = output_flags(self.config, output_attentions, output_hidden_states)
+        encoder, decoder = self.run_stacks(
             input_ids,
             attention_mask,
             decoder_input_ids,
@@ -324,29 +189,12 @@ class TFT5ForConditionalGeneration(TFSeq2SeqGenerationMixin, TFT5EncoderDecoder)
         return self._outputs(out, return_dict)
 
     # ------------------------------------------------------------------ generation hooks
-    def encode_source(self, ids: Any, mask: Any) -> Any:
-        return self.encoder(ids, attention_mask=mask).last_hidden_state
-
-    def cross_context(self, encoded: Any, mask: Any) -> tuple[Any, Any]:
-        dtype = tf.as_dtype(self.compute_dtype)
-        return self.decoder.cross_keys_values(encoded), padding_bias(mask, dtype)
-
     def init_cache(self, rows: Any, length: int) -> tuple:
         config = self.config
         dtype = tf.as_dtype(self.compute_dtype)
         return empty_cache(
             config.num_decoder_layers, rows, length, config.num_heads, config.d_kv, dtype
         )
-
-    def decode_step(
-        self, ids: Any, index: Any, cache: tuple, context: Any, length: int
-    ) -> tuple[Any, tuple]:
-        cross, cross_bias = context
-        count = tf.shape(ids)[1]
-        mask = causal_bias(count, length, index, None, tf.as_dtype(self.compute_dtype))
-        bias = self.decoder.position_bias(tf.range(count) + index, length, mask)
-        hidden, cache = self.decoder.run(ids, bias, cross, cross_bias, cache, index)
-        return self.lm_logits(hidden[:, -1]), cache
 
 
 class TFT5EncoderModel(TFT5PreTrainedModel):
@@ -374,7 +222,7 @@ class TFT5EncoderModel(TFT5PreTrainedModel):
         return_dict: Any = None,
         training: bool = False,
     ) -> Any:
-        flags = _flags(self, output_attentions, output_hidden_states)
+        flags = output_flags(self.config, output_attentions, output_hidden_states)
         out = self.encoder(
             as_tensor(input_ids),
             attention_mask=as_tensor(attention_mask),

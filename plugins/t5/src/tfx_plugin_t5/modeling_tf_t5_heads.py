@@ -17,6 +17,7 @@ from tfx_core.errors import ConfigError
 from tfx_core.modeling.keras import TokenClassificationHead, as_tensor, unpack_inputs
 from tfx_core.modeling.keras.blocks.seq2seq_heads import TFClassificationHead, last_eos_states
 from tfx_core.modeling.keras.blocks.seq2seq_model import reject_unused, shift_tokens_right
+from tfx_core.modeling.keras.blocks.seq2seq_stack import output_flags
 from tfx_core.modeling.keras.heads import span_outputs
 from tfx_core.modeling.keras.layers import dense
 from tfx_core.modeling.keras.losses import sequence_classification_loss
@@ -31,7 +32,6 @@ from tfx_plugin_t5.modeling_tf_t5 import (
     TFT5EncoderModel,
     TFT5Model,
     TFT5PreTrainedModel,
-    _flags,
 )
 
 __all__ = [
@@ -58,7 +58,7 @@ _INPUTS = (
 def _run(
     model: Any, stack: Any, input_ids: Any, inputs: dict[str, Any], flags: tuple, training: bool
 ) -> tuple[Any, Any]:
-    """`stack.run` (a `TFT5EncoderDecoder`) on the caller's inputs; without decoder inputs the
+    """`stack.run_stacks` (a `TFT5EncoderDecoder`) on the caller's inputs; without decoder inputs the
     decoder reads `input_ids` shifted right, as the reference does."""
     reject_unused(model, {k: v for k, v in inputs.items() if k not in _INPUTS})
     get = inputs.get
@@ -72,7 +72,7 @@ def _run(
         decoder_ids = shift_tokens_right(
             as_tensor(input_ids), config.pad_token_id, config.decoder_start_token_id
         )
-    return stack.run(
+    return stack.run_stacks(
         input_ids,
         get("attention_mask"),
         decoder_ids,
@@ -122,7 +122,7 @@ class TFT5ForSequenceClassification(TFT5PreTrainedModel):
                 f"{type(self).__name__} needs input_ids: it pools at the `</s>` tokens."
             )
         base = self.transformer
-        flags = _flags(self, output_attentions, output_hidden_states)
+        flags = output_flags(self.config, output_attentions, output_hidden_states)
         encoder, decoder = _run(self, base, input_ids, inputs, flags, training)
         features = last_eos_states(decoder.last_hidden_state, input_ids, self.config.eos_token_id)
         logits = self.classification_head(features, training=training)
@@ -163,7 +163,7 @@ class TFT5ForQuestionAnswering(TFT5EncoderDecoder):
         training: bool = False,
         **inputs: Any,
     ) -> Any:
-        flags = _flags(self, output_attentions, output_hidden_states)
+        flags = output_flags(self.config, output_attentions, output_hidden_states)
         encoder, decoder = _run(self, self, input_ids, inputs, flags, training)
         logits = self.qa_outputs(decoder.last_hidden_state)
         out = Seq2SeqQuestionAnsweringModelOutput(

@@ -17,6 +17,7 @@ from torch import nn
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.outputs import BaseModelOutputWithPooling, SequenceClassifierOutput
 from tfx_core.modeling.torch import PreTrainedModel
+from tfx_core.modeling.torch.blocks.encoder_model import Pooler
 from tfx_core.modeling.torch.blocks.pre_norm_encoder import (
     VIT_NAMES,
     PreNormEncoderLayer,
@@ -155,14 +156,8 @@ class ViltEncoder(nn.Module):
         self.layer = nn.ModuleList(ViltLayer(config) for _ in range(config.num_hidden_layers))
 
 
-class ViltPooler(nn.Module):
-    def __init__(self, config: ViltConfig) -> None:
-        super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.activation = nn.Tanh()
-
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.activation(self.dense(hidden_states[:, 0]))
+class ViltPooler(Pooler):
+    """tanh(dense(first token))."""
 
 
 class ViltPreTrainedModel(PreTrainedModel):

@@ -7,39 +7,30 @@ resized for other image sizes), the pooler, and the masked-image-modeling decode
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from tfx_core.errors import ConfigError
-from tfx_core.modeling.outputs import BaseModelOutputWithPooling, ModelOutput
+from tfx_core.modeling.outputs import BaseModelOutputWithPooling
 from tfx_core.modeling.torch import PreTrainedModel
-from tfx_core.modeling.torch.activations import get_activation
 from tfx_core.modeling.torch.blocks.patches import PatchEmbeddings, interpolate_positions
 from tfx_core.modeling.torch.blocks.pre_norm_encoder import (
     VIT_NAMES,
     PreNormEncoderLayer,
     run_layers,
 )
+from tfx_core.modeling.torch.blocks.vision_heads import (
+    ClassTokenPooler,
+    SimMIMHead,
+    refuse_head_mask,
+)
 from tfx_core.modeling.torch.heads import SequenceClassificationHead
 from tfx_plugin_vit.configuration_vit import ViTConfig
 
 
 def _refuse_head_mask(head_mask: Any) -> None:
-    if head_mask is not None:
-        raise ConfigError(
-            "head_mask is not supported by tfx's ViT; prune heads or mask them in the weights."
-        )
-
-
-@dataclass(repr=False, eq=False)
-class MaskedImageModelingOutput(ModelOutput):
-    loss: torch.Tensor | None = None
-    reconstruction: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
-    attentions: tuple[torch.Tensor, ...] | None = None
+    refuse_head_mask(head_mask, "ViT")
 
 
 class ViTEmbeddings(nn.Module):
@@ -89,16 +80,8 @@ class ViTEncoder(nn.Module):
         self.layer = nn.ModuleList(ViTLayer(config) for _ in range(config.num_hidden_layers))
 
 
-class ViTPooler(nn.Module):
+class ViTPooler(ClassTokenPooler):
     """The class token through a dense layer and `pooler_act`."""
-
-    def __init__(self, config: ViTConfig) -> None:
-        super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.pooler_output_size)
-        self.activation = get_activation(config.pooler_act)
-
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.activation(self.dense(hidden_states[:, 0]))
 
 
 class ViTPreTrainedModel(PreTrainedModel):
@@ -191,76 +174,7 @@ class ViTForImageClassification(SequenceClassificationHead, ViTPreTrainedModel):
         return super().run_base(args, kwargs, {**flags, "last_layer_rows": 1})
 
 
-class ViTForMaskedImageModeling(ViTPreTrainedModel):
+class ViTForMaskedImageModeling(SimMIMHead, ViTPreTrainedModel):
     """Reconstructs pixels from the patch states (SimMIM): a 1x1 conv and a pixel shuffle."""
 
-    def __init__(self, config: ViTConfig) -> None:
-        super().__init__(config)
-        self.vit = ViTModel(config, add_pooling_layer=False, use_mask_token=True)
-        stride = config.encoder_stride
-        self.decoder = nn.Sequential(
-            nn.Conv2d(config.hidden_size, stride**2 * config.num_channels, kernel_size=1),
-            nn.PixelShuffle(stride),
-        )
-        self.post_init()
-
-    def forward(
-        self,
-        pixel_values: torch.Tensor | None = None,
-        bool_masked_pos: torch.Tensor | None = None,
-        head_mask: Any = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        interpolate_pos_encoding: bool | None = None,
-        return_dict: bool | None = None,
-    ) -> Any:
-        _refuse_head_mask(head_mask)
-        outputs = self.vit(
-            pixel_values,
-            bool_masked_pos=bool_masked_pos,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-            interpolate_pos_encoding=interpolate_pos_encoding,
-            return_dict=True,
-        )
-        reconstruction = self.decoder(patch_grid(outputs.last_hidden_state[:, 1:]))
-        loss = None
-        if bool_masked_pos is not None:
-            loss = masked_pixel_loss(
-                pixel_values, reconstruction, bool_masked_pos, self.config.patch_size
-            )
-        return self.model_outputs(
-            MaskedImageModelingOutput(
-                loss=loss,
-                reconstruction=reconstruction,
-                hidden_states=outputs.get("hidden_states"),
-                attentions=outputs.get("attentions"),
-            ),
-            return_dict,
-        )
-
-
-def patch_grid(patches: torch.Tensor) -> torch.Tensor:
-    """`[batch, patches, channels]` -> `[batch, channels, side, side]` (a square patch grid)."""
-    batch, length, channels = patches.shape
-    side = int(length**0.5)
-    return patches.permute(0, 2, 1).reshape(batch, channels, side, side)
-
-
-def masked_pixel_loss(
-    pixel_values: torch.Tensor,
-    reconstruction: torch.Tensor,
-    bool_masked_pos: torch.Tensor,
-    patch_size: int,
-) -> torch.Tensor:
-    """Mean L1 error over the masked patches' pixels, per channel."""
-    side = pixel_values.shape[-1] // patch_size
-    mask = (
-        bool_masked_pos.reshape(-1, side, side)
-        .repeat_interleave(patch_size, 1)
-        .repeat_interleave(patch_size, 2)
-        .unsqueeze(1)
-        .contiguous()
-    )
-    error = nn.functional.l1_loss(pixel_values, reconstruction, reduction="none")
-    return (error * mask).sum() / (mask.sum() + 1e-5) / pixel_values.shape[1]
+    base_model_class = ViTModel

@@ -8,12 +8,17 @@ under XLM-RoBERTa's names. Only the names are this plugin's own; the math is the
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from torch import nn
 
 from tfx_core.generation import GenerationMixin
 from tfx_core.modeling.torch import PreTrainedModel, blocks
+from tfx_core.modeling.torch.blocks.tied_lm_heads import (
+    FirstTokenClassifier,
+    NoPoolerHead,
+    TiedDenseLMHead,
+)
 from tfx_core.modeling.torch.heads import (
     CausalLMHead,
     MaskedLMHead,
@@ -75,10 +80,7 @@ class XLMRobertaClassificationHead(blocks.DenseClassificationHead):
 
 
 # ---------------------------------------------------------------------------- models
-_NO_POOLER = [r"embeddings\.position_ids$", r"(^|\.)pooler\."]
 _TIED = {"lm_head.decoder.weight": "roberta.embeddings.word_embeddings.weight"}
-_SHARED_BIAS = {"lm_head.decoder.bias": "lm_head.bias"}
-_WITHOUT_POOLER: dict[str, Any] = {"add_pooling_layer": False}
 
 
 class XLMRobertaPreTrainedModel(PreTrainedModel):
@@ -102,20 +104,12 @@ class XLMRobertaModel(blocks.EncoderModel, XLMRobertaPreTrainedModel):
     pooler_class = XLMRobertaPooler
 
 
-class _LanguageModel:
+class _LanguageModel(TiedDenseLMHead):
     """The masked- and causal-LM heads' shared parts: `lm_head`, tied to the embeddings."""
 
     base_model_class = XLMRobertaModel
-    base_model_kwargs = _WITHOUT_POOLER
+    lm_head_class = XLMRobertaLMHead
     tied_weights: ClassVar[dict[str, str]] = _TIED
-    shared_weights: ClassVar[dict[str, str]] = _SHARED_BIAS
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
-
-    def build_head(self, config: XLMRobertaConfig) -> None:
-        self.lm_head = XLMRobertaLMHead(config)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head.decoder
 
 
 class XLMRobertaForMaskedLM(_LanguageModel, MaskedLMHead, XLMRobertaPreTrainedModel):
@@ -128,33 +122,29 @@ class XLMRobertaForCausalLM(
     """Left-to-right LM on a causal XLM-RoBERTa (`config.is_decoder=True`); has `generate`."""
 
 
-class XLMRobertaForSequenceClassification(SequenceClassificationHead, XLMRobertaPreTrainedModel):
+class XLMRobertaForSequenceClassification(
+    NoPoolerHead, FirstTokenClassifier, SequenceClassificationHead, XLMRobertaPreTrainedModel
+):
     """Classifies (or regresses) the whole sequence through the classification head."""
 
     base_model_class = XLMRobertaModel
-    base_model_kwargs = _WITHOUT_POOLER
-    head_input = "first_token"
-    dropout_fields = None  # the classification head has its own
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
-
-    def build_classifier(self, config: XLMRobertaConfig, outputs: int) -> nn.Module:
-        return XLMRobertaClassificationHead(config)
+    classification_head_class = XLMRobertaClassificationHead
 
 
-class XLMRobertaForTokenClassification(TokenClassificationHead, XLMRobertaPreTrainedModel):
+class XLMRobertaForTokenClassification(
+    NoPoolerHead, TokenClassificationHead, XLMRobertaPreTrainedModel
+):
     """One label per token (named entities); label -100 is ignored."""
 
     base_model_class = XLMRobertaModel
-    base_model_kwargs = _WITHOUT_POOLER
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
 
 
-class XLMRobertaForQuestionAnswering(QuestionAnsweringHead, XLMRobertaPreTrainedModel):
+class XLMRobertaForQuestionAnswering(
+    NoPoolerHead, QuestionAnsweringHead, XLMRobertaPreTrainedModel
+):
     """Extractive QA: start and end logits of the answer span for every token."""
 
     base_model_class = XLMRobertaModel
-    base_model_kwargs = _WITHOUT_POOLER
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
 
 
 class XLMRobertaForMultipleChoice(MultipleChoiceHead, XLMRobertaPreTrainedModel):

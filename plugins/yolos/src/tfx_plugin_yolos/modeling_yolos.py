@@ -19,6 +19,7 @@ from torch import nn
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.outputs import BaseModelOutputWithPooling, ModelOutput
 from tfx_core.modeling.torch import PreTrainedModel
+from tfx_core.modeling.torch.blocks.encoder_model import Pooler
 from tfx_core.modeling.torch.blocks.patches import PatchEmbeddings
 from tfx_core.modeling.torch.blocks.pre_norm_encoder import VIT_NAMES, PreNormEncoderLayer
 from tfx_plugin_yolos.configuration_yolos import YolosConfig
@@ -128,14 +129,8 @@ class YolosEncoder(nn.Module):
         )
 
 
-class YolosPooler(nn.Module):
-    def __init__(self, config: YolosConfig) -> None:
-        super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.activation = nn.Tanh()
-
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.activation(self.dense(hidden_states[:, 0]))
+class YolosPooler(Pooler):
+    """tanh(dense(first token))."""
 
 
 class YolosMLPPredictionHead(nn.Module):

@@ -23,6 +23,7 @@ _EXPORTS = {
     "write_byte_level_bpe": "tfx_sdk.conformance.tiny_tokenizers",
     "MIXED_TEXTS": "tfx_sdk.conformance.tokenizer_parity",
     "assert_same_encodings": "tfx_sdk.conformance.tokenizer_parity",
+    "TokenizerParitySuite": "tfx_sdk.conformance.tokenizer_parity",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -40,3 +41,8 @@ if TYPE_CHECKING:
     from tfx_sdk.conformance.suite import ConformanceSuite, CrossFrameworkSuite
     from tfx_sdk.conformance.tester import PluginTester
     from tfx_sdk.conformance.tiny_tokenizers import write_byte_level_bpe, write_wordpiece
+    from tfx_sdk.conformance.tokenizer_parity import (
+        MIXED_TEXTS,
+        TokenizerParitySuite,
+        assert_same_encodings,
+    )

@@ -10,6 +10,7 @@ numbers, punctuation, whitespace runs and special-token look-alikes.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import Any
 
 CORPUS: list[str] = [
@@ -55,14 +56,17 @@ TRAINING: list[str] = [
 ]
 
 
-def train_sentencepiece(vocab_size: int = 300, **options: Any) -> bytes:
-    """A SentencePiece `.model` trained on `TRAINING` (`model_type="bpe"` or `"unigram"`, ids
-    as in `options`: `pad_id=`, `unk_id=`, `control_symbols=`, ...), as bytes."""
+def train_sentencepiece(
+    vocab_size: int = 300, *, sentences: Sequence[str] | None = None, **options: Any
+) -> bytes:
+    """A SentencePiece `.model` trained on `sentences` (default `TRAINING`; `model_type="bpe"`
+    or `"unigram"`, ids as in `options`: `pad_id=`, `unk_id=`, `control_symbols=`, ...), as
+    bytes."""
     import sentencepiece
 
     buffer = io.BytesIO()
     sentencepiece.SentencePieceTrainer.train(
-        sentence_iterator=iter(TRAINING),
+        sentence_iterator=iter(TRAINING if sentences is None else sentences),
         model_writer=buffer,
         vocab_size=vocab_size,
         hard_vocab_limit=False,

@@ -5,6 +5,11 @@ Submodule names follow the Hugging Face PyTorch modules (`attention.self.query`,
 their weights with no per-architecture table. Configs give `hidden_size`,
 `num_attention_heads`, `intermediate_size`, `hidden_act`, `layer_norm_eps`,
 `hidden_dropout_prob`, `attention_probs_dropout_prob` and `initializer_range`.
+
+Used as a causal decoder (`config.is_decoder`, e.g. BERT's LM head), the layers take a
+preallocated KV cache (`decoder.LayerCache` per layer, from `Encoder.init_cache`), passed in and
+returned as a pytree so decoding runs under `jax.jit`: the new tokens' keys and values are
+written at `cache_index` and the queries attend to the whole cache (`decoder_bias` masks it).
 """
 
 from __future__ import annotations
@@ -15,7 +20,15 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from tfx_core.modeling.flax.attention import attention, merge_heads, split_heads
+from tfx_core.errors import ConfigError
+from tfx_core.modeling.flax.attention import (
+    attention,
+    causal_bias,
+    merge_heads,
+    padding_bias,
+    split_heads,
+)
+from tfx_core.modeling.flax.decoder import LayerCache, empty_cache
 from tfx_core.modeling.flax.layers import activation_fn, dense, dropout, layer_norm
 
 Array = jax.Array
@@ -36,12 +49,17 @@ class SelfAttention(nnx.Module):
         self.value = dense(hidden, hidden, std=_std(config), dtype=dtype, rngs=rngs)
         self.dropout = dropout(config.attention_probs_dropout_prob, rngs)
 
-    def __call__(self, hidden: Array, bias: Array | None) -> tuple[Array, Array]:
+    def __call__(
+        self, hidden: Array, bias: Array | None, cache: LayerCache | None = None, index: Any = 0
+    ) -> tuple[Array, Array, LayerCache | None]:
         q = split_heads(self.query(hidden), self.num_heads)
         k = split_heads(self.key(hidden), self.num_heads)
         v = split_heads(self.value(hidden), self.num_heads)
+        if cache is not None:
+            cache = cache.written(k, v, index)
+            k, v = cache.key, cache.value
         out, weights = attention(q, k, v, bias, dropout=self.dropout)
-        return merge_heads(out), weights
+        return merge_heads(out), weights, cache
 
 
 class SelfOutput(nnx.Module):
@@ -65,9 +83,11 @@ class Attention(nnx.Module):
         self.self = SelfAttention(config, dtype=dtype, rngs=rngs)
         self.output = SelfOutput(config, config.hidden_size, dtype=dtype, rngs=rngs)
 
-    def __call__(self, hidden: Array, bias: Array | None) -> tuple[Array, Array]:
-        context, weights = self.self(hidden, bias)
-        return self.output(context, hidden), weights
+    def __call__(
+        self, hidden: Array, bias: Array | None, cache: LayerCache | None = None, index: Any = 0
+    ) -> tuple[Array, Array, LayerCache | None]:
+        context, weights, cache = self.self(hidden, bias, cache, index)
+        return self.output(context, hidden), weights, cache
 
 
 class Intermediate(nnx.Module):
@@ -96,9 +116,11 @@ class EncoderLayer(nnx.Module):
         self.intermediate = Intermediate(config, dtype=dtype, rngs=rngs)
         self.output = Output(config, dtype=dtype, rngs=rngs)
 
-    def __call__(self, hidden: Array, bias: Array | None) -> tuple[Array, Array]:
-        attended, weights = self.attention(hidden, bias)
-        return self.output(self.intermediate(attended), attended), weights
+    def __call__(
+        self, hidden: Array, bias: Array | None, cache: LayerCache | None = None, index: Any = 0
+    ) -> tuple[Array, Array, LayerCache | None]:
+        attended, weights, cache = self.attention(hidden, bias, cache, index)
+        return self.output(self.intermediate(attended), attended), weights, cache
 
 
 class Encoder(nnx.Module):
@@ -107,6 +129,8 @@ class Encoder(nnx.Module):
     layer_class: type[nnx.Module] = EncoderLayer
 
     def __init__(self, config: Any, *, dtype: Any, rngs: nnx.Rngs) -> None:
+        self.num_heads = config.num_attention_heads
+        self.head_dim = config.hidden_size // config.num_attention_heads
         self.layer = nnx.List(
             [
                 self.layer_class(config, dtype=dtype, rngs=rngs)
@@ -114,20 +138,31 @@ class Encoder(nnx.Module):
             ]
         )
 
+    def init_cache(self, batch: int, max_length: int, dtype: Any) -> tuple[LayerCache, ...]:
+        """Zeroed keys / values for `max_length` positions, one `LayerCache` per layer."""
+        return empty_cache(len(self.layer), batch, self.num_heads, max_length, self.head_dim, dtype)
+
     def __call__(
         self,
         hidden: Array,
         bias: Array | None,
         *,
+        cache: tuple[LayerCache, ...] | None = None,
+        cache_index: Any = 0,
         output_hidden_states: bool = False,
         output_attentions: bool = False,
-    ) -> tuple[Array, tuple | None, tuple | None]:
+    ) -> tuple[Array, tuple | None, tuple | None, tuple[LayerCache, ...] | None]:
+        """(hidden, all hidden states, attention weights, the updated cache or None)."""
         states: list[Array] = []
         attentions: list[Array] = []
-        for layer in self.layer:
+        caches: list[LayerCache | None] = []
+        for i, layer in enumerate(self.layer):
             if output_hidden_states:
                 states.append(hidden)
-            hidden, weights = layer(hidden, bias)
+            hidden, weights, layer_cache = layer(
+                hidden, bias, None if cache is None else cache[i], cache_index
+            )
+            caches.append(layer_cache)
             if output_attentions:
                 attentions.append(weights)
         if output_hidden_states:
@@ -136,7 +171,29 @@ class Encoder(nnx.Module):
             hidden,
             tuple(states) if output_hidden_states else None,
             tuple(attentions) if output_attentions else None,
+            tuple(caches) if cache is not None else None,
         )
+
+
+def decoder_bias(
+    config: Any,
+    length: int,
+    attention_mask: Array | None,
+    cache: tuple[LayerCache, ...] | None = None,
+    cache_index: Any = 0,
+) -> Array | None:
+    """The self-attention bias of a BERT-style stack: padding only for an encoder; causal for
+    `config.is_decoder`, over the cache's columns when there is one (`attention_mask` is then
+    `[batch, max_length]`, the queries sit at `cache_index ...`)."""
+    if not getattr(config, "is_decoder", False):
+        if cache is not None:
+            raise ConfigError(
+                "A KV cache needs a causal model: set is_decoder=True in the config (a "
+                "bidirectional encoder recomputes every position instead)."
+            )
+        return padding_bias(attention_mask)
+    key_length = length if cache is None else cache[0].key.shape[2]
+    return causal_bias(jnp.arange(length) + cache_index, key_length, attention_mask)
 
 
 class Pooler(nnx.Module):

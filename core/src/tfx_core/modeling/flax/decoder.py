@@ -30,6 +30,11 @@ class LayerCache(NamedTuple):
     key: Array
     value: Array
 
+    def written(self, key: Array, value: Array, index: Any) -> LayerCache:
+        """This cache with `key` / `value` `[batch, heads, new, head_dim]` written at column
+        `index` (in place under `jax.jit`)."""
+        return LayerCache(_write(self.key, key, index), _write(self.value, value, index))
+
 
 def empty_cache(
     num_layers: int, batch: int, num_heads: int, max_length: int, head_dim: int, dtype: Any
@@ -66,7 +71,7 @@ class DecoderAttention(nnx.Module):
         q, k, v = jnp.split(self.c_attn(hidden), 3, axis=-1)
         q, k, v = (split_heads(t, self.num_heads) for t in (q, k, v))
         if cache is not None:
-            cache = LayerCache(_write(cache.key, k, index), _write(cache.value, v, index))
+            cache = cache.written(k, v, index)
             k, v = cache.key, cache.value
         out, weights = attention(q, k, v, bias, scale=self.scale, dropout=self.attn_dropout)
         return self.resid_dropout(self.c_proj(merge_heads(out))), weights, cache

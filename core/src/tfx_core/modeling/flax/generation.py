@@ -14,7 +14,10 @@ with the pad id), so greedy and beam ids equal the PyTorch reference's. The prog
 
 Models implement two hooks: `_init_cache(batch, max_length)` (None: no cache, each step
 recomputes the whole buffer) and `_decode_step(input_ids, position_ids, key_mask, cache, index)`
--> (last-position logits `[batch, vocab]`, cache).
+-> (last-position logits `[batch, vocab]`, cache). The defaults serve every causal LM whose base
+model (at `base_model_prefix`) has `init_cache(batch, max_length)` and takes `cache=` /
+`cache_index=` (GPT-2, causal BERT / RoBERTa): the cache comes from the base model and each step
+runs the head with `logits_to_keep=1`.
 """
 
 from __future__ import annotations
@@ -93,8 +96,11 @@ class FlaxGenerationMixin:
 
     # ------------------------------------------------------------ model hooks
     def _init_cache(self, batch: int, max_length: int) -> Any:
-        """A preallocated cache for `max_length` positions, or None (recompute each step)."""
-        return None
+        """A preallocated cache for `max_length` positions (the base model's `init_cache`), or
+        None (recompute each step)."""
+        base = getattr(self, self.base_model_prefix, None) if self.base_model_prefix else None
+        init = getattr(base, "init_cache", None)
+        return init(batch, max_length) if callable(init) else None
 
     def _generation_cache(self, batch: int, max_length: int, context: Any) -> Any:
         """The cache a program starts from; `context` is what `_launch` was given (None for a
@@ -109,8 +115,25 @@ class FlaxGenerationMixin:
     def _decode_step(
         self, input_ids: Array, position_ids: Array, key_mask: Array, cache: Any, index: Array
     ) -> tuple[Array, Any]:
-        """Without a cache: run the whole buffer (causal) and return the logits at `index`."""
-        out = self(input_ids=input_ids, attention_mask=key_mask, position_ids=position_ids)
+        """With a cache: run the new tokens, written at `index`, and return the last one's
+        logits and the cache. Without: run the whole buffer and return the logits at `index`."""
+        if cache is not None:
+            out = self(
+                input_ids=input_ids,
+                attention_mask=key_mask,
+                position_ids=position_ids,
+                cache=cache,
+                cache_index=index,
+                logits_to_keep=1,
+                return_dict=True,
+            )
+            return out.logits[:, -1], out.past_key_values
+        out = self(
+            input_ids=input_ids,
+            attention_mask=key_mask,
+            position_ids=position_ids,
+            return_dict=True,
+        )
         logits = jax.lax.dynamic_index_in_dim(out.logits, index, axis=1, keepdims=False)
         return logits, None
 

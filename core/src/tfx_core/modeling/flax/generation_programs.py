@@ -277,7 +277,9 @@ def beam_program(graphdef: Any, p: dict[str, Any]):
             source = picked // vocab
             candidates = take(c["running"], source)
             candidates = candidates.at[:, :, cur].set(picked % vocab)
-            hits = jnp.isin(picked % vocab, jnp.asarray(eos)) if eos else jnp.zeros_like(top_beams)
+            hits = (
+                jnp.isin(picked % vocab, jnp.asarray(eos)) if eos else jnp.zeros_like(picked, bool)
+            )
             hits = hits | (cur + 1 >= total)
             alive = top_scores + hits * NEG
             best = jax.lax.top_k(alive, beams)[1]

@@ -75,6 +75,10 @@ class HeadModel(TFPreTrainedModel):
     def base_model(self) -> Any:
         return getattr(self, self.base_model_prefix)
 
+    def output_fields(self, base: Any) -> dict[str, Any]:
+        """The base model's fields every output of this head carries."""
+        return {"hidden_states": base.hidden_states, "attentions": base.attentions}
+
     def _run_base(
         self,
         input_ids: Any,
@@ -96,6 +100,8 @@ class HeadModel(TFPreTrainedModel):
 
 class SequenceClassificationHead(HeadModel):
     """Classification or regression of a whole text: pool, dropout, `classifier`."""
+
+    output_class: ClassVar[type] = SequenceClassifierOutput
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
@@ -126,9 +132,7 @@ class SequenceClassificationHead(HeadModel):
         loss = None
         if labels is not None:
             loss = sequence_classification_loss(logits, as_tensor(labels), self.config)
-        out = SequenceClassifierOutput(
-            loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions
-        )
+        out = self.output_class(loss=loss, logits=logits, **self.output_fields(base))
         return self._outputs(out, return_dict)
 
 
@@ -155,9 +159,7 @@ class TokenClassificationHead(HeadModel):
         base = self._run_base(input_ids, inputs, training, output_attentions, output_hidden_states)
         logits = self.classifier(self.dropout(base["last_hidden_state"], training=training))
         loss = token_classification_loss(logits, as_tensor(labels)) if labels is not None else None
-        out = TokenClassifierOutput(
-            loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions
-        )
+        out = TokenClassifierOutput(loss=loss, logits=logits, **self.output_fields(base))
         return self._outputs(out, return_dict)
 
 
@@ -165,12 +167,16 @@ class QuestionAnsweringHead(HeadModel):
     """Extractive QA: `qa_outputs` gives start and end logits for every token."""
 
     qa_dropout: ClassVar[bool] = False
+    output_class: ClassVar[type] = QuestionAnsweringModelOutput
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.num_labels = config.num_labels
         if self.qa_dropout:
             self.dropout = dropout(getattr(config, "qa_dropout", 0.1))
+        self.build_qa_outputs(config)
+
+    def build_qa_outputs(self, config: Any) -> None:
         self.qa_outputs = dense(config.hidden_size, config.num_labels, init_std(config))
 
     @unpack_inputs
@@ -189,10 +195,9 @@ class QuestionAnsweringHead(HeadModel):
         hidden = base["last_hidden_state"]
         if self.qa_dropout:
             hidden = self.dropout(hidden, training=training)
-        out = QuestionAnsweringModelOutput(
+        out = self.output_class(
             **span_outputs(self.qa_outputs(hidden), start_positions, end_positions),
-            hidden_states=base.hidden_states,
-            attentions=base.attentions,
+            **self.output_fields(base),
         )
         return self._outputs(out, return_dict)
 
@@ -239,9 +244,7 @@ class MultipleChoiceHead(SequenceClassificationHead):
         )
         logits = tf.reshape(self.classify(base, input_ids, training), (-1, num_choices))
         loss = token_classification_loss(logits, as_tensor(labels)) if labels is not None else None
-        out = MultipleChoiceModelOutput(
-            loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions
-        )
+        out = MultipleChoiceModelOutput(loss=loss, logits=logits, **self.output_fields(base))
         return self._outputs(out, return_dict)
 
 
@@ -255,6 +258,10 @@ class MaskedLMHead(HeadModel):
     def lm_logits(self, hidden: Any) -> Any:
         raise NotImplementedError
 
+    def lm_inputs(self, inputs: dict[str, Any], labels: Any) -> dict[str, Any]:
+        """The base model's inputs (a seq2seq head derives decoder inputs from `labels`)."""
+        return inputs
+
     @unpack_inputs
     def call(
         self,
@@ -266,12 +273,11 @@ class MaskedLMHead(HeadModel):
         output_hidden_states: Any = None,
         **inputs: Any,
     ) -> Any:
+        inputs = self.lm_inputs(inputs, labels)
         base = self._run_base(input_ids, inputs, training, output_attentions, output_hidden_states)
         logits = self.lm_logits(base["last_hidden_state"])
         loss = self.lm_loss(logits, as_tensor(labels)) if labels is not None else None
-        out = self.output_class(
-            loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions
-        )
+        out = self.output_class(loss=loss, logits=logits, **self.output_fields(base))
         return self._outputs(out, return_dict)
 
 

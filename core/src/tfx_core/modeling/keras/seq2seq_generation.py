@@ -8,8 +8,9 @@ that starts with `decoder_start_token_id`. Greedy, sampling and beam search are 
 `_reorder`, `_view`: the processors see the decoder's ids, start token first, and the source
 for `encoder_no_repeat_ngram_size`).
 
-A model provides `encode_source(ids, mask)`, `cross_context(encoder_states, mask)`,
-`init_cache(rows, length)` and `decode_step(ids, index, cache, context, length)`.
+A model provides `init_cache(rows, length)` and `lm_logits(hidden)`; `encode_source(ids, mask)`,
+`cross_context(encoder_states, mask)` and `decode_step(ids, index, cache, context, length)`
+default to running the stacks `seq2seq_stacks()` names (a `DecoderStackMixin` decoder).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from tfx_core.modeling.keras.generation import (
     bucket,
     reorder_cache,
 )
+from tfx_core.modeling.keras.layers import padding_bias
 from tfx_core.modeling.keras.processors import ProcessorSettings, StepView
 
 __all__ = ["TFSeq2SeqGenerationMixin"]
@@ -119,6 +121,29 @@ class TFSeq2SeqGenerationMixin(TFGenerationMixin):
         """The decoder's sequences: the start token, then the new tokens (as the reference)."""
         start = np.full((generated.shape[0], 1), self._decoder_start(config), generated.dtype)
         return np.concatenate([start, generated], axis=1)
+
+    # ------------------------------------------------------------------ model hooks
+    def seq2seq_stacks(self) -> tuple[Any, Any]:
+        """The encoder and the decoder stack the default hooks run."""
+        return self.encoder, self.decoder
+
+    def encode_source(self, ids: Any, mask: Any) -> Any:
+        return self.seq2seq_stacks()[0](ids, attention_mask=mask).last_hidden_state
+
+    def cross_context(self, encoded: Any, mask: Any) -> tuple[Any, Any]:
+        dtype = tf.as_dtype(self.compute_dtype)
+        return self.seq2seq_stacks()[1].cross_keys_values(encoded), padding_bias(mask, dtype)
+
+    def decode_step(
+        self, ids: Any, index: Any, cache: tuple, context: Any, length: int
+    ) -> tuple[Any, tuple]:
+        """Logits of the last of `ids` (at positions `index...`) and the updated cache."""
+        cross, cross_bias = context
+        decoder = self.seq2seq_stacks()[1]
+        dtype = tf.as_dtype(self.compute_dtype)
+        bias = decoder.attention_bias(tf.shape(ids)[1], length, index, None, dtype)
+        hidden, cache = decoder.run(ids, bias, cross, cross_bias, cache, index)
+        return self.lm_logits(hidden[:, -1]), cache
 
     # ------------------------------------------------------------------ loop hooks
     def _begin(

@@ -82,8 +82,11 @@ def attention(
     Dispatches to `torch.nn.functional.scaled_dot_product_attention` unless the weights are
     asked for (`output_attentions=True`) or `implementation="eager"`. `is_causal` works with
     query length != key length (the queries are the last positions, as with a KV cache) and
-    combines with `attention_mask`.
+    combines with `attention_mask`. Keys and values may have fewer heads than the queries, each
+    shared by a group of query heads (GQA): the fused kernel reads them in place (`enable_gqa`,
+    bitwise the result over repeated heads), the eager path repeats them.
     """
+    groups = query.shape[-3] // key.shape[-3] if query.dim() > 2 else 1
     q_len, k_len = query.shape[-2], key.shape[-2]
     if is_causal and q_len == 1:
         is_causal = False  # one query at the end sees every key
@@ -101,8 +104,11 @@ def attention(
             dropout_p=dropout_p,
             is_causal=is_causal,
             scale=scale,
+            **({"enable_gqa": True} if groups > 1 else {}),
         )
         return output, None
+    if groups > 1:
+        key, value = key.repeat_interleave(groups, -3), value.repeat_interleave(groups, -3)
     if scale is None:
         scale = query.shape[-1] ** -0.5
     scores = torch.matmul(query, key.transpose(-1, -2)) * scale

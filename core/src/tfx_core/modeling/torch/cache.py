@@ -346,6 +346,14 @@ class EncoderDecoderCache(Cache):
         self.static_cross = static_cross
         self.group = group
         self.grouped_cross_attention_cache = CrossAttentionCache()
+        #: `(plan, step)`: a lean decode plan's step bound for this cache's generation (see
+        #: `SourceAttendingPlan.engaged`); it lives and dies with the cache.
+        self.lean_step: tuple | None = None
+
+    def __getstate__(self) -> dict:
+        """Copies and pickles hold the cached tensors, not a plan's binding (which refers to
+        the model)."""
+        return {**self.__dict__, "lean_step": None}
 
     @property
     def is_static(self) -> bool:  # type: ignore[override]

@@ -18,7 +18,6 @@ import os
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from tfx_core.encoder_decoder_config import EncoderDecoderConfig
@@ -26,6 +25,7 @@ from tfx_core.errors import ConfigError
 from tfx_core.generation.mixin import GenerationMixin
 from tfx_core.modeling.outputs import BaseModelOutput, Seq2SeqLMOutput
 from tfx_core.modeling.torch.base import PreTrainedModel
+from tfx_core.modeling.torch.losses import token_classification_loss
 from tfx_core.modeling.torch.shifting import shift_tokens_right
 
 logger = logging.getLogger("tfx_core.modeling")
@@ -191,13 +191,53 @@ class EncoderDecoderModel(GenerationMixin, PreTrainedModel):
         With `labels` and no decoder inputs, the decoder reads the labels shifted right.
         """
         kwargs.pop("cache_position", None)
+        return self._encode_decode(
+            {
+                "input_ids": input_ids,
+                "attention_mask": attention_mask,
+                "inputs_embeds": inputs_embeds,
+            },
+            encoder_attention_mask=attention_mask,
+            decoder_input_ids=decoder_input_ids,
+            decoder_attention_mask=decoder_attention_mask,
+            encoder_outputs=encoder_outputs,
+            past_key_values=past_key_values,
+            decoder_inputs_embeds=decoder_inputs_embeds,
+            labels=labels,
+            use_cache=use_cache,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=return_dict,
+            **kwargs,
+        )
+
+    #: With `labels` and no decoder mask, mask the padding of the shifted labels.
+    _mask_shifted_labels: ClassVar[bool] = True
+
+    def _encode_decode(
+        self,
+        encoder_inputs: dict[str, Any],
+        *,
+        encoder_attention_mask: torch.Tensor | None,
+        decoder_input_ids: torch.LongTensor | None,
+        decoder_attention_mask: torch.Tensor | None,
+        encoder_outputs: Any,
+        past_key_values: Any,
+        decoder_inputs_embeds: torch.Tensor | None,
+        labels: torch.LongTensor | None,
+        use_cache: bool | None,
+        output_attentions: bool | None,
+        output_hidden_states: bool | None,
+        return_dict: bool | None,
+        **kwargs: Any,
+    ) -> Any:
+        """The one forward of every encoder-decoder: encode `encoder_inputs` (unless
+        `encoder_outputs` are given), decode over the projected states, score with `_lm_loss`."""
         encoder_kwargs = {k: v for k, v in kwargs.items() if not k.startswith("decoder_")}
         decoder_kwargs = {k[8:]: v for k, v in kwargs.items() if k.startswith("decoder_")}
         if encoder_outputs is None:
             encoder_outputs = self.encoder(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                inputs_embeds=inputs_embeds,
+                **encoder_inputs,
                 output_attentions=output_attentions,
                 output_hidden_states=output_hidden_states,
                 return_dict=True,
@@ -213,13 +253,13 @@ class EncoderDecoderModel(GenerationMixin, PreTrainedModel):
             decoder_input_ids = shift_tokens_right(
                 labels, self.config.pad_token_id, self.config.decoder_start_token_id
             )
-            if decoder_attention_mask is None:
+            if decoder_attention_mask is None and self._mask_shifted_labels:
                 decoder_attention_mask = decoder_input_ids.ne(self.config.pad_token_id).long()
         decoder_outputs = self.decoder(
             input_ids=decoder_input_ids,
             attention_mask=decoder_attention_mask,
             encoder_hidden_states=states,
-            encoder_attention_mask=attention_mask,
+            encoder_attention_mask=encoder_attention_mask,
             inputs_embeds=decoder_inputs_embeds,
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
@@ -229,13 +269,8 @@ class EncoderDecoderModel(GenerationMixin, PreTrainedModel):
             **decoder_kwargs,
         )
         logits = decoder_outputs.logits
-        loss = None
-        if labels is not None:
-            loss = F.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), labels.to(logits.device).reshape(-1)
-            )
         outputs = Seq2SeqLMOutput(
-            loss=loss,
+            loss=self._lm_loss(logits, labels) if labels is not None else None,
             logits=logits,
             past_key_values=decoder_outputs.past_key_values,
             decoder_hidden_states=decoder_outputs.hidden_states,
@@ -246,6 +281,10 @@ class EncoderDecoderModel(GenerationMixin, PreTrainedModel):
             encoder_attentions=getattr(encoder_outputs, "attentions", None),
         )
         return self.model_outputs(outputs, return_dict)
+
+    def _lm_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the logits at t against the labels at t (-100 ignored)."""
+        return token_classification_loss(logits, labels.to(logits.device))
 
     # ---------------------------------------------------------------- loading
     @classmethod

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
-from tfx_core.modeling.torch.lean import global_hooks_registered
+from tfx_core.modeling.torch.lean import LeanGuard
 
 _ENCODER: ContextVar[nn.Module | None] = ContextVar("tfx_first_token_encoder", default=None)
 
@@ -63,15 +63,19 @@ def unobserved_rows(layer: nn.Module, forwards: dict[nn.Module, object]) -> bool
     """Whether `layer` may compute fewer rows than it was given without anyone seeing it: fast
     paths on, no global hook and no hook on the layer or below it, and each module of
     `forwards` running the class `forward` it maps to (no override, no class- or instance-level
-    patch). The one guard of every "last layer at the first rows only" shortcut."""
-    return (
-        fast_paths_enabled()
-        and not global_hooks_registered()
-        and _unhooked(*layer.modules())
-        and all(
-            type(module).forward is forward and "forward" not in module.__dict__
-            for module, forward in forwards.items()
-        )
+    patch). The one guard of every "last layer at the first rows only" shortcut.
+
+    The layer's subtree is remembered in a `LeanGuard` (kept in its `__dict__`), so the hook
+    check is O(1) while no hook handle has been created anywhere, and the guard is rebuilt when
+    a module or parameter is registered or a class or class `forward` changes."""
+    if not fast_paths_enabled():
+        return False
+    guard = layer.__dict__.get("_first_rows_guard")
+    if guard is None or not guard.same_structure():
+        guard = layer.__dict__["_first_rows_guard"] = LeanGuard(layer)
+    return guard.hook_free() and all(
+        type(module).forward is forward and "forward" not in module.__dict__
+        for module, forward in forwards.items()
     )
 
 

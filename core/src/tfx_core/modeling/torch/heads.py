@@ -26,6 +26,7 @@ given, so each head accepts exactly what its base accepts. Class attributes say 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import torch
@@ -104,12 +105,20 @@ class TaskHead:
     def run_base(self, args: tuple, kwargs: dict[str, Any], flags: dict[str, Any]) -> ModelOutput:
         base = self._modules.get(self.base_model_prefix) or getattr(self, self.base_model_prefix)
         # With autograd on (training), a head reading the first token lets the encoder compute
-        # its last layer there only (`first_token`); at inference the lean plan runs.
-        if torch.is_grad_enabled() and len(args) <= 4:
-            encoder = first_token.shortcut_encoder(base, self.head_input, {**kwargs, **flags})
-            if encoder is not None:
-                with first_token.first_token_only(encoder):
-                    return base(*args, **kwargs, **flags, return_dict=True)
+        # its last layer there only (`first_token`); at inference the lean plan runs, the
+        # base model's own (`lean_base`, e.g. `EncoderModel`'s) when it has one.
+        if torch.is_grad_enabled():
+            if len(args) <= 4:
+                encoder = first_token.shortcut_encoder(base, self.head_input, {**kwargs, **flags})
+                if encoder is not None:
+                    with first_token.first_token_only(encoder):
+                        return base(*args, **kwargs, **flags, return_dict=True)
+        elif not flags:
+            lean_base = getattr(type(base), "lean_base", None)
+            if lean_base is not None:
+                outputs = lean_base(base, args, kwargs)
+                if outputs is not None:
+                    return outputs
         return base(*args, **kwargs, **flags, return_dict=True)
 
     def select(self, base: ModelOutput, args: tuple, kwargs: dict[str, Any]) -> torch.Tensor:
@@ -147,8 +156,14 @@ class TaskHead:
         dropout = getattr(self, "dropout", None)
         return dropout(features) if dropout is not None else features
 
-    def head_features(self, features: torch.Tensor) -> torch.Tensor:
-        """Transform the selected features before the classifier (identity by default)."""
+    def head_features(
+        self, features: torch.Tensor, parts: Mapping[str, Any] | None = None
+    ) -> torch.Tensor:
+        """Transform the selected features before the classifier (identity by default).
+
+        `parts` holds the head's layers by name when a lean plan runs (bound stand-ins; None:
+        the submodules): an override that applies layers takes them from it, and accepting
+        `parts` is what lets such a head run lean."""
         return features
 
     def finish(self, return_dict: bool | None, base: ModelOutput, **fields: Any) -> Any:
@@ -178,10 +193,15 @@ class ClassifierHead(TaskHead):
     def build_classifier(self, config: Any, outputs: int) -> nn.Module:
         return Linear(config.hidden_size, outputs, bias=self.classifier_bias)
 
-    def classify(self, features: torch.Tensor) -> torch.Tensor:
+    def classify(
+        self, features: torch.Tensor, parts: Mapping[str, Any] | None = None
+    ) -> torch.Tensor:
+        """The classifier over the transformed features (`parts`: see `head_features`)."""
         name = self.classifier_attribute
-        classifier = self._modules.get(name) or getattr(self, name)
-        return classifier(self.dropped(self.head_features(features)))
+        if parts is None:
+            classifier = self._modules.get(name) or getattr(self, name)
+            return classifier(self.dropped(self.head_features(features)))
+        return parts[name](self.dropped(self.head_features(features, parts)))
 
 
 class SequenceClassificationHead(ClassifierHead):
@@ -204,8 +224,14 @@ class SequenceClassificationHead(ClassifierHead):
         return_dict: bool | None = None,
         **kwargs: Any,
     ) -> Any:
-        base = self.run_base(args, kwargs, {})
-        logits = self.classify(self.select(base, args, kwargs))
+        parts = lean_head_parts(self)  # at inference, the whole model's lean plan, if any
+        base = None
+        if parts is not None:
+            base = self._modules[self.base_model_prefix].lean_base(args, kwargs, True)
+        if base is None:
+            base = self.run_base(args, kwargs, {})
+        features = self.select(base, args, kwargs)
+        logits = self.classify(features) if parts is None else self.classify(features, parts)
         loss = (
             sequence_classification_loss(logits, labels, self.config)
             if labels is not None
@@ -317,21 +343,15 @@ class LanguageModelingHead(TaskHead):
     """Masked- or causal-LM: the plugin builds its vocabulary head in `build_head`.
 
     `lm_head_attribute` names that module (`cls`, `lm_head`, ...); it maps hidden states to
-    vocabulary logits.
+    vocabulary logits. `get_output_embeddings` is `PreTrainedModel`'s: the path in
+    `output_embeddings_attribute`.
     """
 
     lm_head_attribute: ClassVar[str] = "lm_head"
-    #: Path of the vocabulary projection `get_output_embeddings` returns (None: the class's own).
-    output_embeddings_attribute: ClassVar[str | None] = None
     dropout_fields = None
 
     def lm_logits(self, hidden: torch.Tensor) -> torch.Tensor:
         return getattr(self, self.lm_head_attribute)(hidden)
-
-    def get_output_embeddings(self) -> nn.Module | None:
-        if self.output_embeddings_attribute is None:
-            return super().get_output_embeddings()  # type: ignore[misc]
-        return self.get_submodule(self.output_embeddings_attribute)  # type: ignore[attr-defined]
 
 
 class MaskedLMHead(LanguageModelingHead):
@@ -462,6 +482,9 @@ class Seq2SeqLMHead(LanguageModelingHead):
     encoder/decoder inputs; `lm_logits` and the loss helpers are shared.
     """
 
+
+# Last: the blocks package imports this module (its lean decoder mixes into `CausalLMHead`).
+from tfx_core.modeling.torch.blocks.lean_model import lean_head_parts  # noqa: E402
 
 __all__ = [
     "CausalLMHead",

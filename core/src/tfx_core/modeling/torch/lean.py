@@ -153,6 +153,15 @@ class LeanGuard:
             or any(map(operator.contains, dicts, repeat("forward")))
         )
 
+    def settled(self) -> bool:
+        """O(1): no hook handle created and no module or parameter registered anywhere since the
+        subtree was last seen without hooks (for callers that ran the full checks once and only
+        need to notice a hook or a new module appearing since)."""
+        return (
+            RemovableHandle.next_id == self.hook_free_at
+            and _REGISTRATIONS.count == self.registrations
+        )
+
     def hook_free(self) -> bool:
         """No module or global hook on the subtree (rescanned only after a hook registration)."""
         handles = RemovableHandle.next_id

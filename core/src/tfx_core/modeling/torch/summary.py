@@ -8,7 +8,7 @@ Configured by the reference's config fields: `summary_type` ("first", "last", "m
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -59,3 +59,18 @@ class SequenceSummary(nn.Module):
             output = hidden_states.gather(1, index.long()).squeeze(1)
         output = self.first_dropout(output)
         return self.last_dropout(self.activation(self.summary(output)))
+
+
+class SummaryChoiceHead:
+    """Mixed in before `MultipleChoiceHead`: each candidate scored from its `sequence_summary`
+    (ELECTRA, ConvBERT, RoFormer: no pooler, no dropout of the head's own)."""
+
+    head_input: ClassVar[str] = "sequence"
+    dropout_fields: ClassVar[tuple[str, ...] | None] = None
+
+    def build_head(self, config: Any) -> None:
+        self.sequence_summary = SequenceSummary(config)
+        super().build_head(config)  # type: ignore[misc]
+
+    def head_features(self, features: torch.Tensor) -> torch.Tensor:
+        return self.sequence_summary(features)

@@ -12,13 +12,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from tfx_core.errors import ConfigError, GenerationError
-from tfx_core.modeling.outputs import BaseModelOutput, Seq2SeqLMOutput
 from tfx_core.modeling.torch.encoder_decoder import EncoderDecoderModel
-from tfx_core.modeling.torch.shifting import shift_tokens_right
+from tfx_core.modeling.torch.losses import causal_lm_loss
 from tfx_core.vision_encoder_decoder_config import VisionEncoderDecoderConfig
 
 
@@ -84,57 +82,33 @@ class VisionEncoderDecoderModel(EncoderDecoderModel):
         """
         for unused in ("cache_position", "attention_mask", "num_items_in_batch"):
             kwargs.pop(unused, None)
-        encoder_kwargs = {k: v for k, v in kwargs.items() if not k.startswith("decoder_")}
-        decoder_kwargs = {k[8:]: v for k, v in kwargs.items() if k.startswith("decoder_")}
-        if encoder_outputs is None:
-            if pixel_values is None:
-                raise ConfigError(
-                    "VisionEncoderDecoderModel needs pixel_values (use the image processor) or "
-                    "encoder_outputs."
-                )
-            encoder_outputs = self.encoder(
-                pixel_values=pixel_values,
-                output_attentions=output_attentions,
-                output_hidden_states=output_hidden_states,
-                return_dict=True,
-                **encoder_kwargs,
+        if encoder_outputs is None and pixel_values is None:
+            raise ConfigError(
+                "VisionEncoderDecoderModel needs pixel_values (use the image processor) or "
+                "encoder_outputs."
             )
-        elif isinstance(encoder_outputs, (tuple, list)):
-            encoder_outputs = BaseModelOutput(*encoder_outputs)
-        states = encoder_outputs.last_hidden_state
-        projection = self.__dict__["_modules"].get("enc_to_dec_proj")
-        if projection is not None:
-            states = projection(states)
-        if labels is not None and decoder_input_ids is None and decoder_inputs_embeds is None:
-            decoder_input_ids = shift_tokens_right(
-                labels, self.config.pad_token_id, self.config.decoder_start_token_id
-            )
-        decoder_outputs = self.decoder(
-            input_ids=decoder_input_ids,
-            attention_mask=decoder_attention_mask,
-            encoder_hidden_states=states,
-            inputs_embeds=decoder_inputs_embeds,
+        return self._encode_decode(
+            {"pixel_values": pixel_values},
+            encoder_attention_mask=None,
+            decoder_input_ids=decoder_input_ids,
+            decoder_attention_mask=decoder_attention_mask,
+            encoder_outputs=encoder_outputs,
+            past_key_values=past_key_values,
+            decoder_inputs_embeds=decoder_inputs_embeds,
+            labels=labels,
+            use_cache=use_cache,
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
-            use_cache=use_cache,
-            past_key_values=past_key_values,
-            return_dict=True,
-            **decoder_kwargs,
+            return_dict=return_dict,
+            **kwargs,
         )
-        logits = decoder_outputs.logits
-        loss = _next_token_loss(logits, labels) if labels is not None else None
-        outputs = Seq2SeqLMOutput(
-            loss=loss,
-            logits=logits,
-            past_key_values=decoder_outputs.past_key_values,
-            decoder_hidden_states=decoder_outputs.hidden_states,
-            decoder_attentions=decoder_outputs.attentions,
-            cross_attentions=getattr(decoder_outputs, "cross_attentions", None),
-            encoder_last_hidden_state=encoder_outputs.last_hidden_state,
-            encoder_hidden_states=getattr(encoder_outputs, "hidden_states", None),
-            encoder_attentions=getattr(encoder_outputs, "attentions", None),
-        )
-        return self.model_outputs(outputs, return_dict)
+
+    #: The reference leaves the decoder's mask unset when it shifts the labels.
+    _mask_shifted_labels: ClassVar[bool] = False
+
+    def _lm_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of logits at t against labels at t + 1 (-100 labels ignored)."""
+        return causal_lm_loss(logits, labels.to(logits.device))
 
     # ------------------------------------------------------------- generation
     @torch.no_grad()
@@ -184,15 +158,6 @@ class VisionEncoderDecoderModel(EncoderDecoderModel):
                 return_dict=True,
             )
         return super().generate(encoder_outputs=encoder_outputs, **kwargs)
-
-
-def _next_token_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of logits at t against labels at t + 1 (-100 labels ignored)."""
-    labels = labels.to(logits.device)
-    targets = F.pad(labels, (0, 1), value=-100)[:, 1:]
-    return F.cross_entropy(
-        logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100
-    )
 
 
 __all__ = ["VisionEncoderDecoderModel"]

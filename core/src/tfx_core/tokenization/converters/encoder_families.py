@@ -23,32 +23,19 @@ from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, processors
 from tfx_core.tokenization.converters.byte_level import _byte_level_bpe, _token_id
 from tfx_core.tokenization.converters.sentencepiece import metaspace
 from tfx_core.tokenization.converters.sentencepiece_families import (
+    _albert_specials,
     _assemble,
+    _bert_style_template,
     _content,
     _defaults,
     _load,
     _scored,
+    _special,
     convert_albert,
 )
 from tfx_core.tokenization.converters.wordpiece import convert_wordpiece
 
 DEBERTA_V2_FILES = ("spm.model",)
-
-
-def _special(content: str, *, lstrip: bool = False, normalized: bool = False) -> dict[str, Any]:
-    return {
-        "content": content,
-        "single_word": False,
-        "lstrip": lstrip,
-        "rstrip": False,
-        "normalized": normalized,
-        "special": True,
-    }
-
-
-def _bert_style_template(config: dict) -> tuple[str, str, tuple[str, str]]:
-    cls, sep = _content(config["cls_token"]), _content(config["sep_token"])
-    return (f"{cls}:0 $A:0 {sep}:0", f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1", (cls, sep))
 
 
 def convert_deberta_v2(folder: Path, tokenizer_config: dict) -> Tokenizer:
@@ -174,13 +161,7 @@ def convert_fnet(folder: Path, tokenizer_config: dict) -> Tokenizer:
         do_lower_case=False,
         remove_space=True,
         keep_accents=True,
-        bos_token=None,
-        eos_token=None,
-        unk_token=_special("<unk>"),
-        sep_token=_special("[SEP]"),
-        pad_token=_special("<pad>"),
-        cls_token=_special("[CLS]"),
-        mask_token=_special("[MASK]", lstrip=True),
         model_input_names=["input_ids", "token_type_ids"],
+        **_albert_specials(bos_token=None, eos_token=None),
     )
     return convert_albert(folder, tokenizer_config)

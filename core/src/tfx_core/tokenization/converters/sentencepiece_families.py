@@ -67,20 +67,26 @@ MBART_LANGUAGE_CODES = [
 ]
 
 
-def _special(content: str, *, lstrip: bool = False) -> dict[str, Any]:
+def _special(content: str, *, lstrip: bool = False, normalized: bool = False) -> dict[str, Any]:
     """A special token as the reference's SentencePiece classes declare theirs."""
     return {
         "content": content,
         "single_word": False,
         "lstrip": lstrip,
         "rstrip": False,
-        "normalized": False,
+        "normalized": normalized,
         "special": True,
     }
 
 
 def _content(value: Any) -> str:
     return value["content"] if isinstance(value, dict) else str(value)
+
+
+def _bert_style_template(config: dict) -> tuple[str, str, tuple[str, str]]:
+    """`CLS A SEP` and `CLS A SEP B SEP` (B in segment 1), from the config's tokens."""
+    cls, sep = _content(config["cls_token"]), _content(config["sep_token"])
+    return (f"{cls}:0 $A:0 {sep}:0", f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1", (cls, sep))
 
 
 def _defaults(config: dict, **values: Any) -> None:
@@ -240,15 +246,37 @@ def _penalize_number_commas(spm: SentencePieceModel) -> list[tuple[str, float]]:
     ]
 
 
-def _albert_normalizer(spm: SentencePieceModel, config: dict) -> normalizers.Normalizer:
+def _albert_specials(**overrides: Any) -> dict[str, Any]:
+    """ALBERT's special tokens (`[CLS]`, `[SEP]`, `<unk>`, `<pad>`, `[MASK]`), as defaults."""
+    return {
+        "bos_token": _special("[CLS]"),
+        "eos_token": _special("[SEP]"),
+        "unk_token": _special("<unk>"),
+        "sep_token": _special("[SEP]"),
+        "pad_token": _special("<pad>"),
+        "cls_token": _special("[CLS]"),
+        "mask_token": _special("[MASK]", lstrip=True),
+        **overrides,
+    }
+
+
+def _albert_normalizer(
+    spm: SentencePieceModel, config: dict, *, squeeze_first: bool = False
+) -> normalizers.Normalizer:
+    """Quotes, accents (unless `keep_accents`), case (with `do_lower_case`), the model's
+    table, and runs of spaces as one (last, or first with `squeeze_first`)."""
+    squeeze = normalizers.Replace(Regex(" {2,}"), " ")
     steps: list[Any] = [normalizers.Replace("``", '"'), normalizers.Replace("''", '"')]
+    if squeeze_first:
+        steps.append(squeeze)
     if not config.get("keep_accents", False):
         steps += [normalizers.NFKD(), normalizers.StripAccents()]
     if config.get("do_lower_case"):
         steps.append(normalizers.Lowercase())
     if spm.precompiled_charsmap:
         steps.append(normalizers.Precompiled(spm.precompiled_charsmap))
-    steps.append(normalizers.Replace(Regex(" {2,}"), " "))
+    if not squeeze_first:
+        steps.append(squeeze)
     return normalizers.Sequence(steps)
 
 
@@ -261,23 +289,15 @@ def convert_albert(folder: Path, tokenizer_config: dict) -> Tokenizer:
         do_lower_case=True,
         remove_space=True,
         keep_accents=False,
-        bos_token=_special("[CLS]"),
-        eos_token=_special("[SEP]"),
-        unk_token=_special("<unk>"),
-        sep_token=_special("[SEP]"),
-        pad_token=_special("<pad>"),
-        cls_token=_special("[CLS]"),
-        mask_token=_special("[MASK]", lstrip=True),
+        **_albert_specials(),
     )
-    cls, sep = _content(tokenizer_config["cls_token"]), _content(tokenizer_config["sep_token"])
-    template = (f"{cls}:0 $A:0 {sep}:0", f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1", (cls, sep))
     return _assemble(
         spm,
         _penalize_number_commas(spm),
         spm.unk_id,
         tokenizer_config,
         normalizer=_albert_normalizer(spm, tokenizer_config),
-        template=template,
+        template=_bert_style_template(tokenizer_config),
     )
 
 
@@ -290,34 +310,15 @@ def convert_rembert(folder: Path, tokenizer_config: dict) -> Tokenizer:
         do_lower_case=False,
         remove_space=True,
         keep_accents=True,
-        bos_token=_special("[CLS]"),
-        eos_token=_special("[SEP]"),
-        unk_token=_special("<unk>"),
-        sep_token=_special("[SEP]"),
-        pad_token=_special("<pad>"),
-        cls_token=_special("[CLS]"),
-        mask_token=_special("[MASK]", lstrip=True),
+        **_albert_specials(),
     )
-    steps: list[Any] = [
-        normalizers.Replace("``", '"'),
-        normalizers.Replace("''", '"'),
-        normalizers.Replace(Regex(" {2,}"), " "),
-    ]
-    if not tokenizer_config.get("keep_accents", False):
-        steps += [normalizers.NFKD(), normalizers.StripAccents()]
-    if tokenizer_config.get("do_lower_case"):
-        steps.append(normalizers.Lowercase())
-    if spm.precompiled_charsmap:
-        steps.append(normalizers.Precompiled(spm.precompiled_charsmap))
-    cls, sep = _content(tokenizer_config["cls_token"]), _content(tokenizer_config["sep_token"])
-    template = (f"{cls}:0 $A:0 {sep}:0", f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1", (cls, sep))
     return _assemble(
         spm,
         _scored(spm),
         spm.unk_id,
         tokenizer_config,
-        normalizer=normalizers.Sequence(steps),
-        template=template,
+        normalizer=_albert_normalizer(spm, tokenizer_config, squeeze_first=True),
+        template=_bert_style_template(tokenizer_config),
     )
 
 

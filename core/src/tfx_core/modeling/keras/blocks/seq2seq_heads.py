@@ -20,20 +20,19 @@ from typing import Any, ClassVar
 
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.keras.backend import keras, tf
-from tfx_core.modeling.keras.base import as_tensor, unpack_inputs
+from tfx_core.modeling.keras.base import as_tensor
 from tfx_core.modeling.keras.blocks.decoder import empty_cache
 from tfx_core.modeling.keras.blocks.seq2seq_model import shares_embeddings, shift_tokens_right
-from tfx_core.modeling.keras.heads import HeadModel, span_outputs
+from tfx_core.modeling.keras.heads import (
+    HeadModel,
+    MaskedLMHead,
+    QuestionAnsweringHead,
+    SequenceClassificationHead,
+)
 from tfx_core.modeling.keras.layers import (
     TiedProjection,
-    causal_bias,
     dense,
     dropout,
-    padding_bias,
-)
-from tfx_core.modeling.keras.losses import (
-    sequence_classification_loss,
-    token_classification_loss,
 )
 from tfx_core.modeling.keras.seq2seq_generation import TFSeq2SeqGenerationMixin
 from tfx_core.modeling.outputs import (
@@ -59,12 +58,9 @@ _FIELDS = (
 )
 
 
-def _seq2seq_fields(base: Any) -> dict[str, Any]:
-    return {name: getattr(base, name, None) for name in _FIELDS}
-
-
 class _Seq2SeqHead(HeadModel):
-    """A head over the base model at `model`, keeping its embedding aliases (prefixed)."""
+    """A head over the base model at `model`, keeping its embedding aliases (prefixed); its
+    outputs carry the encoder's and decoder's fields."""
 
     base_model_prefix: ClassVar[str] = "model"
 
@@ -72,17 +68,32 @@ class _Seq2SeqHead(HeadModel):
     def tied_weights(self) -> dict[str, str]:  # type: ignore[override]
         return dict(self.model.tied_weights)
 
-    def _base(self, input_ids: Any, inputs: dict[str, Any], training: bool, **flags: Any) -> Any:
+    def output_fields(self, base: Any) -> dict[str, Any]:
+        return {name: getattr(base, name, None) for name in _FIELDS}
+
+    def _run_base(
+        self,
+        input_ids: Any,
+        inputs: dict[str, Any],
+        training: bool,
+        output_attentions: Any = None,
+        output_hidden_states: Any = None,
+    ) -> Any:
+        flags = {
+            "output_attentions": output_attentions,
+            "output_hidden_states": output_hidden_states,
+        }
         flags = {key: value for key, value in flags.items() if value is not None}
         return self.model(
             input_ids=input_ids, training=training, return_dict=True, **inputs, **flags
         )
 
 
-class TFConditionalGenerationHead(TFSeq2SeqGenerationMixin, _Seq2SeqHead):
+class TFConditionalGenerationHead(TFSeq2SeqGenerationMixin, _Seq2SeqHead, MaskedLMHead):
     """Seq2seq language modelling: `lm_head(decoder states) + final_logits_bias`."""
 
     use_final_logits_bias: ClassVar[bool] = True
+    output_class: ClassVar[type] = Seq2SeqLMOutput
 
     @property
     def ignore_missing_keys(self) -> list[str]:  # type: ignore[override]
@@ -125,33 +136,14 @@ class TFConditionalGenerationHead(TFSeq2SeqGenerationMixin, _Seq2SeqHead):
             logits = logits + tf.cast(self.final_logits_bias, logits.dtype)
         return logits
 
-    @unpack_inputs
-    def call(
-        self,
-        input_ids: Any = None,
-        labels: Any = None,
-        return_dict: Any = None,
-        training: bool = False,
-        output_attentions: Any = None,
-        output_hidden_states: Any = None,
-        **inputs: Any,
-    ) -> Any:
+    def lm_inputs(self, inputs: dict[str, Any], labels: Any) -> dict[str, Any]:
+        """Without decoder inputs, `labels` shifted right feed the decoder (teacher forcing)."""
         derive = (
             inputs.get("decoder_input_ids") is None and inputs.get("decoder_inputs_embeds") is None
         )
         if labels is not None and derive:
             inputs["decoder_input_ids"] = self.shift_labels(as_tensor(labels))
-        base = self._base(
-            input_ids,
-            inputs,
-            training,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-        )
-        logits = self.lm_logits(base.last_hidden_state)
-        loss = token_classification_loss(logits, as_tensor(labels)) if labels is not None else None
-        out = Seq2SeqLMOutput(loss=loss, logits=logits, **_seq2seq_fields(base))
-        return self._outputs(out, return_dict)
+        return inputs
 
     # ------------------------------------------------------------------ generation hooks
     def _encoder_limit(self) -> int | None:
@@ -160,12 +152,8 @@ class TFConditionalGenerationHead(TFSeq2SeqGenerationMixin, _Seq2SeqHead):
     def _decoder_limit(self) -> int | None:
         return self.model.decoder.max_positions
 
-    def encode_source(self, ids: Any, mask: Any) -> Any:
-        return self.model.encoder(ids, attention_mask=mask).last_hidden_state
-
-    def cross_context(self, encoded: Any, mask: Any) -> tuple[Any, Any]:
-        dtype = tf.as_dtype(self.compute_dtype)
-        return self.model.decoder.cross_keys_values(encoded), padding_bias(mask, dtype)
+    def seq2seq_stacks(self) -> tuple[Any, Any]:
+        return self.model.encoder, self.model.decoder
 
     def init_cache(self, rows: Any, length: int) -> tuple:
         config = self.config
@@ -174,15 +162,6 @@ class TFConditionalGenerationHead(TFSeq2SeqGenerationMixin, _Seq2SeqHead):
         return empty_cache(
             config.decoder_layers, rows, length, heads, config.d_model // heads, dtype
         )
-
-    def decode_step(
-        self, ids: Any, index: Any, cache: tuple, context: Any, length: int
-    ) -> tuple[Any, tuple]:
-        """Logits of the last of `ids` (at positions `index...`) and the updated cache."""
-        cross, cross_bias = context
-        bias = causal_bias(tf.shape(ids)[1], length, index, None, tf.as_dtype(self.compute_dtype))
-        hidden, cache = self.model.decoder.run(ids, bias, cross, cross_bias, cache, index)
-        return self.lm_logits(hidden[:, -1]), cache
 
 
 class TFClassificationHead(keras.layers.Layer):
@@ -213,14 +192,13 @@ def last_eos_states(hidden: Any, input_ids: Any, eos_token_id: int) -> Any:
     return tf.gather(hidden, last, batch_dims=1)
 
 
-class TFSeq2SeqSequenceClassificationHead(_Seq2SeqHead):
+class TFSeq2SeqSequenceClassificationHead(_Seq2SeqHead, SequenceClassificationHead):
     """Classifies from the decoder state at each row's last end-of-sequence token."""
 
     classification_head_class: ClassVar[type] = TFClassificationHead
+    output_class: ClassVar[type] = Seq2SeqSequenceClassifierOutput
 
-    def __init__(self, config: Any, **kwargs: Any) -> None:
-        super().__init__(config, **kwargs)
-        self.num_labels = config.num_labels
+    def build_classifier(self, config: Any) -> None:
         self.classification_head = self.classification_head_class(
             config.d_model,
             config.d_model,
@@ -229,66 +207,23 @@ class TFSeq2SeqSequenceClassificationHead(_Seq2SeqHead):
             getattr(config, "init_std", 0.02),
         )
 
-    @unpack_inputs
-    def call(
-        self,
-        input_ids: Any = None,
-        labels: Any = None,
-        return_dict: Any = None,
-        training: bool = False,
-        output_attentions: Any = None,
-        output_hidden_states: Any = None,
-        **inputs: Any,
-    ) -> Any:
+    def classify(self, base: Any, input_ids: Any, training: bool) -> Any:
         if input_ids is None:
             raise ConfigError(
                 f"{type(self).__name__} reads the </s> positions from input_ids: pass input_ids."
             )
-        base = self._base(
-            input_ids,
-            inputs,
-            training,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-        )
         features = last_eos_states(base.last_hidden_state, input_ids, self.config.eos_token_id)
-        logits = self.classification_head(features, training=training)
-        loss = None
-        if labels is not None:
-            loss = sequence_classification_loss(logits, as_tensor(labels), self.config)
-        out = Seq2SeqSequenceClassifierOutput(loss=loss, logits=logits, **_seq2seq_fields(base))
-        return self._outputs(out, return_dict)
+        return self.classification_head(features, training=training)
 
 
-class TFSeq2SeqQuestionAnsweringHead(_Seq2SeqHead):
+class TFSeq2SeqQuestionAnsweringHead(_Seq2SeqHead, QuestionAnsweringHead):
     """Extractive QA: start/end logits from the decoder states (`qa_outputs`)."""
+
+    output_class: ClassVar[type] = Seq2SeqQuestionAnsweringModelOutput
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         config.num_labels = 2
         super().__init__(config, **kwargs)
-        self.qa_outputs = dense(config.d_model, 2, getattr(config, "init_std", 0.02))
 
-    @unpack_inputs
-    def call(
-        self,
-        input_ids: Any = None,
-        start_positions: Any = None,
-        end_positions: Any = None,
-        return_dict: Any = None,
-        training: bool = False,
-        output_attentions: Any = None,
-        output_hidden_states: Any = None,
-        **inputs: Any,
-    ) -> Any:
-        base = self._base(
-            input_ids,
-            inputs,
-            training,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-        )
-        out = Seq2SeqQuestionAnsweringModelOutput(
-            **span_outputs(self.qa_outputs(base.last_hidden_state), start_positions, end_positions),
-            **_seq2seq_fields(base),
-        )
-        return self._outputs(out, return_dict)
+    def build_qa_outputs(self, config: Any) -> None:
+        self.qa_outputs = dense(config.d_model, 2, getattr(config, "init_std", 0.02))

@@ -17,24 +17,27 @@ from typing import Any, ClassVar
 
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.keras.backend import keras, tf
-from tfx_core.modeling.keras.base import TFPreTrainedModel, as_tensor, unpack_inputs
+from tfx_core.modeling.keras.base import TFPreTrainedModel
 from tfx_core.modeling.keras.blocks.seq2seq import (
     LearnedPositions,
     ScaledEmbedding,
     Seq2SeqDecoderLayer,
     Seq2SeqEncoderLayer,
 )
-from tfx_core.modeling.keras.layers import causal_bias, dropout, layer_norm, padding_bias
-from tfx_core.modeling.outputs import (
-    BaseModelOutput,
-    BaseModelOutputWithPastAndCrossAttentions,
-    Seq2SeqModelOutput,
+from tfx_core.modeling.keras.blocks.seq2seq_stack import (
+    DecoderStackMixin,
+    EncoderDecoderMixin,
+    as_encoder_output,
+    reject_unused,
 )
+from tfx_core.modeling.keras.layers import dropout, layer_norm, padding_bias
+from tfx_core.modeling.outputs import BaseModelOutput
 
 __all__ = [
     "TFSeq2SeqDecoder",
     "TFSeq2SeqEncoder",
     "TFSeq2SeqModel",
+    "as_encoder_output",
     "reject_unused",
     "shift_tokens_right",
     "shift_tokens_right_mbart",
@@ -62,15 +65,6 @@ def shift_tokens_right_mbart(input_ids: Any, pad_token_id: Any) -> Any:
     last = tf.maximum(tf.reduce_sum(tf.cast(ids != pad_token_id, tf.int32), axis=1) - 1, 0)
     start = tf.gather(ids, last[:, None], batch_dims=1)
     return tf.concat([start, ids[:, :-1]], axis=1)
-
-
-def reject_unused(model: Any, unused: dict[str, Any]) -> None:
-    """A clear error for call arguments the TF model does not implement (`use_cache` is
-    accepted and ignored: generate() keeps its own static cache)."""
-    given = sorted(name for name, value in unused.items() if value is not None)
-    given = [name for name in given if name != "use_cache"]
-    if given:
-        raise ConfigError(f"{type(model).__name__} (TensorFlow) does not take {', '.join(given)}.")
 
 
 def shares_embeddings(config: Any) -> bool:
@@ -152,7 +146,7 @@ class _Stack(keras.layers.Layer):
             hidden = self.layernorm_embedding(hidden)
         return self.dropout(hidden, training=training)
 
-    def finish(self, hidden: Any) -> Any:
+    def finish(self, hidden: Any, training: bool = False) -> Any:
         return self.layer_norm(hidden) if self.final_norm else hidden
 
 
@@ -191,7 +185,7 @@ class TFSeq2SeqEncoder(_Stack):
         )
 
 
-class TFSeq2SeqDecoder(_Stack):
+class TFSeq2SeqDecoder(DecoderStackMixin, _Stack):
     """The decoder: causal self-attention and cross-attention over the encoder states."""
 
     layer_class = Seq2SeqDecoderLayer
@@ -203,78 +197,6 @@ class TFSeq2SeqDecoder(_Stack):
     def cross_keys_values(self, encoder_hidden: Any) -> tuple:
         """Each layer's cross-attention keys and values, projected once."""
         return tuple(layer.encoder_attn.keys_values(encoder_hidden) for layer in self.layers)
-
-    def run(
-        self,
-        input_ids: Any,
-        bias: Any,
-        cross: tuple | None = None,
-        cross_bias: Any = None,
-        cache: tuple | None = None,
-        index: Any = 0,
-        inputs_embeds: Any = None,
-        training: bool = False,
-        collect: dict | None = None,
-        position_ids: Any = None,
-    ) -> tuple[Any, tuple | None]:
-        """Hidden states of the new tokens (at positions `index...`, unless `position_ids`
-        says otherwise) and the updated cache."""
-        hidden = self.embed(input_ids, inputs_embeds, index, training, position_ids)
-        new_cache = []
-        for i, layer in enumerate(self.layers):
-            if collect is not None:
-                collect["hidden"].append(hidden)
-            hidden, layer_cache, weights, cross_weights = layer(
-                hidden,
-                bias=bias,
-                cross_keys_values=cross[i] if cross is not None else None,
-                cross_bias=cross_bias,
-                cache=cache[i] if cache is not None else None,
-                index=index,
-                training=training,
-            )
-            new_cache.append(layer_cache)
-            if collect is not None:
-                collect["attentions"].append(weights)
-                collect["cross"].append(cross_weights)
-        hidden = self.finish(hidden)
-        if collect is not None:
-            collect["hidden"].append(hidden)
-        return hidden, tuple(new_cache) if cache is not None else None
-
-    def call(
-        self,
-        input_ids: Any = None,
-        attention_mask: Any = None,
-        encoder_hidden_states: Any = None,
-        encoder_attention_mask: Any = None,
-        inputs_embeds: Any = None,
-        output_attentions: bool = False,
-        output_hidden_states: bool = False,
-        training: bool = False,
-    ) -> BaseModelOutputWithPastAndCrossAttentions:
-        reference = input_ids if input_ids is not None else inputs_embeds
-        if reference is not None:
-            self.check_length(reference.shape[1])
-        dtype = tf.as_dtype(self.compute_dtype)
-        length = tf.shape(reference)[1]
-        bias = causal_bias(length, length, 0, attention_mask, dtype)
-        cross = cross_bias = None
-        if encoder_hidden_states is not None:
-            cross = self.cross_keys_values(encoder_hidden_states)
-            cross_bias = padding_bias(encoder_attention_mask, dtype)
-        collect: dict = {"hidden": [], "attentions": [], "cross": []}
-        hidden, _ = self.run(
-            input_ids, bias, cross, cross_bias, None, 0, inputs_embeds, training, collect
-        )
-        return BaseModelOutputWithPastAndCrossAttentions(
-            last_hidden_state=hidden,
-            hidden_states=tuple(collect["hidden"]) if output_hidden_states else None,
-            attentions=tuple(collect["attentions"]) if output_attentions else None,
-            cross_attentions=tuple(collect["cross"])
-            if output_attentions and cross is not None
-            else None,
-        )
 
 
 def _embedding_aliases(shared: bool) -> dict[str, str]:
@@ -288,7 +210,7 @@ def _embedding_aliases(shared: bool) -> dict[str, str]:
     return {**aliases, **{f"model.{k}": f"model.{v}" for k, v in aliases.items()}}
 
 
-class TFSeq2SeqModel(TFPreTrainedModel):
+class TFSeq2SeqModel(EncoderDecoderMixin, TFPreTrainedModel):
     """The base model: `shared` embeddings, `encoder`, `decoder` (subclass per architecture)."""
 
     base_model_prefix: ClassVar[str] = "model"
@@ -319,85 +241,7 @@ class TFSeq2SeqModel(TFPreTrainedModel):
     def default_decoder_inputs(self, input_ids: Any) -> Any:
         """Decoder inputs when none are given: `input_ids` shifted right (BART)."""
         if not self.derive_decoder_inputs or input_ids is None:
-            raise ConfigError(
-                f"{type(self).__name__} needs decoder_input_ids (or decoder_inputs_embeds, or "
-                "labels on the ...ForConditionalGeneration head)."
-            )
+            return super().default_decoder_inputs(input_ids)
         return shift_tokens_right(
             input_ids, self.config.pad_token_id, self.config.decoder_start_token_id
         )
-
-    @unpack_inputs
-    def call(
-        self,
-        input_ids: Any = None,
-        attention_mask: Any = None,
-        decoder_input_ids: Any = None,
-        decoder_attention_mask: Any = None,
-        encoder_outputs: Any = None,
-        inputs_embeds: Any = None,
-        decoder_inputs_embeds: Any = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-        training: bool = False,
-        **unused: Any,
-    ) -> Any:
-        reject_unused(self, unused)
-        config = self.config
-        if output_attentions is None:
-            output_attentions = config.output_attentions
-        if output_hidden_states is None:
-            output_hidden_states = config.output_hidden_states
-        input_ids, attention_mask = as_tensor(input_ids), as_tensor(attention_mask)
-        decoder_input_ids = as_tensor(decoder_input_ids)
-        if decoder_input_ids is None and decoder_inputs_embeds is None:
-            decoder_input_ids = self.default_decoder_inputs(input_ids)
-        if encoder_outputs is None:
-            encoder_outputs = self.encoder(
-                input_ids,
-                attention_mask=attention_mask,
-                inputs_embeds=as_tensor(inputs_embeds),
-                output_attentions=output_attentions,
-                output_hidden_states=output_hidden_states,
-                training=training,
-            )
-        elif not isinstance(encoder_outputs, BaseModelOutput):
-            encoder_outputs = as_encoder_output(encoder_outputs)
-        decoder = self.decoder(
-            decoder_input_ids,
-            attention_mask=as_tensor(decoder_attention_mask),
-            encoder_hidden_states=encoder_outputs.last_hidden_state,
-            encoder_attention_mask=attention_mask,
-            inputs_embeds=as_tensor(decoder_inputs_embeds),
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-            training=training,
-        )
-        out = Seq2SeqModelOutput(
-            last_hidden_state=decoder.last_hidden_state,
-            decoder_hidden_states=decoder.hidden_states,
-            decoder_attentions=decoder.attentions,
-            cross_attentions=decoder.cross_attentions,
-            encoder_last_hidden_state=encoder_outputs.last_hidden_state,
-            encoder_hidden_states=encoder_outputs.hidden_states,
-            encoder_attentions=encoder_outputs.attentions,
-        )
-        return self._outputs(out, return_dict)
-
-
-def as_encoder_output(encoder_outputs: Any) -> BaseModelOutput:
-    """A caller's tuple / tensor of encoder outputs as a `BaseModelOutput`."""
-    if isinstance(encoder_outputs, (tuple, list)) and encoder_outputs:
-        parts = [*encoder_outputs, None, None]
-        return BaseModelOutput(
-            last_hidden_state=as_tensor(parts[0]), hidden_states=parts[1], attentions=parts[2]
-        )
-    if hasattr(encoder_outputs, "last_hidden_state"):
-        return BaseModelOutput(last_hidden_state=encoder_outputs.last_hidden_state)
-    if hasattr(encoder_outputs, "shape"):
-        return BaseModelOutput(last_hidden_state=as_tensor(encoder_outputs))
-    raise ConfigError(
-        "encoder_outputs must be the encoder's output, a tuple whose first item is its last "
-        f"hidden state, or that tensor; got {type(encoder_outputs).__name__}."
-    )

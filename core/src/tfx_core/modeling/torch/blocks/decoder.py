@@ -23,7 +23,6 @@ from functools import partial
 from typing import Any, ClassVar, NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from tfx_core.errors import ConfigError
@@ -36,14 +35,14 @@ from tfx_core.modeling.torch.blocks.functional import (
     pre_norm_layer,
     split_heads,
 )
+from tfx_core.modeling.torch.blocks.norms import UpcastRMSNorm, bound_norm
+from tfx_core.modeling.torch.blocks.norms import upcast_rms_norm as upcast_rms_norm  # re-export
 from tfx_core.modeling.torch.cache import Cache, CrossAttentionCache
 from tfx_core.modeling.torch.conv1d import Conv1D, decode_product
 from tfx_core.modeling.torch.lean import trusted_forward
 from tfx_core.modeling.torch.linear import Linear, linear
 from tfx_core.modeling.torch.onednn import decode_linear
 from tfx_core.modeling.torch.projections import FusedProjections
-
-trusted_forward(nn.RMSNorm)
 
 
 def projection(kind: str, in_features: int, out_features: int, bias: bool = True) -> nn.Module:
@@ -62,51 +61,6 @@ def bound_projection(module: nn.Module) -> Fn | None:
         nn.Linear.forward,
     ):
         return decode_linear(module.weight, module.bias)
-    return None
-
-
-def upcast_rms_norm(
-    hidden: torch.Tensor, weight: torch.Tensor, eps: float | None, normalized_shape: tuple
-) -> torch.Tensor:
-    """RMSNorm computed in float32, the weight applied in the input's dtype (Llama's order)."""
-    if hidden.dtype == torch.float32:
-        return F.rms_norm(hidden, normalized_shape, weight, eps)
-    normalized = F.rms_norm(hidden.float(), normalized_shape, None, eps)
-    return weight * normalized.to(hidden.dtype)
-
-
-@trusted_forward
-class UpcastRMSNorm(nn.RMSNorm):
-    """`nn.RMSNorm` normalising half-precision inputs in float32 (`norm_kind="rms_upcast"`)."""
-
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return upcast_rms_norm(hidden_states, self.weight, self.eps, self.normalized_shape)
-
-
-def bound_norm(module: nn.Module) -> Fn | None:
-    """A LayerNorm / RMSNorm's `forward` with its tensors bound (else None)."""
-    if type(module) is UpcastRMSNorm:
-        return partial(
-            upcast_rms_norm,
-            weight=module.weight,
-            eps=module.eps,
-            normalized_shape=module.normalized_shape,
-        )
-    if type(module) is nn.LayerNorm:
-        return partial(
-            torch.layer_norm,
-            normalized_shape=module.normalized_shape,
-            weight=module.weight,
-            bias=module.bias,
-            eps=module.eps,
-        )
-    if type(module) is nn.RMSNorm:
-        return partial(
-            F.rms_norm,
-            normalized_shape=module.normalized_shape,
-            weight=module.weight,
-            eps=module.eps,
-        )
     return None
 
 
@@ -253,7 +207,8 @@ class DecoderMLP(nn.Module):
 
     Class attributes: `up_attribute`, `gate_attribute` (None: not gated), `down_attribute`,
     `activation_attribute`, `activation_field`, `projection_kind`, `bias_field`,
-    `dropout_field` (None: no dropout). `inner_size(config)` gives the width.
+    `dropout_field` (None: no dropout). `inner_size(config)` gives the width. At inference
+    gate and up are one product (`gate_up`, `FusedProjections`; same Parameters and keys).
     """
 
     up_attribute: ClassVar[str] = "up_proj"
@@ -274,6 +229,9 @@ class DecoderMLP(nn.Module):
             setattr(self, self.gate_attribute, projection(kind, hidden, inner, bias))
         setattr(self, self.up_attribute, projection(kind, hidden, inner, bias))
         setattr(self, self.down_attribute, projection(kind, inner, hidden, bias))
+        self.gate_up = None
+        if self.gate_attribute is not None and kind == "linear":
+            self.gate_up = FusedProjections(self, (self.gate_attribute, self.up_attribute))
         setattr(
             self, self.activation_attribute, activation_fn(getattr(config, self.activation_field))
         )
@@ -289,10 +247,17 @@ class DecoderMLP(nn.Module):
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         gate = self.gate_attribute
+        up = getattr(self, self.up_attribute)
+        activation = getattr(self, self.activation_attribute)
+        fused = self.gate_up.weights() if self.gate_up is not None else None
+        if fused is not None:  # one product, then `act(gate) * up` of its halves
+            gate = None
+            up = partial(linear, weight=fused[0], bias=fused[1])
+            activation = partial(gated_activation, activation=activation)
         return feed_forward(
             hidden_states,
-            getattr(self, self.up_attribute),
-            getattr(self, self.activation_attribute),
+            up,
+            activation,
             getattr(self, self.down_attribute),
             gate=getattr(self, gate) if gate is not None else None,
             dropout=self.dropout if self.training and self.dropout_field is not None else None,
@@ -300,17 +265,27 @@ class DecoderMLP(nn.Module):
 
     def lean_functions(self) -> dict[str, Any] | None:
         """`feed_forward`'s arguments with the tensors bound (None: call the module)."""
-        names = (self.up_attribute, self.down_attribute)
-        up, down = (bound_projection(getattr(self, name)) for name in names)
-        gate = None
+        activation = getattr(self, self.activation_attribute)
+        down = bound_projection(getattr(self, self.down_attribute))
+        if isinstance(activation, nn.Module) or down is None:
+            return None
+        fused = self.gate_up.weights() if self.gate_up is not None else None
+        if fused is not None:
+            gate_up = decode_linear(*fused, sources=self.gate_up.parameters())
+            gated = partial(gated_activation, activation=activation)
+            return dict(up=gate_up, activation=gated, down=down, gate=None)
+        up, gate = bound_projection(getattr(self, self.up_attribute)), None
         if self.gate_attribute is not None:
             gate = bound_projection(getattr(self, self.gate_attribute))
-            if gate is None:
-                return None
-        activation = getattr(self, self.activation_attribute)
-        if isinstance(activation, nn.Module) or up is None or down is None:
+        if up is None or (gate is None and self.gate_attribute is not None):
             return None
         return dict(up=up, activation=activation, down=down, gate=gate)
+
+
+def gated_activation(gate_up: torch.Tensor, activation: Fn) -> torch.Tensor:
+    """`activation(gate) * up` from the fused product `[..., gate | up]` (`DecoderMLP.gate_up`)."""
+    gate, up = gate_up.chunk(2, dim=-1)
+    return activation(gate) * up
 
 
 @trusted_forward

@@ -14,12 +14,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
 from tfx_core.modeling.torch.activations import activation_fn
+from tfx_core.modeling.torch.lean import trusted_forward
 
 
 class DenseLMHead(nn.Module):
@@ -41,6 +43,7 @@ class DenseLMHead(nn.Module):
         return self.decoder(self.layer_norm(self.activation_fn(self.dense(hidden_states))))
 
 
+@trusted_forward
 class DenseClassificationHead(nn.Module):
     """Dropout, dense, `activation`, dropout, `out_proj` over first-token features `[batch, hidden]`."""
 
@@ -55,13 +58,16 @@ class DenseClassificationHead(nn.Module):
         self.activation_fn = activation_fn(self.activation)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        modules = self._modules  # (attribute access to submodules costs a Python call)
+        return self.run_parts(self._modules, features)
+
+    def run_parts(self, parts: Mapping[str, Any], features: torch.Tensor) -> torch.Tensor:
+        """`forward`'s math over `parts`: the submodules by name, or a lean plan's stand-ins."""
         if self.training:  # dropout is the identity at inference
-            features = modules["dropout"](features)
-        x = self.activation_fn(modules["dense"](features))
+            features = parts["dropout"](features)
+        x = self.activation_fn(parts["dense"](features))
         if self.training:
-            x = modules["dropout"](x)
-        return modules["out_proj"](x)
+            x = parts["dropout"](x)
+        return parts["out_proj"](x)
 
 
 class PredictionHeadTransform(nn.Module):

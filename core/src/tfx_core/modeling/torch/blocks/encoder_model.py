@@ -15,6 +15,7 @@ class BertModel(EncoderModel, BertPreTrainedModel):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import torch
@@ -23,7 +24,9 @@ from torch import nn
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.outputs import BaseModelOutputWithPoolingAndPast, ModelOutput
 from tfx_core.modeling.torch.blocks.encoder import cross_attention_inputs
+from tfx_core.modeling.torch.blocks.lean_model import lean_outputs
 from tfx_core.modeling.torch.cache import Cache, DynamicCache, EncoderDecoderCache
+from tfx_core.modeling.torch.lean import trusted_forward
 from tfx_core.modeling.torch.masks import attention_bias, layer_head_masks
 
 
@@ -39,6 +42,7 @@ def sinusoidal_positions(positions: int, dim: int) -> torch.Tensor:
     return table.float()
 
 
+@trusted_forward
 class EncoderEmbeddings(nn.Module):
     """Word + position + token-type embeddings, then layer norm and dropout.
 
@@ -94,23 +98,40 @@ class EncoderEmbeddings(nn.Module):
         inputs_embeds: torch.Tensor | None = None,
         past_length: int = 0,
     ) -> torch.Tensor:
-        modules = self._modules  # (attribute access to submodules costs a Python call)
+        return self.embed(
+            self._modules, input_ids, token_type_ids, position_ids, inputs_embeds, past_length
+        )
+
+    def embed(
+        self,
+        parts: Mapping[str, Any],
+        input_ids: torch.Tensor | None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        past_length: int = 0,
+    ) -> torch.Tensor:
+        """`forward`'s math over `parts`: the submodules by name (`forward`), or a lean plan's
+        stand-ins for them (same names, called alike, with the same `.weight`)."""
         if inputs_embeds is None:
-            inputs_embeds = modules["word_embeddings"](input_ids)
+            inputs_embeds = parts["word_embeddings"](input_ids)
         embeddings = inputs_embeds
         if self.token_types:
-            token_type_embeddings = modules["token_type_embeddings"]
+            token_type_embeddings = parts["token_type_embeddings"]
             if token_type_ids is None:  # all type 0: add the row, no lookup
                 embeddings = embeddings + token_type_embeddings.weight[0]
             else:
                 embeddings = embeddings + token_type_embeddings(token_type_ids)
         if self.absolute:
-            embeddings = embeddings + self.position_embeds(
-                input_ids, position_ids, inputs_embeds, past_length
+            args = (input_ids, position_ids, inputs_embeds, past_length)
+            embeddings = embeddings + (
+                self.position_embeds(*args)  # (an override may not take `parts`)
+                if parts is self._modules
+                else self.position_embeds(*args, parts)
             )
         if self.normalized:
-            embeddings = modules["LayerNorm"](embeddings)
-        return modules["dropout"](embeddings) if self.training else embeddings
+            embeddings = parts["LayerNorm"](embeddings)
+        return parts["dropout"](embeddings) if self.training else embeddings
 
     def position_embeds(
         self,
@@ -118,9 +139,11 @@ class EncoderEmbeddings(nn.Module):
         position_ids: torch.Tensor | None,
         inputs_embeds: torch.Tensor,
         past_length: int,
+        parts: Mapping[str, Any] | None = None,
     ) -> torch.Tensor:
-        """Position embeddings: positions `past_length ...` unless `position_ids` are given."""
-        table = self._modules["position_embeddings"]
+        """Position embeddings: positions `past_length ...` unless `position_ids` are given
+        (`parts`: see `embed`; None: the submodules)."""
+        table = (self._modules if parts is None else parts)["position_embeddings"]
         if position_ids is not None:
             return table(position_ids)
         length = inputs_embeds.shape[1]
@@ -148,6 +171,7 @@ class EncoderEmbeddings(nn.Module):
             )
 
 
+@trusted_forward
 class Pooler(nn.Module):
     """tanh(dense(first token)): the sentence summary that classifiers read."""
 
@@ -157,15 +181,21 @@ class Pooler(nn.Module):
         self.activation = nn.Tanh()
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        modules = self._modules
-        return modules["activation"](modules["dense"](hidden_states[:, 0]))
+        return self.pool(self._modules, hidden_states)
+
+    def pool(self, parts: Mapping[str, Any], hidden_states: torch.Tensor) -> torch.Tensor:
+        """`forward`'s math over `parts` (the submodules, or a lean plan's stand-ins)."""
+        return parts["activation"](parts["dense"](hidden_states[:, 0]))
 
 
+@trusted_forward
 class EncoderModel:
     """A BERT-family base model (mixed in before the plugin's `PreTrainedModel` subclass).
 
     The encoder stack is built at `encoder_attribute` ("encoder"; DistilBERT's "transformer"),
-    and the forward returns `base_output_class` (the reference's output for that model).
+    and the forward returns `base_output_class` (the reference's output for that model). Heads
+    call `lean_base` first: at inference, plain inputs run as one lean plan
+    (`blocks.lean_model`).
     """
 
     embeddings_class: ClassVar[type[nn.Module]] = EncoderEmbeddings
@@ -193,6 +223,12 @@ class EncoderModel:
         use_pooler = add_pooling_layer and self.pooler_class is not None
         self.pooler = self.pooler_class(config) if use_pooler else None
         self.post_init()
+
+    def lean_base(
+        self, args: tuple, kwargs: dict[str, Any], checked: bool = False
+    ) -> ModelOutput | None:
+        """`self(*args, **kwargs, return_dict=True)` run lean, or None: call the modules."""
+        return lean_outputs(self, args, kwargs, checked)
 
     def get_input_embeddings(self) -> nn.Embedding:
         return self.embeddings.word_embeddings

@@ -21,6 +21,8 @@ Fn = Callable[[torch.Tensor], torch.Tensor]
 
 def split_heads(x: torch.Tensor, batch: int, length: int, heads: int) -> torch.Tensor:
     """`[batch, length, heads * dim]` (or `[batch * length, ...]` rows) -> `[batch, heads, length, dim]`."""
+    if length == 1:  # the transposed view's values in one op (a decode step's many heads)
+        return x.view(batch, heads, 1, -1)
     return x.view(batch, length, heads, -1).transpose(1, 2)
 
 
@@ -34,6 +36,8 @@ def split_fused_heads(
 def merge_heads(context: torch.Tensor) -> torch.Tensor:
     """`[batch, heads, length, dim]` -> `[batch, length, heads * dim]`."""
     batch, heads, length, dim = context.shape
+    if length == 1:
+        return context.reshape(batch, 1, heads * dim)
     return context.transpose(1, 2).reshape(batch, length, heads * dim)
 
 
@@ -167,7 +171,7 @@ def causal_self_attention(
         bias, is_causal = sliding_window_bias(bias, is_causal, window, past, length, hidden)
     if cache is not None:
         key, value = cache.update(key, value, layer_idx)
-    if kv_heads != heads:
+    if kv_heads != heads and head_mask is not None:  # (else `attention` reads grouped heads)
         key, value = repeat_kv(key, heads // kv_heads), repeat_kv(value, heads // kv_heads)
     dtype = query.dtype
     if upcast and dtype != torch.float32:
@@ -185,7 +189,9 @@ def causal_self_attention(
         output_attentions=output_attentions,
         implementation=implementation,
     )
-    out = output(context.to(dtype).reshape(*hidden.shape[:-1], -1))
+    if context.dtype != dtype:
+        context = context.to(dtype)
+    out = output(context.reshape(*hidden.shape[:-1], -1))
     return (dropout(out) if dropout is not None else out), weights
 
 

@@ -167,11 +167,12 @@ class _Plan:
         self.sources = tuple(sources)
         self.stamp = _stamp(self.sources)
 
-    def current(self) -> bool:
-        """Same modules and forwards; no parameter moved (`.to()`, loading) and no packed
-        weight written in place (`load_state_dict`, an optimizer step) since."""
+    def current(self, structure_checked: bool = False) -> bool:
+        """Same modules and forwards (unless the caller's guard `structure_checked` them); no
+        parameter moved (`.to()`, loading) and no packed weight written in place
+        (`load_state_dict`, an optimizer step) since."""
         return (
-            self.guard.same_structure()
+            (structure_checked or self.guard.same_structure())
             and tuple(map(torch.Tensor.data_ptr, self.watched)) == self.pointers
             and (not self.sources or _stamp(self.sources) == self.stamp)
         )
@@ -265,14 +266,18 @@ class LeanPostNormEncoder(nn.Module):
             return hidden_states, all_hidden, all_weights, all_cross
         return hidden_states, all_hidden, all_weights
 
-    def lean_layers(self) -> list[_LeanLayer] | None:
-        """The bound layers, or None when the modules must be called (see module doc)."""
-        if torch.is_grad_enabled() or not fast_paths_enabled():  # the switch: read once
+    def lean_layers(self, checked: bool = False) -> list[_LeanLayer] | None:
+        """The bound layers, or None when the modules must be called (see module doc).
+
+        `checked`: the caller made the tests already, with a `LeanGuard` over a subtree holding
+        this stack (built before this stack's plan) and the switch (`blocks.lean_model`).
+        """
+        if not checked and (torch.is_grad_enabled() or not fast_paths_enabled()):
             return None
         plan = self.__dict__.get("_lean_plan")
-        if plan is None or not plan.current():
+        if plan is None or not plan.current(checked):
             plan = self.__dict__["_lean_plan"] = _Plan(self)
-        if plan.layers is None or not plan.guard.quiet():
+        if plan.layers is None or not (checked or plan.guard.quiet()):
             return None
         if not plan.packed:
             plan.uses += 1

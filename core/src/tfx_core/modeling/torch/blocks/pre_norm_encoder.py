@@ -7,10 +7,11 @@ ViT, DeiT, CLIP and Wav2Vec2's "stable layer norm" variant normalise before each
 names differ, so a plugin's layer is a subclass that sets `names` (a `LayerNames`), e.g.
 `VIT_NAMES` (`attention.attention.query`, `layernorm_before`, `intermediate.dense`, ...).
 Query, key and value run as one fused product at inference (`FusedProjections`), and the
-large products on oneDNN (`onednn.dense`: hundreds of patches or frames per image or
-clip). A layer can compute its outputs for the first few positions only (`first_rows`, still
-attending over every position): a classifier reading the class token needs no more from the
-last layer.
+large products on oneDNN (`onednn.dense`: hundreds of patches or frames per image or clip),
+with the exact GELU and the residual adds inside the products (`fuses_products`: oneDNN
+post-ops, skipped when a hook or patch could see it). A layer can compute its outputs for the
+first few positions only (`first_rows`, still attending over every position): a classifier
+reading the class token needs no more from the last layer.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from __future__ import annotations
 from typing import Any, ClassVar, NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from tfx_core.modeling.torch.activations import get_activation
+from tfx_core.modeling.torch.activations import ActivationModule, get_activation
 from tfx_core.modeling.torch.blocks.functional import multi_head_context, split_heads
 from tfx_core.modeling.torch.first_token import unobserved_rows
 from tfx_core.modeling.torch.onednn import DenseLinear, dense
@@ -90,7 +92,8 @@ class QKVProjections(Part):
             return query(query_input), key(hidden), value(hidden)
         weight, bias = weights
         if first_rows is None:
-            return dense(hidden, weight, bias).chunk(3, dim=-1)  # type: ignore[return-value]
+            fused = dense(hidden, weight, bias, sources=self.fused.parameters())
+            return fused.chunk(3, dim=-1)  # type: ignore[return-value]
         width = weight.shape[0] // 3
         query = dense(query_input, weight[:width], None if bias is None else bias[:width])
         key_value = dense(hidden, weight[width:], None if bias is None else bias[width:])
@@ -158,9 +161,12 @@ class PreNormEncoderLayer(nn.Module):
         is_causal: bool = False,
         output_attentions: bool = False,
         first_rows: int | None = None,
+        residual: torch.Tensor | None = None,
+        fused: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Self-attention of `hidden`: `(output, weights)`; with `first_rows`, the output (and
-        the weights) of the first `first_rows` positions only."""
+        the weights) of the first `first_rows` positions only; `residual` is added to the
+        output (inside the output product when `fused`: see `fuses_products`)."""
         batch, length, _ = hidden.shape
         query, key, value = _get(self, self.names.attention).project(hidden, first_rows)
         if first_rows is not None and bias is not None and bias.shape[-2] > 1:
@@ -175,11 +181,38 @@ class PreNormEncoderLayer(nn.Module):
             output_attentions=output_attentions,
             implementation="eager" if output_attentions else self.implementation,
         )
-        return self.hidden_dropout(_get(self, self.names.attention_output)(context)), weights
+        output = _get(self, self.names.attention_output)
+        if fused:
+            return dense(context, output.weight, output.bias, residual=residual), weights
+        out = self.hidden_dropout(output(context))
+        return (out if residual is None else residual + out), weights
 
-    def feed_forward_block(self, hidden: torch.Tensor) -> torch.Tensor:
-        hidden = self.activation_dropout(self.activation(_get(self, self.names.fc_in)(hidden)))
-        return self.hidden_dropout(_get(self, self.names.fc_out)(hidden))
+    def feed_forward_block(
+        self, hidden: torch.Tensor, residual: torch.Tensor | None = None, fused: bool = False
+    ) -> torch.Tensor:
+        """The feed-forward of `hidden`, plus `residual` when given; with `fused`, the exact
+        GELU and the residual run inside the products (see `fuses_products`)."""
+        fc_in, fc_out = _get(self, self.names.fc_in), _get(self, self.names.fc_out)
+        if fused and self.activation.fn is F.gelu:
+            inner = dense(hidden, fc_in.weight, fc_in.bias, gelu=True)
+            return dense(inner, fc_out.weight, fc_out.bias, residual=residual)
+        hidden = self.activation_dropout(self.activation(fc_in(hidden)))
+        if fused:
+            return dense(hidden, fc_out.weight, fc_out.bias, residual=residual)
+        out = self.hidden_dropout(fc_out(hidden))
+        return out if residual is None else residual + out
+
+    def fuses_products(self) -> bool:
+        """Whether activation and residual may run inside the products (oneDNN post-ops; the
+        same math): inference, fast paths on, no hook in the layer, and the projections and
+        activation running their own `forward` (no adapter, no patch)."""
+        if self.training or torch.is_grad_enabled():
+            return False
+        names = self.names
+        forwards = {_get(self, path): DenseLinear.forward for path in (names.fc_in, names.fc_out)}
+        forwards[_get(self, names.attention_output)] = DenseLinear.forward
+        forwards[self.activation] = ActivationModule.forward
+        return unobserved_rows(self, forwards)
 
     def forward(
         self,
@@ -194,18 +227,20 @@ class PreNormEncoderLayer(nn.Module):
         norm_before = _get(self, self.names.norm_before)
         norm_after = _get(self, self.names.norm_after)
         residual = hidden_states if first_rows is None else hidden_states[:, :first_rows]
+        fused = self.fuses_products()
         if self.norm_first:
-            attended, weights = self.attention_block(
-                norm_before(hidden_states), attention_bias, is_causal, output_attentions, first_rows
-            )
-            hidden_states = residual + attended
-            hidden_states = hidden_states + self.feed_forward_block(norm_after(hidden_states))
+            hidden_states, weights = self.attention_block(
+                norm_before(hidden_states), attention_bias, is_causal, output_attentions,
+                first_rows, residual, fused,
+            )  # fmt: skip
+            hidden_states = self.feed_forward_block(norm_after(hidden_states), hidden_states, fused)
         else:
             attended, weights = self.attention_block(
-                hidden_states, attention_bias, is_causal, output_attentions, first_rows
-            )
-            hidden_states = norm_before(residual + attended)
-            hidden_states = norm_after(hidden_states + self.feed_forward_block(hidden_states))
+                hidden_states, attention_bias, is_causal, output_attentions, first_rows,
+                residual, fused,
+            )  # fmt: skip
+            hidden_states = norm_before(attended)
+            hidden_states = norm_after(self.feed_forward_block(hidden_states, hidden_states, fused))
         return hidden_states, weights
 
 

@@ -5,9 +5,12 @@ feed-forward); for small models the module calls around them cost as much as the
 `Seq2SeqDecodePlan` binds each decoder layer's tensors once per `generate` and runs the steps
 through the functions the modules' `forward`s call (`residual_sublayer`,
 `causal_self_attention`, `cross_attention`, `seq2seq_feed_forward`), with the embeddings'
-own `forward`s. `LeanGuard` is checked on every step: a hook, an instance `forward`, a patched or
-overriding `forward` (`is_trusted`), training, autograd or `TFX_FAST_PATHS=0` sends the step
-through the modules.
+own `forward`s. On a generation's first step (a new cache) the plan checks `LeanGuard` in full
+and binds what stays fixed until its end (the sublayers with their caches, the encoder's keys
+and values, the cross-attention bias, the position embeddings of every step): a hook, an
+instance `forward`, a patched or overriding `forward` (`is_trusted`), training, autograd or
+`TFX_FAST_PATHS=0` sends the steps through the modules. Later steps only check in O(1) that no
+hook or module appeared since (`LeanGuard.settled`); the rest is not changed mid-`generate`.
 
 `LeanSeq2SeqDecoding` is mixed into `ConditionalGenerationHead`: it builds the plan in
 `_prepare_for_decoding` and uses it in `_seq2seq_decode_forward`.
@@ -20,9 +23,15 @@ from typing import Any, ClassVar, NamedTuple
 
 import torch
 
-from tfx_core.modeling.torch.blocks.decoder import bound_norm, bound_projection, cross_attention
+from tfx_core.modeling.torch.blocks.decoder import (
+    _split_output,
+    bound_norm,
+    bound_projection,
+    cross_attention,
+)
 from tfx_core.modeling.torch.blocks.functional import Fn, causal_self_attention
 from tfx_core.modeling.torch.blocks.seq2seq import residual_sublayer, seq2seq_feed_forward
+from tfx_core.modeling.torch.blocks.seq2seq_embeddings import LearnedPositions, SinusoidalPositions
 from tfx_core.modeling.torch.blocks.seq2seq_model import Seq2SeqDecoder, _Stack
 from tfx_core.modeling.torch.cache import EncoderDecoderCache
 from tfx_core.modeling.torch.conv1d import output_layout_product, relayout_for_decoding
@@ -68,7 +77,7 @@ def _bind_layer(layer: Any) -> LeanSeq2SeqLayer | None:
     return LeanSeq2SeqLayer(
         layer.pre_norm,
         self_norm,
-        attention,
+        _whole_qkv(attention),
         cross_norm,
         cross,
         query,
@@ -79,6 +88,16 @@ def _bind_layer(layer: Any) -> LeanSeq2SeqLayer | None:
         layer.activation_fn,
         fc2,
     )
+
+
+def _whole_qkv(attention: dict[str, Any]) -> dict[str, Any]:
+    """With as many key/value heads as queries, hand `causal_self_attention` the fused
+    projection's output whole: it then cuts the heads out with views (`split_fused_heads`)
+    instead of a split and three reshapes (the same values, in the same memory layout)."""
+    qkv = attention["qkv"]
+    if attention["kv_heads"] == attention["heads"] and getattr(qkv, "func", None) is _split_output:
+        return dict(attention, qkv=qkv.keywords["project"])
+    return attention
 
 
 def _identity(hidden: torch.Tensor) -> torch.Tensor:
@@ -93,9 +112,60 @@ def _default_logits(model_class: type) -> bool:
 
 class SourceAttendingPlan:
     """Base of the one-token encoder-decoder decode plans (this module's, T5's): what a step
-    reads of the source."""
+    reads of the source, and the once-per-generation guard check and binding.
+
+    A subclass provides `usable()` and `bind(cache, encoder_hidden_states, mask)`, which
+    returns the generation's step (`step(input_ids) -> logits`); the decoding hook asks
+    `engaged(...)` and then calls the plan.
+    """
 
     _mask: tuple[Any, Any] = (None, None)  # (mask object, its bias): built once per generation
+
+    def usable(self) -> bool:
+        raise NotImplementedError
+
+    def bind(
+        self, cache: EncoderDecoderCache, encoder_hidden_states: torch.Tensor, mask: Any
+    ) -> Fn:
+        raise NotImplementedError
+
+    def engaged(
+        self,
+        cache: EncoderDecoderCache,
+        encoder_hidden_states: torch.Tensor,
+        encoder_attention_mask: torch.Tensor | None,
+    ) -> bool:
+        """Whether this step of the generation that `cache` belongs to runs through the plan.
+
+        On the first step with a new cache the guard is checked in full (`usable`) and the
+        step bound (`bind`); the two are kept on the cache (`lean_step`, freed with it). Later
+        steps only check, in O(1), that no hook or module appeared since
+        (`LeanGuard.settled`), and repeat the full check when one did.
+        """
+        bound = cache.lean_step
+        if bound is not None and bound[0] is self:
+            return bound[1] is not None and (self.guard.settled() or self.usable())
+        step = (
+            self.bind(cache, encoder_hidden_states, encoder_attention_mask)
+            if self.usable()
+            else None
+        )
+        cache.lean_step = (self, step)
+        return step is not None
+
+    def __call__(
+        self,
+        input_ids: torch.Tensor,
+        encoder_hidden_states: torch.Tensor,
+        encoder_attention_mask: torch.Tensor | None,
+        cache: EncoderDecoderCache,
+    ) -> torch.Tensor:
+        """Logits `[batch, vocab]` for one new token per row; the cache is updated."""
+        bound = cache.lean_step
+        if bound is None or bound[0] is not self or bound[1] is None:
+            bound = (self, self.bind(cache, encoder_hidden_states, encoder_attention_mask))
+            cache.lean_step = bound
+        return bound[1](input_ids)
 
     @staticmethod
     def source(cache: EncoderDecoderCache, encoder_hidden_states: torch.Tensor) -> tuple:
@@ -124,6 +194,20 @@ class SourceAttendingPlan:
             )
             self._mask = (mask, bias)
         return self._mask[1]
+
+
+def position_table(cache: EncoderDecoderCache, module: Any, dtype: torch.dtype) -> Any:
+    """The position embeddings (`module.forward`, in `dtype`) of every position the
+    generation's self-attention cache was sized for, read row by row by the steps; None when
+    the cache does not say its size or `module` is not a plain position table."""
+    if type(module).forward not in (LearnedPositions.forward, SinusoidalPositions.forward):
+        return None
+    rows = min(
+        getattr(cache.self_attention_cache, "capacity", 0), module.num_embeddings - module.offset
+    )
+    if rows <= 0:
+        return None
+    return module.forward(torch.arange(rows, device=module.weight.device)).to(dtype)
 
 
 class Seq2SeqDecodePlan(SourceAttendingPlan):
@@ -169,31 +253,26 @@ class Seq2SeqDecodePlan(SourceAttendingPlan):
         return cls(model, layers, norms, output_layout_product(head.weight))
 
     def usable(self) -> bool:
-        """Nothing changed or observes the model since the plan was built (checked per step)."""
+        """Nothing changed or observes the model since the plan was built (checked once per
+        generation, see `engaged`)."""
         return (
             self.guard.same_structure()
             and self.guard.unobserved()
             and _default_logits(self.model_class)
         )
 
-    def __call__(
+    def bind(
         self,
-        input_ids: torch.Tensor,
+        cache: EncoderDecoderCache,
         encoder_hidden_states: torch.Tensor,
         encoder_attention_mask: torch.Tensor | None,
-        cache: EncoderDecoderCache,
-    ) -> torch.Tensor:
-        """Logits `[batch, vocab]` for one new token per row; the cache is updated."""
-        decoder = self.decoder
+    ) -> Fn:
+        """The generation's step: its sublayers bound to its caches, source and bias."""
         self_cache, cross_cache, encoder_hidden_states, group = self.source(
             cache, encoder_hidden_states
         )
-        past = self_cache.get_seq_length()
-        tokens = decoder.embed_tokens.forward(input_ids)
-        positions = torch.arange(past, past + 1, device=tokens.device)
-        hidden = tokens + decoder.embed_positions.forward(positions).to(tokens.dtype)
-        hidden = self.embedding_norm(hidden)
         bias = self.encoder_bias(encoder_attention_mask, encoder_hidden_states, group)
+        sublayers = []
         for layer in self.layers:
             attention = partial(
                 causal_self_attention,
@@ -201,29 +280,90 @@ class Seq2SeqDecodePlan(SourceAttendingPlan):
                 implementation=self.implementation,
                 **layer.attention,
             )
-            hidden = residual_sublayer(hidden, layer.self_norm, attention, layer.pre_norm)[0]
-            key, value = layer.cross.keys_values(encoder_hidden_states, cross_cache)
-            crossed = partial(
-                cross_attention,
-                key=key,
-                value=value,
-                query=layer.query,
-                output=layer.output,
-                heads=layer.heads,
-                bias=bias,
-                implementation=self.implementation,
+            crossed = self._cross(
+                layer, encoder_hidden_states, cross_cache, bias, cache.static_cross
             )
             if group > 1:
                 crossed = partial(shared_source_queries, attend=crossed, group=group)
-            hidden = residual_sublayer(hidden, layer.cross_norm, crossed, layer.pre_norm)[0]
             feed_forward = partial(
                 seq2seq_feed_forward, fc1=layer.fc1, activation=layer.activation, fc2=layer.fc2
             )
-            hidden = residual_sublayer(hidden, layer.ffn_norm, feed_forward, layer.pre_norm)[0]
-        logits = self.head(self.final_norm(hidden)[:, -1])
-        if self.bias is None:
+            sublayers.append(
+                tuple(
+                    partial(
+                        residual_sublayer, norm=norm, sublayer=sublayer, pre_norm=layer.pre_norm
+                    )
+                    for norm, sublayer in (
+                        (layer.self_norm, attention),
+                        (layer.cross_norm, crossed),
+                        (layer.ffn_norm, feed_forward),
+                    )
+                )
+            )
+        decoder = self.decoder
+        table = position_table(cache, decoder.embed_positions, decoder.embed_tokens.weight.dtype)
+        return partial(
+            self._step,
+            embed=decoder.embed_tokens.forward,
+            sublayers=tuple(sublayers),
+            cache=self_cache,
+            table=table,
+            bias=None if self.bias is None else self.bias[0],
+        )
+
+    def _cross(
+        self, layer: LeanSeq2SeqLayer, states: torch.Tensor, cache: Any, bias: Any, static: bool
+    ) -> Fn:
+        """A layer's cross-attention sublayer. The encoder's keys and values are projected now
+        (into the cross cache, as a first module step would); when `generate` never reorders
+        them (`static`) they are bound, else each step reads them from the cache."""
+        attend = partial(
+            cross_attention,
+            query=layer.query,
+            output=layer.output,
+            heads=layer.heads,
+            bias=bias,
+            implementation=self.implementation,
+        )
+        key, value = layer.cross.keys_values(states, cache)
+        if static:
+            return partial(attend, key=key, value=value)
+        return partial(_cached_cross, attend=attend, layer=layer.cross, states=states, cache=cache)
+
+    def _step(
+        self,
+        input_ids: torch.Tensor,
+        *,
+        embed: Fn,
+        sublayers: tuple,
+        cache: Any,
+        table: Any,
+        bias: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """Logits `[batch, vocab]` for one new token per row; the cache is updated."""
+        past = cache.get_seq_length()
+        tokens = embed(input_ids)
+        if table is not None and past < table.shape[0]:
+            positions = table.narrow(0, past, 1)
+        else:
+            positions = torch.arange(past, past + 1, device=tokens.device)
+            positions = self.decoder.embed_positions.forward(positions).to(tokens.dtype)
+        hidden = self.embedding_norm(tokens + positions)
+        for attend, cross, feed_forward in sublayers:
+            hidden = attend(hidden)[0]
+            hidden = cross(hidden)[0]
+            hidden = feed_forward(hidden)[0]
+        logits = self.head(self.final_norm(hidden).select(1, -1))
+        if bias is None:
             return logits
-        return logits.add_(self.bias[0].to(logits.dtype))  # the head's fresh output: in place
+        return logits.add_(bias.to(logits.dtype))  # the head's fresh output: in place
+
+
+def _cached_cross(
+    hidden: torch.Tensor, *, attend: Any, layer: Any, states: torch.Tensor, cache: Any
+) -> tuple[torch.Tensor, Any]:
+    key, value = layer.keys_values(states, cache)
+    return attend(hidden, key=key, value=value)
 
 
 def shared_source_queries(
@@ -262,7 +402,7 @@ class LeanSeq2SeqDecoding:
             and decoder_input_ids.shape[1] == 1
             and decoder_attention_mask is None
             and isinstance(cache, EncoderDecoderCache)
-            and plan.usable()
+            and plan.engaged(cache, encoder_hidden_states, encoder_attention_mask)
         ):
             return plan(decoder_input_ids, encoder_hidden_states, encoder_attention_mask, cache)
         return super()._seq2seq_decode_forward(  # type: ignore[misc]

@@ -1,7 +1,8 @@
 """Speech encoder parts shared by Wav2Vec2, HuBERT and their relatives, with checkpoint names.
 
 - `ConvFeatureEncoder` (`conv_layers.N.conv` / `.layer_norm`): the waveform -> frames CNN, in the
-  reference's three layer kinds (no norm, a GroupNorm on the first layer only, LayerNorm).
+  reference's three layer kinds (no norm, a GroupNorm on the first layer only, LayerNorm); at
+  inference on CPU as time-major matrix products (`speech_frames`).
 - `PositionalConvEmbedding` (`conv` under weight normalisation, `parametrizations.weight.
   original0/1`; old checkpoints' `weight_g` / `weight_v` are renamed by `WEIGHT_NORM_RENAMES`).
 - `feature_lengths` and `frame_attention_mask`: sample lengths -> frame lengths and masks.
@@ -19,7 +20,9 @@ from torch import nn
 
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.torch.activations import get_activation
+from tfx_core.modeling.torch.blocks import speech_frames
 from tfx_core.modeling.torch.blocks.pre_norm_encoder import run_layers
+from tfx_core.modeling.torch.lean import LeanGuard, all_trusted, trusted_forward
 from tfx_core.modeling.torch.masks import attention_bias
 from tfx_core.weights.rename import RenameRules
 
@@ -34,6 +37,11 @@ def speech_rename_rules(base: RenameRules) -> RenameRules:
     return RenameRules([*base.rules, *WEIGHT_NORM_RENAMES])
 
 
+for _torch_class in (nn.Conv1d, nn.GroupNorm):  # their math is what `speech_frames` computes
+    trusted_forward(_torch_class)
+
+
+@trusted_forward
 class ConvLayer(nn.Module):
     """One feature-encoder layer: `conv`, an optional `layer_norm` (LayerNorm over channels or
     GroupNorm with one group per channel), the activation."""
@@ -66,8 +74,14 @@ class ConvLayer(nn.Module):
         return self.activation(hidden)
 
 
+@trusted_forward
 class ConvFeatureEncoder(nn.Module):
-    """`input_values [batch, samples]` -> `[batch, channels, frames]`."""
+    """`input_values [batch, samples]` -> `[batch, channels, frames]`.
+
+    At inference on CPU the layers run as time-major matrix products (`speech_frames`; the
+    result is then a transposed view of `[batch, frames, channels]`) while nothing observes
+    the modules: no hook, no patched `forward`, fast paths on (`LeanGuard`).
+    """
 
     def __init__(self, config: Any) -> None:
         super().__init__()
@@ -85,10 +99,21 @@ class ConvFeatureEncoder(nn.Module):
                 f"input_values must be [batch, samples] (mono waveforms), got "
                 f"{tuple(input_values.shape)}. Prepare audio with the model's feature extractor."
             )
+        if self._as_frames(input_values):
+            return speech_frames.feature_frames(self.conv_layers, input_values).transpose(1, 2)
         hidden = input_values[:, None]
         for layer in self.conv_layers:
             hidden = layer(hidden)
         return hidden
+
+    def _as_frames(self, input_values: torch.Tensor) -> bool:
+        """Whether the time-major products may run now (see the class doc)."""
+        if torch.is_grad_enabled() or not speech_frames.applies(self.conv_layers, input_values):
+            return False
+        guard = self.__dict__.get("_frames_guard")
+        if guard is None or not guard[0].same_structure():
+            guard = self.__dict__["_frames_guard"] = (LeanGuard(self), all_trusted(self))
+        return guard[1] and guard[0].unobserved()
 
 
 def feature_lengths(lengths: torch.Tensor | int, config: Any) -> torch.Tensor | int:

@@ -1,0 +1,236 @@
+"""The Trainer's lean optimizer step and gradient clipping: bitwise torch's, and out of the way
+whenever something could tell the difference."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+from tfx_core.modeling.torch.fast_paths import fast_paths
+from tfx_core.training.lean_step import GradClipper, OptimizerStep
+
+
+def _model(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(6, 5), nn.LayerNorm(5), nn.Linear(5, 3))
+
+
+def _optimizer(model: nn.Module, **kwargs) -> torch.optim.Optimizer:
+    decay = [p for n, p in model.named_parameters() if n.endswith("weight") and n != "1.weight"]
+    rest = [p for p in model.parameters() if all(p is not q for q in decay)]
+    options = dict(lr=1e-2, betas=(0.8, 0.95), eps=1e-7, fused=True) | kwargs
+    return torch.optim.AdamW(
+        [{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}],
+        **options,
+    )
+
+
+def _backward(model: nn.Module, step: int) -> None:
+    generator = torch.Generator().manual_seed(step)
+    inputs = torch.randn(4, 6, generator=generator)
+    model(inputs).square().mean().mul(10).backward()
+
+
+def _train(steps: int, lean: bool, **optimizer_kwargs):
+    """Train with (or without) the lean step and clipper; the model, optimizer and norms."""
+    model = _model()
+    optimizer = _optimizer(model, **optimizer_kwargs)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: 1.0 - k / (2 * steps))
+    params = list(model.parameters())
+    step, clip = OptimizerStep(optimizer), GradClipper(params)
+    norms = []
+    for k in range(steps):
+        _backward(model, k)
+        if lean:
+            norms.append(clip(0.5))
+            step()
+        else:
+            norms.append(torch.nn.utils.clip_grad_norm_(params, 0.5))
+            optimizer.step()
+        scheduler.step()
+        for p in params:
+            p.grad = None
+    return model, optimizer, torch.stack(norms), step
+
+
+def _assert_same(a, b) -> None:
+    (model_a, optimizer_a, norms_a, _), (model_b, optimizer_b, norms_b, _) = a, b
+    assert torch.equal(norms_a, norms_b)
+    for p, q in zip(model_a.parameters(), model_b.parameters(), strict=True):
+        assert torch.equal(p, q)
+    state_a, state_b = optimizer_a.state_dict(), optimizer_b.state_dict()
+    assert state_a["param_groups"] == state_b["param_groups"]
+    for key, entry in state_a["state"].items():
+        for name, value in entry.items():
+            assert torch.equal(value, state_b["state"][key][name]), name
+
+
+def test_lean_step_and_clip_are_bitwise_torch():
+    lean = _train(6, lean=True)
+    _assert_same(lean, _train(6, lean=False))
+    assert lean[3].plan is not None  # the lean step did run (after the first, initialising step)
+
+
+def test_plain_adam_and_resumed_state_match_too():
+    model = _model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=0.05, fused=True)
+    reference = _model()
+    reference_optimizer = torch.optim.Adam(
+        reference.parameters(), lr=1e-2, weight_decay=0.05, fused=True
+    )
+    step = OptimizerStep(optimizer)
+    for k in range(5):
+        for m in (model, reference):
+            _backward(m, k)
+        step()
+        reference_optimizer.step()
+        for m in (model, reference):
+            m.zero_grad(set_to_none=True)
+        if k == 2:  # a resume: new state tensors, the plan must rebind to them
+            optimizer.load_state_dict(copy.deepcopy(reference_optimizer.state_dict()))
+    assert step.plan is not None and step.plan.state is optimizer.state
+    for p, q in zip(model.parameters(), reference.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
+@pytest.mark.parametrize(
+    "case", ["instance_patch", "class_patch", "hook", "switch", "profiler", "missing_grad"]
+)
+def test_torch_step_runs_when_something_could_tell(case, monkeypatch):
+    model = _model()
+    optimizer = _optimizer(model)
+    if case != "class_patch":  # the scheduler's wrapper on the instance calls the class's
+        torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: 1.0)  # step as it was then
+    step = OptimizerStep(optimizer)
+    params = list(model.parameters())
+    _backward(model, 0)
+    step()  # initialises the state; the plan is bound from then on
+    assert step.plan is not None
+    lean_runs: list[int] = []
+    monkeypatch.setattr(step.plan, "run", lambda grads: lean_runs.append(1))
+    calls: list[str] = []
+    if case == "instance_patch":
+        original = optimizer.step
+
+        @functools.wraps(original)
+        def patched(*args, **kwargs):
+            calls.append("step")
+            return original(*args, **kwargs)
+
+        optimizer.step = patched
+    elif case == "class_patch":
+        original = torch.optim.AdamW.step
+
+        @functools.wraps(original)
+        def patched(self, *args, **kwargs):
+            calls.append("step")
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.optim.AdamW, "step", patched)
+    elif case == "hook":
+        optimizer.register_step_post_hook(lambda *args: calls.append("step"))
+    elif case == "switch":
+        monkeypatch.setenv("TFX_FAST_PATHS", "0")
+    before = [p.detach().clone() for p in params]
+    _backward(model, 1)
+    if case == "missing_grad":  # torch skips a parameter without gradient
+        params[0].grad = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. the scheduler's "step() before optimizer.step()"
+        if case == "profiler":
+            with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+                step()
+            names = {event.name for event in prof.events()}
+            assert "Optimizer.step#AdamW.step" in names
+        else:
+            step()
+    assert lean_runs == []
+    if case in ("instance_patch", "class_patch", "hook"):
+        assert calls == ["step"]
+    assert torch.equal(params[0], before[0]) == (case == "missing_grad")
+    assert not torch.equal(params[2], before[2])
+
+
+def test_unsupported_optimizers_take_the_torch_step():
+    model = _model()
+    for optimizer in (
+        _optimizer(model, fused=None, foreach=True),
+        _optimizer(model, amsgrad=True),
+        torch.optim.SGD(model.parameters(), lr=0.1),
+    ):
+        step = OptimizerStep(optimizer)
+        for k in range(2):
+            _backward(model, k)
+            step()
+            model.zero_grad(set_to_none=True)
+        assert step.plan is None
+
+
+def test_clipper_falls_back_for_mixed_gradients_and_the_switch(monkeypatch):
+    mixed = [nn.Parameter(torch.ones(2)), nn.Parameter(torch.ones(2, dtype=torch.float64))]
+    for p in mixed:
+        p.grad = torch.full_like(p, 3.0)
+    clipper = GradClipper(mixed)
+    assert not clipper.uniform
+    torch.testing.assert_close(clipper(1.0).double(), torch.tensor(6.0, dtype=torch.float64))
+    plain = [nn.Parameter(torch.ones(2)), nn.Parameter(torch.ones(3))]
+    plain[0].grad = torch.full((2,), 4.0)  # the second has no gradient: skipped, as torch does
+    calls = []
+    original = torch.nn.utils.clip_grad_norm_
+    monkeypatch.setattr(
+        torch.nn.utils, "clip_grad_norm_", lambda *a, **k: calls.append(1) or original(*a, **k)
+    )
+    with fast_paths(False):
+        norm = GradClipper(plain)(1.0)
+    assert calls == [1]  # the switch: torch's function, and a patched one is honoured
+    torch.testing.assert_close(norm, torch.tensor(32.0**0.5))
+    plain[0].grad = torch.full((2,), 4.0)
+    assert torch.equal(GradClipper(plain)(1.0), norm)
+    assert calls == [1, 1]
+    monkeypatch.undo()
+    plain[0].grad = torch.full((2,), 4.0)
+    assert torch.equal(GradClipper(plain)(1.0), norm)
+    assert calls == [1, 1]
+    torch.testing.assert_close(plain[0].grad, torch.full((2,), 4.0 / (32.0**0.5 + 1e-6)))
+
+
+def test_trainer_steps_equal_torch_steps(tiny, tmp_path, monkeypatch):
+    """End to end: the Trainer's lean step and clipping give the weights torch's functions give."""
+    from tfx_core.training import Trainer, TrainingArguments, loop
+
+    def train(folder):
+        args = TrainingArguments(
+            tmp_path / folder,
+            per_device_train_batch_size=4,
+            max_steps=6,
+            learning_rate=1e-3,
+            weight_decay=0.01,
+            max_grad_norm=0.05,  # small enough to clip every step
+            disable_tqdm=True,
+            save_strategy="no",
+            logging_steps=2,
+        )
+        trainer = Trainer(
+            tiny.bert_model(), args, train_dataset=tiny.rows(24), data_collator=tiny.collator()
+        )
+        trainer.train()
+        return trainer
+
+    lean = train("lean")
+    monkeypatch.setattr(loop, "OptimizerStep", lambda optimizer: optimizer.step)
+    monkeypatch.setattr(
+        loop,
+        "GradClipper",
+        lambda params: functools.partial(torch.nn.utils.clip_grad_norm_, params),
+    )
+    plain = train("plain")
+    assert [e.get("grad_norm") for e in lean.state.log_history] == [
+        e.get("grad_norm") for e in plain.state.log_history
+    ]
+    for p, q in zip(lean.model.parameters(), plain.model.parameters(), strict=True):
+        assert torch.equal(p, q)
