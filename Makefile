@@ -10,7 +10,7 @@ PACKAGES := core $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.to
 FIXTURES := $(patsubst %/pyproject.toml,%,$(wildcard tests/plugins/*/pyproject.toml))
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: install install-test demo test bench api-surface fuzz lint clean
+.PHONY: install install-test demo test bench api-surface fuzz lint clean gpu-check
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ api-surface: install-test
 # kill -9 during saves; prints corpus x outcome tables. `make test` runs a fixed fast slice.
 fuzz: install-test
 	HF_HUB_OFFLINE=1 $(PY) tests/fuzz/run.py $(FUZZ_ARGS)
+
+# The CUDA checks on a GPU machine with no network (docs/gpu.md): needs the wheels in .whl/.
+gpu-check:
+	scripts/gpu_check.sh
 
 lint: install-test
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

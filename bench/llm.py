@@ -12,7 +12,8 @@ Memory-bandwidth bound: a one-token step reads every weight once (batch rows sha
 so no step can beat `weight bytes / bandwidth`; the bandwidth is measured here with a large
 torch copy (bytes read + written per second). `bound` is the fraction of that limit tfx
 reaches (`ref bound`: the reference's). In bf16, tfx's decode steps multiply through weights
-laid out once for oneDNN (a second copy in memory while decoding, see `onednn.decode_linear`).
+laid out once for oneDNN (a second copy in memory while decoding, see `onednn.decode_linear`),
+on transparent huge pages (`onednn.huge_pages`; the reference's weights stay on 4 KiB pages).
 
 Load: each library loads the bf16 checkpoint as bf16 in a fresh subprocess; its peak RSS above
 the process's baseline is printed next to the checkpoint's size (an fp32 copy would show

@@ -17,7 +17,7 @@ also reports process CPU time per generated token with one thread (`time.process
 (they still share caches and memory bandwidth).
 
 Run: .venv/bin/python bench/seq2seq.py [--cases a,b,c] [--repeats N] [--source-length N]
-     [--new-tokens N] [--quick] [--no-cpu-proxy]
+     [--new-tokens N] [--quick] [--no-cpu-proxy] [--threads N]
 `--new-tokens` and `--quick` (16 new tokens, 64-token sources, 3 repeats) make fewer steps
 than the targets are defined for: smoke checks, not target measurements.
 """
@@ -187,7 +187,12 @@ def main() -> None:
     parser.add_argument(
         "--no-cpu-proxy", action="store_true", help="skip the one-thread CPU-time measurement"
     )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads for the timed runs (default: all)"
+    )
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.quick:
         args.new_tokens, args.source_length, args.repeats = 16, 64, 3
     warnings.filterwarnings("ignore")

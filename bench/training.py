@@ -11,7 +11,9 @@ samples/s over rounds, measured by each Trainer's own `train_samples_per_second`
 per CPU-second of the process around `train()` (less sensitive to other load on the machine;
 also shown as CPU milliseconds per step), with the 1-minute load average after each case.
 Usage: `python bench/training.py [--quick] [--threads N] [--rounds N] [--only minilm|tiny]`
-(`--threads 1` for the CPU figures).
+(`--threads 1` for the CPU figures). Each library keeps its own thread policy: the reference
+runs with torch's setting; the tfx Trainer trains a model under 4 MiB of parameters (the tiny
+BERT) on one thread (`TrainingArguments.cpu_threads`, see `training/loop.py`).
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 transformers = pytest.importorskip("transformers")
-torch = pytest.importorskip("torch")
-PIL = pytest.importorskip("PIL.Image")
+pytest.importorskip("torch")
+pytest.importorskip("PIL.Image")
 pytest.importorskip("tfx_plugin_glpn")
 
 from tfx_core import pipeline  # noqa: E402
@@ -29,33 +29,17 @@ TINY = dict(
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
+IMAGE_SIZES = [(40, 60), (33, 25), (64, 48), (45, 61)]
 
 
 @pytest.fixture(scope="module")
-def estimator(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("glpn")
-    torch.manual_seed(0)
-    model = transformers.GLPNForDepthEstimation(transformers.GLPNConfig(**TINY))
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.add_(torch.randn_like(parameter) * 0.2)
-    model.save_pretrained(folder)
-    transformers.GLPNImageProcessor(size_divisor=16).save_pretrained(folder)
-    return str(folder)
-
-
-def _images():
-    rng = np.random.default_rng(0)
-    return [
-        PIL.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
-        for h, w in [(40, 60), (33, 25), (64, 48), (45, 61)]
-    ]
+def estimator(perturbed_checkpoint):
+    return perturbed_checkpoint(
+        "glpn",
+        lambda: transformers.GLPNForDepthEstimation(transformers.GLPNConfig(**TINY)),
+        transformers.GLPNImageProcessor(size_divisor=16),
+    )
 
 
 def _same(got, expected):
@@ -73,10 +57,9 @@ def _same(got, expected):
     assert np.abs(pixels - reference_pixels).max() <= 1  # float rounding at a .0 boundary
 
 
-def test_depths_match_the_reference(estimator):
+def test_depths_match_the_reference(estimator, images):
     ours = pipeline("depth-estimation", model=estimator)
     theirs = transformers.pipeline("depth-estimation", model=estimator, device="cpu")
-    images = _images()
     expected = [theirs(image) for image in images]
     _same(ours(images), expected)
     _same(ours(images, batch_size=2), expected)
@@ -88,9 +71,9 @@ def test_the_task_follows_from_the_checkpoint(estimator):
     assert isinstance(pipeline(model=estimator), DepthEstimationPipeline)
 
 
-def test_bad_inputs_are_refused(estimator):
+def test_bad_inputs_are_refused(estimator, images):
     pipe = pipeline("depth-estimation", model=estimator)
     with pytest.raises(PipelineError, match="Unknown option"):
-        pipe(_images()[0], top_k=2)
+        pipe(images[0], top_k=2)
     with pytest.raises(PipelineError, match="post_process_depth_estimation"):
         DepthEstimationPipeline(pipe.model, image_processor=object())

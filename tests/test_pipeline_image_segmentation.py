@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 transformers = pytest.importorskip("transformers")
-torch = pytest.importorskip("torch")
-PIL = pytest.importorskip("PIL.Image")
+pytest.importorskip("torch")
+pytest.importorskip("PIL.Image")
 pytest.importorskip("tfx_plugin_segformer")
 
 from tfx_core import pipeline  # noqa: E402
@@ -31,33 +31,18 @@ TINY = dict(
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
+IMAGE_SIZES = [(40, 60), (33, 25), (64, 48)]
 
 
 @pytest.fixture(scope="module")
-def segmenter(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("segformer")
-    torch.manual_seed(0)
-    model = transformers.SegformerForSemanticSegmentation(transformers.SegformerConfig(**TINY))
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.add_(torch.randn_like(parameter) * 0.3)
-    model.save_pretrained(folder)
-    transformers.SegformerImageProcessor(size={"height": 32, "width": 48}).save_pretrained(folder)
-    return str(folder)
-
-
-def _images():
-    rng = np.random.default_rng(0)
-    return [
-        PIL.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
-        for h, w in [(40, 60), (33, 25), (64, 48)]
-    ]
+def segmenter(perturbed_checkpoint):
+    return perturbed_checkpoint(
+        "segformer",
+        lambda: transformers.SegformerForSemanticSegmentation(transformers.SegformerConfig(**TINY)),
+        transformers.SegformerImageProcessor(size={"height": 32, "width": 48}),
+        scale=0.3,
+    )
 
 
 def _same(got, expected):
@@ -70,10 +55,9 @@ def _same(got, expected):
         assert np.array_equal(np.asarray(a["mask"]), np.asarray(b["mask"]))
 
 
-def test_masks_match_the_reference(segmenter):
+def test_masks_match_the_reference(segmenter, images):
     ours = pipeline("image-segmentation", model=segmenter)
     theirs = transformers.pipeline("image-segmentation", model=segmenter, device="cpu")
-    images = _images()
     expected = [theirs(image) for image in images]
     _same(ours(images), expected)
     _same(ours(images, batch_size=2), expected)
@@ -85,11 +69,11 @@ def test_the_task_follows_from_the_checkpoint(segmenter):
     assert isinstance(pipeline(model=segmenter), ImageSegmentationPipeline)
 
 
-def test_bad_options_are_refused(segmenter):
+def test_bad_options_are_refused(segmenter, images):
     pipe = pipeline("image-segmentation", model=segmenter)
     with pytest.raises(PipelineError, match="subtask 'panoptic'"):
-        pipe(_images()[0], subtask="panoptic")
+        pipe(images[0], subtask="panoptic")
     with pytest.raises(PipelineError, match="threshold must be a number"):
-        pipe(_images()[0], threshold="high")
+        pipe(images[0], threshold="high")
     with pytest.raises(PipelineError, match="post_process_semantic_segmentation"):
         ImageSegmentationPipeline(pipe.model, image_processor=object())

@@ -5,12 +5,11 @@ threshold) is written by transformers with its image processor; both pipelines r
 images of several sizes and must give the same labels, boxes and scores.
 """
 
-import numpy as np
 import pytest
 
 transformers = pytest.importorskip("transformers")
 torch = pytest.importorskip("torch")
-PIL = pytest.importorskip("PIL.Image")
+pytest.importorskip("PIL.Image")
 pytest.importorskip("tfx_plugin_yolos")
 
 from tfx_core import pipeline  # noqa: E402
@@ -30,34 +29,20 @@ TINY = dict(
 SIZE = {"shortest_edge": 32, "longest_edge": 64}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
+IMAGE_SIZES = [(40, 60), (33, 25), (32, 32), (64, 48)]
 
 
 @pytest.fixture(scope="module")
-def detector(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("yolos")
-    torch.manual_seed(0)
-    model = transformers.YolosForObjectDetection(transformers.YolosConfig(**TINY))
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.add_(torch.randn_like(parameter) * 0.2)
-        model.class_labels_classifier.layers[-1].bias.copy_(torch.tensor([2.0, 1.5, 1.0, -3.0]))
-    model.save_pretrained(folder)
-    transformers.YolosImageProcessor(size=SIZE).save_pretrained(folder)
-    return str(folder)
-
-
-def _images():
-    rng = np.random.default_rng(0)
-    return [
-        PIL.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
-        for h, w in [(40, 60), (33, 25), (32, 32), (64, 48)]
-    ]
+def detector(perturbed_checkpoint):
+    return perturbed_checkpoint(
+        "yolos",
+        lambda: transformers.YolosForObjectDetection(transformers.YolosConfig(**TINY)),
+        transformers.YolosImageProcessor(size=SIZE),
+        adjust=lambda model: model.class_labels_classifier.layers[-1].bias.copy_(
+            torch.tensor([2.0, 1.5, 1.0, -3.0])
+        ),
+    )
 
 
 def _same(got, expected):
@@ -71,11 +56,10 @@ def _same(got, expected):
 
 
 @pytest.mark.parametrize("threshold", [None, 0.3, 0.9])
-def test_detections_match_the_reference(detector, threshold):
+def test_detections_match_the_reference(detector, threshold, images):
     ours = pipeline("object-detection", model=detector)
     theirs = transformers.pipeline("object-detection", model=detector, device="cpu")
     options = {} if threshold is None else {"threshold": threshold}
-    images = _images()
     expected = [theirs(image, **options) for image in images]
     _same(ours(images, **options), expected)
     _same(ours(images, batch_size=3, **options), expected)
@@ -89,11 +73,11 @@ def test_the_task_follows_from_the_checkpoint(detector):
     assert isinstance(pipe, ObjectDetectionPipeline)
 
 
-def test_bad_options_and_processors_are_refused(detector):
+def test_bad_options_and_processors_are_refused(detector, images):
     pipe = pipeline("object-detection", model=detector)
     with pytest.raises(PipelineError, match="threshold"):
-        pipe(_images()[0], threshold="high")
+        pipe(images[0], threshold="high")
     with pytest.raises(PipelineError, match="Unknown option"):
-        pipe(_images()[0], top_k=3)
+        pipe(images[0], top_k=3)
     with pytest.raises(PipelineError, match="post_process_object_detection"):
         ObjectDetectionPipeline(pipe.model, image_processor=object())

@@ -5,12 +5,13 @@ written by transformers with its image processor; both pipelines read the same i
 several sizes) and questions and must give the same answers and scores.
 """
 
-import numpy as np
+from pathlib import Path
+
 import pytest
 
 transformers = pytest.importorskip("transformers")
-torch = pytest.importorskip("torch")
-PIL = pytest.importorskip("PIL.Image")
+pytest.importorskip("torch")
+pytest.importorskip("PIL.Image")
 pytest.importorskip("tfx_plugin_vilt")
 
 from tfx_core import pipeline  # noqa: E402
@@ -21,23 +22,14 @@ QUESTIONS = ["how many cats are there?", "what color is the sofa?", "is it raini
 ANSWERS = ["yes", "no", "two", "red", "blue", "one", "zero"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
+IMAGE_SIZES = [(40, 60), (33, 25), (32, 32)]
 
 
 @pytest.fixture(scope="module")
-def vqa(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("vilt-vqa")
+def vqa(perturbed_checkpoint):
     words = sorted({w for q in QUESTIONS for w in q.replace("?", " ?").split()})
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    (folder / "tokenizer_config.json").write_text(
-        '{"tokenizer_class": "BertTokenizer", "do_lower_case": true, "model_max_length": 20}'
-    )
     config = transformers.ViltConfig(
         vocab_size=len(vocab),
         hidden_size=32,
@@ -49,22 +41,18 @@ def vqa(tmp_path_factory):
         max_position_embeddings=20,
         id2label=dict(enumerate(ANSWERS)),
     )
-    torch.manual_seed(0)
-    model = transformers.ViltForQuestionAnswering(config)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.add_(torch.randn_like(parameter) * 0.2)
-    model.save_pretrained(folder)
-    transformers.ViltImageProcessor(size={"shortest_edge": 32}).save_pretrained(folder)
+    folder = Path(
+        perturbed_checkpoint(
+            "vilt-vqa",
+            lambda: transformers.ViltForQuestionAnswering(config),
+            transformers.ViltImageProcessor(size={"shortest_edge": 32}),
+        )
+    )
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    (folder / "tokenizer_config.json").write_text(
+        '{"tokenizer_class": "BertTokenizer", "do_lower_case": true, "model_max_length": 20}'
+    )
     return str(folder)
-
-
-def _images():
-    rng = np.random.default_rng(0)
-    return [
-        PIL.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
-        for h, w in [(40, 60), (33, 25), (32, 32)]
-    ]
 
 
 def _same(got, expected):
@@ -77,10 +65,9 @@ def _same(got, expected):
 
 
 @pytest.mark.parametrize("options", [{}, {"top_k": 2}, {"top_k": 20}])
-def test_answers_match_the_reference(vqa, options):
+def test_answers_match_the_reference(vqa, options, images):
     ours = pipeline("visual-question-answering", model=vqa)
     theirs = transformers.pipeline("visual-question-answering", model=vqa, device="cpu")
-    images = _images()
     _same(ours(images[0], QUESTIONS[0], **options), theirs(images[0], QUESTIONS[0], **options))
     expected = theirs(images, QUESTIONS, **options)  # every question of every image
     _same(ours(images, QUESTIONS, **options), expected)
@@ -95,13 +82,13 @@ def test_the_alias_and_inference_work(vqa):
     assert isinstance(pipeline(model=vqa), VisualQuestionAnsweringPipeline)
 
 
-def test_bad_inputs_are_refused(vqa):
+def test_bad_inputs_are_refused(vqa, images):
     pipe = pipeline("visual-question-answering", model=vqa)
     with pytest.raises(PipelineError, match="needs an image and a question"):
         pipe()
     with pytest.raises(PipelineError, match="'image' must be"):
         pipe(question=QUESTIONS[0])
     with pytest.raises(PipelineError, match="'question'"):
-        pipe([{"image": _images()[0]}])
+        pipe([{"image": images[0]}])
     with pytest.raises(PipelineError, match="top_k"):
-        pipe(_images()[0], QUESTIONS[0], top_k=0)
+        pipe(images[0], QUESTIONS[0], top_k=0)

@@ -52,6 +52,31 @@ def test_feature_frames_equal_the_convolutions(norm: str, activation: str) -> No
     torch.testing.assert_close(fast, expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("norm", ["group", "layer"])
+@pytest.mark.parametrize("min_rows", [50, 150])  # all four layers streamed / the first three
+def test_streamed_blocks_equal_the_convolutions(norm: str, min_rows: int, monkeypatch) -> None:
+    from tfx_core.modeling.torch.blocks import speech_frames
+
+    config = _config(norm)
+    config.conv_dim, config.conv_kernel, config.conv_stride = (48,) * 4, (10, 3, 3, 2), (5, 2, 2, 2)
+    torch.manual_seed(0)
+    encoder = ConvFeatureEncoder(config).eval()
+    values = torch.randn(2, 4003) + 0.5  # 799 / 399 / 199 / 99 rows
+    monkeypatch.setattr(speech_frames, "STREAM_MIN_ROWS", min_rows)
+    monkeypatch.setattr(speech_frames, "BLOCK_ROWS", 64)  # 8 or 16 output rows per block
+    blocks = []
+    first_layer = speech_frames._copied_layer
+    monkeypatch.setattr(
+        speech_frames, "_copied_layer", lambda *args: blocks.append(1) or first_layer(*args)
+    )
+    with torch.inference_mode():
+        assert encoder._as_frames(values)
+        fast = encoder(values)
+        expected = _module_path(encoder, values)
+    assert len(blocks) == 2 * 12  # per clip: 99 rows in blocks of 8 or 9, or 199 of 16 or 17
+    torch.testing.assert_close(fast, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_feature_frames_step_aside_for_hooks_and_the_switch(monkeypatch) -> None:
     encoder = ConvFeatureEncoder(_config("group")).eval()
     values = torch.randn(1, 2000)

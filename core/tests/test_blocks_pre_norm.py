@@ -134,7 +134,9 @@ def test_large_products_take_onednn_and_match_the_module_path(monkeypatch):
     taken = []
     original = onednn_linear.uses_onednn
     monkeypatch.setattr(
-        onednn_linear, "uses_onednn", lambda x, w: taken.append(original(x, w)) or taken[-1]
+        onednn_linear,
+        "uses_onednn",
+        lambda x, w, *more: taken.append(original(x, w, *more)) or taken[-1],
     )
     hidden = torch.randn(2, 150, 256)
     with torch.inference_mode():

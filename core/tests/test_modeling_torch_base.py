@@ -256,6 +256,21 @@ def test_dtype_casts_parameters_and_float_buffers_only(lm_dir, dtype, expected):
     assert model.base.scale.dtype == expected and model.base.positions.dtype == torch.long
 
 
+@pytest.mark.parametrize("device_map", ["cpu", {"": "cpu"}, {"base": "cpu", "lm_head": "cpu"}])
+def test_device_map_naming_one_device_is_read_as_device(lm_dir, device_map):
+    folder, _ = lm_dir
+    model = TinyLM.from_pretrained(folder, device_map=device_map)
+    assert model.device == torch.device("cpu")
+
+
+def test_device_map_over_several_devices_or_with_device_is_refused(lm_dir):
+    folder, _ = lm_dir
+    with pytest.raises(ConfigError, match="one device"):
+        TinyLM.from_pretrained(folder, device_map={"base": "cpu", "lm_head": "cuda:1"})
+    with pytest.raises(ConfigError, match="not both"):
+        TinyLM.from_pretrained(folder, device="cpu", device_map="cpu")
+
+
 def test_auto_dtype_reads_the_config_then_the_checkpoint(tmp_path):
     model = TinyLM(TinyConfig()).to(torch.bfloat16)
     model.save_pretrained(tmp_path / "bf16")

@@ -168,6 +168,16 @@ def test_activations_match_the_reference(name):
     assert (get_activation(name)(x) - expected).abs().max() <= 1e-5
 
 
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("name", [*REFERENCE_ACTIVATIONS, "gelu_python_tanh"])
+def test_activations_round_as_the_reference_in_half_precision(name, dtype):
+    """Bitwise in bf16/fp16: one kernel's single rounding would differ by a half-precision step
+    from the reference's op-by-op formulas and change greedy ids (seen for GPT-2 in bf16)."""
+    activations = pytest.importorskip("transformers.activations")
+    x = torch.linspace(-12, 12, 4001).to(dtype)
+    assert torch.equal(activation_fn(name)(x), activations.ACT2FN[name](x))
+
+
 def test_every_listed_activation_runs_and_unknown_names_raise():
     x = torch.randn(7)
     for name in ACTIVATIONS:

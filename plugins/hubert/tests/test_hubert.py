@@ -84,3 +84,14 @@ def test_speech_recognition_pipeline(tmp_path):
         feature_extractor=extractor,
     )(clip.copy(), chunk_length_s=0.5)
     assert got == expected and expected["text"]
+
+
+@pytest.mark.parametrize("extra", [{}, STABLE])
+def test_positional_convolution_as_spectra_matches_the_reference(check_parity, extra):
+    """A kernel of 32 taps over 78 frames: the positional convolution runs through FFTs."""
+    config = transformers.HubertConfig(**{**TINY, "num_conv_pos_embeddings": 32}, **extra)
+    ours, _ = check_parity(
+        HubertForCTC, transformers.HubertForCTC, config, _audio(), ("logits", "hidden_states")
+    )
+    with torch.no_grad():
+        assert ours.hubert.encoder.pos_conv_embed._spectral(torch.zeros(2, 78, 32))

@@ -187,3 +187,47 @@ def test_pretraining_head_and_contrastive_loss(check_parity):
         outputs,
         atol=1e-4,
     )
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize(("samples", "padded_from"), [(141, None), (241, None), (1603, 1100)])
+def test_positional_convolution_as_spectra_matches_the_reference(
+    check_parity, monkeypatch, variant, samples, padded_from
+):
+    """A kernel of 32 taps: from 8 frames on, the positional convolution runs through FFTs."""
+    from tfx_core.modeling.torch.blocks import fft_conv
+
+    calls = []
+    spectral = fft_conv.spectral_conv
+    monkeypatch.setattr(fft_conv, "spectral_conv", lambda *a: calls.append(1) or spectral(*a))
+    config = transformers.Wav2Vec2Config(
+        **{**TINY, "hidden_size": 64, "num_conv_pos_embeddings": 32}, **VARIANTS[variant]
+    )
+    values = torch.randn(2, samples, generator=torch.Generator().manual_seed(5))
+    inputs = {"input_values": values}
+    if padded_from is not None:
+        values[1, padded_from:] = 0.0
+        inputs["attention_mask"] = torch.arange(samples) < torch.tensor([[samples], [padded_from]])
+        inputs["attention_mask"] = inputs["attention_mask"].long()
+    check_parity(
+        Wav2Vec2ForCTC, transformers.Wav2Vec2ForCTC, config, inputs, ("logits", "hidden_states")
+    )
+    frames = ((samples - 10) // 5 + 1 - 8) // 4 + 1  # 5, 10, 78
+    assert bool(calls) == (frames >= 8)
+
+
+def test_spectra_keep_padded_frames_exact(tmp_path):
+    """Freshly initialised (zero biases): padded frames see a LayerNorm of an all-zero position
+    vector, which would amplify FFT rounding noise a thousandfold; the FFT path must give the
+    convolution's exact zeros there."""
+    torch.manual_seed(0)
+    config = transformers.Wav2Vec2Config(**{**TINY, "num_conv_pos_embeddings": 32})
+    reference = transformers.Wav2Vec2Model(config).eval()
+    reference.save_pretrained(tmp_path)
+    ours = Wav2Vec2Model.from_pretrained(tmp_path)
+    inputs = _audio()
+    with torch.no_grad():
+        got, expected = ours(**inputs), reference(**inputs)
+        assert ours.encoder.pos_conv_embed._spectral(got.last_hidden_state)
+    diff = (got.last_hidden_state - expected.last_hidden_state).abs().max()
+    assert diff <= 1e-5

@@ -195,6 +195,10 @@ _SAMPLING_FIELDS = {
 }
 
 
+#: Immutable values a deep copy shares.
+_ATOMIC = frozenset({type(None), bool, int, float, str})
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -508,6 +512,16 @@ class GenerationConfig(GenerationConfigCompatMixin):
         return cls.from_dict(data, **kwargs)
 
     # ------------------------------------------------------------------ dunder
+    def __deepcopy__(self, memo: dict[int, Any]) -> GenerationConfig:
+        """`copy.deepcopy`'s result, without its per-value dispatch for the many plain values
+        (every `generate` copies its config)."""
+        clone = type(self).__new__(type(self))
+        memo[id(self)] = clone
+        values = clone.__dict__
+        for key, value in self.__dict__.items():
+            values[key] = value if type(value) in _ATOMIC else copy.deepcopy(value, memo)
+        return clone
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, GenerationConfig):
             return False

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import copy
 import logging
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from tfx_core.errors import GenerationError
-from tfx_core.generation.config import DEFAULTS, GENERATION_CONFIG_NAME, GenerationConfig
+from tfx_core.generation.config import DEFAULTS, GenerationConfig
 from tfx_core.generation.outputs import (
     GenerateBeamDecoderOnlyOutput,
     GenerateBeamEncoderDecoderOutput,
@@ -39,7 +38,9 @@ from tfx_core.generation.stopping import (
     StoppingCriteriaList,
     StopStringCriteria,
 )
+from tfx_core.modeling.framework_common import GenerationConfigMixin
 from tfx_core.modeling.torch.cache import Cache, DynamicCache, EncoderDecoderCache, StaticCache
+from tfx_core.modeling.torch.lean import _REGISTRATIONS
 
 logger = logging.getLogger("tfx_core.generation")
 
@@ -49,41 +50,9 @@ __all__ = ["GenerationMixin"]
 SMALL_MODEL_BYTES = 4 << 20
 
 
-class GenerationMixin:
-    """Adds `generate` (and `generation_config` persistence) to a causal-LM `PreTrainedModel`."""
-
-    # ------------------------------------------------------------------ config persistence
-    @property
-    def generation_config(self) -> GenerationConfig:
-        config = self.__dict__.get("_generation_config")
-        if config is None:
-            config = GenerationConfig.from_model_config(self.config)
-            self.__dict__["_generation_config"] = config
-        return config
-
-    @generation_config.setter
-    def generation_config(self, value: GenerationConfig) -> None:
-        if not isinstance(value, GenerationConfig):
-            raise GenerationError(
-                f"generation_config must be a GenerationConfig, got {type(value).__name__}."
-            )
-        self.__dict__["_generation_config"] = value
-
-    @classmethod
-    def can_generate(cls) -> bool:
-        return True
-
-    def _after_load(self, folder: Path) -> None:
-        """After `from_pretrained`: read the checkpoint's `generation_config.json`, if any."""
-        super()._after_load(folder)  # type: ignore[misc]
-        path = Path(folder) / GENERATION_CONFIG_NAME
-        if path.is_file():
-            self.generation_config = GenerationConfig.from_pretrained(path)
-
-    def _save_extra_files(self, folder: Path) -> None:
-        """During `save_pretrained` (inside its atomic folder): write `generation_config.json`."""
-        super()._save_extra_files(folder)  # type: ignore[misc]
-        self.generation_config.save_pretrained(folder)
+class GenerationMixin(GenerationConfigMixin):
+    """Adds `generate` (and `generation_config` persistence, shared with the Keras and Flax
+    models) to a causal-LM `PreTrainedModel`."""
 
     # ------------------------------------------------------------------ model hooks
     def _decode_forward(
@@ -144,12 +113,14 @@ class GenerationMixin:
         if config.cache_implementation == "static":
             model_config = self.config
             heads = model_config.num_attention_heads
+            kv_heads = getattr(model_config, "num_key_value_heads", None) or heads
+            head_dim = getattr(model_config, "head_dim", None) or model_config.hidden_size // heads
             return StaticCache(
                 num_layers=model_config.num_hidden_layers,
                 max_batch_size=batch_size,
                 max_cache_len=max_length,
-                num_heads=heads,
-                head_dim=model_config.hidden_size // heads,
+                num_heads=kv_heads,  # grouped-query models cache only their key/value heads
+                head_dim=head_dim,
                 dtype=self.dtype,
                 device=self.device,
             )
@@ -164,8 +135,18 @@ class GenerationMixin:
         """
         if self.device.type != "cpu":
             return None
-        size = sum(p.numel() * p.element_size() for p in self.parameters())
-        return 1 if size < SMALL_MODEL_BYTES else None
+        return 1 if self._parameter_bytes() < SMALL_MODEL_BYTES else None
+
+    def _parameter_bytes(self) -> int:
+        """Bytes of the model's parameters, summed once and kept while no module or parameter
+        was registered anywhere (a swapped weight registers one) and the dtype is unchanged."""
+        _REGISTRATIONS.install()
+        key = (_REGISTRATIONS.count, self.dtype)
+        cached = self.__dict__.get("_parameter_bytes_cache")
+        if cached is None or cached[0] != key:
+            size = sum(p.numel() * p.element_size() for p in self.parameters())
+            cached = self.__dict__["_parameter_bytes_cache"] = (key, size)
+        return cached[1]
 
     def _context_length(self) -> int | None:
         return getattr(self.config, "max_position_embeddings", None)

@@ -18,10 +18,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from tfx_core.device_map import single_device as device_map_device
 from tfx_core.errors import PipelineError
 from tfx_core.plugins.specs import TaskSpec
-
-_PLACEMENT_STRATEGIES = ("auto", "balanced", "balanced_low_0", "sequential")
 
 
 @dataclasses.dataclass
@@ -94,21 +93,7 @@ def fold_reference_arguments(
 
 def single_device(device_map: Any) -> Any:
     """The one device a `device_map` describes, or a `PipelineError` saying why not."""
-    if isinstance(device_map, dict):
-        devices = {str(d) for d in device_map.values()}
-        if len(devices) != 1:
-            raise PipelineError(
-                f"tfx places a model on one device; device_map spreads it over {sorted(devices)}. "
-                "Pass device= (or a device_map with a single device)."
-            )
-        device_map = next(iter(device_map.values()))
-    if device_map in _PLACEMENT_STRATEGIES:
-        import torch
-
-        return "cuda:0" if torch.cuda.is_available() else "cpu"
-    if isinstance(device_map, str) and device_map.isdigit():
-        return int(device_map)
-    return device_map
+    return device_map_device(device_map, PipelineError)
 
 
 def with_pipeline_class(spec: TaskSpec | None, pipeline_class: Any) -> TaskSpec | None:

@@ -114,6 +114,7 @@ class TrainingArguments:
     resume_from_checkpoint: str | None = None
     prediction_loss_only: bool = False
     label_smoothing_factor: float = 0.0
+    cpu_threads: int | None = None  # tfx: torch's CPU threads during train(); see loop.py
 
     def __init__(self, output_dir: str | os.PathLike | None = None, **kwargs: Any) -> None:
         _reject_unknown(type(self), kwargs)
@@ -151,6 +152,15 @@ class TrainingArguments:
         if not 0.0 <= self.label_smoothing_factor < 1.0:
             raise ConfigError(
                 f"label_smoothing_factor must be in [0, 1), got {self.label_smoothing_factor}."
+            )
+        if self.cpu_threads is not None and (
+            isinstance(self.cpu_threads, bool)
+            or not isinstance(self.cpu_threads, int)
+            or self.cpu_threads < 1
+        ):
+            raise ConfigError(
+                f"cpu_threads must be a positive integer or None (automatic), got "
+                f"{self.cpu_threads!r}."
             )
         if self.fp16 and self.bf16:
             raise ConfigError("fp16 and bf16 are both set: choose one mixed-precision mode.")

@@ -111,6 +111,26 @@ def _grad_clearer(optimizer: torch.optim.Optimizer) -> Callable[[], None]:
     return clear
 
 
+def train_num_threads(model: torch.nn.Module, args: Any, device: torch.device) -> int:
+    """Torch's CPU threads for `train()`: `args.cpu_threads` when set; else one thread for a
+    model on the CPU under `SMALL_MODEL_BYTES` of parameters (as decoding does: its ops last
+    microseconds, too short to amortise a parallel region, and a busy core stalls every one),
+    and the current setting otherwise."""
+    if args.cpu_threads is not None:
+        return args.cpu_threads
+    from tfx_core.generation.mixin import SMALL_MODEL_BYTES
+
+    current = torch.get_num_threads()
+    if device.type != "cpu" or current == 1:
+        return current
+    size = 0
+    for param in model.parameters():
+        size += param.numel() * param.element_size()
+        if size >= SMALL_MODEL_BYTES:
+            return current
+    return 1
+
+
 def run_training(trainer: Any, resume: Path | None) -> TrainOutput:
     args = trainer.args
     if trainer.train_dataset is None:

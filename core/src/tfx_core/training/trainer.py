@@ -215,13 +215,21 @@ class Trainer:
         """Train for `max_steps` (or `num_train_epochs`); returns `TrainOutput`-like metrics."""
         if kwargs:
             raise ConfigError(f"train() got unexpected arguments {sorted(kwargs)}.")
-        from tfx_core.training.loop import run_training
+        from tfx_core.training.loop import run_training, train_num_threads
 
         resume = resume_from_checkpoint
         if resume is None:
             resume = self.args.resume_from_checkpoint
         resume_path = ckpt.resolve_resume(resume, self.args.output_dir)
-        return run_training(self, resume_path)
+        threads = train_num_threads(self.model, self.args, self.device)
+        previous = torch.get_num_threads()
+        if threads != previous:
+            torch.set_num_threads(threads)
+        try:
+            return run_training(self, resume_path)
+        finally:
+            if threads != previous:
+                torch.set_num_threads(previous)
 
     def create_optimizer_and_scheduler(self, num_training_steps: int) -> None:
         if self.optimizer is None:

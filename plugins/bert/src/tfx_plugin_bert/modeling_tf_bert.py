@@ -22,7 +22,6 @@ from tfx_core.modeling.keras import (
     TokenClassificationHead,
     as_tensor,
     keras,
-    unpack_inputs,
 )
 from tfx_core.modeling.keras.blocks import EncoderEmbeddings, Pooler, TFEncoderModel
 from tfx_core.modeling.keras.encoder_generation import TFEncoderCausalLMGeneration
@@ -160,19 +159,10 @@ class TFBertForPreTraining(_TFBertHead):
         super().__init__(config, **kwargs)
         self.cls = TFBertPreTrainingHeads(config, self.bert.get_input_embeddings())
 
-    @unpack_inputs
-    def call(
-        self,
-        input_ids: Any = None,
-        labels: Any = None,
-        next_sentence_label: Any = None,
-        return_dict: Any = None,
-        training: bool = False,
-        output_attentions: Any = None,
-        output_hidden_states: Any = None,
-        **inputs: Any,
-    ) -> Any:
-        base = self._run_base(input_ids, inputs, training, output_attentions, output_hidden_states)
+    output_class: ClassVar[type] = TFBertForPreTrainingOutput
+    target_names: ClassVar[tuple[str, ...]] = ("labels", "next_sentence_label")
+
+    def head_outputs(self, base, given, training, labels=None, next_sentence_label=None):
         prediction, relationship = self.cls(
             base["last_hidden_state"], pooled_output=base["pooler_output"]
         )
@@ -181,14 +171,11 @@ class TFBertForPreTraining(_TFBertHead):
             loss = token_classification_loss(
                 prediction, as_tensor(labels)
             ) + token_classification_loss(relationship, as_tensor(next_sentence_label))
-        out = TFBertForPreTrainingOutput(
-            loss=loss,
-            prediction_logits=prediction,
-            seq_relationship_logits=relationship,
-            hidden_states=base.hidden_states,
-            attentions=base.attentions,
-        )
-        return self._outputs(out, return_dict)
+        return {
+            "loss": loss,
+            "prediction_logits": prediction,
+            "seq_relationship_logits": relationship,
+        }
 
 
 class TFBertForNextSentencePrediction(_TFBertHead):
@@ -203,24 +190,12 @@ class TFBertForNextSentencePrediction(_TFBertHead):
         super().__init__(config, **kwargs)
         self.cls = TFBertOnlyNSPHead(config)
 
-    @unpack_inputs
-    def call(
-        self,
-        input_ids: Any = None,
-        labels: Any = None,
-        return_dict: Any = None,
-        training: bool = False,
-        output_attentions: Any = None,
-        output_hidden_states: Any = None,
-        **inputs: Any,
-    ) -> Any:
-        base = self._run_base(input_ids, inputs, training, output_attentions, output_hidden_states)
+    output_class: ClassVar[type] = NextSentencePredictorOutput
+
+    def head_outputs(self, base, given, training, labels=None):
         logits = self.cls(base["pooler_output"])
         loss = token_classification_loss(logits, as_tensor(labels)) if labels is not None else None
-        out = NextSentencePredictorOutput(
-            loss=loss, logits=logits, hidden_states=base.hidden_states, attentions=base.attentions
-        )
-        return self._outputs(out, return_dict)
+        return {"loss": loss, "logits": logits}
 
 
 class TFBertForSequenceClassification(SequenceClassificationHead, _TFBertHead):

@@ -1,8 +1,9 @@
 """DeiT in PyTorch: ViT with a distillation token, and the distilled classifier pair.
 
-DeiT's layer is the core's `PreNormEncoderLayer` under the ViT names; what is DeiT's own is
-here: the embeddings (class and distillation tokens before the patches), the heads reading
-either token, and the masked-image-modeling decoder.
+The embeddings, layer, encoder loop and base-model tail are the core's pre-norm ViT stack
+(`blocks.vision_transformer`) under the ViT names; what is DeiT's own is here: the
+distillation token after the class token, the heads reading either token, and the
+masked-image-modeling decoder.
 """
 
 from __future__ import annotations
@@ -13,26 +14,22 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from tfx_core.modeling.outputs import BaseModelOutputWithPooling, ModelOutput
-from tfx_core.modeling.torch import PreTrainedModel
-from tfx_core.modeling.torch.blocks.patches import PatchEmbeddings, interpolate_positions
-from tfx_core.modeling.torch.blocks.pre_norm_encoder import (
-    VIT_NAMES,
-    PreNormEncoderLayer,
-    run_layers,
-)
+from tfx_core.modeling.outputs import ModelOutput
+from tfx_core.modeling.torch.blocks.pre_norm_encoder import VIT_NAMES, PreNormEncoderLayer
 from tfx_core.modeling.torch.blocks.vision_heads import (
     ClassTokenPooler,
     SimMIMHead,
     masked_pixel_loss,
     refuse_head_mask,
 )
+from tfx_core.modeling.torch.blocks.vision_transformer import (
+    VisionEmbeddings,
+    VisionEncoder,
+    VisionPreTrainedModel,
+    VisionTransformerModel,
+)
 from tfx_core.modeling.torch.heads import SequenceClassificationHead
 from tfx_plugin_deit.configuration_deit import DeiTConfig
-
-
-def _refuse_head_mask(head_mask: Any) -> None:
-    refuse_head_mask(head_mask, "DeiT")
 
 
 @dataclass(repr=False, eq=False)
@@ -44,95 +41,37 @@ class DeiTForImageClassificationWithTeacherOutput(ModelOutput):
     attentions: tuple[torch.Tensor, ...] | None = None
 
 
-class DeiTEmbeddings(nn.Module):
+class DeiTEmbeddings(VisionEmbeddings):
     """Class token, distillation token, then the patches; learned positions for all."""
 
-    def __init__(self, config: DeiTConfig, use_mask_token: bool = False) -> None:
-        super().__init__()
-        hidden = config.hidden_size
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, hidden))
-        self.distillation_token = nn.Parameter(torch.zeros(1, 1, hidden))
-        self.mask_token = nn.Parameter(torch.zeros(1, 1, hidden)) if use_mask_token else None
-        self.patch_embeddings = PatchEmbeddings(config)
-        patches = self.patch_embeddings.num_patches
-        self.position_embeddings = nn.Parameter(torch.zeros(1, patches + 2, hidden))
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
-        self.patch_size = config.patch_size
-
-    def forward(
-        self,
-        pixel_values: torch.Tensor,
-        bool_masked_pos: torch.Tensor | None = None,
-        interpolate_pos_encoding: bool = False,
-    ) -> torch.Tensor:
-        embeddings = self.patch_embeddings(pixel_values, interpolate_pos_encoding)
-        batch, length, _ = embeddings.shape
-        if bool_masked_pos is not None and self.mask_token is not None:
-            masked = bool_masked_pos.unsqueeze(-1).type_as(embeddings)
-            mask_tokens = self.mask_token.expand(batch, length, -1)
-            embeddings = embeddings * (1.0 - masked) + mask_tokens * masked
-        tokens = (
-            self.cls_token.expand(batch, -1, -1),
-            self.distillation_token.expand(batch, -1, -1),
-        )
-        embeddings = torch.cat((*tokens, embeddings), dim=1)
-        positions = self.position_embeddings
-        if interpolate_pos_encoding:
-            height, width = pixel_values.shape[-2:]
-            positions = interpolate_positions(positions, 2, height, width, self.patch_size)
-        return self.dropout(embeddings + positions)
+    token_names = ("cls_token", "distillation_token")
 
 
 class DeiTLayer(PreNormEncoderLayer):
     names = VIT_NAMES
 
 
-class DeiTEncoder(nn.Module):
-    def __init__(self, config: DeiTConfig) -> None:
-        super().__init__()
-        self.layer = nn.ModuleList(DeiTLayer(config) for _ in range(config.num_hidden_layers))
+class DeiTEncoder(VisionEncoder):
+    layer_class = DeiTLayer
 
 
 class DeiTPooler(ClassTokenPooler):
     """The class token through a dense layer and `pooler_act`."""
 
 
-class DeiTPreTrainedModel(PreTrainedModel):
+class DeiTPreTrainedModel(VisionPreTrainedModel):
     config_class = DeiTConfig
     base_model_prefix = "deit"
-    main_input_name: ClassVar[str] = "pixel_values"
-
-    def _init_weights(self, module: nn.Module) -> None:
-        super()._init_weights(module)
-        std = self.config.initializer_range
-        with torch.no_grad():
-            if isinstance(module, nn.Conv2d):
-                nn.init.trunc_normal_(module.weight, std=std)
-                if module.bias is not None:
-                    module.bias.zero_()
-            elif isinstance(module, DeiTEmbeddings):
-                for token in (module.cls_token, module.distillation_token):
-                    nn.init.trunc_normal_(token, std=std)
-                nn.init.trunc_normal_(module.position_embeddings, std=std)
-                if module.mask_token is not None:
-                    module.mask_token.zero_()
+    truncated_init = True
 
 
-class DeiTModel(DeiTPreTrainedModel):
+class DeiTModel(VisionTransformerModel, DeiTPreTrainedModel):
     """Embeddings, encoder, final LayerNorm and (optionally) the pooler."""
 
-    def __init__(
-        self, config: DeiTConfig, add_pooling_layer: bool = True, use_mask_token: bool = False
-    ) -> None:
-        super().__init__(config)
-        self.embeddings = DeiTEmbeddings(config, use_mask_token=use_mask_token)
-        self.encoder = DeiTEncoder(config)
-        self.layernorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.pooler = DeiTPooler(config) if add_pooling_layer else None
-        self.post_init()
-
-    def get_input_embeddings(self) -> nn.Module:
-        return self.embeddings.patch_embeddings
+    family = "DeiT"
+    embeddings_class = DeiTEmbeddings
+    encoder_class = DeiTEncoder
+    pooler_class = DeiTPooler
 
     def forward(
         self,
@@ -145,33 +84,11 @@ class DeiTModel(DeiTPreTrainedModel):
         interpolate_pos_encoding: bool = False,
         last_layer_rows: int | None = None,
     ) -> Any:
-        """`last_layer_rows` (tfx): the last layer computes only the first `last_layer_rows`
-        positions (what the token heads read), unless hidden states or attentions are returned;
-        `last_hidden_state` then holds those positions only."""
-        _refuse_head_mask(head_mask)
-        if pixel_values is None:
-            raise ValueError("DeiTModel needs pixel_values (use the model's image processor).")
-        output_attentions, output_hidden_states = self.output_flags(
-            output_attentions, output_hidden_states
-        )
-        hidden = self.embeddings(pixel_values, bool_masked_pos, bool(interpolate_pos_encoding))
-        hidden, all_hidden, attentions = run_layers(
-            self.encoder.layer,
-            hidden,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-            last_layer_rows=last_layer_rows,
-        )
-        sequence = self.layernorm(hidden)
-        return self.model_outputs(
-            BaseModelOutputWithPooling(
-                last_hidden_state=sequence,
-                pooler_output=self.pooler(sequence) if self.pooler is not None else None,
-                hidden_states=all_hidden,
-                attentions=attentions,
-            ),
-            return_dict,
-        )
+        """The core's forward with the reference's argument order (`return_dict` first)."""
+        return super().forward(
+            pixel_values, bool_masked_pos, head_mask, output_attentions, output_hidden_states,
+            interpolate_pos_encoding, return_dict, last_layer_rows,
+        )  # fmt: skip
 
 
 class DeiTForImageClassification(SequenceClassificationHead, DeiTPreTrainedModel):
@@ -207,7 +124,7 @@ class DeiTForImageClassificationWithTeacher(DeiTPreTrainedModel):
         return_dict: bool | None = None,
         interpolate_pos_encoding: bool = False,
     ) -> Any:
-        _refuse_head_mask(head_mask)
+        refuse_head_mask(head_mask, "DeiT")
         outputs = self.deit(
             pixel_values,
             output_attentions=output_attentions,

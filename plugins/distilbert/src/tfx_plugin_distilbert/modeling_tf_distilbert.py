@@ -2,7 +2,8 @@
 
 Read top to bottom: embeddings, attention, feed-forward, block, the base `TFDistilBertModel`,
 then the heads on the core's generic heads. DistilBERT's layer names differ from BERT's
-(`q_lin`, `sa_layer_norm`, `ffn.lin1`, ...), so its block is written here.
+(`q_lin`, `sa_layer_norm`, `ffn.lin1`, ...), so its block is written here; the loop over the
+blocks is the core's `Encoder`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tfx_core.modeling.keras import (
     tf,
     unpack_inputs,
 )
+from tfx_core.modeling.keras.blocks.encoder import Encoder
 from tfx_core.modeling.keras.layers import (
     TiedProjection,
     activation_fn,
@@ -118,7 +120,7 @@ class TFFFN(keras.layers.Layer):
 class TFTransformerBlock(keras.layers.Layer):
     """Post-norm block: norm(x + attention(x)), then norm(. + ffn(.))."""
 
-    def __init__(self, config: DistilBertConfig, **kwargs: Any) -> None:
+    def __init__(self, config: DistilBertConfig, layer_idx: int = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.attention = TFMultiHeadSelfAttention(config)
         self.sa_layer_norm = layer_norm(config.dim, LAYER_NORM_EPS)
@@ -132,28 +134,10 @@ class TFTransformerBlock(keras.layers.Layer):
         return out, weights
 
 
-class TFTransformer(keras.layers.Layer):
-    def __init__(self, config: DistilBertConfig, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.layer = [TFTransformerBlock(config) for _ in range(config.n_layers)]
+class TFTransformer(Encoder):
+    """`layer.0 ... layer.N-1`: the core encoder's loop over DistilBERT's blocks."""
 
-    def call(
-        self,
-        hidden_states: Any,
-        bias: Any = None,
-        output_attentions: bool = False,
-        output_hidden_states: bool = False,
-        training: bool = False,
-    ) -> tuple[Any, tuple | None, tuple | None]:
-        all_hidden = (hidden_states,) if output_hidden_states else None
-        all_weights = () if output_attentions else None
-        for layer in self.layer:
-            hidden_states, weights = layer(hidden_states, bias=bias, training=training)
-            if output_hidden_states:
-                all_hidden += (hidden_states,)
-            if output_attentions:
-                all_weights += (weights,)
-        return hidden_states, all_hidden, all_weights
+    layer_class: ClassVar[type] = TFTransformerBlock
 
 
 class TFDistilBertPreTrainedModel(TFPreTrainedModel):

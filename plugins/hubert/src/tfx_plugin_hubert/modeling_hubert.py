@@ -24,6 +24,7 @@ from tfx_core.modeling.torch.blocks.speech import (
     speech_rename_rules,
 )
 from tfx_core.modeling.torch.blocks.speech_heads import AudioClassificationHead, CTCHead
+from tfx_core.modeling.torch.onednn import DenseLinear
 from tfx_plugin_hubert.configuration_hubert import HubertConfig
 
 
@@ -33,7 +34,7 @@ class HubertFeatureProjection(nn.Module):
         self.feat_proj_layer_norm = config.feat_proj_layer_norm
         if self.feat_proj_layer_norm:
             self.layer_norm = nn.LayerNorm(config.conv_dim[-1], eps=config.layer_norm_eps)
-        self.projection = nn.Linear(config.conv_dim[-1], config.hidden_size)
+        self.projection = DenseLinear(config.conv_dim[-1], config.hidden_size)  # oneDNN
         self.dropout = nn.Dropout(config.feat_proj_dropout)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:

@@ -28,7 +28,7 @@ from flax import nnx
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax import FlaxPreTrainedModel
 from tfx_core.modeling.flax.attention import attention, merge_heads, padding_bias, split_heads
-from tfx_core.modeling.flax.decoder import LayerCache
+from tfx_core.modeling.flax.decoder import LayerCache, empty_cache
 from tfx_core.modeling.flax.heads import finish
 from tfx_core.modeling.flax.layers import activation_fn, attend, dense, dropout, embed
 from tfx_core.modeling.flax.losses import cross_entropy
@@ -148,11 +148,7 @@ class T5Attention(nnx.Module):
             cross = self.keys_values(hidden if key_value_states is None else key_value_states)
         key, value = cross
         if cache is not None:
-            write = jax.lax.dynamic_update_slice
-            cache = LayerCache(
-                write(cache.key, key.astype(cache.key.dtype), (0, 0, index, 0)),
-                write(cache.value, value.astype(cache.value.dtype), (0, 0, index, 0)),
-            )
+            cache = cache.written(key, value, index)
             key, value = cache.key, cache.value
         out, weights = attention(query, key, value, bias, scale=1.0, dropout=self.dropout)
         return self.o(merge_heads(out)), weights, cache
@@ -282,10 +278,8 @@ class T5Stack(nnx.Module):
         return first.compute_bias(query_positions, key_positions).astype(dtype) + bias
 
     def empty_cache(self, batch: int, max_length: int, dtype: Any) -> tuple[LayerCache, ...]:
-        shape = (batch, self.config.num_heads, max_length, self.config.d_kv)
-        return tuple(
-            LayerCache(jnp.zeros(shape, dtype), jnp.zeros(shape, dtype)) for _ in self.block
-        )
+        config = self.config
+        return empty_cache(len(self.block), batch, config.num_heads, max_length, config.d_kv, dtype)
 
     def cross_keys_values(self, encoder_states: Array) -> tuple[CrossCache, ...]:
         return tuple(b.layer[1].EncDecAttention.keys_values(encoder_states) for b in self.block)
@@ -521,26 +515,18 @@ class FlaxT5ForConditionalGeneration(FlaxSeq2SeqGenerationMixin, FlaxT5Model):
         return self.seq2seq_output(encoder, decoded, return_dict, loss=loss, logits=logits)
 
     # ------------------------------------------------------------ generation hooks
-    def _encoder_cache(self, source, source_mask, rows, max_length) -> Seq2SeqCache:
-        # `source` is token ids, or (encoder_outputs given) the encoder states already
-        states = source if source.ndim == 3 else self.encode(source, source_mask).last_hidden_state
-        cross = self.decoder.cross_keys_values(states)
-        bias = jnp.where(source_mask[:, None, None, :] > 0, 0.0, jnp.finfo(states.dtype).min)
-        if rows > 1:
-            cross = jax.tree.map(lambda x: jnp.repeat(x, rows, axis=0), cross)
-            bias = jnp.repeat(bias, rows, axis=0)
-        layers = self.decoder.empty_cache(source.shape[0] * rows, max_length, states.dtype)
-        return Seq2SeqCache(layers, cross, bias.astype(states.dtype))
-
-    def _decode_step(self, input_ids, position_ids, key_mask, cache, index):
+    def _run_decoder(self, input_ids, position_ids, key_mask, *, cache=None, index=0, encoder=None):
+        states, mask = encoder if encoder is not None else (None, None)
         hidden, _, _, _, cache = self.decoder(
             self.shared(input_ids),
             key_mask,
+            states,
+            mask,
             positions=position_ids,
             cache=cache,
             cache_index=index,
         )
-        return self.lm_logits(hidden[:, -1]), cache
+        return hidden, cache
 
 
 class FlaxMT5EncoderModel(FlaxT5EncoderModel):

@@ -19,8 +19,9 @@ from flax import nnx
 
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax import heads
+from tfx_core.modeling.flax.heads import span_outputs
 from tfx_core.modeling.flax.layers import dense
-from tfx_core.modeling.flax.losses import sequence_classification_loss, span_loss
+from tfx_core.modeling.flax.losses import sequence_classification_loss
 from tfx_core.modeling.flax.seq2seq import shift_tokens_right
 from tfx_core.modeling.flax.seq2seq_model import ClassificationHead, last_eos_states
 from tfx_core.modeling.outputs import (
@@ -137,14 +138,8 @@ class FlaxT5ForQuestionAnswering(FlaxT5Model):
         **kwargs: Any,
     ) -> Any:
         encoder, decoded = self.run(**_shifted_inputs(self, kwargs))
-        logits = self.qa_outputs(decoded[0])
-        start, end = logits[..., 0], logits[..., 1]
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            loss = span_loss(start, end, jnp.asarray(start_positions), jnp.asarray(end_positions))
-        return self.seq2seq_output(
-            encoder, decoded, return_dict, loss=loss, start_logits=start, end_logits=end
-        )
+        fields = span_outputs(self.qa_outputs(decoded[0]), start_positions, end_positions)
+        return self.seq2seq_output(encoder, decoded, return_dict, **fields)
 
 
 class FlaxMT5ForSequenceClassification(FlaxT5ForSequenceClassification):

@@ -16,7 +16,7 @@ from tfx_core.errors import ConfigError
 from tfx_core.modeling.keras import TFPreTrainedModel, as_tensor, tf, unpack_inputs
 from tfx_core.modeling.keras.backend import keras
 from tfx_core.modeling.keras.blocks.decoder import empty_cache
-from tfx_core.modeling.keras.blocks.seq2seq_model import shift_tokens_right
+from tfx_core.modeling.keras.blocks.seq2seq_heads import TFOwnStacksHead, TFSeq2SeqLMHead
 from tfx_core.modeling.keras.blocks.seq2seq_stack import (
     DecoderStackMixin,
     EncoderDecoderMixin,
@@ -29,11 +29,9 @@ from tfx_core.modeling.keras.layers import (
     embedding,
     padding_bias,
 )
-from tfx_core.modeling.keras.losses import token_classification_loss
 from tfx_core.modeling.keras.seq2seq_generation import TFSeq2SeqGenerationMixin
 from tfx_core.modeling.outputs import (
     BaseModelOutput,
-    Seq2SeqLMOutput,
 )
 from tfx_plugin_t5.configuration_t5 import T5Config
 from tfx_plugin_t5.modeling_tf_t5_layers import TFT5Block, TFT5LayerNorm
@@ -129,8 +127,12 @@ class TFT5Model(TFT5EncoderDecoder):
     """The bare encoder-decoder: the decoder's last hidden state (`Seq2SeqModelOutput`)."""
 
 
-class TFT5ForConditionalGeneration(TFSeq2SeqGenerationMixin, TFT5EncoderDecoder):
+class TFT5ForConditionalGeneration(
+    TFSeq2SeqGenerationMixin, TFOwnStacksHead, TFSeq2SeqLMHead, TFT5EncoderDecoder
+):
     """T5 with its language-modeling head (`lm_head`): text-to-text generation."""
+
+    base_model_prefix: ClassVar[str] = "transformer"
 
     def __init__(self, config: T5Config, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
@@ -148,45 +150,6 @@ class TFT5ForConditionalGeneration(TFSeq2SeqGenerationMixin, TFT5EncoderDecoder)
         if self.config.tie_word_embeddings:  # T5 v1.0 rescales before the tied projection
             hidden = hidden * self.config.d_model**-0.5
         return self.lm_head(hidden)
-
-    @unpack_inputs
-    def call(
-        self,
-        input_ids: Any = None,
-        attention_mask: Any = None,
-        decoder_input_ids: Any = None,
-        decoder_attention_mask: Any = None,
-        encoder_outputs: Any = None,
-        inputs_embeds: Any = None,
-        decoder_inputs_embeds: Any = None,
-        labels: Any = None,
-        use_cache: Any = None,
-        output_attentions: Any = None,
-        output_hidden_states: Any = None,
-        return_dict: Any = None,
-        training: bool = False,
-    ) -> Any:
-        config = self.config
-        if labels is not None and decoder_input_ids is None and decoder_inputs_embeds is None:
-            decoder_input_ids = shift_tokens_right(
-                as_tensor(labels), config.pad_token_id, config.decoder_start_token_id
-            )
-        flags = output_flags(self.config, output_attentions, output_hidden_states)
-        encoder, decoder = self.run_stacks(
-            input_ids,
-            attention_mask,
-            decoder_input_ids,
-            decoder_attention_mask,
-            encoder_outputs,
-            inputs_embeds,
-            decoder_inputs_embeds,
-            flags,
-            training,
-        )
-        logits = self.lm_logits(decoder.last_hidden_state)
-        loss = token_classification_loss(logits, as_tensor(labels)) if labels is not None else None
-        out = Seq2SeqLMOutput(loss=loss, logits=logits, **self.seq2seq_fields(encoder, decoder))
-        return self._outputs(out, return_dict)
 
     # ------------------------------------------------------------------ generation hooks
     def init_cache(self, rows: Any, length: int) -> tuple:

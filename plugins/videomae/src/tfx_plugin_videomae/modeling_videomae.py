@@ -2,29 +2,31 @@
 square of pixels) with a fixed sinusoidal position table, and a classifier on the mean token
 (or the first one without mean pooling).
 
-The layers are the core's `PreNormEncoderLayer` under ViT's names, except that the query, key
+The stack is the core's pre-norm ViT (`blocks.vision_transformer`) under ViT's names, except that the query, key
 and value projections have no bias of their own: `q_bias` and `v_bias` are separate parameters
 and the key has none, as in the checkpoints.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from tfx_core.errors import ConfigError
-from tfx_core.modeling.outputs import BaseModelOutput, SequenceClassifierOutput
-from tfx_core.modeling.torch import PreTrainedModel
 from tfx_core.modeling.torch.blocks.pre_norm_encoder import (
     VIT_NAMES,
     PreNormEncoderLayer,
     QKVProjections,
-    run_layers,
 )
-from tfx_core.modeling.torch.losses import sequence_classification_loss
+from tfx_core.modeling.torch.blocks.vision_transformer import (
+    VisionEncoder,
+    VisionPreTrainedModel,
+    VisionTransformerModel,
+)
+from tfx_core.modeling.torch.heads import SequenceClassificationHead
 from tfx_plugin_videomae.configuration_videomae import VideoMAEConfig
 
 
@@ -123,43 +125,27 @@ class VideoMAELayer(PreNormEncoderLayer):
         self.get_submodule("attention").add_module("attention", projections)
 
 
-class VideoMAEEncoder(nn.Module):
-    def __init__(self, config: VideoMAEConfig) -> None:
-        super().__init__()
-        self.layer = nn.ModuleList(VideoMAELayer(config) for _ in range(config.num_hidden_layers))
+class VideoMAEEncoder(VisionEncoder):
+    layer_class = VideoMAELayer
 
 
-class VideoMAEPreTrainedModel(PreTrainedModel):
+class VideoMAEPreTrainedModel(VisionPreTrainedModel):
     config_class = VideoMAEConfig
     base_model_prefix = "videomae"
-    main_input_name: ClassVar[str] = "pixel_values"
-
-    def _init_weights(self, module: nn.Module) -> None:
-        super()._init_weights(module)
-        if isinstance(module, nn.Conv3d):
-            with torch.no_grad():
-                module.weight.normal_(0.0, self.config.initializer_range)
-                if module.bias is not None:
-                    module.bias.zero_()
 
 
-class VideoMAEModel(VideoMAEPreTrainedModel):
+class VideoMAEModel(VisionTransformerModel, VideoMAEPreTrainedModel):
     """Embeddings and encoder; a final LayerNorm unless the head mean-pools (then the head
     normalises the mean)."""
 
-    def __init__(self, config: VideoMAEConfig) -> None:
-        super().__init__(config)
-        self.embeddings = VideoMAEEmbeddings(config)
-        self.encoder = VideoMAEEncoder(config)
-        self.layernorm = (
-            None
-            if config.use_mean_pooling
-            else nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        )
-        self.post_init()
+    family = "VideoMAE"
+    embeddings_class = VideoMAEEmbeddings
+    encoder_class = VideoMAEEncoder
 
-    def get_input_embeddings(self) -> nn.Module:
-        return self.embeddings.patch_embeddings
+    def embed(
+        self, pixel_values: torch.Tensor, bool_masked_pos: torch.Tensor | None, *_: Any
+    ) -> torch.Tensor:
+        return self.embeddings(pixel_values, bool_masked_pos)
 
     def forward(
         self,
@@ -170,72 +156,31 @@ class VideoMAEModel(VideoMAEPreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
     ) -> Any:
-        if head_mask is not None:
-            raise ConfigError("head_mask is not supported by tfx's VideoMAE.")
-        if pixel_values is None:
-            raise ConfigError("VideoMAEModel needs pixel_values (use the model's image processor).")
-        output_attentions, output_hidden_states = self.output_flags(
-            output_attentions, output_hidden_states
-        )
-        hidden, all_hidden, attentions = run_layers(
-            self.encoder.layer,
-            self.embeddings(pixel_values, bool_masked_pos),
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-        )
-        if self.layernorm is not None:
-            hidden = self.layernorm(hidden)
-        return self.model_outputs(
-            BaseModelOutput(
-                last_hidden_state=hidden, hidden_states=all_hidden, attentions=attentions
-            ),
-            return_dict,
-        )
+        """The core's forward with the reference's arguments."""
+        return super().forward(
+            pixel_values, bool_masked_pos, head_mask, output_attentions, output_hidden_states,
+            return_dict=return_dict,
+        )  # fmt: skip
 
 
-class VideoMAEForVideoClassification(VideoMAEPreTrainedModel):
+class VideoMAEForVideoClassification(SequenceClassificationHead, VideoMAEPreTrainedModel):
     """A linear classifier on the normalised mean token (or the first token)."""
 
-    def __init__(self, config: VideoMAEConfig) -> None:
-        super().__init__(config)
-        self.videomae = VideoMAEModel(config)
-        self.fc_norm = nn.LayerNorm(config.hidden_size) if config.use_mean_pooling else None
-        self.classifier = (
-            nn.Linear(config.hidden_size, config.num_labels)
-            if config.num_labels > 0
-            else nn.Identity()
-        )
-        self.post_init()
+    base_model_class = VideoMAEModel
+    head_input = "sequence"
+    dropout_fields = None
 
-    def forward(
-        self,
-        pixel_values: torch.Tensor | None = None,
-        head_mask: Any = None,
-        labels: torch.Tensor | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-    ) -> Any:
-        outputs = self.videomae(
-            pixel_values,
-            head_mask=head_mask,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-            return_dict=True,
-        )
-        sequence = outputs.last_hidden_state
-        pooled = self.fc_norm(sequence.mean(1)) if self.fc_norm is not None else sequence[:, 0]
-        logits = self.classifier(pooled)
-        loss = None if labels is None else sequence_classification_loss(logits, labels, self.config)
-        return self.model_outputs(
-            SequenceClassifierOutput(
-                loss=loss,
-                logits=logits,
-                hidden_states=outputs.get("hidden_states"),
-                attentions=outputs.get("attentions"),
-            ),
-            return_dict,
-        )
+    def build_head(self, config: VideoMAEConfig) -> None:
+        self.fc_norm = nn.LayerNorm(config.hidden_size) if config.use_mean_pooling else None
+        super().build_head(config)
+
+    def build_classifier(self, config: VideoMAEConfig, outputs: int) -> nn.Module:
+        return super().build_classifier(config, outputs) if outputs > 0 else nn.Identity()
+
+    def head_features(self, features: torch.Tensor, parts: Any = None) -> torch.Tensor:
+        if self.fc_norm is None:
+            return features[:, 0]
+        return self.fc_norm(features.mean(1))
 
 
 __all__ = ["VideoMAEForVideoClassification", "VideoMAEModel", "VideoMAEPreTrainedModel"]

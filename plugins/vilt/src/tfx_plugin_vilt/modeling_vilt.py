@@ -15,14 +15,11 @@ import torch
 from torch import nn
 
 from tfx_core.errors import ConfigError
-from tfx_core.modeling.outputs import BaseModelOutputWithPooling, SequenceClassifierOutput
+from tfx_core.modeling.outputs import SequenceClassifierOutput
 from tfx_core.modeling.torch import PreTrainedModel
 from tfx_core.modeling.torch.blocks.encoder_model import Pooler
-from tfx_core.modeling.torch.blocks.pre_norm_encoder import (
-    VIT_NAMES,
-    PreNormEncoderLayer,
-    run_layers,
-)
+from tfx_core.modeling.torch.blocks.pre_norm_encoder import VIT_NAMES, PreNormEncoderLayer
+from tfx_core.modeling.torch.blocks.vision_transformer import VisionEncoder, VisionTransformerModel
 from tfx_plugin_vilt.configuration_vilt import ViltConfig
 
 
@@ -150,10 +147,8 @@ class ViltLayer(PreNormEncoderLayer):
     names = VIT_NAMES
 
 
-class ViltEncoder(nn.Module):
-    def __init__(self, config: ViltConfig) -> None:
-        super().__init__()
-        self.layer = nn.ModuleList(ViltLayer(config) for _ in range(config.num_hidden_layers))
+class ViltEncoder(VisionEncoder):
+    layer_class = ViltLayer
 
 
 class ViltPooler(Pooler):
@@ -174,16 +169,13 @@ def _refuse(**values: Any) -> None:
             )
 
 
-class ViltModel(ViltPreTrainedModel):
+class ViltModel(VisionTransformerModel, ViltPreTrainedModel):
     """Embeddings, encoder, final LayerNorm and (optionally) the pooler."""
 
-    def __init__(self, config: ViltConfig, add_pooling_layer: bool = True) -> None:
-        super().__init__(config)
-        self.embeddings = ViltEmbeddings(config)
-        self.encoder = ViltEncoder(config)
-        self.layernorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.pooler = ViltPooler(config) if add_pooling_layer else None
-        self.post_init()
+    family = "ViLT"
+    embeddings_class = ViltEmbeddings
+    encoder_class = ViltEncoder
+    pooler_class = ViltPooler
 
     def get_input_embeddings(self) -> nn.Module:
         return self.embeddings.text_embeddings.word_embeddings
@@ -206,9 +198,6 @@ class ViltModel(ViltPreTrainedModel):
         _refuse(head_mask=head_mask, inputs_embeds=inputs_embeds, image_embeds=image_embeds)
         if input_ids is None or pixel_values is None:
             raise ConfigError("ViltModel needs input_ids (the question) and pixel_values.")
-        output_attentions, output_hidden_states = self.output_flags(
-            output_attentions, output_hidden_states
-        )
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         if token_type_ids is None:
@@ -224,23 +213,8 @@ class ViltModel(ViltPreTrainedModel):
             image_token_type_idx if image_token_type_idx is not None else 1,
         )
         bias = (1.0 - mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
-        hidden, all_hidden, attentions = run_layers(
-            self.encoder.layer,
-            hidden,
-            attention_bias=bias,
-            output_attentions=output_attentions,
-            output_hidden_states=output_hidden_states,
-        )
-        sequence = self.layernorm(hidden)
-        pooled = self.pooler(sequence) if self.pooler is not None else None
-        return self.model_outputs(
-            BaseModelOutputWithPooling(
-                last_hidden_state=sequence,
-                pooler_output=pooled,
-                hidden_states=all_hidden,
-                attentions=attentions,
-            ),
-            return_dict,
+        return self.encode(
+            hidden, output_attentions, output_hidden_states, return_dict, attention_bias=bias
         )
 
 

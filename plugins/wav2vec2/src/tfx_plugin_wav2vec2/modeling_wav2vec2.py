@@ -32,6 +32,7 @@ from tfx_core.modeling.torch.blocks.speech_heads import (
     CTCHead,
     XVectorHead,
 )
+from tfx_core.modeling.torch.onednn import DenseLinear
 from tfx_plugin_wav2vec2.configuration_wav2vec2 import Wav2Vec2Config
 
 
@@ -49,7 +50,7 @@ class Wav2Vec2FeatureProjection(nn.Module):
     def __init__(self, config: Wav2Vec2Config) -> None:
         super().__init__()
         self.layer_norm = nn.LayerNorm(config.conv_dim[-1], eps=config.layer_norm_eps)
-        self.projection = nn.Linear(config.conv_dim[-1], config.hidden_size)
+        self.projection = DenseLinear(config.conv_dim[-1], config.hidden_size)  # oneDNN
         self.dropout = nn.Dropout(config.feat_proj_dropout)
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

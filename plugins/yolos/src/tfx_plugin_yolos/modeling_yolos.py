@@ -1,27 +1,32 @@
 """YOLOS in PyTorch: a ViT whose sequence ends with learned detection tokens, read by two MLPs
 into class logits and boxes (DETR-style set prediction, no anchors).
 
-The layers are the core's `PreNormEncoderLayer` under ViT's checkpoint names. YOLOS's own parts
-are here: the embeddings (class token, patches, detection tokens), position tables resized to
-every input's patch grid (the first one and, with `use_mid_position_embeddings`, one added after
-each layer but the last), and the detection heads.
+The stack is the core's pre-norm ViT (`blocks.vision_transformer`) under ViT's checkpoint
+names. YOLOS's own parts are here: the embeddings (class token, patches, detection tokens),
+position tables resized to every input's patch grid (the first one and, with
+`use_mid_position_embeddings`, one added after each layer but the last), and the detection
+heads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 from torch import nn
 
 from tfx_core.errors import ConfigError
-from tfx_core.modeling.outputs import BaseModelOutputWithPooling, ModelOutput
-from tfx_core.modeling.torch import PreTrainedModel
+from tfx_core.modeling.outputs import ModelOutput
 from tfx_core.modeling.torch.blocks.encoder_model import Pooler
 from tfx_core.modeling.torch.blocks.patches import PatchEmbeddings
 from tfx_core.modeling.torch.blocks.pre_norm_encoder import VIT_NAMES, PreNormEncoderLayer
+from tfx_core.modeling.torch.blocks.vision_transformer import (
+    VisionEncoder,
+    VisionPreTrainedModel,
+    VisionTransformerModel,
+)
 from tfx_plugin_yolos.configuration_yolos import YolosConfig
 
 
@@ -86,13 +91,14 @@ class YolosLayer(PreNormEncoderLayer):
     names = VIT_NAMES
 
 
-class YolosEncoder(nn.Module):
+class YolosEncoder(VisionEncoder):
     """The layers, and the positions added after each layer but the last (when configured)."""
 
+    layer_class = YolosLayer
+
     def __init__(self, config: YolosConfig) -> None:
-        super().__init__()
+        super().__init__(config)
         self.config = config
-        self.layer = nn.ModuleList(YolosLayer(config) for _ in range(config.num_hidden_layers))
         self.mid_position_embeddings = None
         if config.use_mid_position_embeddings:
             size = config.image_size
@@ -102,31 +108,13 @@ class YolosEncoder(nn.Module):
             )
 
     def forward(
-        self,
-        hidden: torch.Tensor,
-        height: int,
-        width: int,
-        output_attentions: bool = False,
-        output_hidden_states: bool = False,
+        self, hidden_states: torch.Tensor, *, image_size: tuple[int, int], **kwargs: Any
     ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
-        mid = None
-        if self.mid_position_embeddings is not None:
-            mid = resize_patch_positions(self.mid_position_embeddings, self.config, height, width)
-        all_hidden: tuple = (hidden,) if output_hidden_states else ()
-        attentions: tuple = ()
-        for index, layer in enumerate(self.layer):
-            hidden, weights = layer(hidden, None, False, output_attentions)
-            if output_hidden_states:
-                all_hidden += (hidden,)
-            if output_attentions:
-                attentions += (weights,)
-            if mid is not None and index < len(self.layer) - 1:
-                hidden = hidden + mid[index]
-        return (
-            hidden,
-            all_hidden if output_hidden_states else None,
-            attentions if output_attentions else None,
-        )
+        """The core loop, the mid positions (resized to `image_size`) added between layers."""
+        if self.mid_position_embeddings is None:
+            return super().forward(hidden_states, **kwargs)
+        mid = resize_patch_positions(self.mid_position_embeddings, self.config, *image_size)
+        return super().forward(hidden_states, between=lambda i, h: h + mid[i], **kwargs)
 
 
 class YolosPooler(Pooler):
@@ -147,18 +135,9 @@ class YolosMLPPredictionHead(nn.Module):
         return self.layers[-1](hidden)
 
 
-class YolosPreTrainedModel(PreTrainedModel):
+class YolosPreTrainedModel(VisionPreTrainedModel):
     config_class = YolosConfig
     base_model_prefix = "vit"
-    main_input_name: ClassVar[str] = "pixel_values"
-
-    def _init_weights(self, module: nn.Module) -> None:
-        super()._init_weights(module)
-        if isinstance(module, nn.Conv2d):
-            with torch.no_grad():
-                module.weight.normal_(0.0, self.config.initializer_range)
-                if module.bias is not None:
-                    module.bias.zero_()
 
 
 def _refuse(name: str, value: Any) -> None:
@@ -169,19 +148,19 @@ def _refuse(name: str, value: Any) -> None:
         )
 
 
-class YolosModel(YolosPreTrainedModel):
+class YolosModel(VisionTransformerModel, YolosPreTrainedModel):
     """Embeddings, encoder (with the mid positions), final LayerNorm, optional pooler."""
 
-    def __init__(self, config: YolosConfig, add_pooling_layer: bool = True) -> None:
-        super().__init__(config)
-        self.embeddings = YolosEmbeddings(config)
-        self.encoder = YolosEncoder(config)
-        self.layernorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.pooler = YolosPooler(config) if add_pooling_layer else None
-        self.post_init()
+    family = "YOLOS"
+    embeddings_class = YolosEmbeddings
+    encoder_class = YolosEncoder
+    pooler_class = YolosPooler
 
-    def get_input_embeddings(self) -> nn.Module:
-        return self.embeddings.patch_embeddings
+    def embed(self, pixel_values: torch.Tensor, *_: Any) -> torch.Tensor:
+        return self.embeddings(pixel_values)
+
+    def encoder_inputs(self, pixel_values: torch.Tensor, _: bool) -> dict[str, Any]:
+        return {"image_size": tuple(pixel_values.shape[-2:])}
 
     def forward(
         self,
@@ -191,30 +170,13 @@ class YolosModel(YolosPreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
     ) -> Any:
+        """The core's forward with the reference's arguments."""
         _refuse("head_mask", head_mask)
-        if pixel_values is None:
-            raise ConfigError("YolosModel needs pixel_values (use the model's image processor).")
-        output_attentions, output_hidden_states = self.output_flags(
-            output_attentions, output_hidden_states
-        )
-        height, width = pixel_values.shape[-2:]
-        hidden, all_hidden, attentions = self.encoder(
-            self.embeddings(pixel_values),
-            height,
-            width,
+        return super().forward(
+            pixel_values,
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
-        )
-        sequence = self.layernorm(hidden)
-        pooled = self.pooler(sequence) if self.pooler is not None else None
-        return self.model_outputs(
-            BaseModelOutputWithPooling(
-                last_hidden_state=sequence,
-                pooler_output=pooled,
-                hidden_states=all_hidden,
-                attentions=attentions,
-            ),
-            return_dict,
+            return_dict=return_dict,
         )
 
 

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tfx_core import auto
-from tfx_core.config import PretrainedConfig
+from tfx_core.modeling.framework_common import FrameworkAuto
 
 
-class _FlaxAuto:
-    """Mixin: pick the head's `"flax"` implementation whatever `framework=` says."""
-
-    head: str
-
-    @classmethod
-    def model_class_for(cls, config: PretrainedConfig, framework: str = "flax") -> type:
-        return auto.resolve_model_class(config, cls.head, "flax")
-
-    @classmethod
-    def from_config(cls, config: PretrainedConfig, **kwargs: Any) -> Any:
-        kwargs.pop("framework", None)
-        return cls.model_class_for(config).from_config(config, **kwargs)
+class _FlaxAuto(FrameworkAuto):
+    framework = "flax"
 
 
 class FlaxAutoModel(_FlaxAuto, auto.AutoModel):

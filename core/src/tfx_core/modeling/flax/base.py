@@ -20,7 +20,6 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from tfx_core import hub
 from tfx_core.config import PretrainedConfig
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax.adapter import (
@@ -30,6 +29,7 @@ from tfx_core.modeling.flax.adapter import (
     from_checkpoint,
     state_dict,
 )
+from tfx_core.modeling.framework_common import finish_loading, load_config, snapshot_folder
 from tfx_core.weights import (
     LoadReport,
     RenameRules,
@@ -54,7 +54,6 @@ _DTYPES = {
     "bf16": jnp.bfloat16,
 }
 _SAFE_FLOATS = {"F32": jnp.float32, "F16": jnp.float16, "BF16": jnp.bfloat16}
-_WEIGHT_PATTERNS = ["*.json", "*.safetensors"]
 
 
 def resolve_dtype(dtype: Any, config: PretrainedConfig, reader: Any = None) -> Any:
@@ -165,14 +164,8 @@ class FlaxPreTrainedModel(nnx.Module):
         `output_loading_info=True` returns `(model, report)`. `device` is a `jax.Device`
         (default: JAX's default device). `seed` initialises weights the checkpoint lacks.
         """
-        patterns = [*_WEIGHT_PATTERNS, *(["*.bin"] if allow_pickle else [])]
-        folder = hub.resolve_snapshot(
-            path_or_id,
-            revision=revision,
-            allow_patterns=patterns,
-            local_files_only=local_files_only,
-            cache_dir=cache_dir,
-            token=token,
+        folder = snapshot_folder(
+            path_or_id, allow_pickle, revision, local_files_only, cache_dir, token
         )
         config = cls._load_config(folder, config, config_overrides)
         config.validate()
@@ -183,31 +176,14 @@ class FlaxPreTrainedModel(nnx.Module):
         model._after_load(folder)
         model.load_report = report
         model.eval()
-        if strict:
-            report.raise_if_problems()
-        else:  # say what did not load, as the PyTorch side does (never silently random weights)
-            report.warn_if_problems(str(path_or_id), cls.__name__)
+        finish_loading(report, strict, path_or_id, cls.__name__)
         return (model, report) if output_loading_info else model
 
     @classmethod
     def _load_config(
         cls, folder: Path, config: PretrainedConfig | None, overrides: dict[str, Any]
     ) -> PretrainedConfig:
-        if config is None:
-            config, unused = cls.config_class.from_pretrained(
-                folder, return_unused_kwargs=True, **overrides
-            )
-            if unused:
-                raise ConfigError(
-                    f"Unknown arguments for {cls.__name__}.from_pretrained: "
-                    f"{', '.join(sorted(unused))} (neither loading options nor config fields)."
-                )
-            return config
-        if not isinstance(config, PretrainedConfig):
-            raise ConfigError(f"config must be a PretrainedConfig, got {type(config).__name__}.")
-        if overrides:
-            config = type(config).from_dict(config.to_dict(), **overrides)
-        return config
+        return load_config(cls, folder, config, overrides)
 
     def _after_load(self, folder: Path) -> None:
         """Hook for mixins to read extra files after loading (e.g. generation_config.json)."""

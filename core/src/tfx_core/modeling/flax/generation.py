@@ -14,7 +14,8 @@ with the pad id), so greedy and beam ids equal the PyTorch reference's. The prog
 
 Models implement two hooks: `_init_cache(batch, max_length)` (None: no cache, each step
 recomputes the whole buffer) and `_decode_step(input_ids, position_ids, key_mask, cache, index)`
--> (last-position logits `[batch, vocab]`, cache). The defaults serve every causal LM whose base
+-> (last-position logits `[batch, vocab]`, cache). `use_cache=False` skips the cache: each step
+runs `_recompute_step` over the whole buffer (same ids, more work), as the reference does. The defaults serve every causal LM whose base
 model (at `base_model_prefix`) has `init_cache(batch, max_length)` and takes `cache=` /
 `cache_index=` (GPT-2, causal BERT / RoBERTa): the cache comes from the base model and each step
 runs the head with `logits_to_keep=1`.
@@ -26,7 +27,6 @@ import copy
 import json
 import threading
 import weakref
-from pathlib import Path
 from typing import Any
 
 import jax
@@ -35,7 +35,7 @@ import numpy as np
 from flax import nnx
 
 from tfx_core.errors import GenerationError
-from tfx_core.generation.config import DEFAULTS, GENERATION_CONFIG_NAME, GenerationConfig
+from tfx_core.generation.config import DEFAULTS, GenerationConfig
 from tfx_core.modeling.flax.generation_programs import (
     ACTIVE_STREAMER,
     beam_program,
@@ -44,6 +44,7 @@ from tfx_core.modeling.flax.generation_programs import (
     sample_program,
     trace_count,
 )
+from tfx_core.modeling.framework_common import GenerationConfigMixin
 
 Array = jax.Array
 _COMPILED: dict[tuple, Any] = {}  # settings -> compiled program, oldest first
@@ -63,36 +64,14 @@ __all__ = ["FlaxGenerationMixin", "prompt_bucket", "trace_count"]
 
 
 # ------------------------------------------------------------------------ the mixin
-class FlaxGenerationMixin:
+class FlaxGenerationMixin(GenerationConfigMixin):
     """Adds `generate` and `generation_config` persistence to a Flax causal-LM model."""
 
-    @property
-    def generation_config(self) -> GenerationConfig:
-        config = _GENERATION_CONFIGS.get(self)
-        if config is None:
-            config = _GENERATION_CONFIGS[self] = GenerationConfig.from_model_config(self.config)
-        return config
+    def _stored_generation_config(self) -> GenerationConfig | None:
+        return _GENERATION_CONFIGS.get(self)  # not an attribute: nnx would treat it as state
 
-    @generation_config.setter
-    def generation_config(self, value: GenerationConfig) -> None:
-        if not isinstance(value, GenerationConfig):
-            raise GenerationError(
-                f"generation_config must be a GenerationConfig, got {type(value).__name__}."
-            )
+    def _store_generation_config(self, value: GenerationConfig) -> None:
         _GENERATION_CONFIGS[self] = value
-
-    def can_generate(self) -> bool:
-        return True
-
-    def _after_load(self, folder: Path) -> None:
-        super()._after_load(folder)  # type: ignore[misc]
-        path = Path(folder) / GENERATION_CONFIG_NAME
-        if path.is_file():
-            self.generation_config = GenerationConfig.from_pretrained(path)
-
-    def _save_extra_files(self, folder: Path) -> None:
-        super()._save_extra_files(folder)  # type: ignore[misc]
-        self.generation_config.save_pretrained(folder)
 
     # ------------------------------------------------------------ model hooks
     def _init_cache(self, batch: int, max_length: int) -> Any:
@@ -112,30 +91,40 @@ class FlaxGenerationMixin:
         left padding): the reference's cumsum of the attention mask, 1 on padding."""
         return mask_positions(key_mask)
 
-    def _decode_step(
-        self, input_ids: Array, position_ids: Array, key_mask: Array, cache: Any, index: Array
-    ) -> tuple[Array, Any]:
-        """With a cache: run the new tokens, written at `index`, and return the last one's
-        logits and the cache. Without: run the whole buffer and return the logits at `index`."""
-        if cache is not None:
-            out = self(
-                input_ids=input_ids,
-                attention_mask=key_mask,
-                position_ids=position_ids,
-                cache=cache,
-                cache_index=index,
-                logits_to_keep=1,
-                return_dict=True,
-            )
-            return out.logits[:, -1], out.past_key_values
+    def _recompute_context(self, batch: int, context: Any) -> Any:
+        """What each full recompute reads besides the buffer (None for a causal LM; an
+        encoder-decoder's encoded source)."""
+        return None
+
+    def _recompute_step(
+        self, input_ids: Array, position_ids: Array, key_mask: Array, context: Any, index: Array
+    ) -> Array:
+        """Run the whole buffer (no cache) and return the logits `[batch, vocab]` at `index`."""
         out = self(
             input_ids=input_ids,
             attention_mask=key_mask,
             position_ids=position_ids,
             return_dict=True,
         )
-        logits = jax.lax.dynamic_index_in_dim(out.logits, index, axis=1, keepdims=False)
-        return logits, None
+        return jax.lax.dynamic_index_in_dim(out.logits, index, axis=1, keepdims=False)
+
+    def _decode_step(
+        self, input_ids: Array, position_ids: Array, key_mask: Array, cache: Any, index: Array
+    ) -> tuple[Array, Any]:
+        """With a cache: run the new tokens, written at `index`, and return the last one's
+        logits and the cache. Without: `_recompute_step` (the logits at `index`) and None."""
+        if cache is None:
+            return self._recompute_step(input_ids, position_ids, key_mask, None, index), None
+        out = self(
+            input_ids=input_ids,
+            attention_mask=key_mask,
+            position_ids=position_ids,
+            cache=cache,
+            cache_index=index,
+            logits_to_keep=1,
+            return_dict=True,
+        )
+        return out.logits[:, -1], out.past_key_values
 
     # ------------------------------------------------------------ generate
     def generate(
@@ -212,6 +201,7 @@ class FlaxGenerationMixin:
                 config.bad_words_ids, eos, getattr(self.config, "vocab_size", None)
             ),
             "stream": streamer is not None,
+            "use_cache": config.use_cache is not False,
         }
         program = self._program(settings, ids.shape[0])
         _, state = nnx.split(self)

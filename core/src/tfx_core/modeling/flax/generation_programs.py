@@ -1,5 +1,6 @@
 """The jitted decoding programs behind `generate`: one `jax.jit` program per shape, a
-`lax.while_loop` inside, over a preallocated cache (greedy / sampling and beam search).
+`lax.while_loop` inside, over a preallocated cache, or recomputing the whole buffer each step
+(`use_cache=False`, or a model without a cache): greedy / sampling and beam search.
 
 A program is built for a model's graph and a dict of static settings (`p`), and called as
 `run(state, ids, mask, key, temperature, top_p, offset, context)`: `ids` / `mask` are the
@@ -143,20 +144,38 @@ def _seen_tokens(buffer: Array, offset: int, cur: Array) -> Array:
 
 
 # ------------------------------------------------------------------------ decoding programs
-def _step(model: Any, ids: Array, positions: Array, mask: Array, cache: Any, cur: Array):
-    """Logits for the token at column `cur - 1` (the last one written)."""
-    if cache is None:  # recompute the whole buffer; causal masking hides what follows
-        logits, _ = model._decode_step(ids, positions, mask, None, cur - 1)
-        return logits, None
+def _start(model: Any, p: dict[str, Any], rows: int, total: int, context: Any) -> tuple[Any, bool]:
+    """The state decoding carries and whether it is a KV cache: the model's preallocated cache,
+    or (`use_cache=False`, or a model without a cache) what each full recompute reads."""
+    if p.get("use_cache", True):
+        cache = model._generation_cache(rows, total, context)
+        if cache is not None:
+            return cache, True
+    return model._recompute_context(rows, context), False
+
+
+def _recompute(model: Any, ids: Array, positions: Array, mask: Array, state: Any, index: Any):
+    """The logits at `index` from the whole buffer; columns not written yet (which hold the fill
+    id, maybe outside a small vocabulary) and padding are fed as id 0: they are masked anyway."""
+    ids = jnp.where(mask > 0, ids, 0)
+    return model._recompute_step(ids, positions, mask, state, index)
+
+
+def _step(model: Any, ids: Array, positions: Array, mask: Array, state: Any, cur: Array, cached):
+    """Logits for the token at column `cur - 1` (the last one written), and the new state."""
+    if not cached:  # recompute the whole buffer; causal masking hides what follows
+        return _recompute(model, ids, positions, mask, state, cur - 1), state
     column = jax.lax.dynamic_slice_in_dim(ids, cur - 1, 1, axis=1)
     position = jax.lax.dynamic_slice_in_dim(positions, cur - 1, 1, axis=1)
-    return model._decode_step(column, position, mask, cache, cur - 1)
+    return model._decode_step(column, position, mask, state, cur - 1)
 
 
-def _prefill(model: Any, ids: Array, positions: Array, mask: Array, cache: Any, bucket: int):
-    if cache is None:
-        return model._decode_step(ids, positions, mask, None, bucket - 1)[0], None
-    return model._decode_step(ids[:, :bucket], positions[:, :bucket], mask, cache, 0)
+def _prefill(
+    model: Any, ids: Array, positions: Array, mask: Array, state: Any, bucket: int, cached
+):
+    if not cached:
+        return _recompute(model, ids, positions, mask, state, bucket - 1), state
+    return model._decode_step(ids[:, :bucket], positions[:, :bucket], mask, state, 0)
 
 
 def mask_positions(mask: Array) -> Array:
@@ -176,8 +195,8 @@ def sample_program(graphdef: Any, p: dict[str, Any]):
         buffer = jnp.full((batch, total), pad, jnp.int32).at[:, :bucket].set(ids)
         keys = jnp.zeros((batch, total), jnp.int32).at[:, :bucket].set(mask)
         positions = model._generation_positions(keys, offset)
-        cache = model._generation_cache(batch, total, context)
-        logits, cache = _prefill(model, buffer, positions, keys, cache, bucket)
+        cache, cached = _start(model, p, batch, total, context)
+        logits, cache = _prefill(model, buffer, positions, keys, cache, bucket, cached)
 
         def cond(carry):
             cur, _, _, _, _, unfinished, _ = carry
@@ -203,7 +222,7 @@ def sample_program(graphdef: Any, p: dict[str, Any]):
             if eos:
                 unfinished = unfinished & ~jnp.isin(token, jnp.asarray(eos))
             positions = model._generation_positions(keys, offset)
-            logits, cache = _step(model, buffer, positions, keys, cache, cur + 1)
+            logits, cache = _step(model, buffer, positions, keys, cache, cur + 1, cached)
             return cur + 1, buffer, keys, cache, logits, unfinished, key
 
         start = (jnp.int32(bucket), buffer, keys, cache, logits, jnp.ones(batch, bool), key)
@@ -232,9 +251,9 @@ def beam_program(graphdef: Any, p: dict[str, Any]):
         fill = (pad or eos[0]) if eos else pad
         buffer = jnp.full((flat, total), fill, jnp.int32).at[:, :bucket].set(ids)
         keys = jnp.zeros((flat, total), jnp.int32).at[:, :bucket].set(mask)
-        cache = model._generation_cache(flat, total, context)
+        cache, cached = _start(model, p, flat, total, context)
         logits, cache = _prefill(
-            model, buffer, model._generation_positions(keys, offset), keys, cache, bucket
+            model, buffer, model._generation_positions(keys, offset), keys, cache, bucket, cached
         )
         running = buffer.reshape(batch, beams, total)
         running_scores = jnp.zeros((batch, beams)).at[:, 1:].set(NEG)
@@ -300,7 +319,7 @@ def beam_program(graphdef: Any, p: dict[str, Any]):
             is_finished = take(jnp.concatenate([c["is_finished"], just], axis=1), chosen)
 
             cache = c["cache"]
-            if cache is not None:
+            if cached:
                 cache = _gather(cache, (origin + offsets).reshape(-1))
             cur = cur + 1
             if early == "never" and length_penalty > 0.0:
@@ -318,9 +337,8 @@ def beam_program(graphdef: Any, p: dict[str, Any]):
                 c["keys"], jnp.ones((flat, 1), jnp.int32), cur - 1, axis=1
             )
             flat_running = running.reshape(flat, total)
-            logits, cache = _step(
-                model, flat_running, model._generation_positions(keys, offset), keys, cache, cur
-            )
+            positions = model._generation_positions(keys, offset)
+            logits, cache = _step(model, flat_running, positions, keys, cache, cur, cached)
             return dict(
                 cur=cur,
                 running=running,

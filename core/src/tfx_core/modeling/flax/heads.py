@@ -180,6 +180,16 @@ class TokenClassificationHead(ClassifierHead):
         return self.finish(return_dict, base, loss=loss, logits=logits)
 
 
+def span_outputs(logits: Array, start_positions: Any, end_positions: Any) -> dict[str, Any]:
+    """`start_logits`, `end_logits` from `[..., 2]` logits, and the span loss when both
+    positions are given: the fields every extractive-QA output shares."""
+    start, end = logits[..., 0], logits[..., 1]
+    loss = None
+    if start_positions is not None and end_positions is not None:
+        loss = span_loss(start, end, start_positions, end_positions)
+    return {"loss": loss, "start_logits": start, "end_logits": end}
+
+
 class QuestionAnsweringHead(ClassifierHead):
     classifier_attribute = "qa_outputs"
     dropout_fields = None
@@ -194,11 +204,9 @@ class QuestionAnsweringHead(ClassifierHead):
     ) -> Any:
         base = self.run_base(kwargs)
         logits = self.classify(base.last_hidden_state)
-        start, end = logits[..., 0], logits[..., 1]
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            loss = span_loss(start, end, start_positions, end_positions)
-        return self.finish(return_dict, base, loss=loss, start_logits=start, end_logits=end)
+        return self.finish(
+            return_dict, base, **span_outputs(logits, start_positions, end_positions)
+        )
 
 
 class MultipleChoiceHead(ClassifierHead):

@@ -37,7 +37,7 @@ from tfx_core.modeling.flax.attention import (
     padding_bias,
     split_heads,
 )
-from tfx_core.modeling.flax.decoder import LayerCache
+from tfx_core.modeling.flax.decoder import LayerCache, empty_cache
 from tfx_core.modeling.flax.layers import activation_fn, dense, dropout, embed, layer_norm
 
 Array = jax.Array
@@ -62,10 +62,6 @@ class Seq2SeqCache(NamedTuple):
 
 def _std(config: Any) -> float:
     return float(getattr(config, "init_std", 0.02))
-
-
-def _write(buffer: Array, new: Array, index: Any) -> Array:
-    return jax.lax.dynamic_update_slice(buffer, new.astype(buffer.dtype), (0, 0, index, 0))
 
 
 @functools.lru_cache(maxsize=16)
@@ -119,7 +115,7 @@ class Seq2SeqAttention(nnx.Module):
             cross = self.keys_values(hidden if key_value_states is None else key_value_states)
         key, value = cross
         if cache is not None:
-            cache = LayerCache(_write(cache.key, key, index), _write(cache.value, value, index))
+            cache = cache.written(key, value, index)
             key, value = cache.key, cache.value
         out, weights = attention(query, key, value, bias, dropout=self.dropout)
         return self.out_proj(merge_heads(out)), weights, cache
@@ -339,10 +335,8 @@ class Seq2SeqDecoder(_Stack):
 
     def empty_cache(self, batch: int, max_length: int, dtype: Any) -> tuple[LayerCache, ...]:
         heads = self.config.decoder_attention_heads
-        shape = (batch, heads, max_length, self.config.d_model // heads)
-        return tuple(
-            LayerCache(jnp.zeros(shape, dtype), jnp.zeros(shape, dtype)) for _ in self.layers
-        )
+        head_dim = self.config.d_model // heads
+        return empty_cache(len(self.layers), batch, heads, max_length, head_dim, dtype)
 
     def cross_keys_values(self, encoder_states: Array) -> tuple[CrossCache, ...]:
         """Every layer's encoder keys and values (computed once per generation)."""

@@ -27,11 +27,11 @@ from flax import nnx
 
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax.base import FlaxPreTrainedModel
-from tfx_core.modeling.flax.generation import FlaxGenerationMixin
 from tfx_core.modeling.flax.heads import finish
 from tfx_core.modeling.flax.layers import attend, dense
 from tfx_core.modeling.flax.losses import cross_entropy
 from tfx_core.modeling.flax.seq2seq import Seq2SeqCache
+from tfx_core.modeling.flax.seq2seq_generation import DecoderStackGeneration
 from tfx_core.modeling.outputs import CausalLMOutputWithCrossAttentions
 
 Array = jax.Array
@@ -48,7 +48,7 @@ def _flag(value: bool | None, default: Any) -> bool:
     return bool(default if value is None else value)
 
 
-class DecoderOnlyCausalLMHead(FlaxGenerationMixin):
+class DecoderOnlyCausalLMHead(DecoderStackGeneration):
     """Mixed in before the plugin's `FlaxSeq2SeqPreTrainedModel` subclass; set `decoder_class`."""
 
     decoder_class: ClassVar[type[nnx.Module]]
@@ -140,11 +140,11 @@ class DecoderOnlyCausalLMHead(FlaxGenerationMixin):
         columns = jnp.arange(key_mask.shape[1])[None] - offset
         return jnp.broadcast_to(jnp.maximum(columns, 0), key_mask.shape)
 
-    def _decode_step(self, input_ids, position_ids, key_mask, cache, index):
+    def _run_decoder(self, input_ids, position_ids, key_mask, *, cache=None, index=0, encoder=None):
         hidden, _, _, _, cache = self.model.decoder(
             input_ids, key_mask, None, None, positions=position_ids, cache=cache, cache_index=index
         )
-        return self.lm_logits(hidden[:, -1]), cache
+        return hidden, cache
 
 
 __all__ = ["DecoderOnlyCausalLMHead", "DecoderWrapper"]

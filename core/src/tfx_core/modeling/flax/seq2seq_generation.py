@@ -9,8 +9,9 @@ self-attention cache. The decoder starts from `decoder_start_token_id` (or the c
 tokens, start token included, as in the reference. `encoder_outputs=` (the encoder's states,
 e.g. from `model.encode`) skips the encoder: the states are padded to the bucket instead.
 
-Models implement `_encoder_cache(source, source_mask, rows, max_length)` -> the cache pytree,
-and `_decode_step(...)` as causal LMs do.
+Models give `_seq2seq_base()` (the module with `encode` and `decoder`, whose `cross_keys_values`
+and `empty_cache` build the cache) and `_run_decoder` (`DecoderStackGeneration`); with
+`use_cache=False` each step reruns the decoder over the whole buffer against the encoded source.
 """
 
 from __future__ import annotations
@@ -25,12 +26,44 @@ from tfx_core.errors import GenerationError
 from tfx_core.generation.config import GenerationConfig
 from tfx_core.modeling.flax.generation import FlaxGenerationMixin
 from tfx_core.modeling.flax.generation_programs import prompt_bucket
+from tfx_core.modeling.flax.seq2seq import Seq2SeqCache
 
 Array = jax.Array
 
 
-class FlaxSeq2SeqGenerationMixin(FlaxGenerationMixin):
-    """`generate` for encoder-decoder heads (mixed in before the head class)."""
+class DecoderStackGeneration(FlaxGenerationMixin):
+    """Generation steps of heads that run a decoder stack and `lm_logits`: the model gives
+    `_run_decoder(input_ids, position_ids, key_mask, *, cache, index, encoder)` -> (hidden,
+    cache), `encoder` being `(states, mask)` or None."""
+
+    def _run_decoder(
+        self,
+        input_ids: Array,
+        position_ids: Array,
+        key_mask: Array,
+        *,
+        cache: Any = None,
+        index: Any = 0,
+        encoder: tuple[Array, Array] | None = None,
+    ) -> tuple[Array, Any]:
+        raise NotImplementedError
+
+    def _decode_step(self, input_ids, position_ids, key_mask, cache, index):
+        if cache is None:
+            return self._recompute_step(input_ids, position_ids, key_mask, None, index), None
+        hidden, cache = self._run_decoder(
+            input_ids, position_ids, key_mask, cache=cache, index=index
+        )
+        return self.lm_logits(hidden[:, -1]), cache
+
+    def _recompute_step(self, input_ids, position_ids, key_mask, context, index):
+        hidden, _ = self._run_decoder(input_ids, position_ids, key_mask, encoder=context)
+        return self.lm_logits(jax.lax.dynamic_index_in_dim(hidden, index, axis=1, keepdims=False))
+
+
+class FlaxSeq2SeqGenerationMixin(DecoderStackGeneration):
+    """`generate` for encoder-decoder heads (mixed in before the head class); the model gives
+    `_run_decoder` and `_seq2seq_base()`, the module with `encode` and `decoder`."""
 
     def _source_limit(self) -> int | None:
         """The most source positions the encoder reads (None: no limit, e.g. T5)."""
@@ -40,12 +73,41 @@ class FlaxSeq2SeqGenerationMixin(FlaxGenerationMixin):
         """The most decoder positions (None: no limit)."""
         return getattr(self.config, "max_position_embeddings", None)
 
+    def _seq2seq_base(self) -> Any:
+        return self
+
     def _generation_cache(self, batch: int, max_length: int, context: Any) -> Any:
         source, source_mask = context
         return self._encoder_cache(source, source_mask, batch // source.shape[0], max_length)
 
-    def _encoder_cache(self, source: Array, source_mask: Array, rows: int, max_length: int) -> Any:
-        raise NotImplementedError
+    def _encoded(self, source: Array, source_mask: Array) -> Array:
+        """The encoder's states (`source` is token ids, or the states already when the caller
+        gave `encoder_outputs`)."""
+        if source.ndim == 3:
+            return source
+        return self._seq2seq_base().encode(source, source_mask).last_hidden_state
+
+    def _encoder_cache(
+        self, source: Array, source_mask: Array, rows: int, max_length: int
+    ) -> Seq2SeqCache:
+        """Every decoder layer's cross-attention keys / values and the encoder's padding bias,
+        projected once (then repeated for `rows` beams / samples), and an empty self-attention
+        cache."""
+        states = self._encoded(source, source_mask)
+        decoder = self._seq2seq_base().decoder
+        cross = decoder.cross_keys_values(states)
+        bias = jnp.where(source_mask[:, None, None, :] > 0, 0.0, jnp.finfo(states.dtype).min)
+        if rows > 1:
+            cross = jax.tree.map(lambda x: jnp.repeat(x, rows, axis=0), cross)
+            bias = jnp.repeat(bias, rows, axis=0)
+        layers = decoder.empty_cache(source.shape[0] * rows, max_length, states.dtype)
+        return Seq2SeqCache(layers, cross, bias.astype(states.dtype))
+
+    def _recompute_context(self, batch: int, context: Any) -> tuple[Array, Array]:
+        """The encoder's states and mask, repeated for each row (beam / sample) of a source."""
+        source, source_mask = context
+        states, rows = self._encoded(source, source_mask), batch // source.shape[0]
+        return jnp.repeat(states, rows, axis=0), jnp.repeat(source_mask, rows, axis=0)
 
     def generate(
         self,
@@ -176,4 +238,4 @@ class FlaxSeq2SeqGenerationMixin(FlaxGenerationMixin):
         return max_length - prompt
 
 
-__all__ = ["FlaxSeq2SeqGenerationMixin"]
+__all__ = ["DecoderStackGeneration", "FlaxSeq2SeqGenerationMixin"]

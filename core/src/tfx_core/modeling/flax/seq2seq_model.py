@@ -24,11 +24,10 @@ from flax import nnx
 
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax.base import FlaxPreTrainedModel
-from tfx_core.modeling.flax.heads import TaskHead, finish
+from tfx_core.modeling.flax.heads import TaskHead, finish, span_outputs
 from tfx_core.modeling.flax.layers import attend, dense, dropout, embed
-from tfx_core.modeling.flax.losses import cross_entropy, sequence_classification_loss, span_loss
+from tfx_core.modeling.flax.losses import cross_entropy, sequence_classification_loss
 from tfx_core.modeling.flax.seq2seq import (
-    Seq2SeqCache,
     Seq2SeqDecoder,
     Seq2SeqEncoder,
     shift_tokens_right,
@@ -301,34 +300,23 @@ class ConditionalGenerationHead(FlaxSeq2SeqGenerationMixin, _Seq2SeqHead):
         return self.seq2seq_output(base, return_dict, loss=loss, logits=logits)
 
     # ------------------------------------------------------------ generation hooks
-    def _encoder_cache(
-        self, source: Array, source_mask: Array, rows: int, max_length: int
-    ) -> Seq2SeqCache:
-        base = self.model
-        # `source` is token ids, or (encoder_outputs given) the encoder states already
-        states = source if source.ndim == 3 else base.encode(source, source_mask).last_hidden_state
-        cross = base.decoder.cross_keys_values(states)
-        bias = jnp.where(source_mask[:, None, None, :] > 0, 0.0, jnp.finfo(states.dtype).min)
-        if rows > 1:
-            cross = jax.tree.map(lambda x: jnp.repeat(x, rows, axis=0), cross)
-            bias = jnp.repeat(bias, rows, axis=0)
-        batch = source.shape[0] * rows
-        layers = base.decoder.empty_cache(batch, max_length, states.dtype)
-        return Seq2SeqCache(layers, cross, bias.astype(states.dtype))
+    def _seq2seq_base(self) -> Any:
+        return self.model
 
-    def _decode_step(self, input_ids, position_ids, key_mask, cache, index):
+    def _run_decoder(self, input_ids, position_ids, key_mask, *, cache=None, index=0, encoder=None):
+        states, mask = encoder if encoder is not None else (None, None)
         base = self.model
         hidden, _, _, _, cache = base.decoder(
             input_ids,
             key_mask,
-            None,
-            None,
+            states,
+            mask,
             shared=base.shared,
             positions=position_ids,
             cache=cache,
             cache_index=index,
         )
-        return self.lm_logits(hidden[:, -1]), cache
+        return hidden, cache
 
 
 class ClassificationHead(nnx.Module):
@@ -405,11 +393,8 @@ class Seq2SeqQuestionAnsweringHead(_Seq2SeqHead):
     ) -> Any:
         base = self.run_base(kwargs)
         logits = self.qa_outputs(base.last_hidden_state)
-        start, end = logits[..., 0], logits[..., 1]
-        loss = None
-        if start_positions is not None and end_positions is not None:
-            loss = span_loss(start, end, start_positions, end_positions)
-        return self.seq2seq_output(base, return_dict, loss=loss, start_logits=start, end_logits=end)
+        fields = span_outputs(logits, start_positions, end_positions)
+        return self.seq2seq_output(base, return_dict, **fields)
 
 
 __all__ = [

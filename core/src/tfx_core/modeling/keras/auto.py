@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tfx_core import auto
-from tfx_core.config import PretrainedConfig
+from tfx_core.modeling.framework_common import FrameworkAuto
 
 
-class _TFAuto:
-    """Mixin: pick the head's `"tf"` implementation whatever `framework=` says."""
-
-    head: str
-
-    @classmethod
-    def model_class_for(cls, config: PretrainedConfig, framework: str = "tf") -> type:
-        return auto.resolve_model_class(config, cls.head, "tf")
-
-    @classmethod
-    def from_config(cls, config: PretrainedConfig, **kwargs: Any) -> Any:
-        kwargs.pop("framework", None)
-        return cls.model_class_for(config).from_config(config, **kwargs)
+class _TFAuto(FrameworkAuto):
+    framework = "tf"
 
 
 class TFAutoModel(_TFAuto, auto.AutoModel):

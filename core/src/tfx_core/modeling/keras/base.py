@@ -27,6 +27,7 @@ import numpy as np
 from tfx_core import hub
 from tfx_core.config import PretrainedConfig
 from tfx_core.errors import ConfigError
+from tfx_core.modeling.framework_common import finish_loading, load_config, snapshot_folder
 from tfx_core.modeling.keras.adapter import WeightSlot, assign, named_weights, to_numpy
 from tfx_core.modeling.keras.backend import keras, tf
 from tfx_core.modeling.outputs import ModelOutput
@@ -54,7 +55,6 @@ _DTYPES = {
     "bf16": "bfloat16",
 }
 _SAFE_DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
-_WEIGHT_PATTERNS = ["*.json", "*.safetensors"]
 _POLICY_LOCK = threading.RLock()
 
 
@@ -229,14 +229,8 @@ class TFPreTrainedModel(keras.Model):
                 f"attn_implementation={attn_implementation!r} is not available in TensorFlow; "
                 "drop the argument."
             )
-        patterns = [*_WEIGHT_PATTERNS, *(["*.bin"] if allow_pickle else [])]
-        folder = hub.resolve_snapshot(
-            path_or_id,
-            revision=revision,
-            allow_patterns=patterns,
-            local_files_only=local_files_only,
-            cache_dir=cache_dir,
-            token=token,
+        folder = snapshot_folder(
+            path_or_id, allow_pickle, revision, local_files_only, cache_dir, token
         )
         config = cls._load_config(folder, config, config_overrides)
         with open_checkpoint(folder, allow_pickle=allow_pickle) as reader:
@@ -245,31 +239,14 @@ class TFPreTrainedModel(keras.Model):
                 model = cls(config)
             report = model.load_weights_from(reader)
         model._after_load(folder)
-        if strict:
-            report.raise_if_problems()
-        else:  # say what did not load, as the PyTorch side does (never silently random weights)
-            report.warn_if_problems(str(path_or_id), cls.__name__)
+        finish_loading(report, strict, path_or_id, cls.__name__)
         return (model, report) if output_loading_info else model
 
     @classmethod
     def _load_config(
         cls, folder: Path, config: PretrainedConfig | None, overrides: dict[str, Any]
     ) -> PretrainedConfig:
-        if config is None:
-            config, unused = cls.config_class.from_pretrained(
-                folder, return_unused_kwargs=True, **overrides
-            )
-            if unused:
-                raise ConfigError(
-                    f"Unknown arguments for {cls.__name__}.from_pretrained: "
-                    f"{', '.join(sorted(unused))} (neither loading options nor config fields)."
-                )
-            return config
-        if not isinstance(config, PretrainedConfig):
-            raise ConfigError(f"config must be a PretrainedConfig, got {type(config).__name__}.")
-        if overrides:
-            config = type(config).from_dict(config.to_dict(), **overrides)
-        return config
+        return load_config(cls, folder, config, overrides)
 
     def _after_load(self, folder: Path) -> None:
         """Hook for mixins to read extra files after loading (e.g. generation_config.json)."""

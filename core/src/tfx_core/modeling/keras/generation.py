@@ -19,13 +19,13 @@ encoder-decoders override (`seq2seq_generation.py`); the reference's logits proc
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tfx_core.errors import GenerationError
-from tfx_core.generation.config import DEFAULTS, GENERATION_CONFIG_NAME, GenerationConfig
+from tfx_core.generation.config import DEFAULTS, GenerationConfig
+from tfx_core.modeling.framework_common import GenerationConfigMixin
 from tfx_core.modeling.keras.backend import tf
 from tfx_core.modeling.keras.layers import causal_bias
 from tfx_core.modeling.keras.processors import ProcessorSettings, StepView, logits_processor
@@ -107,7 +107,7 @@ def filter_logits(logits: Any, top_k: int, top_p: float) -> Any:
     return logits
 
 
-class TFGenerationMixin:
+class TFGenerationMixin(GenerationConfigMixin):
     """Adds `generate` (and `generation_config` persistence) to a Keras causal LM."""
 
     #: generation settings a subclass supports beyond `_SUPPORTED`
@@ -115,35 +115,6 @@ class TFGenerationMixin:
     #: positions number every prompt column, padding included (the reference's BART-family
     #: causal LMs), rather than the real tokens only (GPT-2, BERT)
     positions_count_padding: bool = False
-
-    @property
-    def generation_config(self) -> GenerationConfig:
-        config = self.__dict__.get("_generation_config")
-        if config is None:
-            config = GenerationConfig.from_model_config(self.config)
-            self.__dict__["_generation_config"] = config
-        return config
-
-    @generation_config.setter
-    def generation_config(self, value: GenerationConfig) -> None:
-        if not isinstance(value, GenerationConfig):
-            raise GenerationError(
-                f"generation_config must be a GenerationConfig, got {type(value).__name__}."
-            )
-        self.__dict__["_generation_config"] = value
-
-    def can_generate(self) -> bool:
-        return True
-
-    def _after_load(self, folder: Path) -> None:
-        super()._after_load(folder)  # type: ignore[misc]
-        path = Path(folder) / GENERATION_CONFIG_NAME
-        if path.is_file():
-            self.generation_config = GenerationConfig.from_pretrained(path)
-
-    def _save_extra_files(self, folder: Path) -> None:
-        super()._save_extra_files(folder)  # type: ignore[misc]
-        self.generation_config.save_pretrained(folder)
 
     # ------------------------------------------------------------------ request
     def _resolve(

@@ -60,16 +60,23 @@ def span_outputs(logits: Any, start_positions: Any, end_positions: Any) -> dict[
 
 
 class HeadModel(TFPreTrainedModel):
-    """A base model (built from `base_model_class`) plus a task layer."""
+    """A base model (built from `base_model_class`) plus a task layer.
 
-    base_model_class: ClassVar[type]
+    Every head shares one `call`: the arguments named in `target_names` (labels, span
+    positions) are taken out, `base_inputs` adjusts what the base model gets, `_run_base` runs
+    it, and `head_outputs` gives the head's own fields of `output_class` (loss, logits, ...);
+    `output_fields` adds the base model's (hidden states, attentions)."""
+
+    base_model_class: ClassVar[type | None]  # None: the model is its own base
     base_model_kwargs: ClassVar[dict[str, Any]] = {}
+    output_class: ClassVar[type]
+    target_names: ClassVar[tuple[str, ...]] = ("labels",)
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        setattr(
-            self, self.base_model_prefix, self.base_model_class(config, **self.base_model_kwargs)
-        )
+        if self.base_model_class is not None:
+            base = self.base_model_class(config, **self.base_model_kwargs)
+            setattr(self, self.base_model_prefix, base)
 
     @property
     def base_model(self) -> Any:
@@ -78,6 +85,39 @@ class HeadModel(TFPreTrainedModel):
     def output_fields(self, base: Any) -> dict[str, Any]:
         """The base model's fields every output of this head carries."""
         return {"hidden_states": base.hidden_states, "attentions": base.attentions}
+
+    def base_inputs(
+        self, input_ids: Any, inputs: dict[str, Any], targets: dict[str, Any]
+    ) -> tuple[Any, dict[str, Any]]:
+        """`(input_ids, inputs)` for the base model (the caller's, unless a head derives some)."""
+        return input_ids, inputs
+
+    def head_outputs(
+        self, base: Any, given: dict[str, Any], training: bool, **targets: Any
+    ) -> dict[str, Any]:
+        """The head's fields of `output_class` from the base model's output; `given` holds the
+        caller's inputs (`input_ids` included) as passed."""
+        raise NotImplementedError
+
+    @unpack_inputs
+    def call(
+        self,
+        input_ids: Any = None,
+        return_dict: Any = None,
+        training: bool = False,
+        output_attentions: Any = None,
+        output_hidden_states: Any = None,
+        **inputs: Any,
+    ) -> Any:
+        targets = {name: inputs.pop(name, None) for name in self.target_names}
+        given = {**inputs, "input_ids": input_ids}
+        base_ids, base_inputs = self.base_inputs(input_ids, inputs, targets)
+        base = self._run_base(
+            base_ids, base_inputs, training, output_attentions, output_hidden_states
+        )
+        fields = self.head_outputs(base, given, training, **targets)
+        out = self.output_class(**fields, **self.output_fields(base))
+        return self._outputs(out, return_dict)
 
     def _run_base(
         self,
@@ -98,6 +138,10 @@ class HeadModel(TFPreTrainedModel):
         )
 
 
+def _loss(loss_fn: Any, logits: Any, labels: Any, *args: Any) -> Any:
+    return None if labels is None else loss_fn(logits, as_tensor(labels), *args)
+
+
 class SequenceClassificationHead(HeadModel):
     """Classification or regression of a whole text: pool, dropout, `classifier`."""
 
@@ -116,28 +160,16 @@ class SequenceClassificationHead(HeadModel):
         pooled = base["pooler_output"]
         return self.classifier(self.dropout(pooled, training=training))
 
-    @unpack_inputs
-    def call(
-        self,
-        input_ids: Any = None,
-        labels: Any = None,
-        return_dict: Any = None,
-        training: bool = False,
-        output_attentions: Any = None,
-        output_hidden_states: Any = None,
-        **inputs: Any,
-    ) -> Any:
-        base = self._run_base(input_ids, inputs, training, output_attentions, output_hidden_states)
-        logits = self.classify(base, input_ids, training)
-        loss = None
-        if labels is not None:
-            loss = sequence_classification_loss(logits, as_tensor(labels), self.config)
-        out = self.output_class(loss=loss, logits=logits, **self.output_fields(base))
-        return self._outputs(out, return_dict)
+    def head_outputs(self, base, given, training, labels=None):
+        logits = self.classify(base, given["input_ids"], training)
+        loss = _loss(sequence_classification_loss, logits, labels, self.config)
+        return {"loss": loss, "logits": logits}
 
 
 class TokenClassificationHead(HeadModel):
     """One label per token: dropout, `classifier`; label -100 is ignored."""
+
+    output_class: ClassVar[type] = TokenClassifierOutput
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
@@ -145,22 +177,9 @@ class TokenClassificationHead(HeadModel):
         self.dropout = dropout(classifier_dropout(config))
         self.classifier = dense(config.hidden_size, config.num_labels, init_std(config))
 
-    @unpack_inputs
-    def call(
-        self,
-        input_ids: Any = None,
-        labels: Any = None,
-        return_dict: Any = None,
-        training: bool = False,
-        output_attentions: Any = None,
-        output_hidden_states: Any = None,
-        **inputs: Any,
-    ) -> Any:
-        base = self._run_base(input_ids, inputs, training, output_attentions, output_hidden_states)
+    def head_outputs(self, base, given, training, labels=None):
         logits = self.classifier(self.dropout(base["last_hidden_state"], training=training))
-        loss = token_classification_loss(logits, as_tensor(labels)) if labels is not None else None
-        out = TokenClassifierOutput(loss=loss, logits=logits, **self.output_fields(base))
-        return self._outputs(out, return_dict)
+        return {"loss": _loss(token_classification_loss, logits, labels), "logits": logits}
 
 
 class QuestionAnsweringHead(HeadModel):
@@ -168,6 +187,7 @@ class QuestionAnsweringHead(HeadModel):
 
     qa_dropout: ClassVar[bool] = False
     output_class: ClassVar[type] = QuestionAnsweringModelOutput
+    target_names: ClassVar[tuple[str, ...]] = ("start_positions", "end_positions")
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
@@ -179,53 +199,34 @@ class QuestionAnsweringHead(HeadModel):
     def build_qa_outputs(self, config: Any) -> None:
         self.qa_outputs = dense(config.hidden_size, config.num_labels, init_std(config))
 
-    @unpack_inputs
-    def call(
-        self,
-        input_ids: Any = None,
-        start_positions: Any = None,
-        end_positions: Any = None,
-        return_dict: Any = None,
-        training: bool = False,
-        output_attentions: Any = None,
-        output_hidden_states: Any = None,
-        **inputs: Any,
-    ) -> Any:
-        base = self._run_base(input_ids, inputs, training, output_attentions, output_hidden_states)
+    def head_outputs(self, base, given, training, start_positions=None, end_positions=None):
         hidden = base["last_hidden_state"]
         if self.qa_dropout:
             hidden = self.dropout(hidden, training=training)
-        out = self.output_class(
-            **span_outputs(self.qa_outputs(hidden), start_positions, end_positions),
-            **self.output_fields(base),
-        )
-        return self._outputs(out, return_dict)
+        return span_outputs(self.qa_outputs(hidden), start_positions, end_positions)
 
 
 class MultipleChoiceHead(SequenceClassificationHead):
     """Scores each of `num_choices` inputs (`[batch, num_choices, length]`) with one logit."""
 
+    output_class: ClassVar[type] = MultipleChoiceModelOutput
+
     def build_classifier(self, config: Any) -> None:
         self.dropout = dropout(classifier_dropout(config))
         self.classifier = dense(config.hidden_size, 1, init_std(config))
 
-    @unpack_inputs
-    def call(
-        self,
-        input_ids: Any = None,
-        labels: Any = None,
-        return_dict: Any = None,
-        training: bool = False,
-        output_attentions: Any = None,
-        output_hidden_states: Any = None,
-        **inputs: Any,
-    ) -> Any:
-        reference = input_ids if input_ids is not None else inputs.get("inputs_embeds")
-        if reference is None or len(reference.shape) < 3:
+    @staticmethod
+    def _choices(given: dict[str, Any]) -> Any:
+        reference = given["input_ids"]
+        reference = reference if reference is not None else given.get("inputs_embeds")
+        return None if reference is None or len(reference.shape) < 3 else reference.shape[1]
+
+    def base_inputs(self, input_ids, inputs, targets):
+        """Choices flattened into the batch: `[batch * num_choices, ...]`."""
+        if self._choices({**inputs, "input_ids": input_ids}) is None:
             raise ConfigError(
                 f"{type(self).__name__} takes inputs shaped [batch, num_choices, length]."
             )
-        num_choices = reference.shape[1]
 
         def flat(value: Any) -> Any:
             if value is None or not hasattr(value, "shape") or len(value.shape) < 2:
@@ -234,18 +235,12 @@ class MultipleChoiceHead(SequenceClassificationHead):
             keep = 2 if value.dtype.is_floating and len(value.shape) == 4 else 1
             return tf.reshape(value, (-1, *value.shape[-keep:]))
 
-        flat_inputs = {key: flat(value) for key, value in inputs.items()}
-        base = self._run_base(
-            flat(as_tensor(input_ids)),
-            flat_inputs,
-            training,
-            output_attentions,
-            output_hidden_states,
-        )
-        logits = tf.reshape(self.classify(base, input_ids, training), (-1, num_choices))
-        loss = token_classification_loss(logits, as_tensor(labels)) if labels is not None else None
-        out = MultipleChoiceModelOutput(loss=loss, logits=logits, **self.output_fields(base))
-        return self._outputs(out, return_dict)
+        return flat(as_tensor(input_ids)), {key: flat(value) for key, value in inputs.items()}
+
+    def head_outputs(self, base, given, training, labels=None):
+        logits = self.classify(base, given["input_ids"], training)
+        logits = tf.reshape(logits, (-1, self._choices(given)))
+        return {"loss": _loss(token_classification_loss, logits, labels), "logits": logits}
 
 
 class MaskedLMHead(HeadModel):
@@ -262,23 +257,12 @@ class MaskedLMHead(HeadModel):
         """The base model's inputs (a seq2seq head derives decoder inputs from `labels`)."""
         return inputs
 
-    @unpack_inputs
-    def call(
-        self,
-        input_ids: Any = None,
-        labels: Any = None,
-        return_dict: Any = None,
-        training: bool = False,
-        output_attentions: Any = None,
-        output_hidden_states: Any = None,
-        **inputs: Any,
-    ) -> Any:
-        inputs = self.lm_inputs(inputs, labels)
-        base = self._run_base(input_ids, inputs, training, output_attentions, output_hidden_states)
+    def base_inputs(self, input_ids, inputs, targets):
+        return input_ids, self.lm_inputs(inputs, targets["labels"])
+
+    def head_outputs(self, base, given, training, labels=None):
         logits = self.lm_logits(base["last_hidden_state"])
-        loss = self.lm_loss(logits, as_tensor(labels)) if labels is not None else None
-        out = self.output_class(loss=loss, logits=logits, **self.output_fields(base))
-        return self._outputs(out, return_dict)
+        return {"loss": _loss(self.lm_loss, logits, labels), "logits": logits}
 
 
 class CausalLMHead(MaskedLMHead):

@@ -37,7 +37,8 @@ class TorchView:
     def __init__(self, model: Any) -> None:
         self.model = model
         base = getattr(model, getattr(model, "base_model_prefix", ""), None) or model
-        self._accepted = set(inspect.signature(type(base).call).parameters) - {"self"}
+        call = getattr(type(base), "signature_call", type(base).call)  # the keywords it takes
+        self._accepted = set(inspect.signature(call).parameters) - {"self"}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.model, name)

@@ -1,12 +1,15 @@
 """Activation functions by the names configs use (`hidden_act`, `activation_function`).
 
 Each is one fused torch op where torch has it. The reference's tanh-approximated GELUs
-(`gelu_new`, `gelu_fast`, `gelu_accurate`, `gelu_pytorch_tanh`) are all the same formula written
-in Python; `F.gelu(approximate="tanh")` computes it in one kernel and agrees to float rounding.
+(`gelu_new`, `gelu_fast`, `gelu_accurate`, `gelu_python_tanh`) and `gelu_python` are formulas
+written op by op; in float32 `F.gelu` computes them in one kernel and agrees to float rounding.
+In float16 / bfloat16 each op rounds, so there they run op by op as the reference does: one
+kernel's single rounding would move logits by a bfloat16 step and change greedy ids.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import partial
 
@@ -39,15 +42,50 @@ def identity(x: torch.Tensor) -> torch.Tensor:
 
 
 _gelu_tanh = partial(F.gelu, approximate="tanh")
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_HALF = (torch.float16, torch.bfloat16)
+
+
+def _tanh_cubic(x: torch.Tensor) -> torch.Tensor:
+    return torch.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * torch.pow(x, 3.0)))
+
+
+def gelu_new(x: torch.Tensor) -> torch.Tensor:
+    """Tanh-approximated GELU; in half precision rounded op by op as `gelu_new` in the reference."""
+    if x.dtype not in _HALF:
+        return _gelu_tanh(x)
+    return 0.5 * x * (1.0 + _tanh_cubic(x))
+
+
+def gelu_python_tanh(x: torch.Tensor) -> torch.Tensor:
+    """Tanh-approximated GELU, the reference's `gelu_python_tanh` operation order in half."""
+    if x.dtype not in _HALF:
+        return _gelu_tanh(x)
+    return x * 0.5 * (1.0 + _tanh_cubic(x))
+
+
+def gelu_fast(x: torch.Tensor) -> torch.Tensor:
+    """Tanh-approximated GELU with the reference's `gelu_fast` constants and order in half."""
+    if x.dtype not in _HALF:
+        return _gelu_tanh(x)
+    return 0.5 * x * (1.0 + torch.tanh(x * 0.7978845608 * (1.0 + 0.044715 * x * x)))
+
+
+def gelu_python(x: torch.Tensor) -> torch.Tensor:
+    """Exact GELU; in half precision the reference's `gelu_python` erf formula op by op."""
+    if x.dtype not in _HALF:
+        return F.gelu(x)
+    return x * 0.5 * (1.0 + torch.erf(x / math.sqrt(2.0)))
+
 
 ACTIVATIONS: dict[str, Activation] = {
     "gelu": F.gelu,
-    "gelu_python": F.gelu,
-    "gelu_new": _gelu_tanh,
-    "gelu_fast": _gelu_tanh,
-    "gelu_accurate": _gelu_tanh,
+    "gelu_python": gelu_python,
+    "gelu_new": gelu_new,
+    "gelu_fast": gelu_fast,
+    "gelu_accurate": gelu_new,
     "gelu_pytorch_tanh": _gelu_tanh,
-    "gelu_python_tanh": _gelu_tanh,
+    "gelu_python_tanh": gelu_python_tanh,
     "gelu_10": gelu_clipped,
     "quick_gelu": quick_gelu,
     "relu": F.relu,

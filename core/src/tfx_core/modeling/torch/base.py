@@ -85,6 +85,15 @@ class PreTrainedModel(LoadingMixin, SavingMixin, ModelUtilsMixin, AdapterMixin, 
                 if module.bias is not None:
                     module.bias.zero_()
 
+    def _apply(self, fn: Any, recurse: bool = True) -> PreTrainedModel:
+        """`nn.Module._apply` (behind `.to()`, `.cuda()`, `.half()`), then forget the oneDNN
+        copies of weights that moved, so a model sent to a GPU keeps no CPU copies."""
+        from tfx_core.modeling.torch.onednn import drop_moved_layouts
+
+        result = super()._apply(fn, recurse)
+        drop_moved_layouts()
+        return result
+
     def post_init(self) -> None:
         """Initialise weights (unless loading) and tie them; call at the end of `__init__`.
 

@@ -18,9 +18,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from tfx_core import hub
 from tfx_core.config import PretrainedConfig
+from tfx_core.device_map import single_device
 from tfx_core.errors import ConfigError
+from tfx_core.modeling.framework_common import finish_loading, load_config, snapshot_folder
 from tfx_core.modeling.torch.adapters.files import adapter_base_model
 from tfx_core.modeling.torch.meta_init import gc_paused, meta_parameters
 from tfx_core.weights import LoadReport, RenameRules, align_prefix, open_checkpoint
@@ -47,7 +48,6 @@ _SAFE_DTYPES = {
     "BF16": torch.bfloat16,
     "F64": torch.float64,
 }
-_WEIGHT_PATTERNS = ["*.json", "*.safetensors"]
 
 
 def resolve_dtype(dtype: Any, config: PretrainedConfig, reader: Any = None) -> torch.dtype:
@@ -116,6 +116,7 @@ class LoadingMixin:
         dtype: Any = None,
         torch_dtype: Any = None,
         device: str | torch.device | None = None,
+        device_map: Any = None,
         revision: str | None = None,
         local_files_only: bool | None = None,
         cache_dir: str | os.PathLike | None = None,
@@ -132,17 +133,16 @@ class LoadingMixin:
         `dtype` is a torch dtype, its name, or "auto" (the checkpoint's); `torch_dtype` is the
         reference's older name for it. `strict=True` raises `LoadError` on any missing,
         unexpected or mismatched weight. Pickle weights load only with `allow_pickle=True`
-        (then with `weights_only=True`). The model is returned in eval mode, like the
+        (then with `weights_only=True`). `device_map` is read as `device` when it names one
+        device ("cuda", 0, "auto", or a dict whose values are all the same device). The model is returned in eval mode, like the
         reference's; `output_loading_info=True` returns `(model, report)`.
         """
-        patterns = [*_WEIGHT_PATTERNS, *(["*.bin"] if allow_pickle else [])]
-        folder = hub.resolve_snapshot(
-            path_or_id,
-            revision=revision,
-            allow_patterns=patterns,
-            local_files_only=local_files_only,
-            cache_dir=cache_dir,
-            token=token,
+        if device_map is not None:
+            if device is not None:
+                raise ConfigError("Pass device= or device_map=, not both: both say where it goes.")
+            device = single_device(device_map)
+        folder = snapshot_folder(
+            path_or_id, allow_pickle, revision, local_files_only, cache_dir, token
         )
         base = adapter_base_model(folder)
         if base is not None:  # an adapter folder: its base model, then the adapter (as PEFT)
@@ -170,31 +170,14 @@ class LoadingMixin:
         model._after_load(folder)
         model.load_report = report
         model.eval()
-        if strict:
-            report.raise_if_problems()
-        else:  # say what did not load, as the reference does (never silently random weights)
-            report.warn_if_problems(str(path_or_id), cls.__name__)
+        finish_loading(report, strict, path_or_id, cls.__name__)  # never silently random
         return (model, report) if output_loading_info else model
 
     @classmethod
     def _load_config(
         cls, folder: Path, config: PretrainedConfig | None, overrides: dict[str, Any]
     ) -> PretrainedConfig:
-        if config is None:
-            config, unused = cls.config_class.from_pretrained(
-                folder, return_unused_kwargs=True, **overrides
-            )
-            if unused:
-                raise ConfigError(
-                    f"Unknown arguments for {cls.__name__}.from_pretrained: "
-                    f"{', '.join(sorted(unused))} (neither loading options nor config fields)."
-                )
-            return config
-        if not isinstance(config, PretrainedConfig):
-            raise ConfigError(f"config must be a PretrainedConfig, got {type(config).__name__}.")
-        if overrides:
-            config = type(config).from_dict(config.to_dict(), **overrides)
-        return config
+        return load_config(cls, folder, config, overrides)
 
     def _after_load(self, folder: Path) -> None:
         """Hook for mixins to read extra files after loading (e.g. generation_config.json)."""

@@ -23,11 +23,13 @@ from tfx_core.modeling.keras.backend import keras, tf
 from tfx_core.modeling.keras.base import as_tensor
 from tfx_core.modeling.keras.blocks.decoder import empty_cache
 from tfx_core.modeling.keras.blocks.seq2seq_model import shares_embeddings, shift_tokens_right
+from tfx_core.modeling.keras.blocks.seq2seq_stack import EncoderDecoderMixin
 from tfx_core.modeling.keras.heads import (
     HeadModel,
     MaskedLMHead,
     QuestionAnsweringHead,
     SequenceClassificationHead,
+    init_std,
 )
 from tfx_core.modeling.keras.layers import (
     TiedProjection,
@@ -44,6 +46,9 @@ from tfx_core.modeling.outputs import (
 __all__ = [
     "TFClassificationHead",
     "TFConditionalGenerationHead",
+    "TFOwnStacksHead",
+    "TFSeq2SeqHead",
+    "TFSeq2SeqLMHead",
     "TFSeq2SeqQuestionAnsweringHead",
     "TFSeq2SeqSequenceClassificationHead",
 ]
@@ -58,15 +63,15 @@ _FIELDS = (
 )
 
 
-class _Seq2SeqHead(HeadModel):
-    """A head over the base model at `model`, keeping its embedding aliases (prefixed); its
-    outputs carry the encoder's and decoder's fields."""
+class TFSeq2SeqHead(HeadModel):
+    """A head over the encoder-decoder at `base_model_prefix`, keeping its embedding aliases;
+    its outputs carry the encoder's and decoder's fields."""
 
     base_model_prefix: ClassVar[str] = "model"
 
     @property
     def tied_weights(self) -> dict[str, str]:  # type: ignore[override]
-        return dict(self.model.tied_weights)
+        return dict(self.base_model.tied_weights)
 
     def output_fields(self, base: Any) -> dict[str, Any]:
         return {name: getattr(base, name, None) for name in _FIELDS}
@@ -84,16 +89,56 @@ class _Seq2SeqHead(HeadModel):
             "output_hidden_states": output_hidden_states,
         }
         flags = {key: value for key, value in flags.items() if value is not None}
-        return self.model(
+        return self.base_call(
             input_ids=input_ids, training=training, return_dict=True, **inputs, **flags
         )
 
+    def base_call(self, **kwargs: Any) -> Any:
+        return self.base_model(**kwargs)
 
-class TFConditionalGenerationHead(TFSeq2SeqGenerationMixin, _Seq2SeqHead, MaskedLMHead):
+
+class TFOwnStacksHead:
+    """Mixed in before `TFSeq2SeqHead` where the model is its own encoder-decoder (T5's
+    `shared` / `encoder` / `decoder` at the top, no base model attribute): the base run is the
+    model's `EncoderDecoderMixin.call`."""
+
+    base_model_class: ClassVar[type | None] = None
+    #: the call whose keywords the model takes (what the pipelines' `TorchView` inspects)
+    signature_call: ClassVar[Any] = EncoderDecoderMixin.call
+
+    @property
+    def base_model(self) -> Any:
+        return self
+
+    def base_call(self, **kwargs: Any) -> Any:
+        return EncoderDecoderMixin.call(self, **kwargs)
+
+
+class TFSeq2SeqLMHead(TFSeq2SeqHead, MaskedLMHead):
+    """Seq2seq language modelling: labels shifted right feed the decoder when it has no
+    inputs; the architecture gives `lm_logits`."""
+
+    output_class: ClassVar[type] = Seq2SeqLMOutput
+
+    def shift_labels(self, labels: Any) -> Any:
+        """Decoder inputs for teacher forcing when only `labels` are given."""
+        config = self.config
+        return shift_tokens_right(labels, config.pad_token_id, config.decoder_start_token_id)
+
+    def lm_inputs(self, inputs: dict[str, Any], labels: Any) -> dict[str, Any]:
+        """Without decoder inputs, `labels` shifted right feed the decoder (teacher forcing)."""
+        derive = (
+            inputs.get("decoder_input_ids") is None and inputs.get("decoder_inputs_embeds") is None
+        )
+        if labels is not None and derive:
+            inputs["decoder_input_ids"] = self.shift_labels(as_tensor(labels))
+        return inputs
+
+
+class TFConditionalGenerationHead(TFSeq2SeqGenerationMixin, TFSeq2SeqLMHead):
     """Seq2seq language modelling: `lm_head(decoder states) + final_logits_bias`."""
 
     use_final_logits_bias: ClassVar[bool] = True
-    output_class: ClassVar[type] = Seq2SeqLMOutput
 
     @property
     def ignore_missing_keys(self) -> list[str]:  # type: ignore[override]
@@ -125,25 +170,11 @@ class TFConditionalGenerationHead(TFSeq2SeqGenerationMixin, _Seq2SeqHead, Masked
             aliases["lm_head.weight"] = "model.decoder.embed_tokens.weight"
         return aliases
 
-    def shift_labels(self, labels: Any) -> Any:
-        """Decoder inputs for teacher forcing when only `labels` are given."""
-        config = self.config
-        return shift_tokens_right(labels, config.pad_token_id, config.decoder_start_token_id)
-
     def lm_logits(self, hidden: Any) -> Any:
         logits = self.lm_head(hidden)
         if self.use_final_logits_bias:
             logits = logits + tf.cast(self.final_logits_bias, logits.dtype)
         return logits
-
-    def lm_inputs(self, inputs: dict[str, Any], labels: Any) -> dict[str, Any]:
-        """Without decoder inputs, `labels` shifted right feed the decoder (teacher forcing)."""
-        derive = (
-            inputs.get("decoder_input_ids") is None and inputs.get("decoder_inputs_embeds") is None
-        )
-        if labels is not None and derive:
-            inputs["decoder_input_ids"] = self.shift_labels(as_tensor(labels))
-        return inputs
 
     # ------------------------------------------------------------------ generation hooks
     def _encoder_limit(self) -> int | None:
@@ -192,7 +223,7 @@ def last_eos_states(hidden: Any, input_ids: Any, eos_token_id: int) -> Any:
     return tf.gather(hidden, last, batch_dims=1)
 
 
-class TFSeq2SeqSequenceClassificationHead(_Seq2SeqHead, SequenceClassificationHead):
+class TFSeq2SeqSequenceClassificationHead(TFSeq2SeqHead, SequenceClassificationHead):
     """Classifies from the decoder state at each row's last end-of-sequence token."""
 
     classification_head_class: ClassVar[type] = TFClassificationHead
@@ -204,7 +235,7 @@ class TFSeq2SeqSequenceClassificationHead(_Seq2SeqHead, SequenceClassificationHe
             config.d_model,
             config.num_labels,
             config.classifier_dropout or 0.0,
-            getattr(config, "init_std", 0.02),
+            init_std(config),
         )
 
     def classify(self, base: Any, input_ids: Any, training: bool) -> Any:
@@ -216,7 +247,7 @@ class TFSeq2SeqSequenceClassificationHead(_Seq2SeqHead, SequenceClassificationHe
         return self.classification_head(features, training=training)
 
 
-class TFSeq2SeqQuestionAnsweringHead(_Seq2SeqHead, QuestionAnsweringHead):
+class TFSeq2SeqQuestionAnsweringHead(TFSeq2SeqHead, QuestionAnsweringHead):
     """Extractive QA: start/end logits from the decoder states (`qa_outputs`)."""
 
     output_class: ClassVar[type] = Seq2SeqQuestionAnsweringModelOutput

@@ -376,12 +376,14 @@ def cross_attention(
     implementation: str = "sdpa",
     head_mask: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Decoder queries `[batch, length, hidden]` over encoder keys/values (already split).
+    """Decoder queries `[batch, length, hidden]` (or `[batch, hidden]` rows for one new token
+    each) over encoder keys/values (already split).
 
     `head_mask` (`[heads]` or broadcastable) multiplies each head's weights, as the reference
     does with `cross_attn_head_mask`.
     """
-    batch, length = hidden.shape[:2]
+    batch = hidden.shape[0]
+    length = hidden.shape[1] if hidden.dim() == 3 else 1
     context, weights = multi_head_context(
         split_heads(query(hidden), batch, length, heads),
         key,
@@ -392,7 +394,7 @@ def cross_attention(
         output_attentions=output_attentions,
         implementation=implementation,
     )
-    return output(context), weights
+    return output(context if hidden.dim() == 3 else context.view(batch, -1)), weights
 
 
 class LeanDecoderLayer(NamedTuple):

@@ -32,8 +32,8 @@ class DropPath(nn.Module):
             return hidden
         keep = 1.0 - self.probability
         shape = (hidden.shape[0],) + (1,) * (hidden.dim() - 1)
-        mask = torch.rand(shape, dtype=hidden.dtype, device=hidden.device) < keep
-        return hidden / keep * mask
+        mask = (keep + torch.rand(shape, dtype=hidden.dtype, device=hidden.device)).floor_()
+        return hidden.div(keep) * mask  # the reference's draw: same samples for one seed
 
 
 class OverlapPatchEmbeddings(nn.Module):

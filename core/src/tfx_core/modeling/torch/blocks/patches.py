@@ -14,6 +14,12 @@ def _pair(value: Any) -> tuple[int, int]:
     return tuple(value) if isinstance(value, (list, tuple)) else (value, value)  # type: ignore[return-value]
 
 
+def patch_grid_shape(config: Any) -> tuple[int, int]:
+    """(rows, columns) of patches in a `config.image_size` image."""
+    (height, width), (rows, cols) = _pair(config.image_size), _pair(config.patch_size)
+    return height // rows, width // cols
+
+
 class PatchEmbeddings(nn.Module):
     """`pixel_values [batch, channels, height, width]` -> `[batch, patches, hidden]` through a
     strided convolution named `projection` (the ViT / DeiT / BEiT checkpoint name)."""
@@ -23,10 +29,7 @@ class PatchEmbeddings(nn.Module):
         self.image_size = _pair(config.image_size)
         self.patch_size = _pair(config.patch_size)
         self.num_channels = config.num_channels
-        self.grid = (
-            self.image_size[0] // self.patch_size[0],
-            self.image_size[1] // self.patch_size[1],
-        )
+        self.grid = patch_grid_shape(config)
         self.num_patches = self.grid[0] * self.grid[1]
         self.projection = nn.Conv2d(
             config.num_channels,

@@ -16,6 +16,7 @@ reading the class token needs no more from the last layer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, NamedTuple
 
 import torch
@@ -126,6 +127,8 @@ class PreNormEncoderLayer(nn.Module):
 
     names: ClassVar[LayerNames] = VIT_NAMES
     norm_first: ClassVar[bool] = True
+    #: each sub-layer's output goes through `scale_branch` before its residual add (pre-norm)
+    scales_branches: ClassVar[bool] = False
     dropout_fields: ClassVar[dict[str, tuple[str, ...]]] = {
         "attention": ("attention_probs_dropout_prob", "attention_dropout"),
         "hidden": ("hidden_dropout_prob", "hidden_dropout"),
@@ -202,6 +205,11 @@ class PreNormEncoderLayer(nn.Module):
         out = self.hidden_dropout(fc_out(hidden))
         return out if residual is None else residual + out
 
+    def scale_branch(self, output: torch.Tensor, branch: int) -> torch.Tensor:
+        """A sub-layer's output (`branch` 0: attention, 1: feed-forward) before its residual
+        add, when `scales_branches` (e.g. layer scale, stochastic depth); as is here."""
+        return output
+
     def fuses_products(self) -> bool:
         """Whether activation and residual may run inside the products (oneDNN post-ops; the
         same math): inference, fast paths on, no hook in the layer, and the projections and
@@ -228,7 +236,15 @@ class PreNormEncoderLayer(nn.Module):
         norm_after = _get(self, self.names.norm_after)
         residual = hidden_states if first_rows is None else hidden_states[:, :first_rows]
         fused = self.fuses_products()
-        if self.norm_first:
+        if self.norm_first and self.scales_branches:
+            attended, weights = self.attention_block(
+                norm_before(hidden_states), attention_bias, is_causal, output_attentions,
+                first_rows, None, fused,
+            )  # fmt: skip
+            hidden_states = residual + self.scale_branch(attended, 0)
+            out = self.feed_forward_block(norm_after(hidden_states), None, fused)
+            hidden_states = hidden_states + self.scale_branch(out, 1)
+        elif self.norm_first:
             hidden_states, weights = self.attention_block(
                 norm_before(hidden_states), attention_bias, is_causal, output_attentions,
                 first_rows, residual, fused,
@@ -257,20 +273,23 @@ def run_layers(
     layers: nn.ModuleList,
     hidden_states: torch.Tensor,
     *,
-    attention_bias: torch.Tensor | None = None,
+    attention_bias: torch.Tensor | list | None = None,
     is_causal: bool = False,
     output_attentions: bool = False,
     output_hidden_states: bool = False,
     last_layer_rows: int | None = None,
+    between: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, tuple | None, tuple | None]:
-    """Run `layers` in order; (last hidden states, every layer's input + the last, attentions).
+    """Run `layers` in order; (last hidden states, the input + every layer's output, attentions).
 
-    `last_layer_rows`: the last layer computes the first `last_layer_rows` positions only (for
-    a head that reads no others; ignored when hidden states or attentions are returned, with
-    fast paths off, and when the last layer is hooked or its `forward` replaced: see
-    `computes_first_rows`).
+    `attention_bias`: one for every layer, or a list of one per layer. `between(index, states)`:
+    applied to a layer's output before the next layer (not after the last; the hidden states
+    returned are the layers' outputs). `last_layer_rows`: the last layer computes the first
+    `last_layer_rows` positions only (for a head that reads no others; ignored when hidden
+    states or attentions are returned, with fast paths off, and when the last layer is hooked
+    or its `forward` replaced: see `computes_first_rows`).
     """
-    all_hidden: tuple = ()
+    all_hidden: tuple = (hidden_states,)
     all_attentions: tuple = ()
     if output_hidden_states or output_attentions or is_causal or not layers:
         last_layer_rows = None
@@ -278,20 +297,19 @@ def run_layers(
         last_layer_rows = None
     last = len(layers) - 1
     for index, layer in enumerate(layers):
-        if output_hidden_states:
-            all_hidden += (hidden_states,)
+        bias = attention_bias[index] if isinstance(attention_bias, list) else attention_bias
         if index == last and last_layer_rows is not None:
             hidden_states, weights = layer(
-                hidden_states, attention_bias, is_causal, output_attentions, last_layer_rows
+                hidden_states, bias, is_causal, output_attentions, last_layer_rows
             )
         else:
-            hidden_states, weights = layer(
-                hidden_states, attention_bias, is_causal, output_attentions
-            )
+            hidden_states, weights = layer(hidden_states, bias, is_causal, output_attentions)
+        if output_hidden_states:
+            all_hidden += (hidden_states,)
         if output_attentions:
             all_attentions += (weights,)
-    if output_hidden_states:
-        all_hidden += (hidden_states,)
+        if between is not None and index < last:
+            hidden_states = between(index, hidden_states)
     return (
         hidden_states,
         all_hidden if output_hidden_states else None,

@@ -2,8 +2,9 @@
 
 A generated token runs ~30 small ops per decoder layer (self-attention, cross-attention,
 feed-forward); for small models the module calls around them cost as much as the ops.
-`Seq2SeqDecodePlan` binds each decoder layer's tensors once per `generate` and runs the steps
-through the functions the modules' `forward`s call (`residual_sublayer`,
+`Seq2SeqDecodePlan` binds each decoder layer's tensors once (kept for later `generate`s while
+nothing it bound changed, `reusable`) and runs the steps, on `[batch, hidden]` rows, through
+the functions the modules' `forward`s call (`residual_sublayer`,
 `causal_self_attention`, `cross_attention`, `seq2seq_feed_forward`), with the embeddings'
 own `forward`s. On a generation's first step (a new cache) the plan checks `LeanGuard` in full
 and binds what stays fixed until its end (the sublayers with their caches, the encoder's keys
@@ -12,8 +13,8 @@ instance `forward`, a patched or overriding `forward` (`is_trusted`), training, 
 `TFX_FAST_PATHS=0` sends the steps through the modules. Later steps only check in O(1) that no
 hook or module appeared since (`LeanGuard.settled`); the rest is not changed mid-`generate`.
 
-`LeanSeq2SeqDecoding` is mixed into `ConditionalGenerationHead`: it builds the plan in
-`_prepare_for_decoding` and uses it in `_seq2seq_decode_forward`.
+`LeanSeq2SeqDecoding` is mixed into `ConditionalGenerationHead`: it builds (or reuses) the plan
+in `_prepare_for_decoding` and uses it in `_seq2seq_decode_forward`.
 """
 
 from __future__ import annotations
@@ -23,21 +24,18 @@ from typing import Any, ClassVar, NamedTuple
 
 import torch
 
-from tfx_core.modeling.torch.blocks.decoder import (
-    _split_output,
-    bound_norm,
-    bound_projection,
-    cross_attention,
-)
+from tfx_core.modeling.torch.blocks.decoder import bound_norm, bound_projection, cross_attention
 from tfx_core.modeling.torch.blocks.functional import Fn, causal_self_attention
 from tfx_core.modeling.torch.blocks.seq2seq import residual_sublayer, seq2seq_feed_forward
 from tfx_core.modeling.torch.blocks.seq2seq_embeddings import LearnedPositions, SinusoidalPositions
+from tfx_core.modeling.torch.blocks.seq2seq_lean_encoder import TensorsStamp, whole_qkv
 from tfx_core.modeling.torch.blocks.seq2seq_model import Seq2SeqDecoder, _Stack
 from tfx_core.modeling.torch.cache import EncoderDecoderCache
 from tfx_core.modeling.torch.conv1d import output_layout_product, relayout_for_decoding
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.lean import LeanGuard, all_trusted
 from tfx_core.modeling.torch.masks import attention_bias
+from tfx_core.modeling.torch.onednn import decode_linear, rows_packable
 
 __all__ = ["LeanSeq2SeqDecoding", "Seq2SeqDecodePlan", "shared_source_queries"]
 
@@ -77,7 +75,7 @@ def _bind_layer(layer: Any) -> LeanSeq2SeqLayer | None:
     return LeanSeq2SeqLayer(
         layer.pre_norm,
         self_norm,
-        _whole_qkv(attention),
+        whole_qkv(attention),
         cross_norm,
         cross,
         query,
@@ -88,16 +86,6 @@ def _bind_layer(layer: Any) -> LeanSeq2SeqLayer | None:
         layer.activation_fn,
         fc2,
     )
-
-
-def _whole_qkv(attention: dict[str, Any]) -> dict[str, Any]:
-    """With as many key/value heads as queries, hand `causal_self_attention` the fused
-    projection's output whole: it then cuts the heads out with views (`split_fused_heads`)
-    instead of a split and three reshapes (the same values, in the same memory layout)."""
-    qkv = attention["qkv"]
-    if attention["kv_heads"] == attention["heads"] and getattr(qkv, "func", None) is _split_output:
-        return dict(attention, qkv=qkv.keywords["project"])
-    return attention
 
 
 def _identity(hidden: torch.Tensor) -> torch.Tensor:
@@ -120,9 +108,30 @@ class SourceAttendingPlan:
     """
 
     _mask: tuple[Any, Any] = (None, None)  # (mask object, its bias): built once per generation
+    guard: LeanGuard
+    stamp: TensorsStamp | None = None  # the tensors the plan was built with (`reusable`)
 
     def usable(self) -> bool:
         raise NotImplementedError
+
+    @classmethod
+    def applies(cls, model: Any) -> bool:
+        """The model-level conditions of `build` that the guard does not watch (class methods
+        besides `forward`, config values the plan binds); checked again before each reuse."""
+        return fast_paths_enabled()
+
+    def reusable(self, model: Any) -> bool:
+        """Whether this plan, built for an earlier generation, may serve the next one as it is:
+        the same modules, classes and `forward`s (`LeanGuard.same_structure`), every parameter
+        and buffer the same tensor at the same memory and in-place version, the same attribute
+        values on every module, the same thread count (`TensorsStamp`), and `applies`. Hooks,
+        patches and modes are still checked in full by each generation (`engaged`)."""
+        return (
+            self.stamp is not None
+            and self.guard.same_structure()
+            and self.stamp.current()
+            and self.applies(model)
+        )
 
     def bind(
         self, cache: EncoderDecoderCache, encoder_hidden_states: torch.Tensor, mask: Any
@@ -224,14 +233,12 @@ class Seq2SeqDecodePlan(SourceAttendingPlan):
         self.implementation = model.config.attn_implementation or "sdpa"
 
     @classmethod
-    def build(cls, model: Any) -> Seq2SeqDecodePlan | None:
-        """The plan, or None when this model must decode through its modules."""
+    def applies(cls, model: Any) -> bool:
         decoder = model.get_decoder()
         head = model.get_output_embeddings()
         stack = type(decoder)
-        if not (
+        return (
             fast_paths_enabled()
-            and all_trusted(model)
             and isinstance(decoder, Seq2SeqDecoder)
             and stack.forward is Seq2SeqDecoder.forward
             and stack.embed is _Stack.embed
@@ -240,8 +247,20 @@ class Seq2SeqDecodePlan(SourceAttendingPlan):
             and bound_projection(head) is not None
             and head.bias is None
             and _default_logits(type(model))
-        ):
+        )
+
+    def reusable(self, model: Any) -> bool:
+        return self.implementation == (
+            model.config.attn_implementation or "sdpa"
+        ) and super().reusable(model)
+
+    @classmethod
+    def build(cls, model: Any) -> Seq2SeqDecodePlan | None:
+        """The plan, or None when this model must decode through its modules."""
+        if not (cls.applies(model) and all_trusted(model)):
             return None
+        decoder = model.get_decoder()
+        head = model.get_output_embeddings()
         layers = [_bind_layer(layer) for layer in decoder.layers]
         norms = (
             bound_norm(decoder.layernorm_embedding) if decoder.embedding_norm else _identity,
@@ -249,8 +268,12 @@ class Seq2SeqDecodePlan(SourceAttendingPlan):
         )
         if any(layer is None for layer in layers) or None in norms:
             return None
-        relayout_for_decoding(head.weight)
-        return cls(model, layers, norms, output_layout_product(head.weight))
+        if rows_packable(head.weight):  # float32: laid out for the beams' rows
+            logits = decode_linear(head.weight)
+        else:
+            relayout_for_decoding(head.weight)
+            logits = output_layout_product(head.weight)
+        return cls(model, layers, norms, logits)
 
     def usable(self) -> bool:
         """Nothing changed or observes the model since the plan was built (checked once per
@@ -340,9 +363,10 @@ class Seq2SeqDecodePlan(SourceAttendingPlan):
         table: Any,
         bias: torch.Tensor | None,
     ) -> torch.Tensor:
-        """Logits `[batch, vocab]` for one new token per row; the cache is updated."""
+        """Logits `[batch, vocab]` for one new token per row; the cache is updated. The states
+        are `[batch, hidden]` rows throughout (the products then skip flattening)."""
         past = cache.get_seq_length()
-        tokens = embed(input_ids)
+        tokens = embed(input_ids.reshape(-1))
         if table is not None and past < table.shape[0]:
             positions = table.narrow(0, past, 1)
         else:
@@ -353,7 +377,7 @@ class Seq2SeqDecodePlan(SourceAttendingPlan):
             hidden = attend(hidden)[0]
             hidden = cross(hidden)[0]
             hidden = feed_forward(hidden)[0]
-        logits = self.head(self.final_norm(hidden).select(1, -1))
+        logits = self.head(self.final_norm(hidden))
         if bias is None:
             return logits
         return logits.add_(bias.to(logits.dtype))  # the head's fresh output: in place
@@ -371,10 +395,10 @@ def shared_source_queries(
 ) -> tuple[torch.Tensor, Any]:
     """`attend(hidden)` (a cross-attention over keys/values kept once per source) where each
     `group` consecutive rows share that source: the group's new tokens become that source's
-    queries, through a free view."""
-    rows, length, width = hidden.shape
-    out, weights = attend(hidden.view(rows // group, group * length, width))
-    return out.reshape(rows, length, out.shape[-1]), weights
+    queries, through a free view. `hidden` is `[rows, length, width]` or `[rows, width]`."""
+    rows, width = hidden.shape[0], hidden.shape[-1]
+    out, weights = attend(hidden.view(rows // group, -1, width))
+    return out.reshape(*hidden.shape[:-1], out.shape[-1]), weights
 
 
 class LeanSeq2SeqDecoding:
@@ -384,8 +408,17 @@ class LeanSeq2SeqDecoding:
     plan_class: ClassVar[Any] = Seq2SeqDecodePlan
 
     def _prepare_for_decoding(self) -> None:
+        """Once per `generate`: the plan of the previous generation when it may serve again
+        (`reusable`), else a new one."""
         super()._prepare_for_decoding()  # type: ignore[misc]
-        self.__dict__["_seq2seq_plan"] = self.plan_class.build(self)
+        state = self.__dict__
+        plan = state.get("_seq2seq_plan")
+        if plan is not None and type(plan) is self.plan_class and plan.reusable(self):
+            plan._mask = (None, None)  # (the caller may have written a mask in place since)
+            return
+        plan = state["_seq2seq_plan"] = self.plan_class.build(self)
+        if plan is not None:
+            plan.stamp = TensorsStamp(plan.guard)
 
     def _seq2seq_decode_forward(
         self,

@@ -39,6 +39,7 @@ from tfx_core.modeling.torch.blocks.seq2seq_embeddings import (
     ScaledEmbedding,
     SinusoidalPositions,
 )
+from tfx_core.modeling.torch.blocks.seq2seq_lean_encoder import lean_encoder_layers, run_lean_layer
 from tfx_core.modeling.torch.cache import Cache, DynamicCache, EncoderDecoderCache
 from tfx_core.modeling.torch.lean import trusted_forward
 from tfx_core.modeling.torch.masks import attention_bias, layer_head_masks
@@ -156,9 +157,16 @@ class Seq2SeqEncoder(_Stack):
         )
         head_masks = layer_head_masks(head_mask, len(self.layers), hidden.dtype)
         implementation = _implementation(config, output_attentions)
+        lean = None  # the layers bound (`seq2seq_lean_encoder`), when nothing else is asked
+        if head_masks is None and not (output_attentions or output_hidden_states):
+            lean = lean_encoder_layers(self)
         all_hidden: list[torch.Tensor] = []
         all_weights: list[torch.Tensor | None] = []
         for index, layer in enumerate(self.layers):
+            if lean is not None:
+                if not self.skipped():
+                    hidden = run_lean_layer(hidden, bias, lean[index], implementation)
+                continue
             if output_hidden_states:
                 all_hidden.append(hidden)
             if self.skipped():
