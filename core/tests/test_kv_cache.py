@@ -68,3 +68,31 @@ def test_static_cache_fixed_shapes_and_positions():
         cache.update(*kv(length=5), 0)
     cache.reset()
     assert cache.get_seq_length() == 0 and cache.get_max_cache_shape() == 8
+
+
+def test_dynamic_cache_views_share_its_buffers_and_values_may_be_narrower():
+    """`update` writes and returns views of the layer's buffers (values of another width, as
+    models with a smaller value head have, keep their own layout), across a reallocation."""
+    cache = DynamicCache(capacity=2)
+    keys_seen, values_seen = [], []
+    for _ in range(5):
+        key = torch.randn(2, 3, 1, 8)
+        value = torch.randn(2, 3, 1, 4)
+        keys_seen.append(key)
+        values_seen.append(value)
+        keys, values = cache.update(key, value, 0)
+        assert keys.data_ptr() == cache._keys[0].data_ptr()
+        assert values.data_ptr() == cache._values[0].data_ptr()
+        assert torch.equal(keys, torch.cat(keys_seen, dim=2))
+        assert torch.equal(values, torch.cat(values_seen, dim=2))
+    stored_keys, stored_values = cache[0]
+    assert torch.equal(stored_keys, keys) and torch.equal(stored_values, values)
+
+
+def test_dynamic_cache_update_carries_gradients():
+    cache = DynamicCache(capacity=4)
+    first, second = torch.randn(1, 2, 1, 3, requires_grad=True), torch.randn(1, 2, 1, 3)
+    cache.update(first, first * 2, 0)
+    keys, values = cache.update(second, second, 0)
+    (keys.sum() + values.sum()).backward()
+    assert torch.equal(first.grad, torch.full_like(first, 3.0))

@@ -24,12 +24,12 @@ def _prompt(model_type: str) -> np.ndarray:
     return np.where(MASK == 1, ids, PAD[model_type])
 
 
-def _load(folder, model_type, name, cls=None):
+def _load(folder, model_type, name):
     import transformers
 
     reference = getattr(transformers, name).from_pretrained(folder).eval()
     spec = get_registry().architecture(model_type).head_for_architecture(name)
-    return reference, (cls or spec.load("flax")).from_pretrained(folder, strict=True)
+    return reference, spec.load("flax").from_pretrained(folder, strict=True)
 
 
 @pytest.fixture(scope="module", params=MODELS, ids=[m for m, _ in MODELS])
@@ -46,16 +46,6 @@ def pair(request, tmp_path_factory):
     )
     reference, model = _load(folder, model_type, name)
     return model_type, folder, reference, model
-
-
-def _uncached(model):
-    """The same model with generation's cache hook off: each step recomputes the buffer."""
-
-    class Uncached(type(model)):
-        def _init_cache(self, batch, max_length):
-            return None
-
-    return Uncached
 
 
 @pytest.mark.parametrize("beams", [1, 3])
@@ -97,15 +87,19 @@ def test_cached_step_logits_equal_recomputed(pair):
         )
 
 
-def test_sampling_cached_equals_uncached(pair):
-    model_type, folder, _, model = pair
-    _, plain = _load(folder, model_type, type(model).hf_architecture(), _uncached(model))
-    assert plain._init_cache(1, 4) is None
+def test_sampling_cached_equals_uncached(pair, monkeypatch):
+    """`use_cache=False`: each step recomputes the buffer, never asking for a cache."""
+    model_type, _, _, model = pair
     kwargs = dict(attention_mask=MASK, max_new_tokens=8, do_sample=True, top_k=20, top_p=0.9)
-    for seed in (1, 2):
-        cached = np.asarray(model.generate(_prompt(model_type), seed=seed, **kwargs))
-        recomputed = np.asarray(plain.generate(_prompt(model_type), seed=seed, **kwargs))
-        np.testing.assert_array_equal(cached, recomputed)
+    cached = [np.asarray(model.generate(_prompt(model_type), seed=s, **kwargs)) for s in (1, 2)]
+
+    def no_cache(self, batch, max_length, context):
+        raise AssertionError("use_cache=False asked for a cache")
+
+    monkeypatch.setattr(type(model), "_generation_cache", no_cache)
+    for seed, expected in zip((1, 2), cached):
+        recomputed = model.generate(_prompt(model_type), seed=seed, use_cache=False, **kwargs)
+        np.testing.assert_array_equal(np.asarray(recomputed), expected)
 
 
 def test_one_compile_per_bucket(pair):

@@ -234,3 +234,30 @@ def test_trainer_steps_equal_torch_steps(tiny, tmp_path, monkeypatch):
     ]
     for p, q in zip(lean.model.parameters(), plain.model.parameters(), strict=True):
         assert torch.equal(p, q)
+
+
+@pytest.mark.parametrize("lean", [True, False])
+def test_fused_steps_bump_weight_versions_so_laid_out_copies_refresh(lean):
+    """Fused optimizer kernels write weights without bumping their in-place versions; both the
+    lean step and torch's own fused step must bump them, or a cached oneDNN layout of a weight
+    (an evaluation during training) would keep the weights of before the step."""
+    from tfx_core.modeling.torch import onednn
+
+    torch.manual_seed(0)
+    layer = nn.Linear(512, 256)
+    optimizer = torch.optim.AdamW(layer.parameters(), lr=1e-1, fused=True)
+    step = OptimizerStep(optimizer)
+    rows = torch.randn(300, 512)
+    for _ in range(3):
+        with torch.no_grad():  # lays the weight out (where oneDNN is available) and keeps it
+            before = onednn.dense(rows, layer.weight, layer.bias)
+        versions = [p._version for p in layer.parameters()]
+        layer(rows).square().mean().backward()
+        step() if lean else optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        assert all(p._version > v for p, v in zip(layer.parameters(), versions, strict=True))
+        with torch.no_grad():
+            after = onednn.dense(rows, layer.weight, layer.bias)
+            expected = torch.nn.functional.linear(rows, layer.weight, layer.bias)
+        assert not torch.equal(after, before)
+        torch.testing.assert_close(after, expected, rtol=1e-5, atol=1e-5)

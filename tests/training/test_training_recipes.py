@@ -122,3 +122,26 @@ def test_training_arguments_import_no_framework():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_recipe_seed_fixes_the_new_head(tmp_path, checkpoint):
+    """`--seed` is set before the model is built: the new classifier head (and so the whole
+    run) is the same whatever the process's random state was."""
+    import torch
+    from safetensors.torch import load_file
+
+    rows = [("the food was great", "good"), ("the room was dirty", "bad")] * 4
+    with open(tmp_path / "train.csv", "w", newline="") as handle:
+        csv.writer(handle).writerows([("text", "label"), *rows])
+    weights = []
+    for run, state in enumerate((1, 2)):
+        torch.manual_seed(state)  # what the process happened to draw before
+        out = tmp_path / f"out{run}"
+        args = ["train", "text-classification", "--model", str(checkpoint), "--train-file",
+                str(tmp_path / "train.csv"), "--output-dir", str(out), "--max-steps", "1",
+                "--batch-size", "4", "--seed", "7", "--quiet"]  # fmt: skip
+        assert main(args) == 0
+        weights.append(load_file(out / "model.safetensors"))
+    assert weights[0].keys() == weights[1].keys()
+    for name, tensor in weights[0].items():
+        assert torch.equal(tensor, weights[1][name]), name

@@ -12,30 +12,16 @@ from tfx_plugin_bart import modeling_bart
 from tfx_core import AutoModelForSeq2SeqLM
 from tfx_core.errors import ConfigError, GenerationError
 
-TINY = dict(
-    vocab_size=99,
-    d_model=16,
-    encoder_layers=2,
-    decoder_layers=2,
-    encoder_attention_heads=4,
-    decoder_attention_heads=2,
-    encoder_ffn_dim=24,
-    decoder_ffn_dim=20,
-    max_position_embeddings=40,
-)
-
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory) -> tuple[Path, torch.nn.Module]:
+def checkpoint(bart_reference) -> tuple[Path, torch.nn.Module]:
     """A reference BartForConditionalGeneration whose bias makes </s> likely (rows end early)."""
-    torch.manual_seed(0)
-    reference = transformers.BartForConditionalGeneration(transformers.BartConfig(**TINY)).eval()
-    with torch.no_grad():
+
+    def likely_end(reference):
         reference.final_logits_bias.normal_(0, 0.5)
         reference.final_logits_bias[0, 2] = 1.5
-    folder = tmp_path_factory.mktemp("bart")
-    reference.save_pretrained(folder)
-    return folder, reference
+
+    return bart_reference(0, "bart", likely_end)
 
 
 @pytest.fixture(scope="module")
@@ -216,13 +202,13 @@ def test_embeddings_stored_only_in_the_decoder_load(checkpoint, ours, tmp_path):
     assert model.lm_head.weight is model.model.shared.weight
 
 
-def test_kit_catches_a_decoder_that_ignores_the_encoder_mask(ours, monkeypatch):
+def test_kit_catches_a_decoder_that_ignores_the_encoder_mask(ours, monkeypatch, bart_tiny):
     from tfx_sdk.conformance import PluginTester
     from tfx_sdk.conformance.checks_seq2seq import check_seq2seq_generation
     from tfx_sdk.conformance.failures import ConformanceFailure
     from tfx_sdk.conformance.subject import Subject
 
-    tester = PluginTester(model_type="bart", config=TINY)
+    tester = PluginTester(model_type="bart", config=bart_tiny)
     subject = Subject(tester)
     check_seq2seq_generation(subject, "seq2seq-lm", ours)  # the real model passes
     original = type(ours)._seq2seq_decode_forward

@@ -9,17 +9,6 @@ from tfx_plugin_bart import modeling_bart
 
 from tfx_core.modeling.torch.fast_paths import fast_paths
 
-TINY = dict(
-    vocab_size=99,
-    d_model=16,
-    encoder_layers=2,
-    decoder_layers=2,
-    encoder_attention_heads=4,
-    decoder_attention_heads=2,
-    encoder_ffn_dim=24,
-    decoder_ffn_dim=20,
-    max_position_embeddings=40,
-)
 SOURCE = torch.tensor([[0, 5, 6, 7, 8, 9, 10, 2], [0, 11, 12, 13, 2, 1, 1, 1]])
 OPTIONS = dict(
     attention_mask=(SOURCE != 1).long(),
@@ -33,16 +22,13 @@ OPTIONS = dict(
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory):
-    torch.manual_seed(1)
-    reference = transformers.BartForConditionalGeneration(transformers.BartConfig(**TINY)).eval()
-    folder = tmp_path_factory.mktemp("bart_shared")
-    reference.save_pretrained(folder)
+def models(bart_reference):
+    folder, reference = bart_reference(1, "bart_shared")
     ours = modeling_bart.BartForConditionalGeneration.from_pretrained(folder).eval()
     return ours, reference
 
 
-def test_cross_keys_values_kept_once_per_source(models):
+def test_cross_keys_values_kept_once_per_source(models, bart_tiny):
     ours, _ = models
     cache = ours.generate(SOURCE, **OPTIONS).past_key_values
     assert cache.group == 3
@@ -53,7 +39,7 @@ def test_cross_keys_values_kept_once_per_source(models):
         module_cache = ours.generate(SOURCE, **OPTIONS).past_key_values
     assert module_cache.grouped_cross_attention_cache.layers == {}
     # the legacy view repeats the shared rows for every beam, equal to the module path's
-    for layer in range(TINY["decoder_layers"]):
+    for layer in range(bart_tiny["decoder_layers"]):
         for shared, full in zip(cache[layer][2:], module_cache[layer][2:]):
             assert shared.shape == full.shape
             torch.testing.assert_close(shared, full, rtol=0, atol=1e-6)

@@ -5,7 +5,6 @@ that nothing appeared since."""
 
 import pytest
 import torch
-import transformers
 from tfx_plugin_bart import modeling_bart
 
 from tfx_core.generation import GenerationConfig
@@ -18,27 +17,13 @@ from tfx_core.modeling.torch.blocks.seq2seq_lean import Seq2SeqDecodePlan
 from tfx_core.modeling.torch.cache import DynamicCache, EncoderDecoderCache
 from tfx_core.modeling.torch.fast_paths import fast_paths
 
-TINY = dict(
-    vocab_size=99,
-    d_model=16,
-    encoder_layers=2,
-    decoder_layers=2,
-    encoder_attention_heads=4,
-    decoder_attention_heads=2,
-    encoder_ffn_dim=24,
-    decoder_ffn_dim=20,
-    max_position_embeddings=40,
-)
 SOURCE = torch.tensor([[0, 5, 6, 7, 8, 9, 10, 2], [0, 11, 12, 13, 2, 1, 1, 1]])
 MASK = (SOURCE != 1).long()
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory):
-    torch.manual_seed(2)
-    reference = transformers.BartForConditionalGeneration(transformers.BartConfig(**TINY)).eval()
-    folder = tmp_path_factory.mktemp("bart_binding")
-    reference.save_pretrained(folder)
+def models(bart_reference):
+    folder, reference = bart_reference(2, "bart_binding")
     ours = modeling_bart.BartForConditionalGeneration.from_pretrained(folder).eval()
     return ours, reference
 

@@ -17,29 +17,14 @@ from tfx_core.generation import GenerationConfig
 from tfx_core.modeling.torch.blocks import seq2seq_lean_encoder
 from tfx_core.modeling.torch.fast_paths import fast_paths
 
-TINY = dict(
-    vocab_size=99,
-    d_model=16,
-    encoder_layers=2,
-    decoder_layers=2,
-    encoder_attention_heads=4,
-    decoder_attention_heads=2,
-    encoder_ffn_dim=24,
-    decoder_ffn_dim=20,
-    max_position_embeddings=40,
-)
 SOURCE = torch.tensor([[0, 5, 6, 7, 8, 9, 10, 2], [0, 11, 12, 13, 2, 1, 1, 1]])
 MASK = (SOURCE != 1).long()
 OPTIONS = dict(attention_mask=MASK, max_new_tokens=10, min_new_tokens=10)
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    torch.manual_seed(3)
-    reference = transformers.BartForConditionalGeneration(transformers.BartConfig(**TINY)).eval()
-    path = tmp_path_factory.mktemp("bart_reuse")
-    reference.save_pretrained(path)
-    return path, reference
+def folder(bart_reference):
+    return bart_reference(3, "bart_reuse")
 
 
 @pytest.fixture
@@ -125,12 +110,12 @@ def test_changed_tensors_or_attributes_rebuild_the_plan(models):
     torch.testing.assert_close(lean, _logits(ours, lean=False), atol=1e-9, rtol=0)
 
 
-def test_weights_loaded_in_place_are_read(models):
+def test_weights_loaded_in_place_are_read(models, bart_tiny):
     ours, _ = models
     ours.generate(SOURCE, **OPTIONS)
     plan = _plan(ours)
     torch.manual_seed(4)
-    other = transformers.BartForConditionalGeneration(transformers.BartConfig(**TINY)).eval()
+    other = transformers.BartForConditionalGeneration(transformers.BartConfig(**bart_tiny)).eval()
     ours.load_state_dict(other.state_dict(), strict=False)  # copied into the same memory
     assert torch.equal(ours.generate(SOURCE, **OPTIONS), other.generate(SOURCE, **OPTIONS))
     assert _plan(ours) is not None and _plan(ours) is not plan
@@ -149,7 +134,7 @@ def test_the_encoder_layers_run_lean_with_the_modules_results(models):
     torch.testing.assert_close(lean, expected.last_hidden_state, atol=1e-5, rtol=0)
 
 
-def test_the_encoder_calls_its_modules_when_observed(models, monkeypatch):
+def test_the_encoder_calls_its_modules_when_observed(models, monkeypatch, bart_tiny):
     ours, _ = models
     encoder = ours.get_encoder()
     with torch.no_grad():
@@ -172,7 +157,7 @@ def test_the_encoder_calls_its_modules_when_observed(models, monkeypatch):
         assert calls == [1, 2, 2]
         monkeypatch.undo()
         states = encoder(input_ids=SOURCE, attention_mask=MASK, output_hidden_states=True)
-    assert len(states.hidden_states) == TINY["encoder_layers"] + 1  # (modules: all states)
+    assert len(states.hidden_states) == bart_tiny["encoder_layers"] + 1  # (modules: all states)
     for other in (hooked, patched_out, states.last_hidden_state):
         assert torch.equal(other, expected)
 

@@ -99,7 +99,7 @@ def test_the_plugin_depends_on_no_other_plugin():
     """The Mix Transformer encoder comes from the core, not from tfx-plugin-segformer."""
     code = (
         "import sys, tfx_plugin_glpn.modeling_glpn as m; "
-        "assert m.GLPNEncoder.__mro__[1].__module__.startswith('tfx_core.'); "
+        "assert m.GLPNModel.encoder_class.__module__.startswith('tfx_core.'); "
         "print(sorted(n for n in sys.modules if n.startswith('tfx_plugin_')))"
     )
     loaded = subprocess.run(

@@ -136,3 +136,52 @@ def test_rotary_table_is_rounded_as_the_reference_rounds_it(tmp_path, moved):
     ids, _ = prompts(2)
     with torch.no_grad():
         assert torch.equal(ours.eval()(ids).logits, reference.eval()(ids).logits)
+
+
+@pytest.mark.parametrize("cache", [None, "static"])
+def test_bf16_prompts_run_through_the_decode_plan_bitwise(cache, monkeypatch):
+    """A bf16 prompt (left padded here) runs through the plan: its logits are the reference's
+    and the modules' bits, and the later steps follow."""
+    from tfx_core.modeling.torch.blocks.lean_decoder import DecodePlan
+
+    lengths = []
+    step = DecodePlan.__call__
+    monkeypatch.setattr(
+        DecodePlan,
+        "__call__",
+        lambda plan, ids, *rest: (lengths.append(ids.shape[1]), step(plan, ids, *rest))[1],
+    )
+    ours, reference = bf16_pair()
+    ids, mask = prompts(3)
+    ids[0, :3], mask[0, :3] = 0, 0
+    kwargs = dict(
+        attention_mask=mask,
+        max_new_tokens=8,
+        min_new_tokens=8,
+        do_sample=False,
+        pad_token_id=0,
+        output_logits=True,
+        return_dict_in_generate=True,
+        cache_implementation=cache,
+    )
+    with torch.no_grad():
+        want = reference.generate(ids, **kwargs)
+        got = ours.generate(ids, **kwargs)
+        assert lengths[0] == ids.shape[1] and lengths.count(1) == 7
+        with fast_paths(False):
+            modules = ours.generate(ids, **kwargs)
+    for run in (got, modules):
+        assert torch.equal(run.sequences, want.sequences)
+        assert all(map(torch.equal, run.logits, want.logits))
+
+
+def test_float32_prompts_stay_on_the_modules():
+    """float32 plan products round differently from `F.linear` over many rows: prompts keep
+    the modules there."""
+    ours, _ = bf16_pair()
+    ours = ours.float()
+    with torch.no_grad():
+        ours._prepare_for_decoding()
+    plan = ours.__dict__["_decode_plan"]
+    ids, _ = prompts(1)
+    assert plan.takes(ids[:, :1], None) and not plan.takes(ids, None)

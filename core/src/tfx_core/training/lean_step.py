@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.autograd.graph import increment_version
 from torch.optim import optimizer as _optimizer_module
 
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
@@ -79,6 +80,7 @@ class _Plan:
             steps += [s["step"] for s in states]
         self.steps = steps
         self.params = [entry[0] for entry in self.lists]
+        self.params_flat = [p for entry in self.lists for p in entry[0]]
 
     @classmethod
     def build(cls, optimizer: torch.optim.Optimizer) -> _Plan | None:
@@ -135,6 +137,9 @@ class _Plan:
                     grad_scale=None,
                     found_inf=None,
                 )
+            # the fused kernel writes the weights without bumping their in-place versions,
+            # which caches of laid-out weights (oneDNN copies, lean plans) rely on
+            increment_version(self.params_flat)
 
 
 def _group_qualifies(group: dict[str, Any]) -> bool:

@@ -124,7 +124,7 @@ def _label_maps(values: list[Any]) -> tuple[list[Any], dict[Any, int]]:
 def text_classification(options: argparse.Namespace) -> dict[str, float]:
     """Fine-tune a sequence classifier on a text (or text pair) and label column."""
     from tfx_core import AutoModelForSequenceClassification, AutoTokenizer
-    from tfx_core.training import Trainer
+    from tfx_core.training import Trainer, set_seed
 
     raw = load_files(options.train_file, options.validation_file)
     train = raw["train"]
@@ -134,6 +134,7 @@ def text_classification(options: argparse.Namespace) -> dict[str, float]:
     pair = options.text_pair_column or ("sentence2" if "sentence2" in train.column_names else None)
     label = _column(train, options.label_column, ("label", "labels"), "label")
     labels, label2id = _label_maps(list(train[label]))
+    set_seed(options.seed)  # new heads are initialised from it, as the reference does
     tokenizer = AutoTokenizer.from_pretrained(options.model)
     model = AutoModelForSequenceClassification.from_pretrained(
         options.model,
@@ -171,13 +172,14 @@ def text_classification(options: argparse.Namespace) -> dict[str, float]:
 def token_classification(options: argparse.Namespace) -> dict[str, float]:
     """Fine-tune a token classifier on pre-split words (`tokens`) and per-word tags."""
     from tfx_core import AutoModelForTokenClassification, AutoTokenizer
-    from tfx_core.training import DataCollatorForTokenClassification, Trainer
+    from tfx_core.training import DataCollatorForTokenClassification, Trainer, set_seed
 
     raw = load_files(options.train_file, options.validation_file)
     train = raw["train"]
     words = _column(train, options.text_column, ("tokens", "words"), "text")
     tags = _column(train, options.label_column, ("ner_tags", "tags", "labels"), "label")
     labels, label2id = _label_maps([t for row in train[tags] for t in row])
+    set_seed(options.seed)  # new heads are initialised from it, as the reference does
     tokenizer = AutoTokenizer.from_pretrained(options.model)
     model = AutoModelForTokenClassification.from_pretrained(
         options.model,
@@ -222,12 +224,18 @@ def token_classification(options: argparse.Namespace) -> dict[str, float]:
 def summarization(options: argparse.Namespace) -> dict[str, float]:
     """Fine-tune a seq2seq model on document / summary pairs; evaluates with `generate()`."""
     from tfx_core import AutoModelForSeq2SeqLM, AutoTokenizer
-    from tfx_core.training import DataCollatorForSeq2Seq, Seq2SeqTrainer, Seq2SeqTrainingArguments
+    from tfx_core.training import (
+        DataCollatorForSeq2Seq,
+        Seq2SeqTrainer,
+        Seq2SeqTrainingArguments,
+        set_seed,
+    )
 
     raw = load_files(options.train_file, options.validation_file)
     train = raw["train"]
     text = _column(train, options.text_column, ("document", "text", "article"), "text")
     target = _column(train, options.label_column, ("summary", "target", "highlights"), "label")
+    set_seed(options.seed)  # new heads are initialised from it, as the reference does
     tokenizer = AutoTokenizer.from_pretrained(options.model)
     model = AutoModelForSeq2SeqLM.from_pretrained(options.model)
 

@@ -1,7 +1,7 @@
 """BERT in Flax nnx: the same module tree and checkpoint names as `modeling_bert`.
 
-The encoder layers are the core's post-norm blocks (`tfx_core.modeling.flax.blocks`); what is
-BERT's own is here: the embeddings, the pre-training heads and which head reads what.
+The base model is the core's (`tfx_core.modeling.flax.encoder_model`: embeddings, post-norm
+blocks, pooler); what is BERT's own is here: the pre-training heads and which head reads what.
 Absolute position embeddings only (`position_embedding_type="absolute"`), like most checkpoints.
 With `is_decoder=True` the layers are causal and `FlaxBertLMHeadModel.generate` decodes with
 the core's preallocated KV cache.
@@ -13,70 +13,24 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import jax
-import jax.numpy as jnp
 from flax import nnx
 
-from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax import (
     FlaxGenerationMixin,
     FlaxPreTrainedModel,
-    blocks,
+    encoder_model,
     heads,
     layers,
     losses,
 )
-from tfx_core.modeling.outputs import (
-    BaseModelOutputWithPoolingAndPast,
-    ModelOutput,
-    NextSentencePredictorOutput,
-)
+from tfx_core.modeling.outputs import ModelOutput, NextSentencePredictorOutput
 from tfx_plugin_bert.configuration_bert import BertConfig
 
 Array = jax.Array
 
 
-class FlaxBertEmbeddings(nnx.Module):
+class FlaxBertEmbeddings(encoder_model.EncoderEmbeddings):
     """Word + position + token-type embeddings, then LayerNorm and dropout."""
-
-    def __init__(self, config: BertConfig, *, dtype: Any, rngs: nnx.Rngs) -> None:
-        std, hidden = config.initializer_range, config.hidden_size
-        self.word_embeddings = layers.embed(
-            config.vocab_size, hidden, std=std, dtype=dtype, rngs=rngs
-        )
-        self.position_embeddings = layers.embed(
-            config.max_position_embeddings, hidden, std=std, dtype=dtype, rngs=rngs
-        )
-        self.token_type_embeddings = layers.embed(
-            config.type_vocab_size, hidden, std=std, dtype=dtype, rngs=rngs
-        )
-        self.LayerNorm = layers.layer_norm(hidden, config.layer_norm_eps, dtype=dtype, rngs=rngs)
-        self.dropout = layers.dropout(config.hidden_dropout_prob, rngs)
-        self.max_positions = config.max_position_embeddings
-
-    def __call__(
-        self,
-        input_ids: Array,
-        token_type_ids: Array | None,
-        position_ids: Array | None,
-        past_length: Any = 0,
-    ) -> Array:
-        length = input_ids.shape[1]
-        if position_ids is None:
-            if length > self.max_positions:
-                raise ConfigError(
-                    f"The input has {length} positions but this model handles at most "
-                    f"{self.max_positions} (max_position_embeddings): truncate it "
-                    "(e.g. tokenizer(..., truncation=True))."
-                )
-            position_ids = jnp.arange(length)[None] + past_length
-        if token_type_ids is None:
-            token_type_ids = jnp.zeros_like(input_ids)
-        hidden = (
-            self.word_embeddings(input_ids)
-            + self.token_type_embeddings(token_type_ids)
-            + self.position_embeddings(position_ids)
-        )
-        return self.dropout(self.LayerNorm(hidden))
 
 
 class FlaxBertPredictionHeadTransform(nnx.Module):
@@ -92,31 +46,16 @@ class FlaxBertPredictionHeadTransform(nnx.Module):
         return self.LayerNorm(self.transform_act_fn(self.dense(hidden)))
 
 
-class FlaxBertLMPredictionHead(nnx.Module):
+class FlaxBertLMPredictionHead(encoder_model.VocabularyProjection):
     """transform, then the vocabulary projection: the word embeddings when tied (the
     reference's default), else its own `decoder`; plus the output `bias`."""
 
     def __init__(self, config: BertConfig, *, dtype: Any, rngs: nnx.Rngs) -> None:
         self.transform = FlaxBertPredictionHeadTransform(config, dtype=dtype, rngs=rngs)
-        self.decoder = None
-        if not config.tie_word_embeddings:
-            self.decoder = layers.dense(
-                config.hidden_size,
-                config.vocab_size,
-                std=config.initializer_range,
-                use_bias=False,
-                dtype=dtype,
-                rngs=rngs,
-            )
-        self.bias = nnx.Param(jnp.zeros((config.vocab_size,), dtype))
+        self.build_projection(config, dtype=dtype, rngs=rngs)
 
     def __call__(self, hidden: Array, word_embeddings: nnx.Embed) -> Array:
-        hidden = self.transform(hidden)
-        if self.decoder is None:
-            logits = layers.attend(word_embeddings, hidden)
-        else:
-            logits = self.decoder(hidden)
-        return logits + self.bias[...]
+        return self.project(self.transform(hidden), word_embeddings)
 
 
 class FlaxBertOnlyMLMHead(nnx.Module):
@@ -164,87 +103,13 @@ class FlaxBertPreTrainedModel(FlaxPreTrainedModel):
     ignore_unexpected_keys: ClassVar[list[str]] = [r"(^|\.)embeddings\.position_ids$"]
 
 
-class FlaxBertModel(FlaxBertPreTrainedModel):
+class FlaxBertModel(encoder_model.EncoderModel, FlaxBertPreTrainedModel):
     """Embeddings, `num_hidden_layers` post-norm layers, and the pooler (optional).
 
     With `config.is_decoder` the self-attention is causal (`FlaxBertLMHeadModel`).
     """
 
-    def __init__(
-        self,
-        config: BertConfig,
-        *,
-        dtype: Any = jnp.float32,
-        rngs: nnx.Rngs,
-        add_pooling_layer: bool = True,
-    ) -> None:
-        super().__init__(config, dtype=dtype)
-        if config.position_embedding_type != "absolute":
-            raise ConfigError(
-                f"The Flax BERT supports position_embedding_type='absolute' only, got "
-                f"{config.position_embedding_type!r}: use the PyTorch model for this checkpoint."
-            )
-        if getattr(config, "add_cross_attention", False):
-            raise ConfigError(
-                "BertConfig field 'add_cross_attention' is true: BERT as the decoder of an "
-                "encoder-decoder model is not supported by tfx-plugin-bert."
-            )
-        self.embeddings = FlaxBertEmbeddings(config, dtype=dtype, rngs=rngs)
-        self.encoder = blocks.Encoder(config, dtype=dtype, rngs=rngs)
-        self.pooler = blocks.Pooler(config, dtype=dtype, rngs=rngs) if add_pooling_layer else None
-
-    def get_input_embeddings(self) -> nnx.Embed:
-        return self.embeddings.word_embeddings
-
-    def init_cache(self, batch: int, max_length: int) -> tuple | None:
-        """Zeroed keys/values for `max_length` positions per layer (None unless `is_decoder`:
-        a bidirectional encoder cannot reuse earlier positions)."""
-        if not self.config.is_decoder:
-            return None
-        return self.encoder.init_cache(batch, max_length, self.param_dtype)
-
-    def __call__(
-        self,
-        input_ids: Any = None,
-        attention_mask: Any = None,
-        token_type_ids: Any = None,
-        position_ids: Any = None,
-        *,
-        cache: tuple | None = None,
-        cache_index: Any = 0,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-    ) -> Any:
-        """With `cache` (from `init_cache`), the tokens are written at `cache_index` and attend
-        to every earlier cached position that `attention_mask` (`[batch, max_length]`) keeps."""
-        if input_ids is None:
-            raise ConfigError("Pass input_ids ([batch, length] token ids).")
-        input_ids = jnp.asarray(input_ids)
-        token_type_ids = None if token_type_ids is None else jnp.asarray(token_type_ids)
-        position_ids = None if position_ids is None else jnp.asarray(position_ids)
-        hidden = self.embeddings(input_ids, token_type_ids, position_ids, cache_index)
-        bias = blocks.decoder_bias(self.config, hidden.shape[1], attention_mask, cache, cache_index)
-        hidden, states, weights, cache = self.encoder(
-            hidden,
-            bias,
-            cache=cache,
-            cache_index=cache_index,
-            output_hidden_states=_flag(output_hidden_states, self.config.output_hidden_states),
-            output_attentions=_flag(output_attentions, self.config.output_attentions),
-        )
-        outputs = BaseModelOutputWithPoolingAndPast(
-            last_hidden_state=hidden,
-            pooler_output=self.pooler(hidden) if self.pooler is not None else None,
-            past_key_values=cache,
-            hidden_states=states,
-            attentions=weights,
-        )
-        return heads.finish(outputs, return_dict, self.config)
-
-
-def _flag(value: bool | None, default: bool) -> bool:
-    return bool(default if value is None else value)
+    embeddings_class = FlaxBertEmbeddings
 
 
 class FlaxBertForMaskedLM(heads.MaskedLMHead, FlaxBertPreTrainedModel):

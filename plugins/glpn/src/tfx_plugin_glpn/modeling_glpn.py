@@ -27,56 +27,15 @@ class DepthEstimatorOutput(ModelOutput):
     attentions: tuple[torch.Tensor, ...] | None = None
 
 
-# The encoder: the core's Mix Transformer under GLPN's class names (blocks/mix_transformer).
-class GLPNDropPath(mit.DropPath):
-    pass
-
-
-class GLPNOverlapPatchEmbeddings(mit.OverlapPatchEmbeddings):
-    pass
-
-
-class GLPNEfficientSelfAttention(mit.EfficientSelfAttention):
-    pass
-
-
-class GLPNSelfOutput(mit.MixSelfOutput):
-    pass
-
-
-class GLPNAttention(mit.MixAttention):
-    self_class = GLPNEfficientSelfAttention
-    output_class = GLPNSelfOutput
-
-
-class GLPNDWConv(mit.DepthwiseConv):
-    pass
-
-
-class GLPNMixFFN(mit.MixFFN):
-    dwconv_class = GLPNDWConv
-
-
-class GLPNLayer(mit.MixLayer):
-    attention_class = GLPNAttention
-    mlp_class = GLPNMixFFN
-    drop_path_class = GLPNDropPath
-
-
-class GLPNEncoder(mit.MixTransformerEncoder):
-    patch_embeddings_class = GLPNOverlapPatchEmbeddings
-    layer_class = GLPNLayer
-
-
 class GLPNPreTrainedModel(mit.MixTransformerPreTrainedModel):
     config_class = GLPNConfig
     base_model_prefix = "glpn"
 
 
 class GLPNModel(mit.MixTransformerModel, GLPNPreTrainedModel):
-    """The Mix Transformer encoder: the last stage's map, every stage's with hidden states."""
-
-    encoder_class = GLPNEncoder
+    """The core's Mix Transformer encoder, its classes as they are (`blocks.mix_transformer`,
+    the same modules and state-dict keys as SegFormer's): the last stage's map, every stage's
+    with hidden states."""
 
 
 def _conv_norm_relu(in_channels: int, out_channels: int) -> nn.Sequential:
@@ -164,8 +123,10 @@ class GLPNDepthEstimationHead(nn.Module):
         return (torch.sigmoid(self.head(maps[self.index])) * self.max_depth).squeeze(1)
 
 
-class GLPNForDepthEstimation(GLPNPreTrainedModel):
+class GLPNForDepthEstimation(mit.MixTransformerHead, GLPNPreTrainedModel):
     """Encoder, decoder and head: a depth per pixel, in `[0, max_depth]`."""
+
+    output_class = DepthEstimatorOutput
 
     def __init__(self, config: GLPNConfig) -> None:
         super().__init__(config)
@@ -174,34 +135,12 @@ class GLPNForDepthEstimation(GLPNPreTrainedModel):
         self.head = GLPNDepthEstimationHead(config)
         self.post_init()
 
-    def forward(
-        self,
-        pixel_values: torch.Tensor | None = None,
-        labels: torch.Tensor | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-    ) -> Any:
+    def predict(self, maps: tuple[torch.Tensor, ...], labels: Any) -> dict[str, Any]:
         """With `labels` (`[batch, height, width]` depths, 0 = unknown), the scale-invariant
         log loss over the known pixels."""
-        outputs = self.glpn(
-            pixel_values,
-            output_attentions=output_attentions,
-            output_hidden_states=True,
-            return_dict=True,
-        )
-        depth = self.head(self.decoder(outputs.hidden_states))
+        depth = self.head(self.decoder(maps))
         loss = scale_invariant_log_loss(depth, labels) if labels is not None else None
-        keep_hidden = self.output_flags(None, output_hidden_states)[1]
-        return self.model_outputs(
-            DepthEstimatorOutput(
-                loss=loss,
-                predicted_depth=depth,
-                hidden_states=outputs.hidden_states if keep_hidden else None,
-                attentions=outputs.get("attentions"),
-            ),
-            return_dict,
-        )
+        return {"loss": loss, "predicted_depth": depth}
 
 
 def scale_invariant_log_loss(

@@ -122,8 +122,10 @@ class SegformerDecodeHead(nn.Module):
         return self.classifier(self.dropout(self.activation(self.batch_norm(fused))))
 
 
-class SegformerForSemanticSegmentation(SegformerPreTrainedModel):
+class SegformerForSemanticSegmentation(mit.MixTransformerHead, SegformerPreTrainedModel):
     """The encoder and the all-MLP decode head: logits at 1/4 of the input's size."""
+
+    output_class = SemanticSegmenterOutput
 
     def __init__(self, config: SegformerConfig) -> None:
         super().__init__(config)
@@ -131,35 +133,13 @@ class SegformerForSemanticSegmentation(SegformerPreTrainedModel):
         self.decode_head = SegformerDecodeHead(config)
         self.post_init()
 
-    def forward(
-        self,
-        pixel_values: torch.Tensor | None = None,
-        labels: torch.Tensor | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-    ) -> Any:
+    def predict(self, maps: tuple[torch.Tensor, ...], labels: Any) -> dict[str, Any]:
         """With `labels` (`[batch, height, width]` class ids), the loss of the logits upsampled
         to the labels' size: cross-entropy ignoring `semantic_loss_ignore_index`, or for one
         label a masked binary cross-entropy."""
-        outputs = self.segformer(
-            pixel_values,
-            output_attentions=output_attentions,
-            output_hidden_states=True,
-            return_dict=True,
-        )
-        logits = self.decode_head(outputs.hidden_states)
+        logits = self.decode_head(maps)
         loss = _segmentation_loss(logits, labels, self.config) if labels is not None else None
-        keep_hidden = self.output_flags(None, output_hidden_states)[1]
-        return self.model_outputs(
-            SemanticSegmenterOutput(
-                loss=loss,
-                logits=logits,
-                hidden_states=outputs.hidden_states if keep_hidden else None,
-                attentions=outputs.get("attentions"),
-            ),
-            return_dict,
-        )
+        return {"loss": loss, "logits": logits}
 
 
 def _segmentation_loss(

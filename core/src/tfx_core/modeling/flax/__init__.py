@@ -3,7 +3,7 @@
 Importing this package imports JAX and Flax; `import tfx_core` does not.
 """
 
-from tfx_core.modeling.flax import attention, blocks, decoder, heads, layers, losses
+from tfx_core.modeling.flax import attention, blocks, decoder, encoder_model, heads, layers, losses
 from tfx_core.modeling.flax.adapter import checkpoint_slots, state_dict
 from tfx_core.modeling.flax.base import FlaxPreTrainedModel, resolve_dtype
 from tfx_core.modeling.flax.generation import FlaxGenerationMixin, prompt_bucket, trace_count
@@ -15,6 +15,7 @@ __all__ = [
     "blocks",
     "checkpoint_slots",
     "decoder",
+    "encoder_model",
     "heads",
     "layers",
     "losses",

@@ -3,6 +3,7 @@
 from tfx_core.modeling.torch.activations import activation_fn, get_activation
 from tfx_core.modeling.torch.attention import attention, causal_mask, padding_mask
 from tfx_core.modeling.torch.base import PreTrainedModel, meta_parameters, resolve_dtype
+from tfx_core.modeling.torch.fused_optimizers import watch_fused_optimizers
 from tfx_core.modeling.torch.linear import Linear, linear
 from tfx_core.modeling.torch.shifting import shift_tokens_right, shift_tokens_right_mbart
 
@@ -19,4 +20,5 @@ __all__ = [
     "resolve_dtype",
     "shift_tokens_right",
     "shift_tokens_right_mbart",
+    "watch_fused_optimizers",
 ]

@@ -4,6 +4,12 @@ Tensors are `[batch, heads, seq, head_dim]`. Masks are additive floats broadcast
 `[batch, heads, q_len, k_len]` (0 to keep, a large negative to drop). Masked positions use the
 dtype's most negative finite value rather than -inf, and sums of masks are clamped to it, so a
 fully masked row (a padding query that sees only padding) gives finite values, never NaN.
+
+The fused kernel stays the CPU float32 path at every length: measured against it (torch 2.13,
+one thread, 32 to 1024 keys, with and without a padding mask), the plain sequence of `baddbmm`,
+in-place softmax and `bmm` (whole batch, per image with the scores kept in cache, contiguous or
+strided heads) and grouped oneDNN convolutions were 4-70% slower; the two products alone take
+as long as the fused kernel (K = 64 products run at about 60% of the core's peak).
 """
 
 from __future__ import annotations

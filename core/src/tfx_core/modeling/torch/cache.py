@@ -74,6 +74,7 @@ class DynamicCache(Cache):
         self._keys: list[torch.Tensor] = []
         self._values: list[torch.Tensor] = []
         self._lengths: list[int] = []
+        self._layouts: list[tuple] = []
 
     # ------------------------------------------------------------------ core
     def update(
@@ -83,7 +84,10 @@ class DynamicCache(Cache):
         layer_idx: int,
         cache_kwargs: dict | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Append `key`/`value` (`[batch, heads, new, head_dim]`) to layer `layer_idx`."""
+        """Append `key`/`value` (`[batch, heads, new, head_dim]`) to layer `layer_idx`.
+
+        The written slots and the returned filled parts are `as_strided` views of the buffers
+        (one op each, where `narrow` dispatches twice: a one-token step is that cheap)."""
         lengths = self._lengths
         if layer_idx >= len(lengths):
             if layer_idx > len(lengths):
@@ -100,16 +104,35 @@ class DynamicCache(Cache):
             self._grow(layer_idx, end)
             keys = self._keys[layer_idx]
         values = self._values[layer_idx]
-        keys.narrow(2, start, new).copy_(key)
-        values.narrow(2, start, new).copy_(value)
+        lead, key_strides, key_width, value_strides, value_width = self._layouts[layer_idx]
+        keys.as_strided((*lead, new, key_width), key_strides, start * key_strides[-2]).copy_(key)
+        values.as_strided(
+            (*lead, new, value_width), value_strides, start * value_strides[-2]
+        ).copy_(value)
         lengths[layer_idx] = end
-        return keys.narrow(2, 0, end), values.narrow(2, 0, end)
+        return (
+            keys.as_strided((*lead, end, key_width), key_strides, 0),
+            values.as_strided((*lead, end, value_width), value_strides, 0),
+        )
 
     def _allocate_layer(self, key: torch.Tensor, value: torch.Tensor) -> None:
         size = max(self.capacity, key.shape[-2])
         self._keys.append(key.new_empty((*key.shape[:-2], size, key.shape[-1])))
         self._values.append(value.new_empty((*value.shape[:-2], size, value.shape[-1])))
         self._lengths.append(0)
+        self._layouts.append(self._layout(self._keys[-1], self._values[-1]))
+
+    @staticmethod
+    def _layout(keys: torch.Tensor, values: torch.Tensor) -> tuple:
+        """`(leading sizes, key strides, key width, value strides, value width)` of a layer's
+        fresh buffers (storage offset 0), which `update` views its slots with."""
+        return (
+            tuple(keys.shape[:-2]),
+            keys.stride(),
+            keys.shape[-1],
+            values.stride(),
+            values.shape[-1],
+        )
 
     def _grow(self, layer_idx: int, needed: int) -> None:
         length = self._lengths[layer_idx]
@@ -120,6 +143,7 @@ class DynamicCache(Cache):
         keys[:, :, :length].copy_(old_keys[:, :, :length])
         values[:, :, :length].copy_(old_values[:, :, :length])
         self._keys[layer_idx], self._values[layer_idx] = keys, values
+        self._layouts[layer_idx] = self._layout(keys, values)
 
     def get_seq_length(self, layer_idx: int = 0) -> int:
         """Number of cached positions of `layer_idx` (0 before the first update)."""

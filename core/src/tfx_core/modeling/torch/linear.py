@@ -10,7 +10,8 @@ into blocks multiplied as one batched product (see `_row_blocks`). Results agree
 `F.linear` to float rounding (the bias is added in the same product).
 
 Used only without autograd (inference), for float32 CPU tensors and weights large enough for
-the difference to matter; everything else goes to `F.linear`.
+the difference to matter. Under autograd, products of a training batch's size run on oneDNN
+(`onednn_training.training_linear`); everything else goes to `F.linear`.
 
 Large products and weights laid out once for oneDNN are in `onednn`.
 """
@@ -22,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tfx_core.modeling.torch.lean import trusted_forward
+from tfx_core.modeling.torch.onednn_training import training_linear
 
 #: Up to this many rows (tokens), the weight-major product is used.
 SMALL_ROWS = 128
@@ -41,9 +43,12 @@ def linear(
     With `contiguous=False` a weight-major result is returned as the transposed view of the
     `[out, rows]` product, skipping a transposing copy: right when the next op is elementwise
     or another `linear` (which then reads it as the contiguous `[in, rows]` it wants).
+    Under autograd, large float32 CPU products run on oneDNN (`training_linear`).
     """
-    if weight.numel() < MIN_WEIGHT_ELEMENTS or torch.is_grad_enabled():  # cheapest tests first
+    if weight.numel() < MIN_WEIGHT_ELEMENTS:  # cheapest tests first
         return F.linear(x, weight, bias)
+    if torch.is_grad_enabled():
+        return training_linear(x, weight, bias)
     features = x.shape[-1]
     rows = x.numel() // features if features else 0
     if rows > SMALL_ROWS or rows == 0 or x.device.type != "cpu" or x.dtype != torch.float32:

@@ -49,25 +49,13 @@ from torch import nn
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.lean import trusted_forward
 from tfx_core.modeling.torch.linear import MIN_WEIGHT_ELEMENTS, SMALL_ROWS, linear
+from tfx_core.modeling.torch.onednn_training import onednn_available
 
 #: The row count float32 copies for lean encoder plans are laid out for (any count works).
 ROWS_HINT = 16
 
 
 # ----------------------------------------------------------------- the primitive
-@functools.cache
-def onednn_available() -> bool:
-    """PyTorch was built with oneDNN and registers the ops this module calls."""
-    try:
-        return (
-            torch.backends.mkldnn.is_available()
-            and hasattr(torch.ops.mkldnn, "_linear_pointwise")
-            and hasattr(torch.ops.mkldnn, "_reorder_linear_weight")
-        )
-    except (AttributeError, RuntimeError):
-        return False
-
-
 def _product(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     """`x @ weight.T + bias` on the primitive (`weight` plain or laid out by `_layout`)."""
     return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")

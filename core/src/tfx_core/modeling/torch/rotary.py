@@ -324,7 +324,31 @@ def apply_rotary(
         cos, signed = positions.head_tables()
     else:
         cos, signed = half_turn_tables(cos, sin)
+    joined = joined_heads(query, key)
+    if joined is not None:  # one turn over both (elementwise: the same bits), then split
+        query, key = turn_half(joined, cos, signed).split((query.shape[1], key.shape[1]), 1)
+        return query, key
     return turn_half(query, cos, signed), turn_half(key, cos, signed)
+
+
+def joined_heads(query: torch.Tensor, key: torch.Tensor) -> torch.Tensor | None:
+    """`[batch, query + key heads, 1, dim]`: one view of both when the key heads follow the
+    query heads in memory, as one token's slices of a fused projection do; else None."""
+    batch, heads, length, dim = query.shape
+    stride = query.stride()
+    if (
+        length != 1
+        or key.shape[0] != batch
+        or key.shape[2:] != query.shape[2:]
+        or (stride[1], stride[3]) != (dim, 1)
+        or (key.stride(1), key.stride(3)) != (dim, 1)
+        or (batch > 1 and key.stride(0) != stride[0])
+        or key.dtype != query.dtype
+        or key.untyped_storage().data_ptr() != query.untyped_storage().data_ptr()
+        or key.storage_offset() != query.storage_offset() + heads * dim
+    ):
+        return None
+    return query.as_strided((batch, heads + key.shape[1], 1, dim), stride)
 
 
 def apply_interleaved_rotary(
@@ -342,6 +366,7 @@ __all__ = [
     "apply_interleaved_rotary",
     "apply_rotary",
     "half_turn_tables",
+    "joined_heads",
     "rope_scaling",
     "rotary_dim",
     "rotate_half",

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from tfx_core.modeling.keras.backend import keras, tf
 from tfx_core.modeling.keras.base import TFPreTrainedModel, as_tensor, unpack_inputs
 from tfx_core.modeling.keras.blocks.decoder import empty_cache
-from tfx_core.modeling.keras.blocks.seq2seq_model import reject_unused
+from tfx_core.modeling.keras.blocks.seq2seq_stack import output_flags, reject_unused
 from tfx_core.modeling.keras.generation import TFGenerationMixin
 from tfx_core.modeling.keras.layers import TiedProjection
 from tfx_core.modeling.keras.losses import causal_lm_loss
@@ -76,21 +76,17 @@ class TFDecoderOnlyCausalLMHead(TFGenerationMixin, TFPreTrainedModel):
         **unused: Any,
     ) -> Any:
         reject_unused(self, unused)
-        config = self.config
+        attentions, hidden_states = output_flags(
+            self.config, output_attentions, output_hidden_states
+        )
         out = self.model.decoder(
             as_tensor(input_ids),
             attention_mask=as_tensor(attention_mask),
             encoder_hidden_states=as_tensor(encoder_hidden_states),
             encoder_attention_mask=as_tensor(encoder_attention_mask),
             inputs_embeds=as_tensor(inputs_embeds),
-            output_attentions=config.output_attentions
-            if output_attentions is None
-            else output_attentions,
-            output_hidden_states=(
-                config.output_hidden_states
-                if output_hidden_states is None
-                else output_hidden_states
-            ),
+            output_attentions=attentions,
+            output_hidden_states=hidden_states,
             training=training,
         )
         logits = self.lm_head(out.last_hidden_state)

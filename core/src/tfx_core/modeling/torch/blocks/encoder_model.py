@@ -26,6 +26,7 @@ from tfx_core.modeling.outputs import BaseModelOutputWithPoolingAndPast, ModelOu
 from tfx_core.modeling.torch.blocks.encoder import cross_attention_inputs
 from tfx_core.modeling.torch.blocks.lean_model import lean_outputs
 from tfx_core.modeling.torch.cache import Cache, DynamicCache, EncoderDecoderCache
+from tfx_core.modeling.torch.dropout import Dropout
 from tfx_core.modeling.torch.lean import trusted_forward
 from tfx_core.modeling.torch.masks import attention_bias, layer_head_masks
 
@@ -76,7 +77,7 @@ class EncoderEmbeddings(nn.Module):
         if self.normalized:
             eps = getattr(config, "layer_norm_eps", self.default_layer_norm_eps)
             self.LayerNorm = nn.LayerNorm(hidden, eps=eps)
-        self.dropout = nn.Dropout(getattr(config, self.dropout_field))
+        self.dropout = Dropout(getattr(config, self.dropout_field))
         self.absolute = getattr(config, "position_embedding_type", "absolute") == "absolute"
         self.max_positions = config.max_position_embeddings
         # Not saved (like the reference); old checkpoints that carry it are reported as ignored.

@@ -29,11 +29,12 @@ from tfx_core.modeling.torch.blocks.decoder import LeanDecoderLayer, bound_norm
 from tfx_core.modeling.torch.blocks.decoder_model import sliding_window_bias
 from tfx_core.modeling.torch.blocks.functional import causal_self_attention
 from tfx_core.modeling.torch.cache import Cache
-from tfx_core.modeling.torch.conv1d import output_layout_product, relayout_for_decoding
+from tfx_core.modeling.torch.conv1d import Conv1D, output_layout_product, relayout_for_decoding
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.heads import LanguageModelingHead
 from tfx_core.modeling.torch.lean import LeanGuard, all_trusted
 from tfx_core.modeling.torch.linear import Linear
+from tfx_core.modeling.torch.masks import attention_bias
 from tfx_core.modeling.torch.onednn import decode_linear, packable
 
 
@@ -75,6 +76,16 @@ class DecodePlan:
         self.layers = layers
         self.final_norm = final_norm
         self.head = head
+        # bf16 products (laid out or not) give `F.linear`'s bits for any row count, so a
+        # prompt runs through the plan exactly as through the modules (not GPT-2's Conv1D;
+        # the modules' SDPA attention only)
+        config = model.config
+        self.prompts = (
+            model.get_output_embeddings().weight.dtype is torch.bfloat16
+            and (config.attn_implementation or "sdpa") == "sdpa"
+            and not config.output_attentions
+            and not any(type(module) is Conv1D for module in model.modules())
+        )
 
     @classmethod
     def build(cls, model: nn.Module) -> DecodePlan | None:
@@ -104,6 +115,13 @@ class DecodePlan:
             and _default_lm_logits(self.model_class)
         )
 
+    def takes(self, input_ids: torch.Tensor, mask: torch.Tensor | None) -> bool:
+        """Whether the plan runs this step: one token per row (no mask or a 4D one), or a
+        bf16 prompt (`prompts`; no mask or a 2D one)."""
+        if input_ids.shape[1] == 1 and (mask is None or mask.dim() == 4):
+            return True
+        return self.prompts and (mask is None or mask.dim() == 2)
+
     def __call__(
         self,
         input_ids: torch.Tensor,
@@ -111,26 +129,45 @@ class DecodePlan:
         bias: torch.Tensor | None,
         cache: Cache,
     ) -> torch.Tensor:
-        """Logits `[batch, vocab]` for one new token per row; the cache is updated."""
-        batch = input_ids.shape[0]
+        """Logits `[batch, vocab]` of each row's last new token; the cache is updated.
+
+        One token per row runs as `[batch, hidden]` rows with `bias` None or 4D additive; a
+        prompt (`takes`) gets the modules' `attention_bias` from its 2D 0/1 mask (or None).
+        """
+        batch, length = input_ids.shape
         past = cache.get_seq_length()
         hidden = self.base.embed(input_ids, None, position_ids, None, past)
-        hidden = hidden.view(batch, hidden.shape[-1])  # rows: one token each
-        positions = self.base.layer_positions(position_ids, past, 1)
+        is_causal = False
+        if length == 1 and (bias is None or bias.dim() == 4):
+            hidden = hidden.view(batch, hidden.shape[-1])  # rows: one token each
+        else:
+            bias, is_causal = attention_bias(
+                bias,
+                query_length=length,
+                dtype=hidden.dtype,
+                device=hidden.device,
+                causal=True,
+                past_length=past,
+                key_length=cache.get_max_cache_shape() if cache.is_static else None,
+            )
+        positions = self.base.layer_positions(position_ids, past, length)
         window = self.base.attention_window()
         if window is not None:
-            bias = sliding_window_bias(bias, False, window, past, 1, hidden)[0]
+            bias, is_causal = sliding_window_bias(bias, is_causal, window, past, length, hidden)
         for layer in self.layers:
             attention = partial(
                 causal_self_attention,
                 cache=cache,
                 bias=bias,
+                is_causal=is_causal,
                 positions=positions,
                 **layer.attention,
             )
             hidden = layer.residual(
                 hidden, layer.input_norm, attention, layer.post_norm, layer.mlp
             )[0]
+        if hidden.dim() == 3:
+            hidden = hidden[:, -1]
         return self.head(self.final_norm(hidden))
 
 
@@ -156,12 +193,7 @@ class LeanDecoding:
         cache: Cache,
     ) -> torch.Tensor:
         plan: DecodePlan | None = self.__dict__.get("_decode_plan")
-        if (
-            plan is not None
-            and input_ids.shape[1] == 1
-            and (attention_mask is None or attention_mask.dim() == 4)
-            and plan.usable()
-        ):
+        if plan is not None and plan.takes(input_ids, attention_mask) and plan.usable():
             return plan(input_ids, position_ids, attention_mask, cache)
         return super()._decode_forward(  # type: ignore[misc]
             input_ids, attention_mask=attention_mask, position_ids=position_ids, cache=cache

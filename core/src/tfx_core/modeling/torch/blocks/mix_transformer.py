@@ -290,6 +290,43 @@ class MixTransformerModel:
         )
 
 
+class MixTransformerHead:
+    """A dense-prediction model (mixed in before the plugin's pre-trained class): the base model
+    at `base_model_prefix` gives every stage's map, `predict(maps, labels)` the head's fields
+    of `output_class` (loss, logits or depths); hidden states and attentions as asked."""
+
+    output_class: ClassVar[type]
+
+    def predict(self, maps: tuple[torch.Tensor, ...], labels: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def forward(
+        self,
+        pixel_values: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+    ) -> Any:
+        base = getattr(self, self.base_model_prefix)  # type: ignore[attr-defined]
+        outputs = base(
+            pixel_values,
+            output_attentions=output_attentions,
+            output_hidden_states=True,
+            return_dict=True,
+        )
+        fields = self.predict(outputs.hidden_states, labels)
+        keep_hidden = self.output_flags(None, output_hidden_states)[1]  # type: ignore[attr-defined]
+        return self.model_outputs(  # type: ignore[attr-defined]
+            self.output_class(
+                **fields,
+                hidden_states=outputs.hidden_states if keep_hidden else None,
+                attentions=outputs.get("attentions"),
+            ),
+            return_dict,
+        )
+
+
 __all__ = [
     "DepthwiseConv",
     "DropPath",
@@ -299,6 +336,7 @@ __all__ = [
     "MixLayer",
     "MixSelfOutput",
     "MixTransformerEncoder",
+    "MixTransformerHead",
     "MixTransformerModel",
     "MixTransformerPreTrainedModel",
     "OverlapPatchEmbeddings",

@@ -11,7 +11,8 @@ large products on oneDNN (`onednn.dense`: hundreds of patches or frames per imag
 with the exact GELU and the residual adds inside the products (`fuses_products`: oneDNN
 post-ops, skipped when a hook or patch could see it). A layer can compute its outputs for the
 first few positions only (`first_rows`, still attending over every position): a classifier
-reading the class token needs no more from the last layer.
+reading the class token needs no more from the last layer, and at inference those few queries
+need no key or value products either (`few_queries_context`).
 """
 
 from __future__ import annotations
@@ -101,6 +102,64 @@ class QKVProjections(Part):
         return query, *key_value.chunk(2, dim=-1)  # type: ignore[return-value]
 
 
+_PROJECT = QKVProjections.project
+
+
+def few_queries_context(
+    projections: QKVProjections,
+    hidden: torch.Tensor,
+    rows: int,
+    heads: int,
+    bias: torch.Tensor | None = None,
+) -> torch.Tensor | None:
+    """Attention context `[batch, rows, hidden]` of the first `rows` queries of `hidden`
+    `[batch, length, hidden]`, without projecting every position to keys and values; None
+    when it does not apply (then project as usual).
+
+    With few queries (a class-token head reading the last layer), the keys' product folds
+    into the queries and the values' into the weighted sum: `q . (W_k x + b_k) =
+    (W_k^T q) . x + q . b_k`, where the last term is the same for every key and cancels in the
+    softmax, and `sum_j p_j (W_v x_j + b_v) = W_v (sum_j p_j x_j) + b_v` as the weights sum to
+    one. The same numbers up to rounding, for `rows * heads` products of width `hidden`
+    instead of two products over every position. Inference only (the fused weights are there:
+    no grad, fast paths on, the projections unpatched and unhooked, `project` the core's),
+    float32 or float64.
+    """
+    batch, length, width = hidden.shape
+    if hidden.dtype not in (torch.float32, torch.float64) or 8 * rows * heads > width:
+        return None
+    if rows >= length or (bias is not None and bias.dim() != 4):
+        return None
+    if type(projections).project is not _PROJECT or "project" in projections.__dict__:
+        return None  # projections of their own (e.g. VideoMAE's separate biases)
+    weights = projections.fused.weights()
+    if weights is None or weights[0].dtype != hidden.dtype:
+        return None
+    weight, full_bias = weights
+    dim = width // heads
+    query = dense(
+        hidden[:, :rows], weight[:width], None if full_bias is None else full_bias[:width]
+    )
+    # per head: [heads, batch * rows, dim] @ [heads, dim, width] -> queries over the inputs
+    per_head = query.view(batch * rows, heads, dim).transpose(0, 1)
+    folded = torch.bmm(per_head, weight[width : 2 * width].view(heads, dim, width))
+    folded = folded.view(heads, batch, rows * width).transpose(0, 1)
+    folded = folded.reshape(batch, heads * rows, width)
+    scores = torch.bmm(folded, hidden.transpose(1, 2)).view(batch, heads, rows, length)
+    scores.mul_(dim**-0.5)
+    if bias is not None:
+        scores = (scores + bias).clamp_min_(torch.finfo(scores.dtype).min)
+    probabilities = torch.softmax(scores, dim=-1).view(batch, heads * rows, length)
+    mixed = torch.bmm(probabilities, hidden).view(batch, heads, rows * width)
+    mixed = mixed.transpose(0, 1).reshape(heads, batch * rows, width)
+    values = weight[2 * width :].view(heads, dim, width).transpose(1, 2)
+    if full_bias is None:
+        context = torch.bmm(mixed, values)
+    else:
+        context = torch.baddbmm(full_bias[2 * width :].view(heads, 1, dim), mixed, values)
+    return context.transpose(0, 1).reshape(batch, rows, width)
+
+
 def _place(root: nn.Module, path: str, module: nn.Module) -> None:
     """Register `module` at dotted `path` under `root`, creating `Part` containers on the way."""
     *parents, name = path.split(".")
@@ -170,11 +229,36 @@ class PreNormEncoderLayer(nn.Module):
         """Self-attention of `hidden`: `(output, weights)`; with `first_rows`, the output (and
         the weights) of the first `first_rows` positions only; `residual` is added to the
         output (inside the output product when `fused`: see `fuses_products`)."""
-        batch, length, _ = hidden.shape
-        query, key, value = _get(self, self.names.attention).project(hidden, first_rows)
+        projections = _get(self, self.names.attention)
         if first_rows is not None and bias is not None and bias.shape[-2] > 1:
             bias = bias[..., :first_rows, :]
-        context, weights = multi_head_context(
+        folded = None
+        if first_rows is not None and not (self.training or output_attentions or is_causal):
+            folded = few_queries_context(projections, hidden, first_rows, self.num_heads, bias)
+        if folded is not None:
+            context, weights = folded, None
+        else:
+            context, weights = self._context(
+                projections, hidden, bias, is_causal, output_attentions, first_rows
+            )
+        output = _get(self, self.names.attention_output)
+        if fused:
+            return dense(context, output.weight, output.bias, residual=residual), weights
+        out = self.hidden_dropout(output(context))
+        return (out if residual is None else residual + out), weights
+
+    def _context(
+        self,
+        projections: QKVProjections,
+        hidden: torch.Tensor,
+        bias: torch.Tensor | None,
+        is_causal: bool,
+        output_attentions: bool,
+        first_rows: int | None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        batch, length, _ = hidden.shape
+        query, key, value = projections.project(hidden, first_rows)
+        return multi_head_context(
             split_heads(query, batch, query.shape[1], self.num_heads),
             split_heads(key, batch, length, self.num_heads),
             split_heads(value, batch, length, self.num_heads),
@@ -184,11 +268,6 @@ class PreNormEncoderLayer(nn.Module):
             output_attentions=output_attentions,
             implementation="eager" if output_attentions else self.implementation,
         )
-        output = _get(self, self.names.attention_output)
-        if fused:
-            return dense(context, output.weight, output.bias, residual=residual), weights
-        out = self.hidden_dropout(output(context))
-        return (out if residual is None else residual + out), weights
 
     def feed_forward_block(
         self, hidden: torch.Tensor, residual: torch.Tensor | None = None, fused: bool = False
@@ -326,5 +405,6 @@ __all__ = [
     "PreNormEncoderLayer",
     "QKVProjections",
     "computes_first_rows",
+    "few_queries_context",
     "run_layers",
 ]

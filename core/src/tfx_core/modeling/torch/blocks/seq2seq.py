@@ -61,16 +61,19 @@ def residual_sublayer(
     sublayer: Any,
     pre_norm: bool,
     dropout: Fn | None = None,
+    fresh: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """One residual sublayer: pre-norm `x + f(norm(x))` or post-norm `norm(x + f(x))`.
 
     `sublayer` returns `(output, attention weights or None)`; `dropout` (training) applies to
-    the output before the residual add.
+    the output before the residual add. `fresh`: the output is a new tensor no one else holds
+    and autograd is off (a lean plan's bound products), so `x` is added into it in place, the
+    same sum without an allocation.
     """
     out, weights = sublayer(norm(hidden) if pre_norm else hidden)
     if dropout is not None:
         out = dropout(out)
-    hidden = hidden + out
+    hidden = out.add_(hidden) if fresh else hidden + out
     return (hidden if pre_norm else norm(hidden)), weights
 
 

@@ -24,10 +24,15 @@ from typing import Any, ClassVar, NamedTuple
 
 import torch
 
+from tfx_core.modeling.torch.activations import decode_activation
 from tfx_core.modeling.torch.blocks.decoder import bound_norm, bound_projection, cross_attention
 from tfx_core.modeling.torch.blocks.functional import Fn, causal_self_attention
 from tfx_core.modeling.torch.blocks.seq2seq import residual_sublayer, seq2seq_feed_forward
-from tfx_core.modeling.torch.blocks.seq2seq_embeddings import LearnedPositions, SinusoidalPositions
+from tfx_core.modeling.torch.blocks.seq2seq_embeddings import (
+    LearnedPositions,
+    ScaledEmbedding,
+    SinusoidalPositions,
+)
 from tfx_core.modeling.torch.blocks.seq2seq_lean_encoder import TensorsStamp, whole_qkv
 from tfx_core.modeling.torch.blocks.seq2seq_model import Seq2SeqDecoder, _Stack
 from tfx_core.modeling.torch.cache import EncoderDecoderCache
@@ -37,7 +42,7 @@ from tfx_core.modeling.torch.lean import LeanGuard, all_trusted
 from tfx_core.modeling.torch.masks import attention_bias
 from tfx_core.modeling.torch.onednn import decode_linear, rows_packable
 
-__all__ = ["LeanSeq2SeqDecoding", "Seq2SeqDecodePlan", "shared_source_queries"]
+__all__ = ["LeanSeq2SeqDecoding", "Seq2SeqDecodePlan", "shared_source_queries", "token_embedding"]
 
 
 class LeanSeq2SeqLayer(NamedTuple):
@@ -83,7 +88,7 @@ def _bind_layer(layer: Any) -> LeanSeq2SeqLayer | None:
         cross.num_heads,
         ffn_norm,
         fc1,
-        layer.activation_fn,
+        decode_activation(layer.activation_fn),
         fc2,
     )
 
@@ -314,7 +319,11 @@ class Seq2SeqDecodePlan(SourceAttendingPlan):
             sublayers.append(
                 tuple(
                     partial(
-                        residual_sublayer, norm=norm, sublayer=sublayer, pre_norm=layer.pre_norm
+                        residual_sublayer,
+                        norm=norm,
+                        sublayer=sublayer,
+                        pre_norm=layer.pre_norm,
+                        fresh=True,
                     )
                     for norm, sublayer in (
                         (layer.self_norm, attention),
@@ -325,13 +334,14 @@ class Seq2SeqDecodePlan(SourceAttendingPlan):
             )
         decoder = self.decoder
         table = position_table(cache, decoder.embed_positions, decoder.embed_tokens.weight.dtype)
+        bias = self.bias
         return partial(
             self._step,
-            embed=decoder.embed_tokens.forward,
+            embed=token_embedding(decoder.embed_tokens),
             sublayers=tuple(sublayers),
             cache=self_cache,
-            table=table,
-            bias=None if self.bias is None else self.bias[0],
+            positions=() if table is None else table.unbind(0),  # one row view per position
+            bias=None if bias is None or not bool(bias.any()) else bias[0],  # zeros add nothing
         )
 
     def _cross(
@@ -360,19 +370,19 @@ class Seq2SeqDecodePlan(SourceAttendingPlan):
         embed: Fn,
         sublayers: tuple,
         cache: Any,
-        table: Any,
+        positions: tuple[torch.Tensor, ...],
         bias: torch.Tensor | None,
     ) -> torch.Tensor:
         """Logits `[batch, vocab]` for one new token per row; the cache is updated. The states
         are `[batch, hidden]` rows throughout (the products then skip flattening)."""
         past = cache.get_seq_length()
         tokens = embed(input_ids.reshape(-1))
-        if table is not None and past < table.shape[0]:
-            positions = table.narrow(0, past, 1)
+        if past < len(positions):
+            position = positions[past]
         else:
-            positions = torch.arange(past, past + 1, device=tokens.device)
-            positions = self.decoder.embed_positions.forward(positions).to(tokens.dtype)
-        hidden = self.embedding_norm(tokens + positions)
+            position = torch.arange(past, past + 1, device=tokens.device)
+            position = self.decoder.embed_positions.forward(position).to(tokens.dtype)
+        hidden = self.embedding_norm(tokens.add_(position))  # (the embedding's new rows)
         for attend, cross, feed_forward in sublayers:
             hidden = attend(hidden)[0]
             hidden = cross(hidden)[0]
@@ -381,6 +391,19 @@ class Seq2SeqDecodePlan(SourceAttendingPlan):
         if bias is None:
             return logits
         return logits.add_(bias.to(logits.dtype))  # the head's fresh output: in place
+
+
+def token_embedding(module: Any) -> Fn:
+    """The token embedding's `forward` for a step's ids: `torch.embedding` on its table when
+    that is all the forward computes (a plain or unscaled `ScaledEmbedding`, no `max_norm`,
+    inference: `padding_idx` only shapes gradients), else the bound `forward`."""
+    forward = type(module).forward
+    plain = forward is torch.nn.Embedding.forward or (
+        forward is ScaledEmbedding.forward and module.embed_scale == 1.0
+    )
+    if plain and module.max_norm is None:
+        return partial(torch.embedding, module.weight)
+    return module.forward
 
 
 def _cached_cross(
