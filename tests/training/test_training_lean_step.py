@@ -261,3 +261,32 @@ def test_fused_steps_bump_weight_versions_so_laid_out_copies_refresh(lean):
             expected = torch.nn.functional.linear(rows, layer.weight, layer.bias)
         assert not torch.equal(after, before)
         torch.testing.assert_close(after, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_lean_step_runs_beside_tfx_version_hook_but_not_beside_a_users_global_hook(monkeypatch):
+    """tfx's own global post-step hook (bumping fused weights' versions) leaves the lean step
+    on; any other global hook makes the step go through `optimizer.step()`, so it runs."""
+    from torch.optim.optimizer import register_optimizer_step_post_hook
+
+    from tfx_core.modeling.torch import fused_optimizers
+
+    assert not fused_optimizers.other_global_post_hooks()  # ours is registered on import
+    model = _model()
+    step = OptimizerStep(_optimizer(model))
+    _backward(model, 0)
+    step()
+    lean_runs: list[int] = []
+    run = step.plan.run
+    monkeypatch.setattr(step.plan, "run", lambda grads: lean_runs.append(1) or run(grads))
+    _backward(model, 1)
+    step()
+    assert lean_runs == [1]
+    calls: list[int] = []
+    handle = register_optimizer_step_post_hook(lambda *a: calls.append(1))
+    try:
+        assert fused_optimizers.other_global_post_hooks()
+        _backward(model, 2)
+        step()
+    finally:
+        handle.remove()
+    assert lean_runs == [1] and calls == [1]

@@ -31,6 +31,7 @@ from torch.autograd.graph import increment_version
 from torch.optim import optimizer as _optimizer_module
 
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
+from tfx_core.modeling.torch.fused_optimizers import other_global_post_hooks
 
 _TORCH_CLIP = torch.nn.utils.clip_grad_norm_
 _TORCH_OPTIM_DIR = os.path.dirname(_optimizer_module.__file__) + os.sep
@@ -194,7 +195,7 @@ class OptimizerStep:
             or optimizer._optimizer_step_pre_hooks
             or optimizer._optimizer_step_post_hooks
             or _optimizer_module._global_optimizer_pre_hooks
-            or _optimizer_module._global_optimizer_post_hooks
+            or other_global_post_hooks()  # (ours, bumping versions, the step does itself)
             or getattr(optimizer, "grad_scale", None) is not None
             or getattr(optimizer, "found_inf", None) is not None
             or _profiler_enabled()

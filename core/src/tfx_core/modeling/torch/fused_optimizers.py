@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 from torch.autograd.graph import increment_version
+from torch.optim import optimizer as _optimizer_module
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 _HANDLE: list[Any] = []
@@ -24,6 +25,13 @@ def _after_step(optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> Non
     params = [p for group in optimizer.param_groups if group.get("fused") for p in group["params"]]
     if params:
         increment_version(params)
+
+
+def other_global_post_hooks() -> bool:
+    """Whether a global optimizer post-step hook other than this module's is registered (a
+    lean step that skips `optimizer.step()` must then take it, so that the hook runs)."""
+    hooks = _optimizer_module._global_optimizer_post_hooks
+    return len(hooks) > (1 if _HANDLE and _HANDLE[0].id in hooks else 0)
 
 
 def watch_fused_optimizers() -> None:
