@@ -7,7 +7,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tfx_core.modeling.torch.dropout import Dropout, dropout, uses_fast_dropout
+from tfx_core.modeling.torch.dropout import (
+    WIDE_DRAW_ELEMENTS,
+    Dropout,
+    dropout,
+    keep_mask,
+    uses_fast_dropout,
+)
 from tfx_core.modeling.torch.fast_paths import fast_paths
 from tfx_core.modeling.torch.lean import is_trusted
 
@@ -24,6 +30,24 @@ def test_kept_fraction_and_scale(p: float) -> None:
     # same noise values as ATen's `bernoulli_(1 - p).div_(1 - p)`
     reference = F.dropout(x, p, training=True)
     assert torch.equal(torch.unique(y / x), torch.unique(reference / x))
+
+
+@pytest.mark.parametrize("n", [WIDE_DRAW_ELEMENTS - 1, WIDE_DRAW_ELEMENTS, 2_000_001])
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_keep_mask_rate_both_draws(n: int, p: float) -> None:
+    """`rand_like` below `WIDE_DRAW_ELEMENTS`, halves of 64-bit draws from there (odd n too)."""
+    torch.manual_seed(0)
+    mask = keep_mask(torch.empty(n), p)
+    assert mask.shape == (n,) and mask.dtype == torch.float32
+    assert set(mask.unique().tolist()) == {0.0, 1.0}
+    sigma = (p * (1 - p) / n) ** 0.5
+    assert abs(mask.double().mean().item() - (1 - p)) < 5 * sigma
+    if n > WIDE_DRAW_ELEMENTS:  # the two halves of each draw are independent
+        pairs = mask[: n // 2 * 2].view(-1, 2).double()
+        both = (pairs[:, 0] * pairs[:, 1]).mean().item()
+        assert abs(both - (1 - p) ** 2) < 5 * (p * (2 - p) * (1 - p) ** 2 / len(pairs)) ** 0.5
+    torch.manual_seed(0)
+    assert torch.equal(keep_mask(torch.empty(n), p), mask)
 
 
 def test_gradient_is_the_scaled_mask() -> None:

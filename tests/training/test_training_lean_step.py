@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import io
 import warnings
 
 import pytest
@@ -12,7 +13,12 @@ import torch
 from torch import nn
 
 from tfx_core.modeling.torch.fast_paths import fast_paths
-from tfx_core.training.lean_step import GradClipper, OptimizerStep
+from tfx_core.training.lean_step import (
+    GradClipper,
+    OptimizerStep,
+    _ShapeNorms,
+    unpooled_state_dict,
+)
 
 
 def _model(seed: int = 0) -> nn.Module:
@@ -20,12 +26,12 @@ def _model(seed: int = 0) -> nn.Module:
     return nn.Sequential(nn.Linear(6, 5), nn.LayerNorm(5), nn.Linear(5, 3))
 
 
-def _optimizer(model: nn.Module, **kwargs) -> torch.optim.Optimizer:
+def _optimizer(model: nn.Module, decay_rate: float = 0.1, **kwargs) -> torch.optim.Optimizer:
     decay = [p for n, p in model.named_parameters() if n.endswith("weight") and n != "1.weight"]
     rest = [p for p in model.parameters() if all(p is not q for q in decay)]
     options = dict(lr=1e-2, betas=(0.8, 0.95), eps=1e-7, fused=True) | kwargs
     return torch.optim.AdamW(
-        [{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}],
+        [{"params": decay, "weight_decay": decay_rate}, {"params": rest, "weight_decay": 0.0}],
         **options,
     )
 
@@ -36,7 +42,7 @@ def _backward(model: nn.Module, step: int) -> None:
     model(inputs).square().mean().mul(10).backward()
 
 
-def _train(steps: int, lean: bool, **optimizer_kwargs):
+def _train(steps: int, lean: bool, max_norm: float = 0.5, **optimizer_kwargs):
     """Train with (or without) the lean step and clipper; the model, optimizer and norms."""
     model = _model()
     optimizer = _optimizer(model, **optimizer_kwargs)
@@ -47,10 +53,10 @@ def _train(steps: int, lean: bool, **optimizer_kwargs):
     for k in range(steps):
         _backward(model, k)
         if lean:
-            norms.append(clip(0.5))
+            norms.append(clip(max_norm))
             step()
         else:
-            norms.append(torch.nn.utils.clip_grad_norm_(params, 0.5))
+            norms.append(torch.nn.utils.clip_grad_norm_(params, max_norm))
             optimizer.step()
         scheduler.step()
         for p in params:
@@ -70,10 +76,61 @@ def _assert_same(a, b) -> None:
             assert torch.equal(value, state_b["state"][key][name]), name
 
 
-def test_lean_step_and_clip_are_bitwise_torch():
-    lean = _train(6, lean=True)
-    _assert_same(lean, _train(6, lean=False))
+@pytest.mark.parametrize(
+    "max_norm, decay_rate",
+    [(0.5, 0.1), (1e3, 0.0)],  # clipping every step, groups apart; no clipping, groups joined
+)
+def test_lean_step_and_clip_are_bitwise_torch(max_norm, decay_rate):
+    lean = _train(6, lean=True, max_norm=max_norm, decay_rate=decay_rate)
+    _assert_same(lean, _train(6, lean=False, max_norm=max_norm, decay_rate=decay_rate))
     assert lean[3].plan is not None  # the lean step did run (after the first, initialising step)
+    norms = lean[2]
+    assert bool((norms > max_norm).all()) == (max_norm < 1)  # both branches of the clipper
+
+
+def _saved(state_dict) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(state_dict, buffer)
+    return buffer.getvalue()
+
+
+def test_step_counters_share_one_buffer_and_save_as_torch_does():
+    """The lean step counts steps in one buffer; the state reads as torch's, a checkpoint's
+    bytes are torch's, and a saved state resumes into either path exactly."""
+    model, optimizer, _, step = _train(5, lean=True)
+    plain_model, plain_optimizer, *_ = _train(5, lean=False)
+    steps = [optimizer.state[p]["step"] for p in model.parameters()]
+    buffer = step.plan.step_buffer
+    assert buffer is not None and torch.equal(buffer, torch.full((len(steps),), 5.0))
+    assert all(s.untyped_storage().data_ptr() == buffer.untyped_storage().data_ptr() for s in steps)
+    assert all(torch.equal(s, torch.tensor(5.0)) and s.dim() == 0 for s in steps)
+    assert _saved(unpooled_state_dict(optimizer)) == _saved(plain_optimizer.state_dict())
+    assert steps[0].untyped_storage().nbytes() == 4 * len(steps)  # the live state left pooled
+    # a state saved as it is (pooled) loads back, and both copies go on alike
+    pooled = torch.load(io.BytesIO(_saved(optimizer.state_dict())), weights_only=True)
+    optimizer.load_state_dict(pooled)
+    plain_optimizer.load_state_dict(torch.load(io.BytesIO(_saved(plain_optimizer.state_dict()))))
+    for k in range(5, 8):
+        for m in (model, plain_model):
+            _backward(m, k)
+        step()
+        plain_optimizer.step()
+        for m in (model, plain_model):
+            m.zero_grad(set_to_none=True)
+    assert step.plan is not None and step.plan.state is optimizer.state  # rebound and pooled
+    assert step.plan.step_buffer is not None
+    for p, q in zip(model.parameters(), plain_model.parameters(), strict=True):
+        assert torch.equal(p, q) and torch.equal(optimizer.state[p]["step"], torch.tensor(8.0))
+
+
+def test_switch_leaves_the_step_counters_as_torch_makes_them():
+    """With `TFX_FAST_PATHS=0` no plan is bound: each counter keeps its own storage."""
+    with fast_paths(False):
+        model, optimizer, _, step = _train(3, lean=True)
+    assert step.plan is None
+    for p in model.parameters():
+        counter = optimizer.state[p]["step"]
+        assert counter.untyped_storage().nbytes() == counter.nbytes
 
 
 def test_plain_adam_and_resumed_state_match_too():
@@ -199,6 +256,50 @@ def test_clipper_falls_back_for_mixed_gradients_and_the_switch(monkeypatch):
     torch.testing.assert_close(plain[0].grad, torch.full((2,), 4.0 / (32.0**0.5 + 1e-6)))
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_norms_a_shape_at_a_time_are_foreach_norms_bitwise(threads):
+    shapes = [(32,), (37,), (7,), (1,), (0,), (), (32, 32), (37, 32), (3, 5, 7), (1, 8)]
+    shapes += [(16384,), (16385,), (300, 300)]  # at the size limit, above it
+    generator = torch.Generator().manual_seed(threads)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        built = 0
+        for _ in range(40):
+            picked = [shapes[i] for i in torch.randint(len(shapes), (16,), generator=generator)]
+            norms = _ShapeNorms.build([torch.zeros(shape) for shape in picked])
+            scale = 10.0 ** torch.randint(-20, 12, (), generator=generator).item()
+            grads = [torch.randn(shape, generator=generator) * scale for shape in picked]
+            if norms is not None:
+                built += 1
+                assert torch.equal(norms(grads), torch.stack(torch._foreach_norm(grads, 2.0)))
+        assert built > 30
+    finally:
+        torch.set_num_threads(previous)
+    assert _ShapeNorms.build([torch.zeros(4, dtype=torch.float64)] * 2) is None
+
+
+def test_clipper_with_a_non_contiguous_gradient_is_torch_clip():
+    """Stacking would reorder a transposed gradient's sum: that step takes `_foreach_norm`."""
+    torch.manual_seed(0)
+    params = [nn.Parameter(torch.randn(64, 64)) for _ in range(3)]
+    spread = torch.logspace(-3, 3, 64)  # magnitudes where the order of the sum shows
+    grads = [(torch.randn(64, 64) * spread).t(), torch.randn(64, 64), torch.randn(64, 64)]
+
+    def set_grads():
+        for p, g in zip(params, grads, strict=True):
+            p.grad = g.clone() if g.is_contiguous() else g.t().clone().t()
+
+    set_grads()
+    assert not params[0].grad.is_contiguous()
+    norm = GradClipper(params)(0.5)
+    clipped = [p.grad for p in params]
+    set_grads()
+    assert torch.equal(norm, torch.nn.utils.clip_grad_norm_(params, 0.5))
+    for p, q in zip(params, clipped, strict=True):
+        assert torch.equal(p.grad, q)
+
+
 def test_trainer_steps_equal_torch_steps(tiny, tmp_path, monkeypatch):
     """End to end: the Trainer's lean step and clipping give the weights torch's functions give."""
     from tfx_core.training import Trainer, TrainingArguments, loop
@@ -212,7 +313,7 @@ def test_trainer_steps_equal_torch_steps(tiny, tmp_path, monkeypatch):
             weight_decay=0.01,
             max_grad_norm=0.05,  # small enough to clip every step
             disable_tqdm=True,
-            save_strategy="no",
+            save_steps=6,
             logging_steps=2,
         )
         trainer = Trainer(
@@ -234,6 +335,9 @@ def test_trainer_steps_equal_torch_steps(tiny, tmp_path, monkeypatch):
     ]
     for p, q in zip(lean.model.parameters(), plain.model.parameters(), strict=True):
         assert torch.equal(p, q)
+    for name in ("optimizer.pt", "model.safetensors", "scheduler.pt"):  # the same files
+        saved = [(tmp_path / run / "checkpoint-6" / name).read_bytes() for run in ("lean", "plain")]
+        assert saved[0] == saved[1], name
 
 
 @pytest.mark.parametrize("lean", [True, False])

@@ -79,3 +79,31 @@ def test_greedy_and_beam_match_reference(fast_paths, left_padded, monkeypatch):
         kwargs = dict(attention_mask=mask, max_new_tokens=8, pad_token_id=0, **options)
         with torch.no_grad():
             assert torch.equal(ours.generate(ids, **kwargs), reference.generate(ids, **kwargs))
+
+
+@pytest.mark.parametrize("cache", [None, "static"])
+@pytest.mark.parametrize("fast_paths", ["1", "0"])
+def test_bf16_window_shorter_than_the_prompt_matches_reference_bitwise(
+    cache, fast_paths, left_padded, monkeypatch
+):
+    """bf16, left padding, a window of 4 under a 9-token prompt: every step's scores are the
+    reference's bits and the ids identical. The reference's sliding cache layers attend over the
+    window's keys only; summing over every cached key (the older ones masked) rounds differently
+    (before the cache's `windows`, row 1's last token flipped)."""
+    monkeypatch.setenv("TFX_FAST_PATHS", fast_paths)
+    ours, reference = make_pair()
+    ours, reference = ours.to(torch.bfloat16), reference.to(torch.bfloat16)
+    ids, mask = left_padded
+    kwargs = dict(
+        attention_mask=mask,
+        max_new_tokens=12,
+        pad_token_id=0,
+        do_sample=False,
+        output_scores=True,
+        return_dict_in_generate=True,
+        cache_implementation=cache,
+    )
+    with torch.no_grad():
+        got, want = ours.generate(ids, **kwargs), reference.generate(ids, **kwargs)
+    assert torch.equal(got.sequences, want.sequences)
+    assert all(map(torch.equal, got.scores, want.scores))

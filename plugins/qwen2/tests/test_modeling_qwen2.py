@@ -11,6 +11,7 @@ from tfx_plugin_qwen2 import modeling_qwen2  # noqa: E402
 from tfx_plugin_qwen2.configuration_qwen2 import Qwen2Config  # noqa: E402
 
 from tfx_core.errors import ConfigError  # noqa: E402
+from tfx_core.modeling.torch.fast_paths import fast_paths as fast_paths_enabled  # noqa: E402
 
 TINY = dict(
     vocab_size=99,
@@ -134,3 +135,31 @@ def test_window_changes_the_logits(left_padded):
 def test_bad_window_settings_are_config_errors(overrides, message):
     with pytest.raises(ConfigError, match=message):
         Qwen2Config(**{**TINY, **overrides})
+
+
+@pytest.mark.parametrize("cache", [None, "static"])
+@pytest.mark.parametrize("fast_paths", [True, False], ids=["fast", "modules"])
+def test_bf16_sliding_layers_match_reference_bitwise(cache, fast_paths, left_padded):
+    """bf16, a full layer under two sliding ones (window 3, shorter than the prompt): every
+    step's scores are the reference's bits, as its sliding cache layers return only the window's
+    keys to the attention (a sum over more, masked, keys rounds differently in bf16)."""
+    ours, reference = make_pair(
+        use_sliding_window=True, sliding_window=3, num_hidden_layers=3, max_window_layers=1
+    )
+    ours, reference = ours.to(torch.bfloat16), reference.to(torch.bfloat16)
+    ids, mask = left_padded
+    kwargs = dict(
+        attention_mask=mask,
+        max_new_tokens=12,
+        pad_token_id=0,
+        do_sample=False,
+        output_scores=True,
+        return_dict_in_generate=True,
+        cache_implementation=cache,
+    )
+    with torch.no_grad(), fast_paths_enabled(fast_paths):
+        got = ours.generate(ids, **kwargs)
+    with torch.no_grad():
+        want = reference.generate(ids, **kwargs)
+    assert torch.equal(got.sequences, want.sequences)
+    assert all(map(torch.equal, got.scores, want.scores))

@@ -39,7 +39,13 @@ from tfx_core.generation.stopping import (
     StopStringCriteria,
 )
 from tfx_core.modeling.framework_common import GenerationConfigMixin
-from tfx_core.modeling.torch.cache import Cache, DynamicCache, EncoderDecoderCache, StaticCache
+from tfx_core.modeling.torch.cache import (
+    Cache,
+    DynamicCache,
+    EncoderDecoderCache,
+    StaticCache,
+    sliding_windows,
+)
 from tfx_core.modeling.torch.lean import _REGISTRATIONS
 
 logger = logging.getLogger("tfx_core.generation")
@@ -123,8 +129,9 @@ class GenerationMixin(GenerationConfigMixin):
                 head_dim=head_dim,
                 dtype=self.dtype,
                 device=self.device,
+                windows=sliding_windows(model_config),
             )
-        return DynamicCache(capacity=max_length)
+        return DynamicCache(capacity=max_length, windows=sliding_windows(self.config))
 
     def _decode_num_threads(self) -> int | None:
         """Threads for decoding, or None to keep the current setting.

@@ -8,6 +8,7 @@
   framework's implementation of the head.
 - `GenerationConfigMixin`: `generation_config` (from the model config until set, saved as
   `generation_config.json` and read back on load); a framework decides where it is kept.
+- `check_ids_or_embeds`: the `ConfigError` unless exactly one of the two inputs is given.
 """
 
 from __future__ import annotations
@@ -24,10 +25,21 @@ from tfx_core.generation.config import GENERATION_CONFIG_NAME, GenerationConfig
 __all__ = [
     "FrameworkAuto",
     "GenerationConfigMixin",
+    "check_ids_or_embeds",
     "finish_loading",
     "load_config",
     "snapshot_folder",
 ]
+
+
+def check_ids_or_embeds(owner: Any, input_ids: Any, inputs_embeds: Any, prefix: str = "") -> None:
+    """A `ConfigError` naming `owner`'s class unless exactly one of `{prefix}input_ids` and
+    `{prefix}inputs_embeds` is given."""
+    if (input_ids is None) == (inputs_embeds is None):
+        raise ConfigError(
+            f"{type(owner).__name__}: pass exactly one of {prefix}input_ids or "
+            f"{prefix}inputs_embeds."
+        )
 
 
 def load_config(

@@ -4,8 +4,11 @@ On a small model most of `torch.optim.AdamW(fused=True).step()` is Python around
 kernel: a profiler scope, hook dispatch, grad-mode switches, a walk over every parameter's state
 and a regrouping of the tensors by device and dtype. `OptimizerStep` binds the state tensors
 once and calls the same kernel with the same arguments, so the update is bitwise the one
-`step()` makes. `GradClipper` runs `torch.nn.utils.clip_grad_norm_`'s ops in its order for
-gradients of one device and dtype (bitwise the same norm and scaled gradients).
+`step()` makes: the groups in one call while their settings agree, the per-parameter step
+counters moved into one buffer (counted by one `add_`; saved apart, see
+`unpooled_state_dict`). `GradClipper` runs `torch.nn.utils.clip_grad_norm_`'s ops in its order
+for gradients of one device and dtype (bitwise the same norm and scaled gradients; on the CPU
+small gradients' norms a shape at a time, and no multiply when the coefficient is 1).
 
 Both are fast paths: they run only while nothing could tell. The step needs a plain `Adam` /
 `AdamW` with `fused=True` (no amsgrad, maximize, capturable or differentiable), parameters of
@@ -13,7 +16,8 @@ one device and dtype with every gradient present, no step hook (the optimizer's 
 GradScaler attached, no profiler running, and `step` not patched on the class or the instance
 (every function from `optimizer.step` down to Adam's own must be torch's); the plan is rebound
 after `load_state_dict` or a change of the param groups. Otherwise, and with
-`TFX_FAST_PATHS=0`, `optimizer.step()` runs.
+`TFX_FAST_PATHS=0`, `optimizer.step()` runs (and with the switch off no plan is bound: the
+step counters stay torch's).
 """
 
 from __future__ import annotations
@@ -64,7 +68,6 @@ class _Plan:
         self.param_groups = optimizer.param_groups
         self.group_params = [group["params"] for group in optimizer.param_groups]
         self.lists: list[tuple[list, list, list, list, Callable]] = []
-        steps: list[torch.Tensor] = []
         for group in optimizer.param_groups:
             params = list(group["params"])
             states = [optimizer.state[p] for p in params]
@@ -78,10 +81,16 @@ class _Plan:
                     kernel,
                 )
             )
-            steps += [s["step"] for s in states]
-        self.steps = steps
-        self.params = [entry[0] for entry in self.lists]
-        self.params_flat = [p for entry in self.lists for p in entry[0]]
+        # every group's lists joined: one kernel call while the groups' settings agree (the
+        # kernel updates each tensor on its own, so the split into calls does not change a bit)
+        joined = tuple([t for entry in self.lists for t in entry[k]] for k in range(4))
+        self.joined = (*joined, self.lists[0][4])
+        self.params_flat, self.steps = joined[0], joined[3]
+        self.bounds: list[tuple[int, int]] = []
+        for params, *_ in self.lists:
+            start = self.bounds[-1][1] if self.bounds else 0
+            self.bounds.append((start, start + len(params)))
+        self.step_buffer = _pool_steps(self.steps)
 
     @classmethod
     def build(cls, optimizer: torch.optim.Optimizer) -> _Plan | None:
@@ -114,12 +123,25 @@ class _Plan:
                 return False
         return True
 
-    def run(self, grads: list[list[torch.Tensor]]) -> None:
+    def run(self, grads: list[torch.Tensor]) -> None:
+        """One step with every parameter's gradient, in the order of `params_flat`."""
+        groups = self.param_groups
         with torch.no_grad():
-            torch._foreach_add_(self.steps, 1)
-            for group, (params, exp_avgs, exp_avg_sqs, steps, kernel), group_grads in zip(
-                self.param_groups, self.lists, grads, strict=True
-            ):
+            if self.step_buffer is not None:
+                self.step_buffer.add_(1)  # every step counter: views of this buffer
+            else:
+                torch._foreach_add_(self.steps, 1)
+            settings = _settings(groups[0])
+            if all(_settings(group) == settings for group in groups[1:]):
+                calls = [(groups[0], self.joined, grads)]
+            else:
+                calls = [
+                    (group, entry, grads[start:end])
+                    for group, entry, (start, end) in zip(
+                        groups, self.lists, self.bounds, strict=True
+                    )
+                ]
+            for group, (params, exp_avgs, exp_avg_sqs, steps, kernel), group_grads in calls:
                 beta1, beta2 = group["betas"]
                 kernel(
                     params,
@@ -141,6 +163,53 @@ class _Plan:
             # the fused kernel writes the weights without bumping their in-place versions,
             # which caches of laid-out weights (oneDNN copies, lean plans) rely on
             increment_version(self.params_flat)
+
+
+def _settings(group: dict[str, Any]) -> tuple:
+    """What the fused kernel takes from a param group besides its tensors."""
+    return (
+        group["lr"],
+        group["betas"],
+        group["weight_decay"],
+        group["eps"],
+        group["decoupled_weight_decay"],
+    )
+
+
+def _pool_steps(steps: list[torch.Tensor]) -> torch.Tensor | None:
+    """Move the step counters (0-d float32 CPU tensors) into one buffer, each tensor re-pointed
+    in place at its own element, so that one `add_` counts every parameter's step (bitwise
+    `_foreach_add_(steps, 1)`, a loop over the tensors on the CPU; one kernel on a GPU, where
+    nothing is gained). The state keeps the same tensor objects and values;
+    `unpooled_state_dict` copies them apart again for saving. None when they do not qualify."""
+    for step in steps:
+        if (
+            type(step) is not torch.Tensor
+            or step.dim() != 0
+            or step.dtype != torch.float32
+            or step.device.type != "cpu"
+            or step.requires_grad
+        ):
+            return None
+    with torch.no_grad():
+        buffer = torch.stack(steps)
+        storage = buffer.untyped_storage()
+        for i, step in enumerate(steps):
+            step.set_(storage, i, (), ())
+    return buffer
+
+
+def unpooled_state_dict(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """`optimizer.state_dict()` with each step counter that shares a buffer (`_pool_steps`)
+    copied into its own tensor: the file `torch.save` writes is then the one torch's own state
+    gives, byte for byte. The optimizer's state is left as it is."""
+    state_dict = optimizer.state_dict()
+    packed = state_dict["state"]
+    for key, entry in packed.items():
+        step = entry.get("step")
+        if isinstance(step, torch.Tensor) and step.untyped_storage().nbytes() != step.nbytes:
+            packed[key] = {**entry, "step": step.clone()}  # (the entry is the live state dict)
+    return state_dict
 
 
 def _group_qualifies(group: dict[str, Any]) -> bool:
@@ -176,7 +245,11 @@ class OptimizerStep:
         if grads is None:
             optimizer = self.optimizer
             optimizer.step()
-            if self.eligible and (self.plan is None or not self.plan.current(optimizer)):
+            if (
+                self.eligible
+                and (self.plan is None or not self.plan.current(optimizer))
+                and fast_paths_enabled()
+            ):
                 # (re)plan once per state: after the first step, after `load_state_dict`
                 tried = (id(optimizer.state), len(optimizer.state), id(optimizer.param_groups))
                 if tried != self.tried:
@@ -186,8 +259,8 @@ class OptimizerStep:
         self.plan.run(grads)
         self.optimizer._opt_called = True  # what the LR scheduler's step wrapper records
 
-    def _lean_grads(self) -> list[list[torch.Tensor]] | None:
-        """Each group's gradients when the lean step may run now, else None."""
+    def _lean_grads(self) -> list[torch.Tensor] | None:
+        """Every parameter's gradient (the plan's order) when the lean step may run now."""
         optimizer, plan = self.optimizer, self.plan
         if (
             plan is None
@@ -203,10 +276,9 @@ class OptimizerStep:
             or not plan.current(optimizer)
         ):
             return None
-        grads = [[p.grad for p in params] for params in plan.params]
-        for group in grads:
-            if any(map(operator.is_, group, repeat(None))):
-                return None  # torch's step skips a parameter without gradient
+        grads = [p.grad for p in plan.params_flat]
+        if any(map(operator.is_, grads, repeat(None))):
+            return None  # torch's step skips a parameter without gradient
         return grads
 
     def _torch_steps(self) -> bool:
@@ -222,28 +294,91 @@ class OptimizerStep:
 class GradClipper:
     """`torch.nn.utils.clip_grad_norm_(params, max_norm)` over a fixed parameter list; its ops
     called directly when the parameters are plain tensors of one device and dtype and every
-    gradient present is dense (the same norm and scaled gradients, bitwise)."""
+    gradient present is dense (the same norm and scaled gradients, bitwise; on the CPU the
+    per-tensor norms a shape at a time, see `_ShapeNorms`)."""
 
     def __init__(self, params: list[torch.Tensor]) -> None:
         self.params = params
         first = params[0] if params else None
         self.uniform = first is not None and first.device.type in ("cpu", "cuda")
+        self.cpu = first is not None and first.device.type == "cpu"
         for p in params:
             if type(p) not in (nn.Parameter, torch.Tensor) or (p.device, p.dtype) != (
                 first.device,
                 first.dtype,
             ):
                 self.uniform = False
+        self.shape_norms = _ShapeNorms.build(params) if self.uniform and self.cpu else None
 
     def __call__(self, max_norm: float) -> torch.Tensor:
         params = self.params
         if self.uniform and fast_paths_enabled() and torch.nn.utils.clip_grad_norm_ is _TORCH_CLIP:
             grads = [p.grad for p in params if p.grad is not None]
-            if grads and not any(grad.is_sparse for grad in grads):
+            if grads and not any(map(_IS_SPARSE, grads)):
                 with torch.no_grad():
-                    norms = torch._foreach_norm(grads, 2.0)
-                    total = torch.linalg.vector_norm(torch.stack(norms), 2.0)
+                    shape_norms = self.shape_norms
+                    if (
+                        shape_norms is not None
+                        and len(grads) == len(params)
+                        and all(map(_IS_CONTIGUOUS, grads))
+                    ):
+                        norms = shape_norms(grads)
+                    else:
+                        norms = torch.stack(torch._foreach_norm(grads, 2.0))
+                    total = torch.linalg.vector_norm(norms, 2.0)
                     coefficient = torch.clamp(float(max_norm) / (total + 1e-6), max=1.0)
-                    torch._foreach_mul_(grads, coefficient)
+                    # x * 1.0 is x: on the CPU (where reading the value costs no sync) a norm
+                    # under `max_norm` leaves the gradients as they are, without the multiply
+                    if not (self.cpu and coefficient.item() == 1.0):
+                        torch._foreach_mul_(grads, coefficient)
                 return total
         return torch.nn.utils.clip_grad_norm_(params, max_norm)
+
+
+_IS_SPARSE = operator.attrgetter("is_sparse")
+_IS_CONTIGUOUS = torch.Tensor.is_contiguous
+
+
+class _ShapeNorms:
+    """`torch.stack(torch._foreach_norm(grads, 2.0))` for contiguous float32 CPU gradients with
+    fewer ops: the small gradients of a shape shared by several are stacked and normed a row
+    each, the rest go through `_foreach_norm`, and the norms are put back in parameter order.
+    Bitwise the same: torch's CPU float32 2-norm over contiguous trailing dimensions runs one
+    vectorised loop per output row (`binary_kernel_reduce_lastdim`, a row never split across
+    threads), and a whole tensor's norm is that loop over its one row."""
+
+    MAX_ROW = 16384  # elements; larger gradients are not copied into a stack
+
+    def __init__(self, groups: list[tuple[list[int], tuple[int, ...]]], rest: list[int]) -> None:
+        self.groups = groups  # (positions, the row dimensions to reduce)
+        self.rest = rest
+        order = [i for positions, _ in groups for i in positions] + rest
+        self.inverse = torch.tensor(order).argsort()  # stacked position -> parameter order
+
+    @classmethod
+    def build(cls, params: list[torch.Tensor]) -> _ShapeNorms | None:
+        """None unless the parameters are float32 with some small shape shared."""
+        if not params or params[0].dtype != torch.float32:
+            return None
+        by_shape: dict[tuple[int, ...], list[int]] = {}
+        for i, p in enumerate(params):
+            if p.dim() and 0 < p.numel() <= cls.MAX_ROW:
+                by_shape.setdefault(tuple(p.shape), []).append(i)
+        groups = [
+            (positions, tuple(range(1, len(shape) + 1)))
+            for shape, positions in by_shape.items()
+            if len(positions) > 1
+        ]
+        if not groups:
+            return None
+        grouped = {i for positions, _ in groups for i in positions}
+        return cls(groups, [i for i in range(len(params)) if i not in grouped])
+
+    def __call__(self, grads: list[torch.Tensor]) -> torch.Tensor:
+        parts = [
+            torch.linalg.vector_norm(torch.stack([grads[i] for i in positions]), 2.0, dim=dims)
+            for positions, dims in self.groups
+        ]
+        if self.rest:
+            parts.append(torch.stack(torch._foreach_norm([grads[i] for i in self.rest], 2.0)))
+        return torch.cat(parts).index_select(0, self.inverse)

@@ -43,6 +43,7 @@ from tfx_core.training.evaluation import (
     gather_in_order,
     to_numpy,
 )
+from tfx_core.training.lean_step import unpooled_state_dict
 from tfx_core.training.loss import label_smoothed_loss, shifts_labels
 from tfx_core.training.optim import create_optimizer, create_scheduler
 from tfx_core.training.state import STATE_NAME, TrainerControl, TrainerState
@@ -256,7 +257,7 @@ class Trainer:
             with atomic_directory(target) as tmp:
                 self._write_model(tmp)
                 if not args.save_only_model:
-                    torch.save(self.optimizer.state_dict(), tmp / ckpt.OPTIMIZER_NAME)
+                    torch.save(unpooled_state_dict(self.optimizer), tmp / ckpt.OPTIMIZER_NAME)
                     torch.save(self.lr_scheduler.state_dict(), tmp / ckpt.SCHEDULER_NAME)
                     if self.scaler is not None:
                         torch.save(self.scaler.state_dict(), tmp / ckpt.SCALER_NAME)

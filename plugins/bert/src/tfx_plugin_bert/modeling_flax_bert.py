@@ -132,21 +132,10 @@ class FlaxBertForMaskedLM(heads.MaskedLMHead, FlaxBertPreTrainedModel):
         return self.cls(hidden, self.bert.embeddings.word_embeddings)
 
 
-class FlaxBertLMHeadModel(FlaxGenerationMixin, heads.CausalLMHead, FlaxBertPreTrainedModel):
+class FlaxBertLMHeadModel(FlaxGenerationMixin, heads.CausalLMHead, FlaxBertForMaskedLM):
     """Left-to-right language modelling with a causal BERT (`is_decoder=True`); `generate`
-    (KV-cached through the mixin's hooks and `FlaxBertModel.init_cache`)."""
-
-    base_model_class = FlaxBertModel
-    base_model_kwargs: ClassVar[dict[str, Any]] = {"add_pooling_layer": False}
-    tied_keys = _MLM_TIES
-    shared_keys = _MLM_SHARED
-    ignore_unexpected_keys: ClassVar[list[str]] = FlaxBertForMaskedLM.ignore_unexpected_keys
-
-    def build_head(self, config: BertConfig, dtype: Any, rngs: nnx.Rngs) -> None:
-        self.cls = FlaxBertOnlyMLMHead(config, dtype=dtype, rngs=rngs)
-
-    def lm_logits(self, hidden: Array) -> Array:
-        return self.cls(hidden, self.bert.embeddings.word_embeddings)
+    (KV-cached through the mixin's hooks and `FlaxBertModel.init_cache`). The masked LM's
+    layers and checkpoint keys, the causal head's call."""
 
 
 class FlaxBertForPreTraining(heads.TaskHead, FlaxBertPreTrainedModel):

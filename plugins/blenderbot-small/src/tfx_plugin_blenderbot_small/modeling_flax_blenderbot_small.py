@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax.seq2seq import Seq2SeqDecoder, Seq2SeqEncoder
 from tfx_core.modeling.flax.seq2seq_causal_lm import DecoderOnlyCausalLMHead
 from tfx_core.modeling.flax.seq2seq_model import (
@@ -13,6 +12,7 @@ from tfx_core.modeling.flax.seq2seq_model import (
     FlaxSeq2SeqModel,
     FlaxSeq2SeqPreTrainedModel,
 )
+from tfx_core.modeling.framework_common import check_ids_or_embeds
 from tfx_plugin_blenderbot_small.configuration_blenderbot_small import BlenderbotSmallConfig
 
 __all__ = [
@@ -31,10 +31,7 @@ class FlaxBlenderbotSmallDecoder(Seq2SeqDecoder):
 
     def embed(self, input_ids: Any, inputs_embeds: Any, positions: Any, shared: Any) -> Any:
         """Normalized token embeddings (never scaled, as in the reference) + positions."""
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ConfigError(
-                f"{type(self).__name__}: pass exactly one of input_ids or inputs_embeds."
-            )
+        check_ids_or_embeds(self, input_ids, inputs_embeds)
         if inputs_embeds is None:
             table = self.embed_tokens if self.embed_tokens is not None else shared
             inputs_embeds = table(input_ids)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from tfx_core.errors import ConfigError
+from tfx_core.modeling.framework_common import check_ids_or_embeds
 from tfx_core.modeling.keras import TFPreTrainedModel, tf
 from tfx_core.modeling.keras.backend import keras
 from tfx_core.modeling.keras.blocks.seq2seq import LearnedPositions
@@ -44,10 +44,7 @@ class TFBlenderbotSmallDecoder(TFSeq2SeqDecoder):
         position_ids: Any = None,
     ) -> Any:
         """Normalised token embeddings (never scaled) + positions."""
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ConfigError(
-                f"{type(self).__name__}: pass exactly one of input_ids or inputs_embeds."
-            )
+        check_ids_or_embeds(self, input_ids, inputs_embeds)
         if inputs_embeds is None:
             inputs_embeds = keras.layers.Embedding.call(self.embed_tokens, input_ids)
         positions = self.positions_for(input_ids, inputs_embeds, past_length, position_ids)

@@ -16,6 +16,8 @@ from flax import nnx
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax import FlaxPreTrainedModel, heads, layers
 from tfx_core.modeling.flax.attention import attention, merge_heads, padding_bias, split_heads
+from tfx_core.modeling.flax.inputs import flag, input_ids_array
+from tfx_core.modeling.flax.stack import run_layers
 from tfx_core.modeling.outputs import BaseModelOutput
 from tfx_plugin_distilbert.configuration_distilbert import DistilBertConfig
 
@@ -135,31 +137,15 @@ class FlaxDistilBertModel(FlaxDistilBertPreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
     ) -> Any:
-        if input_ids is None:
-            raise ConfigError("Pass input_ids ([batch, length] token ids).")
-        hidden = self.embeddings(jnp.asarray(input_ids))
-        bias = padding_bias(attention_mask)
-        want_states = (
-            self.config.output_hidden_states
-            if output_hidden_states is None
-            else output_hidden_states
+        hidden, states, weights, _ = run_layers(
+            self.transformer.layer,
+            self.embeddings(input_ids_array(input_ids)),
+            padding_bias(attention_mask),
+            output_hidden_states=flag(output_hidden_states, self.config.output_hidden_states),
+            output_attentions=flag(output_attentions, self.config.output_attentions),
         )
-        want_weights = (
-            self.config.output_attentions if output_attentions is None else output_attentions
-        )
-        states, weights = [], []
-        for block in self.transformer.layer:
-            if want_states:
-                states.append(hidden)
-            hidden, attn = block(hidden, bias)
-            if want_weights:
-                weights.append(attn)
-        if want_states:
-            states.append(hidden)
         outputs = BaseModelOutput(
-            last_hidden_state=hidden,
-            hidden_states=tuple(states) if want_states else None,
-            attentions=tuple(weights) if want_weights else None,
+            last_hidden_state=hidden, hidden_states=states, attentions=weights
         )
         return heads.finish(outputs, return_dict, self.config)
 

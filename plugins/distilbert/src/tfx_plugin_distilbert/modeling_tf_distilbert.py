@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from tfx_core.errors import ConfigError
+from tfx_core.modeling.framework_common import check_ids_or_embeds
 from tfx_core.modeling.keras import (
     HeadModel,
     MaskedLMHead,
@@ -26,6 +27,7 @@ from tfx_core.modeling.keras import (
     tf,
     unpack_inputs,
 )
+from tfx_core.modeling.keras.base import output_flags
 from tfx_core.modeling.keras.blocks.encoder import Encoder
 from tfx_core.modeling.keras.layers import (
     TiedProjection,
@@ -170,22 +172,18 @@ class TFDistilBertModel(TFDistilBertPreTrainedModel):
         training: bool = False,
     ) -> Any:
         config = self.config
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ConfigError("Pass exactly one of input_ids or inputs_embeds.")
+        check_ids_or_embeds(self, input_ids, inputs_embeds)
         if head_mask is not None:
             raise ConfigError("tfx's TF DistilBERT does not implement head_mask; drop it.")
         hidden = self.embeddings(
             as_tensor(input_ids), inputs_embeds=as_tensor(inputs_embeds), training=training
         )
+        attentions, hidden_states = output_flags(config, output_attentions, output_hidden_states)
         hidden, all_hidden, all_weights = self.transformer(
             hidden,
             bias=padding_bias(as_tensor(attention_mask), hidden.dtype),
-            output_attentions=config.output_attentions
-            if output_attentions is None
-            else output_attentions,
-            output_hidden_states=config.output_hidden_states
-            if output_hidden_states is None
-            else output_hidden_states,
+            output_attentions=attentions,
+            output_hidden_states=hidden_states,
             training=training,
         )
         out = BaseModelOutput(

@@ -14,8 +14,9 @@ from flax import nnx
 
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax import FlaxGenerationMixin, FlaxPreTrainedModel, heads, layers
-from tfx_core.modeling.flax.attention import causal_bias
 from tfx_core.modeling.flax.decoder import DecoderLayer, empty_cache
+from tfx_core.modeling.flax.inputs import flag, input_ids_array
+from tfx_core.modeling.flax.stack import cached_causal_bias, run_layers
 from tfx_core.modeling.outputs import BaseModelOutputWithPast
 from tfx_plugin_gpt2.configuration_gpt2 import GPT2Config
 
@@ -68,9 +69,7 @@ class FlaxGPT2Model(FlaxGPT2PreTrainedModel):
     ) -> Any:
         """With `cache` (from `init_cache`), the tokens are written at `cache_index` and attend
         to every earlier cached position that `attention_mask` (`[batch, max_length]`) keeps."""
-        if input_ids is None:
-            raise ConfigError("Pass input_ids ([batch, length] token ids).")
-        input_ids = jnp.asarray(input_ids)
+        input_ids = input_ids_array(input_ids)
         length = input_ids.shape[1]
         if position_ids is None:
             if length > self.config.n_positions:
@@ -82,36 +81,23 @@ class FlaxGPT2Model(FlaxGPT2PreTrainedModel):
         hidden = self.wte(input_ids) + self.wpe(jnp.asarray(position_ids))
         if token_type_ids is not None:
             hidden = hidden + self.wte(jnp.asarray(token_type_ids))
-        hidden = self.drop(hidden)
-        queries = jnp.arange(length) + cache_index
-        key_length = cache[0].key.shape[2] if cache is not None else length
-        bias = causal_bias(queries, key_length, attention_mask)
-        want_states = _flag(output_hidden_states, self.config.output_hidden_states)
-        want_weights = _flag(output_attentions, self.config.output_attentions)
-        states, weights, new_cache = [], [], []
-        for i, block in enumerate(self.h):
-            if want_states:
-                states.append(hidden)
-            hidden, attn, layer_cache = block(
-                hidden, bias, None if cache is None else cache[i], cache_index
-            )
-            new_cache.append(layer_cache)
-            if want_weights:
-                weights.append(attn)
-        hidden = self.ln_f(hidden)
-        if want_states:
-            states.append(hidden)
+        hidden, states, weights, cache = run_layers(
+            self.h,
+            self.drop(hidden),
+            cached_causal_bias(length, attention_mask, cache, cache_index),
+            cache=cache,
+            cache_index=cache_index,
+            output_hidden_states=flag(output_hidden_states, self.config.output_hidden_states),
+            output_attentions=flag(output_attentions, self.config.output_attentions),
+            final=self.ln_f,
+        )
         outputs = BaseModelOutputWithPast(
             last_hidden_state=hidden,
-            past_key_values=tuple(new_cache) if cache is not None else None,
-            hidden_states=tuple(states) if want_states else None,
-            attentions=tuple(weights) if want_weights else None,
+            past_key_values=cache,
+            hidden_states=states,
+            attentions=weights,
         )
         return heads.finish(outputs, return_dict, self.config)
-
-
-def _flag(value: bool | None, default: bool) -> bool:
-    return bool(default if value is None else value)
 
 
 class FlaxGPT2LMHeadModel(FlaxGenerationMixin, heads.CausalLMHead, FlaxGPT2PreTrainedModel):
@@ -121,21 +107,13 @@ class FlaxGPT2LMHeadModel(FlaxGenerationMixin, heads.CausalLMHead, FlaxGPT2PreTr
     tied_keys = ("lm_head.weight",)
 
     def build_head(self, config: GPT2Config, dtype: Any, rngs: nnx.Rngs) -> None:
-        self.lm_head = None
-        if not config.tie_word_embeddings:
-            self.lm_head = layers.dense(
-                config.n_embd,
-                config.vocab_size,
-                std=config.initializer_range,
-                use_bias=False,
-                dtype=dtype,
-                rngs=rngs,
-            )
+        tied, std = config.tie_word_embeddings, config.initializer_range
+        self.lm_head = layers.lm_projection(
+            tied, config.n_embd, config.vocab_size, std=std, dtype=dtype, rngs=rngs
+        )
 
     def lm_logits(self, hidden: Array) -> Array:
-        if self.lm_head is None:
-            return layers.attend(self.transformer.wte, hidden)
-        return self.lm_head(hidden)
+        return layers.vocab_logits(self.lm_head, self.transformer.wte, hidden)
 
 
 class FlaxGPT2ForSequenceClassification(heads.SequenceClassificationHead, FlaxGPT2PreTrainedModel):

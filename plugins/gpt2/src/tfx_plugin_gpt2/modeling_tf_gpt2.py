@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from tfx_core.errors import ConfigError
+from tfx_core.modeling.framework_common import check_ids_or_embeds
 from tfx_core.modeling.keras import (
     CausalLMHead,
     HeadModel,
@@ -20,6 +21,7 @@ from tfx_core.modeling.keras import (
     tf,
     unpack_inputs,
 )
+from tfx_core.modeling.keras.base import output_flags
 from tfx_core.modeling.keras.blocks import DecoderBlock, empty_cache
 from tfx_core.modeling.keras.generation import TFGenerationMixin
 from tfx_core.modeling.keras.layers import (
@@ -112,8 +114,7 @@ class TFGPT2Model(TFGPT2PreTrainedModel):
         training: bool = False,
     ) -> Any:
         config = self.config
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ConfigError("Pass exactly one of input_ids or inputs_embeds.")
+        check_ids_or_embeds(self, input_ids, inputs_embeds)
         if head_mask is not None or past_key_values is not None:
             raise ConfigError(
                 "tfx's TF GPT-2 takes no head_mask or past_key_values in call(); generate() "
@@ -130,10 +131,9 @@ class TFGPT2Model(TFGPT2PreTrainedModel):
         dtype = tf.as_dtype(self.compute_dtype)
         size = tf.shape(reference)[1]
         bias = causal_bias(size, size, 0, as_tensor(attention_mask), dtype)
-        if output_attentions is None:
-            output_attentions = config.output_attentions
-        if output_hidden_states is None:
-            output_hidden_states = config.output_hidden_states
+        output_attentions, output_hidden_states = output_flags(
+            config, output_attentions, output_hidden_states
+        )
         all_hidden: list | None = [] if output_hidden_states else None
         all_attentions: list | None = [] if output_attentions else None
         hidden, _ = self.run(

@@ -5,8 +5,6 @@ padding gets the zero row."""
 
 from __future__ import annotations
 
-import functools
-import math
 from typing import Any
 
 import jax.numpy as jnp
@@ -23,22 +21,10 @@ from tfx_core.modeling.flax.seq2seq_model import (
     FlaxSeq2SeqModel,
     FlaxSeq2SeqPreTrainedModel,
 )
+from tfx_core.modeling.position_tables import fairseq_table
 from tfx_plugin_m2m100.configuration_m2m100 import M2M100Config
 
 __all__ = ["FlaxM2M100ForConditionalGeneration", "FlaxM2M100Model"]
-
-
-@functools.lru_cache(maxsize=8)
-def fairseq_table(rows: int, dim: int, padding_idx: int) -> np.ndarray:
-    """`[rows, dim]`: sin then cos of `pos * 10000 ** (-i / (dim/2 - 1))`; zero padding row."""
-    half = dim // 2
-    frequencies = np.exp(np.arange(half, dtype=np.float32) * -(math.log(10000) / (half - 1)))
-    angles = np.arange(rows, dtype=np.float32)[:, None] * frequencies[None, :]
-    table = np.concatenate([np.sin(angles), np.cos(angles)], axis=1)
-    if dim % 2:
-        table = np.concatenate([table, np.zeros((rows, 1), np.float32)], axis=1)
-    table[padding_idx] = 0
-    return table.astype(np.float32)
 
 
 class _M2M100Stack:

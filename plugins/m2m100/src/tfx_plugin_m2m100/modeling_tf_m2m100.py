@@ -8,10 +8,7 @@ padding gets the zero row wherever it is.
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
-
-import numpy as np
 
 from tfx_core.modeling.keras import TFPreTrainedModel, tf
 from tfx_core.modeling.keras.backend import keras
@@ -22,23 +19,10 @@ from tfx_core.modeling.keras.blocks.seq2seq_model import (
     TFSeq2SeqEncoder,
     TFSeq2SeqModel,
 )
+from tfx_core.modeling.position_tables import fairseq_table
 from tfx_plugin_m2m100.configuration_m2m100 import M2M100Config
 
 __all__ = ["TFM2M100ForConditionalGeneration", "TFM2M100Model"]
-
-
-def fairseq_sinusoidal_table(rows: int, dim: int, padding_idx: int | None) -> np.ndarray:
-    """sin of `rows` positions at `f_i = 10000 ** (-i / (dim/2 - 1))` then cos; a zero column
-    for odd `dim`, a zero padding row."""
-    half = dim // 2
-    frequencies = np.exp(np.arange(half, dtype=np.float32) * -(math.log(10000) / (half - 1)))
-    angles = np.arange(rows, dtype=np.float32)[:, None] * frequencies[None, :]
-    table = np.concatenate([np.sin(angles), np.cos(angles)], axis=1)
-    if dim % 2:
-        table = np.concatenate([table, np.zeros((rows, 1), np.float32)], axis=1)
-    if padding_idx is not None:
-        table[padding_idx] = 0
-    return table.astype(np.float32)
 
 
 class TFM2M100SinusoidalPositionalEmbedding(keras.layers.Layer):
@@ -49,7 +33,7 @@ class TFM2M100SinusoidalPositionalEmbedding(keras.layers.Layer):
     def __init__(self, num_positions: int, dim: int, padding_idx: int, **kw: Any) -> None:
         super().__init__(**kw)
         self.padding_idx = padding_idx
-        self.table = fairseq_sinusoidal_table(num_positions + self.offset, dim, padding_idx)
+        self.table = fairseq_table(num_positions + self.offset, dim, padding_idx)
         self.built = True
 
     def call(self, position_ids: Any) -> Any:

@@ -4,7 +4,9 @@ Llama's layout on the core decoder block (`layers.N.{input_layernorm, self_attn.
 post_attention_layernorm, mlp.{gate,up,down}_proj}`, RMSNorm in float32, SwiGLU, grouped
 key/value heads, rotary positions from `tfx_core.modeling.torch.rotary`), no biases, and a
 sliding attention window (`config.sliding_window`): each token sees that many most recent
-positions, itself included, on the module path and in the one-token decode plan alike.
+positions, itself included, on the module path and in the one-token decode plan alike; the
+cache returns only the window's keys to the attention, as the reference's sliding cache does
+(`cache.sliding_windows`), so bf16 decoding rounds as the reference's.
 """
 
 from __future__ import annotations

@@ -93,23 +93,12 @@ class FlaxRobertaForMaskedLM(heads.MaskedLMHead, FlaxRobertaPreTrainedModel):
         return self.lm_head(hidden, self.roberta.embeddings.word_embeddings)
 
 
-class FlaxRobertaForCausalLM(FlaxGenerationMixin, heads.CausalLMHead, FlaxRobertaPreTrainedModel):
-    """Left-to-right LM on a causal RoBERTa (`config.is_decoder=True`); has `generate`.
+class FlaxRobertaForCausalLM(FlaxGenerationMixin, heads.CausalLMHead, FlaxRobertaForMaskedLM):
+    """Left-to-right LM on a causal RoBERTa (`config.is_decoder=True`); has `generate`. The
+    masked LM's layers and checkpoint keys, the causal head's call.
 
     Generation numbers positions from 0 (cumsum of the mask), as the reference's `generate`
     passes them, not with RoBERTa's padding offset."""
-
-    base_model_class = FlaxRobertaModel
-    base_model_kwargs = _WITHOUT_POOLER
-    tied_keys = _TIED_DECODER
-    shared_keys = _SHARED_BIAS
-    ignore_unexpected_keys: ClassVar[list[str]] = _NO_POOLER
-
-    def build_head(self, config: RobertaConfig, dtype: Any, rngs: nnx.Rngs) -> None:
-        self.lm_head = FlaxRobertaLMHead(config, dtype=dtype, rngs=rngs)
-
-    def lm_logits(self, hidden: Array) -> Array:
-        return self.lm_head(hidden, self.roberta.embeddings.word_embeddings)
 
 
 class FlaxRobertaForSequenceClassification(

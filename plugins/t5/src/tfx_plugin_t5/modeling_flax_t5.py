@@ -27,13 +27,28 @@ from flax import nnx
 
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax import FlaxPreTrainedModel
-from tfx_core.modeling.flax.attention import attention, merge_heads, padding_bias, split_heads
+from tfx_core.modeling.flax.attention import padding_bias
 from tfx_core.modeling.flax.decoder import LayerCache, empty_cache
 from tfx_core.modeling.flax.heads import finish
-from tfx_core.modeling.flax.layers import activation_fn, attend, dense, dropout, embed
+from tfx_core.modeling.flax.inputs import as_encoder_output, flag, optional_array, seq2seq_output
+from tfx_core.modeling.flax.layers import (
+    activation_fn,
+    dense,
+    dropout,
+    embed,
+    lm_projection,
+    vocab_logits,
+)
 from tfx_core.modeling.flax.losses import cross_entropy
-from tfx_core.modeling.flax.seq2seq import CrossCache, Seq2SeqCache, shift_tokens_right
+from tfx_core.modeling.flax.seq2seq import (
+    CachedAttention,
+    CrossCache,
+    Seq2SeqCache,
+    run_decoder_layers,
+    shift_tokens_right,
+)
 from tfx_core.modeling.flax.seq2seq_generation import FlaxSeq2SeqGenerationMixin
+from tfx_core.modeling.framework_common import check_ids_or_embeds
 from tfx_core.modeling.outputs import BaseModelOutput, Seq2SeqLMOutput, Seq2SeqModelOutput
 from tfx_plugin_t5.configuration_t5 import MT5Config, T5Config
 
@@ -87,8 +102,11 @@ def _linear(config: Any, features_in: int, features_out: int, std: float, dtype,
     return dense(features_in, features_out, std=std, use_bias=False, dtype=dtype, rngs=rngs)
 
 
-class T5Attention(nnx.Module):
+class T5Attention(CachedAttention):
     """`q`, `k`, `v`, `o` without biases; scores unscaled; optional bucket table."""
+
+    projections = ("q", "k", "v", "o")
+    score_scale = 1.0
 
     def __init__(
         self, config: Any, has_bias: bool, *, is_decoder: bool, dtype: Any, rngs: nnx.Rngs
@@ -127,31 +145,6 @@ class T5Attention(nnx.Module):
             max_distance=self.max_distance,
         )
         return jnp.transpose(self.relative_attention_bias(buckets), (0, 3, 1, 2))
-
-    def keys_values(self, states: Array) -> CrossCache:
-        return CrossCache(
-            split_heads(self.k(states), self.num_heads), split_heads(self.v(states), self.num_heads)
-        )
-
-    def __call__(
-        self,
-        hidden: Array,
-        bias: Array | None,
-        *,
-        key_value_states: Array | None = None,
-        cross: CrossCache | None = None,
-        cache: LayerCache | None = None,
-        index: Any = 0,
-    ) -> tuple[Array, Array, LayerCache | None]:
-        query = split_heads(self.q(hidden), self.num_heads)
-        if cross is None:
-            cross = self.keys_values(hidden if key_value_states is None else key_value_states)
-        key, value = cross
-        if cache is not None:
-            cache = cache.written(key, value, index)
-            key, value = cache.key, cache.value
-        out, weights = attention(query, key, value, bias, scale=1.0, dropout=self.dropout)
-        return self.o(merge_heads(out)), weights, cache
 
 
 class T5LayerSelfAttention(nnx.Module):
@@ -311,37 +304,19 @@ class T5Stack(nnx.Module):
             positions = jnp.arange(length)
             bias = self.self_bias(positions, positions, attention_mask, dtype)
             encoder_bias = padding_bias(encoder_mask, dtype)
-        hidden = self.dropout(inputs_embeds)
-        states, weights, cross_weights, new_layers = [], [], [], []
-        for index, block in enumerate(self.block):
-            states.append(hidden)
-            hidden, attn, cross_attn, layer_cache = block(
-                hidden,
-                bias,
-                encoder_states,
-                encoder_bias,
-                cache.cross[index] if cache is not None else None,
-                cache.layers[index] if cache is not None else None,
-                cache_index,
-            )
-            new_layers.append(layer_cache)
-            weights.append(attn)
-            cross_weights.append(cross_attn)
-        hidden = self.dropout(self.final_layer_norm(hidden))
-        states.append(hidden)
-        if cache is not None:
-            cache = cache._replace(layers=tuple(new_layers))
-        return (
-            hidden,
-            tuple(states) if output_hidden_states else None,
-            tuple(weights) if output_attentions else None,
-            tuple(cross_weights) if output_attentions and self.is_decoder else None,
-            cache,
+        return run_decoder_layers(
+            self.block,
+            self.dropout(inputs_embeds),
+            bias,
+            encoder_states,
+            encoder_bias,
+            cache=cache,
+            cache_index=cache_index,
+            final=lambda hidden: self.dropout(self.final_layer_norm(hidden)),
+            output_hidden_states=output_hidden_states,
+            output_attentions=output_attentions,
+            cross_outputs=self.is_decoder,
         )
-
-
-def _flag(value: bool | None, default: Any) -> bool:
-    return bool(default if value is None else value)
 
 
 class FlaxT5PreTrainedModel(FlaxPreTrainedModel):
@@ -379,15 +354,14 @@ class FlaxT5EncoderModel(FlaxT5PreTrainedModel):
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
     ) -> BaseModelOutput:
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ConfigError("Pass exactly one of input_ids and inputs_embeds.")
+        check_ids_or_embeds(self, input_ids, inputs_embeds)
         if inputs_embeds is None:
             inputs_embeds = self.shared(jnp.asarray(input_ids))
         hidden, states, weights, _, _ = self.encoder(
             inputs_embeds,
-            None if attention_mask is None else jnp.asarray(attention_mask),
-            output_hidden_states=_flag(output_hidden_states, self.config.output_hidden_states),
-            output_attentions=_flag(output_attentions, self.config.output_attentions),
+            optional_array(attention_mask),
+            output_hidden_states=flag(output_hidden_states, self.config.output_hidden_states),
+            output_attentions=flag(output_attentions, self.config.output_attentions),
         )
         return BaseModelOutput(last_hidden_state=hidden, hidden_states=states, attentions=weights)
 
@@ -435,12 +409,15 @@ class FlaxT5Model(FlaxT5EncoderModel):
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
     ) -> tuple[BaseModelOutput, tuple]:
-        if encoder_outputs is None:
-            encoder_outputs = self.encode(
-                input_ids, attention_mask, inputs_embeds, output_attentions, output_hidden_states
-            )
-        elif not isinstance(encoder_outputs, BaseModelOutput):
-            encoder_outputs = BaseModelOutput(last_hidden_state=encoder_outputs[0])
+        encoder_outputs = as_encoder_output(
+            self,
+            encoder_outputs,
+            input_ids,
+            attention_mask,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+        )
         if (decoder_input_ids is None) == (decoder_inputs_embeds is None):
             raise ConfigError(
                 f"{type(self).__name__} needs exactly one of decoder_input_ids and "
@@ -450,26 +427,18 @@ class FlaxT5Model(FlaxT5EncoderModel):
             decoder_inputs_embeds = self.shared(jnp.asarray(decoder_input_ids))
         decoded = self.decoder(
             decoder_inputs_embeds,
-            None if decoder_attention_mask is None else jnp.asarray(decoder_attention_mask),
+            optional_array(decoder_attention_mask),
             encoder_outputs.last_hidden_state,
-            None if attention_mask is None else jnp.asarray(attention_mask),
-            output_hidden_states=_flag(output_hidden_states, self.config.output_hidden_states),
-            output_attentions=_flag(output_attentions, self.config.output_attentions),
+            optional_array(attention_mask),
+            output_hidden_states=flag(output_hidden_states, self.config.output_hidden_states),
+            output_attentions=flag(output_attentions, self.config.output_attentions),
         )
         return encoder_outputs, decoded
 
     def seq2seq_output(self, encoder, decoded, return_dict, **fields) -> Any:
-        _, states, weights, cross, _ = decoded
-        outputs = self.output_class(
-            **fields,
-            decoder_hidden_states=states,
-            decoder_attentions=weights,
-            cross_attentions=cross,
-            encoder_last_hidden_state=encoder.last_hidden_state,
-            encoder_hidden_states=encoder.hidden_states,
-            encoder_attentions=encoder.attentions,
+        return seq2seq_output(
+            self.output_class, encoder, decoded, return_dict, self.config, **fields
         )
-        return finish(outputs, return_dict, self.config)
 
     def __call__(self, return_dict: bool | None = None, **kwargs: Any) -> Any:
         encoder, decoded = self.run(**kwargs)
@@ -483,12 +452,9 @@ class FlaxT5ForConditionalGeneration(FlaxSeq2SeqGenerationMixin, FlaxT5Model):
     output_class: ClassVar[type] = Seq2SeqLMOutput
 
     def build_head(self, config: T5Config, dtype: Any, rngs: nnx.Rngs) -> None:
-        self.lm_head = (
-            None
-            if config.tie_word_embeddings
-            else _linear(
-                config, config.d_model, config.vocab_size, config.initializer_factor, dtype, rngs
-            )
+        tied, std = config.tie_word_embeddings, config.initializer_factor
+        self.lm_head = lm_projection(
+            tied, config.d_model, config.vocab_size, std=std, dtype=dtype, rngs=rngs
         )
 
     def _source_limit(self) -> None:
@@ -499,8 +465,8 @@ class FlaxT5ForConditionalGeneration(FlaxSeq2SeqGenerationMixin, FlaxT5Model):
 
     def lm_logits(self, hidden: Array) -> Array:
         if self.lm_head is None:  # v1.0 rescales before the tied projection
-            return attend(self.shared, hidden * self.config.d_model**-0.5)
-        return self.lm_head(hidden)
+            hidden = hidden * self.config.d_model**-0.5
+        return vocab_logits(self.lm_head, self.shared, hidden)
 
     def __call__(self, labels: Any = None, return_dict: bool | None = None, **kwargs: Any) -> Any:
         derive = kwargs.get("decoder_input_ids") is None

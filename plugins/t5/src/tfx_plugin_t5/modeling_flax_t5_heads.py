@@ -20,6 +20,7 @@ from flax import nnx
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax import heads
 from tfx_core.modeling.flax.heads import span_outputs
+from tfx_core.modeling.flax.inputs import seq2seq_output
 from tfx_core.modeling.flax.layers import dense
 from tfx_core.modeling.flax.losses import sequence_classification_loss
 from tfx_core.modeling.flax.seq2seq import shift_tokens_right
@@ -95,18 +96,15 @@ class FlaxT5ForSequenceClassification(FlaxT5PreTrainedModel):
         loss = None
         if labels is not None:
             loss = sequence_classification_loss(logits, jnp.asarray(labels), self.config)
-        _, states, weights, cross, _ = decoded
-        outputs = Seq2SeqSequenceClassifierOutput(
+        return seq2seq_output(
+            Seq2SeqSequenceClassifierOutput,
+            encoder,
+            decoded,
+            return_dict,
+            self.config,
             loss=loss,
             logits=logits,
-            decoder_hidden_states=states,
-            decoder_attentions=weights,
-            cross_attentions=cross,
-            encoder_last_hidden_state=encoder.last_hidden_state,
-            encoder_hidden_states=encoder.hidden_states,
-            encoder_attentions=encoder.attentions,
         )
-        return heads.finish(outputs, return_dict, self.config)
 
 
 class FlaxT5ForTokenClassification(heads.TokenClassificationHead, FlaxT5PreTrainedModel):

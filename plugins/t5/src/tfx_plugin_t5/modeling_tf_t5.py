@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from tfx_core.errors import ConfigError
+from tfx_core.modeling.framework_common import check_ids_or_embeds
 from tfx_core.modeling.keras import TFPreTrainedModel, as_tensor, tf, unpack_inputs
 from tfx_core.modeling.keras.backend import keras
 from tfx_core.modeling.keras.blocks.decoder import empty_cache
@@ -89,9 +89,7 @@ class TFT5Stack(DecoderStackMixin, keras.layers.Layer):
         training: bool = False,
         position_ids: Any = None,
     ) -> Any:
-        if (input_ids is None) == (inputs_embeds is None):
-            prefix = "decoder_" if self.is_decoder else ""
-            raise ConfigError(f"Pass exactly one of {prefix}input_ids and {prefix}inputs_embeds.")
+        check_ids_or_embeds(self, input_ids, inputs_embeds, "decoder_" if self.is_decoder else "")
         if inputs_embeds is None:
             inputs_embeds = self.embed_tokens(input_ids)
         return self.dropout(inputs_embeds, training=training)

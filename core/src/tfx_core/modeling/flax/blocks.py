@@ -23,13 +23,13 @@ from flax import nnx
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax.attention import (
     attention,
-    causal_bias,
     merge_heads,
     padding_bias,
     split_heads,
 )
 from tfx_core.modeling.flax.decoder import LayerCache, empty_cache
 from tfx_core.modeling.flax.layers import activation_fn, dense, dropout, layer_norm
+from tfx_core.modeling.flax.stack import cached_causal_bias, run_layers
 
 Array = jax.Array
 
@@ -143,36 +143,11 @@ class Encoder(nnx.Module):
         return empty_cache(len(self.layer), batch, self.num_heads, max_length, self.head_dim, dtype)
 
     def __call__(
-        self,
-        hidden: Array,
-        bias: Array | None,
-        *,
-        cache: tuple[LayerCache, ...] | None = None,
-        cache_index: Any = 0,
-        output_hidden_states: bool = False,
-        output_attentions: bool = False,
+        self, hidden: Array, bias: Array | None, **options: Any
     ) -> tuple[Array, tuple | None, tuple | None, tuple[LayerCache, ...] | None]:
-        """(hidden, all hidden states, attention weights, the updated cache or None)."""
-        states: list[Array] = []
-        attentions: list[Array] = []
-        caches: list[LayerCache | None] = []
-        for i, layer in enumerate(self.layer):
-            if output_hidden_states:
-                states.append(hidden)
-            hidden, weights, layer_cache = layer(
-                hidden, bias, None if cache is None else cache[i], cache_index
-            )
-            caches.append(layer_cache)
-            if output_attentions:
-                attentions.append(weights)
-        if output_hidden_states:
-            states.append(hidden)
-        return (
-            hidden,
-            tuple(states) if output_hidden_states else None,
-            tuple(attentions) if output_attentions else None,
-            tuple(caches) if cache is not None else None,
-        )
+        """(hidden, all hidden states, attention weights, the updated cache or None);
+        `options` are `stack.run_layers`' (`cache`, `cache_index`, `output_*`)."""
+        return run_layers(self.layer, hidden, bias, **options)
 
 
 def decoder_bias(
@@ -192,8 +167,7 @@ def decoder_bias(
                 "bidirectional encoder recomputes every position instead)."
             )
         return padding_bias(attention_mask)
-    key_length = length if cache is None else cache[0].key.shape[2]
-    return causal_bias(jnp.arange(length) + cache_index, key_length, attention_mask)
+    return cached_causal_bias(length, attention_mask, cache, cache_index)
 
 
 class Pooler(nnx.Module):

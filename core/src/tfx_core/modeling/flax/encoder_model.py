@@ -16,6 +16,7 @@ from flax import nnx
 
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax import blocks, heads, layers
+from tfx_core.modeling.flax.inputs import flag, input_ids_array, optional_array
 from tfx_core.modeling.outputs import BaseModelOutputWithPoolingAndPast
 
 Array = jax.Array
@@ -26,11 +27,6 @@ def offset_position_ids(input_ids: Array, padding_idx: int, past_length: Any = 0
     `padding_idx` (fairseq's numbering, `past_length` tokens already cached)."""
     not_pad = (input_ids != padding_idx).astype(jnp.int32)
     return (jnp.cumsum(not_pad, axis=1) + past_length) * not_pad + padding_idx
-
-
-def flag(value: bool | None, default: Any) -> bool:
-    """An `output_*` argument, the config's default when None."""
-    return bool(default if value is None else value)
 
 
 class EncoderEmbeddings(nnx.Module):
@@ -153,12 +149,9 @@ class EncoderModel:
     ) -> Any:
         """With `cache` (from `init_cache`), the tokens are written at `cache_index` and attend
         to every earlier cached position that `attention_mask` (`[batch, max_length]`) keeps."""
-        if input_ids is None:
-            raise ConfigError("Pass input_ids ([batch, length] token ids).")
         config = self.config  # type: ignore[attr-defined]
-        input_ids = jnp.asarray(input_ids)
-        token_type_ids = None if token_type_ids is None else jnp.asarray(token_type_ids)
-        position_ids = None if position_ids is None else jnp.asarray(position_ids)
+        input_ids = input_ids_array(input_ids)
+        token_type_ids, position_ids = optional_array(token_type_ids), optional_array(position_ids)
         hidden = self.embeddings(input_ids, token_type_ids, position_ids, cache_index)
         bias = blocks.decoder_bias(config, hidden.shape[1], attention_mask, cache, cache_index)
         hidden, states, weights, cache = self.encoder(
@@ -184,23 +177,15 @@ class VocabularyProjection(nnx.Module):
     embeddings, the reference's default) and the output `bias`."""
 
     def build_projection(self, config: Any, *, dtype: Any, rngs: nnx.Rngs) -> None:
-        self.decoder = None
-        if not config.tie_word_embeddings:
-            self.decoder = layers.dense(
-                config.hidden_size,
-                config.vocab_size,
-                std=config.initializer_range,
-                use_bias=False,
-                dtype=dtype,
-                rngs=rngs,
-            )
+        tied, std = config.tie_word_embeddings, config.initializer_range
+        self.decoder = layers.lm_projection(
+            tied, config.hidden_size, config.vocab_size, std=std, dtype=dtype, rngs=rngs
+        )
         self.bias = nnx.Param(jnp.zeros((config.vocab_size,), dtype))
 
     def project(self, hidden: Array, word_embeddings: nnx.Embed) -> Array:
         """Vocabulary logits of the transformed `hidden`."""
-        if self.decoder is None:
-            return layers.attend(word_embeddings, hidden) + self.bias[...]
-        return self.decoder(hidden) + self.bias[...]
+        return layers.vocab_logits(self.decoder, word_embeddings, hidden) + self.bias[...]
 
 
 __all__ = [

@@ -73,6 +73,20 @@ def attend(table: nnx.Embed, hidden: Array) -> Array:
     return jnp.matmul(hidden, weight.T.astype(hidden.dtype), precision=jax.lax.Precision.HIGHEST)
 
 
+def lm_projection(
+    tied: bool, features: int, vocab: int, *, std: float, dtype: Any, rngs: nnx.Rngs
+) -> nnx.Linear | None:
+    """An LM head's own output projection (no bias), or None when `tied` to the embeddings."""
+    if tied:
+        return None
+    return dense(features, vocab, std=std, use_bias=False, dtype=dtype, rngs=rngs)
+
+
+def vocab_logits(projection: nnx.Module | None, table: nnx.Embed, hidden: Array) -> Array:
+    """`projection(hidden)`, or `hidden` against the tied embedding `table` when it is None."""
+    return attend(table, hidden) if projection is None else projection(hidden)
+
+
 class Conv1D(nnx.Module):
     """GPT-2's projection: `x @ weight + bias` with `weight` stored `[in, out]`."""
 

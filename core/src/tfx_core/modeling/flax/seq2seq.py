@@ -20,8 +20,8 @@ keys/values, computed once per generation.
 
 from __future__ import annotations
 
-import functools
 import math
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, NamedTuple
 
 import jax
@@ -39,6 +39,8 @@ from tfx_core.modeling.flax.attention import (
 )
 from tfx_core.modeling.flax.decoder import LayerCache, empty_cache
 from tfx_core.modeling.flax.layers import activation_fn, dense, dropout, embed, layer_norm
+from tfx_core.modeling.framework_common import check_ids_or_embeds
+from tfx_core.modeling.position_tables import sinusoidal_table
 
 Array = jax.Array
 NORM_EPS = 1e-5  # torch.nn.LayerNorm's default, which the reference's BART family uses
@@ -64,38 +66,24 @@ def _std(config: Any) -> float:
     return float(getattr(config, "init_std", 0.02))
 
 
-@functools.lru_cache(maxsize=16)
-def sinusoidal_table(num_positions: int, dim: int) -> np.ndarray:
-    """Marian / Pegasus positions `[num_positions, dim]`: sin of each frequency in the first
-    half of the features, cos in the second (the reference's layout)."""
-    position = np.arange(num_positions, dtype=np.float64)[:, None]
-    frequency = np.array([1.0 / math.pow(10000, 2 * (j // 2) / dim) for j in range(dim)])
-    angles = position * frequency[None, :]
-    half = dim // 2 + dim % 2
-    table = np.zeros((num_positions, dim), np.float64)
-    table[:, :half] = np.sin(angles[:, 0::2])
-    table[:, half:] = np.cos(angles[:, 1::2])
-    return table.astype(np.float32)
-
-
 # ------------------------------------------------------------------------ layers
-class Seq2SeqAttention(nnx.Module):
-    """Multi-head attention with BART's names (`q_proj`, `k_proj`, `v_proj`, `out_proj`)."""
+class CachedAttention(nnx.Module):
+    """The forward of encoder-decoder attention (BART family, T5). A subclass builds
+    `num_heads`, `dropout` and the projections named in `projections`."""
 
-    def __init__(self, config: Any, heads: int, *, dtype: Any, rngs: nnx.Rngs) -> None:
-        dim, std = config.d_model, _std(config)
-        self.num_heads = heads
-        self.q_proj = dense(dim, dim, std=std, dtype=dtype, rngs=rngs)
-        self.k_proj = dense(dim, dim, std=std, dtype=dtype, rngs=rngs)
-        self.v_proj = dense(dim, dim, std=std, dtype=dtype, rngs=rngs)
-        self.out_proj = dense(dim, dim, std=std, dtype=dtype, rngs=rngs)
-        self.dropout = dropout(float(getattr(config, "attention_dropout", 0.0) or 0.0), rngs)
+    #: attribute names of the query, key, value and output projections
+    projections: ClassVar[tuple[str, str, str, str]] = ("q_proj", "k_proj", "v_proj", "out_proj")
+    #: the scores' scale; None: `head_dim ** -0.5`
+    score_scale: ClassVar[float | None] = None
+    num_heads: int
+    dropout: nnx.Dropout
 
     def keys_values(self, states: Array) -> CrossCache:
         """Keys and values of `states`, split into heads."""
+        _, key, value, _ = self.projections
         return CrossCache(
-            split_heads(self.k_proj(states), self.num_heads),
-            split_heads(self.v_proj(states), self.num_heads),
+            split_heads(getattr(self, key)(states), self.num_heads),
+            split_heads(getattr(self, value)(states), self.num_heads),
         )
 
     def __call__(
@@ -110,15 +98,31 @@ class Seq2SeqAttention(nnx.Module):
     ) -> tuple[Array, Array, LayerCache | None]:
         """Self-attention (keys from `hidden`, written to `cache` at `index`) or, given
         `key_value_states` or their projected `cross`, attention over the encoder."""
-        query = split_heads(self.q_proj(hidden), self.num_heads)
+        query_name, _, _, output_name = self.projections
+        query = split_heads(getattr(self, query_name)(hidden), self.num_heads)
         if cross is None:
             cross = self.keys_values(hidden if key_value_states is None else key_value_states)
         key, value = cross
         if cache is not None:
             cache = cache.written(key, value, index)
             key, value = cache.key, cache.value
-        out, weights = attention(query, key, value, bias, dropout=self.dropout)
-        return self.out_proj(merge_heads(out)), weights, cache
+        out, weights = attention(
+            query, key, value, bias, scale=self.score_scale, dropout=self.dropout
+        )
+        return getattr(self, output_name)(merge_heads(out)), weights, cache
+
+
+class Seq2SeqAttention(CachedAttention):
+    """Multi-head attention with BART's names (`q_proj`, `k_proj`, `v_proj`, `out_proj`)."""
+
+    def __init__(self, config: Any, heads: int, *, dtype: Any, rngs: nnx.Rngs) -> None:
+        dim, std = config.d_model, _std(config)
+        self.num_heads = heads
+        self.q_proj = dense(dim, dim, std=std, dtype=dtype, rngs=rngs)
+        self.k_proj = dense(dim, dim, std=std, dtype=dtype, rngs=rngs)
+        self.v_proj = dense(dim, dim, std=std, dtype=dtype, rngs=rngs)
+        self.out_proj = dense(dim, dim, std=std, dtype=dtype, rngs=rngs)
+        self.dropout = dropout(float(getattr(config, "attention_dropout", 0.0) or 0.0), rngs)
 
 
 class _Seq2SeqLayer(nnx.Module):
@@ -278,10 +282,7 @@ class _Stack(nnx.Module):
         shared: nnx.Embed | None,
     ) -> Array:
         """Token embeddings (scaled) + positions, the embedding norm, dropout."""
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ConfigError(
-                f"{type(self).__name__}: pass exactly one of input_ids or inputs_embeds."
-            )
+        check_ids_or_embeds(self, input_ids, inputs_embeds)
         if inputs_embeds is None:
             inputs_embeds = self.token_embeddings(input_ids, shared)
         hidden = inputs_embeds + self.position_embeddings(input_ids, positions).astype(
@@ -371,33 +372,65 @@ class Seq2SeqDecoder(_Stack):
             encoder_bias = cache.encoder_bias
         else:
             encoder_bias = padding_bias(encoder_mask, hidden.dtype)
-        states, weights, cross_weights, new_layers = [], [], [], []
-        for index, layer in enumerate(self.layers):
-            states.append(hidden)
-            hidden, attn, cross_attn, layer_cache = layer(
-                hidden,
-                bias,
-                encoder_states,
-                encoder_bias,
-                cross=cache.cross[index] if cache is not None else None,
-                cache=cache.layers[index] if cache is not None else None,
-                index=cache_index,
-            )
-            new_layers.append(layer_cache)
-            weights.append(attn)
-            cross_weights.append(cross_attn)
-        hidden = self.finish(hidden)
-        states.append(hidden)
-        if cache is not None:
-            cache = cache._replace(layers=tuple(new_layers))
-        has_cross = encoder_states is not None or cache is not None
-        return (
+        return run_decoder_layers(
+            self.layers,
             hidden,
-            tuple(states) if output_hidden_states else None,
-            tuple(weights) if output_attentions else None,
-            tuple(cross_weights) if output_attentions and has_cross else None,
-            cache,
+            bias,
+            encoder_states,
+            encoder_bias,
+            cache=cache,
+            cache_index=cache_index,
+            final=self.finish,
+            output_hidden_states=output_hidden_states,
+            output_attentions=output_attentions,
+            cross_outputs=encoder_states is not None or cache is not None,
         )
+
+
+def run_decoder_layers(
+    layers: Iterable[Any],
+    hidden: Array,
+    bias: Array | None,
+    encoder_states: Array | None,
+    encoder_bias: Array | None,
+    *,
+    cache: Seq2SeqCache | None,
+    cache_index: Any,
+    final: Callable[[Array], Array],
+    output_hidden_states: bool,
+    output_attentions: bool,
+    cross_outputs: bool,
+) -> tuple[Array, tuple | None, tuple | None, tuple | None, Seq2SeqCache | None]:
+    """The layer loop of a decoder stack (BART family, T5): each layer is called as
+    `layer(hidden, bias, encoder_states, encoder_bias, cross=, cache=, index=)` and returns
+    `(hidden, self weights, cross weights, layer cache)`; `final` runs after the last layer.
+    Gives `(hidden, states, self weights, cross weights (with `cross_outputs`), cache)`."""
+    states, weights, cross_weights, new_layers = [], [], [], []
+    for index, layer in enumerate(layers):
+        states.append(hidden)
+        hidden, attn, cross_attn, layer_cache = layer(
+            hidden,
+            bias,
+            encoder_states,
+            encoder_bias,
+            cross=cache.cross[index] if cache is not None else None,
+            cache=cache.layers[index] if cache is not None else None,
+            index=cache_index,
+        )
+        new_layers.append(layer_cache)
+        weights.append(attn)
+        cross_weights.append(cross_attn)
+    hidden = final(hidden)
+    states.append(hidden)
+    if cache is not None:
+        cache = cache._replace(layers=tuple(new_layers))
+    return (
+        hidden,
+        tuple(states) if output_hidden_states else None,
+        tuple(weights) if output_attentions else None,
+        tuple(cross_weights) if output_attentions and cross_outputs else None,
+        cache,
+    )
 
 
 def shift_tokens_right(ids: Array, pad_token_id: Any, start_token_id: Any) -> Array:
@@ -426,6 +459,7 @@ def shift_tokens_right_mbart(ids: Array, pad_token_id: Any) -> Array:
 
 
 __all__ = [
+    "CachedAttention",
     "CrossCache",
     "Seq2SeqAttention",
     "Seq2SeqCache",
@@ -433,6 +467,7 @@ __all__ = [
     "Seq2SeqDecoderLayer",
     "Seq2SeqEncoder",
     "Seq2SeqEncoderLayer",
+    "run_decoder_layers",
     "shift_tokens_right",
     "shift_tokens_right_mbart",
     "sinusoidal_table",

@@ -25,13 +25,14 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax.base import FlaxPreTrainedModel
 from tfx_core.modeling.flax.heads import finish
-from tfx_core.modeling.flax.layers import attend, dense
+from tfx_core.modeling.flax.inputs import flag, optional_array
+from tfx_core.modeling.flax.layers import lm_projection, vocab_logits
 from tfx_core.modeling.flax.losses import cross_entropy
 from tfx_core.modeling.flax.seq2seq import Seq2SeqCache
 from tfx_core.modeling.flax.seq2seq_generation import DecoderStackGeneration
+from tfx_core.modeling.framework_common import check_ids_or_embeds
 from tfx_core.modeling.outputs import CausalLMOutputWithCrossAttentions
 
 Array = jax.Array
@@ -42,10 +43,6 @@ class DecoderWrapper(nnx.Module):
 
     def __init__(self, decoder: nnx.Module) -> None:
         self.decoder = decoder
-
-
-def _flag(value: bool | None, default: Any) -> bool:
-    return bool(default if value is None else value)
 
 
 class DecoderOnlyCausalLMHead(DecoderStackGeneration):
@@ -61,21 +58,15 @@ class DecoderOnlyCausalLMHead(DecoderStackGeneration):
         super().__init__(config, dtype=dtype)  # type: ignore[call-arg]
         decoder = self.decoder_class(config, own_embeddings=True, dtype=dtype, rngs=rngs)
         self.model = DecoderWrapper(decoder)
-        vocab = decoder.embed_tokens.num_embeddings
-        std = float(getattr(config, "init_std", 0.02))
-        self.lm_head = (
-            None
-            if getattr(config, "tie_word_embeddings", True)
-            else dense(config.d_model, vocab, std=std, use_bias=False, dtype=dtype, rngs=rngs)
-        )
+        tied = getattr(config, "tie_word_embeddings", True)
+        std, vocab = float(getattr(config, "init_std", 0.02)), decoder.embed_tokens.num_embeddings
+        self.lm_head = lm_projection(tied, config.d_model, vocab, std=std, dtype=dtype, rngs=rngs)
 
     def get_input_embeddings(self) -> nnx.Embed:
         return self.model.decoder.embed_tokens
 
     def lm_logits(self, hidden: Array) -> Array:
-        if self.lm_head is None:
-            return attend(self.model.decoder.embed_tokens, hidden)
-        return self.lm_head(hidden)
+        return vocab_logits(self.lm_head, self.model.decoder.embed_tokens, hidden)
 
     # ------------------------------------------------------------ checkpoints
     def _load_from_reader(self, reader: Any, dtype: Any, seed: int, device: Any) -> Any:
@@ -105,18 +96,15 @@ class DecoderOnlyCausalLMHead(DecoderStackGeneration):
     ) -> Any:
         """Next-token logits; with `encoder_hidden_states` the layers also attend to them."""
         config = self.config
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ConfigError(
-                f"{type(self).__name__}: pass exactly one of input_ids or inputs_embeds."
-            )
+        check_ids_or_embeds(self, input_ids, inputs_embeds)
         hidden, states, weights, cross, _ = self.model.decoder(
-            None if input_ids is None else jnp.asarray(input_ids),
-            None if attention_mask is None else jnp.asarray(attention_mask),
-            None if encoder_hidden_states is None else jnp.asarray(encoder_hidden_states),
-            None if encoder_attention_mask is None else jnp.asarray(encoder_attention_mask),
+            optional_array(input_ids),
+            optional_array(attention_mask),
+            optional_array(encoder_hidden_states),
+            optional_array(encoder_attention_mask),
             inputs_embeds=inputs_embeds,
-            output_hidden_states=_flag(output_hidden_states, config.output_hidden_states),
-            output_attentions=_flag(output_attentions, config.output_attentions),
+            output_hidden_states=flag(output_hidden_states, config.output_hidden_states),
+            output_attentions=flag(output_attentions, config.output_attentions),
         )
         logits = self.lm_logits(hidden[:, -logits_to_keep:] if logits_to_keep else hidden)
         loss = cross_entropy(logits, jnp.asarray(labels)) if labels is not None else None

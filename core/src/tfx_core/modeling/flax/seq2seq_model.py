@@ -25,7 +25,8 @@ from flax import nnx
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.flax.base import FlaxPreTrainedModel
 from tfx_core.modeling.flax.heads import TaskHead, finish, span_outputs
-from tfx_core.modeling.flax.layers import attend, dense, dropout, embed
+from tfx_core.modeling.flax.inputs import as_encoder_output, flag, optional_array, seq2seq_output
+from tfx_core.modeling.flax.layers import dense, dropout, embed, lm_projection, vocab_logits
 from tfx_core.modeling.flax.losses import cross_entropy, sequence_classification_loss
 from tfx_core.modeling.flax.seq2seq import (
     Seq2SeqDecoder,
@@ -57,10 +58,6 @@ _SEQ2SEQ_FIELDS = (
 
 def shares_embeddings(config: Any) -> bool:
     return bool(getattr(config, "share_encoder_decoder_embeddings", True))
-
-
-def _flag(value: bool | None, default: Any) -> bool:
-    return bool(default if value is None else value)
 
 
 class _AliasReader:
@@ -163,12 +160,12 @@ class FlaxSeq2SeqModel:
     ) -> BaseModelOutput:
         config = self.config  # type: ignore[attr-defined]
         hidden, states, weights = self.encoder(
-            None if input_ids is None else jnp.asarray(input_ids),
-            None if attention_mask is None else jnp.asarray(attention_mask),
+            optional_array(input_ids),
+            optional_array(attention_mask),
             inputs_embeds=inputs_embeds,
             shared=self.shared,
-            output_hidden_states=_flag(output_hidden_states, config.output_hidden_states),
-            output_attentions=_flag(output_attentions, config.output_attentions),
+            output_hidden_states=flag(output_hidden_states, config.output_hidden_states),
+            output_attentions=flag(output_attentions, config.output_attentions),
         )
         return BaseModelOutput(last_hidden_state=hidden, hidden_states=states, attentions=weights)
 
@@ -199,33 +196,28 @@ class FlaxSeq2SeqModel:
         config = self.config  # type: ignore[attr-defined]
         if decoder_input_ids is None and decoder_inputs_embeds is None:
             decoder_input_ids = self.default_decoder_inputs(input_ids)
-        if encoder_outputs is None:
-            encoder_outputs = self.encode(
-                input_ids, attention_mask, inputs_embeds, output_attentions, output_hidden_states
-            )
-        elif not isinstance(encoder_outputs, BaseModelOutput):
-            encoder_outputs = BaseModelOutput(last_hidden_state=encoder_outputs[0])
-        want_attentions = _flag(output_attentions, config.output_attentions)
-        hidden, states, weights, cross, _ = self.decoder(
-            None if decoder_input_ids is None else jnp.asarray(decoder_input_ids),
-            None if decoder_attention_mask is None else jnp.asarray(decoder_attention_mask),
-            encoder_outputs.last_hidden_state,
-            None if attention_mask is None else jnp.asarray(attention_mask),
+        encoder = as_encoder_output(
+            self,
+            encoder_outputs,
+            input_ids,
+            attention_mask,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+        )
+        decoded = self.decoder(
+            optional_array(decoder_input_ids),
+            optional_array(decoder_attention_mask),
+            encoder.last_hidden_state,
+            optional_array(attention_mask),
             inputs_embeds=decoder_inputs_embeds,
             shared=self.shared,
-            output_hidden_states=_flag(output_hidden_states, config.output_hidden_states),
-            output_attentions=want_attentions,
+            output_hidden_states=flag(output_hidden_states, config.output_hidden_states),
+            output_attentions=flag(output_attentions, config.output_attentions),
         )
-        outputs = Seq2SeqModelOutput(
-            last_hidden_state=hidden,
-            decoder_hidden_states=states,
-            decoder_attentions=weights,
-            cross_attentions=cross,
-            encoder_last_hidden_state=encoder_outputs.last_hidden_state,
-            encoder_hidden_states=encoder_outputs.hidden_states,
-            encoder_attentions=encoder_outputs.attentions,
+        return seq2seq_output(
+            Seq2SeqModelOutput, encoder, decoded, return_dict, config, last_hidden_state=decoded[0]
         )
-        return finish(outputs, return_dict, config)
 
 
 class _Seq2SeqHead(TaskHead):
@@ -252,23 +244,16 @@ class ConditionalGenerationHead(FlaxSeq2SeqGenerationMixin, _Seq2SeqHead):
         self.final_logits_bias = (
             nnx.Param(jnp.zeros((1, vocab), dtype)) if self.use_final_logits_bias else None
         )
-        std = float(getattr(config, "init_std", 0.02))
         tied = getattr(config, "tie_word_embeddings", True)
-        self.lm_head = (
-            None
-            if tied
-            else dense(config.d_model, vocab, std=std, use_bias=False, dtype=dtype, rngs=rngs)
-        )
+        std = float(getattr(config, "init_std", 0.02))
+        self.lm_head = lm_projection(tied, config.d_model, vocab, std=std, dtype=dtype, rngs=rngs)
 
     def shift_labels(self, labels: Any) -> Array:
         config = self.config
         return shift_tokens_right(labels, config.pad_token_id, config.decoder_start_token_id)
 
     def lm_logits(self, hidden: Array) -> Array:
-        if self.lm_head is None:
-            logits = attend(self.model.decoder_embeddings(), hidden)
-        else:
-            logits = self.lm_head(hidden)
+        logits = vocab_logits(self.lm_head, self.model.decoder_embeddings(), hidden)
         if self.final_logits_bias is not None:
             logits = logits + self.final_logits_bias[...].astype(logits.dtype)
         return logits

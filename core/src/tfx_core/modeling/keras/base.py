@@ -101,6 +101,13 @@ def as_tensor(value: Any, dtype: Any = None) -> Any:
     return tf.cast(tensor, dtype) if dtype is not None and tensor.dtype != dtype else tensor
 
 
+def output_flags(config: Any, output_attentions: Any, output_hidden_states: Any) -> tuple:
+    """`(output_attentions, output_hidden_states)`: the caller's, else the config's."""
+    attentions = config.output_attentions if output_attentions is None else output_attentions
+    hidden = config.output_hidden_states if output_hidden_states is None else output_hidden_states
+    return bool(attentions), bool(hidden)
+
+
 def _arrays_as_tensors(value: Any) -> Any:
     """numpy arrays and lists become tensors; flags and tensors pass through."""
     return as_tensor(value) if isinstance(value, (np.ndarray, list)) else value

@@ -10,12 +10,17 @@ one thread, 32 to 1024 keys, with and without a padding mask), the plain sequenc
 in-place softmax and `bmm` (whole batch, per image with the scores kept in cache, contiguous or
 strided heads) and grouped oneDNN convolutions were 4-70% slower; the two products alone take
 as long as the fused kernel (K = 64 products run at about 60% of the core's peak).
+
+With dropout (training), SDPA leaves the fused kernel on CPU; float32/float64 CPU calls then
+run `training_attention` instead (one autograd Function, a cheaper mask draw; see there).
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+from tfx_core.modeling.torch.training_attention import training_attention, uses_training_attention
 
 
 def padding_mask(
@@ -90,7 +95,8 @@ def attention(
     query length != key length (the queries are the last positions, as with a KV cache) and
     combines with `attention_mask`. Keys and values may have fewer heads than the queries, each
     shared by a group of query heads (GQA): the fused kernel reads them in place (`enable_gqa`,
-    bitwise the result over repeated heads), the eager path repeats them.
+    bitwise the result over repeated heads), the eager path repeats them. With `dropout_p > 0`
+    on CPU, `training_attention` replaces SDPA when `uses_training_attention` allows.
     """
     groups = query.shape[-3] // key.shape[-3] if query.dim() > 2 else 1
     q_len, k_len = query.shape[-2], key.shape[-2]
@@ -102,6 +108,14 @@ def attention(
         attention_mask = causal if attention_mask is None else _combine(attention_mask, causal)
         is_causal = False
     if not eager:
+        if dropout_p > 0.0 and uses_training_attention(
+            query, key, value, attention_mask, dropout_p
+        ):  # CPU training: one autograd node with a cheaper mask draw
+            if is_causal:
+                attention_mask = causal_mask(None, q_len, k_len, query.dtype, query.device)
+            if groups > 1:
+                key, value = key.repeat_interleave(groups, -3), value.repeat_interleave(groups, -3)
+            return training_attention(query, key, value, attention_mask, dropout_p, scale), None
         output = F.scaled_dot_product_attention(
             query,
             key,

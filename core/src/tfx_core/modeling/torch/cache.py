@@ -17,13 +17,24 @@ self-attention cache, and a `CrossAttentionCache` of the encoder's keys and valu
 the first decoder call and reused by every later step.
 
 Left padding is handled by the caller (attention mask and position ids); the caches only store.
+
+Sliding-window layers (`windows`, one entry per layer, from `sliding_windows(config)`) return
+only the keys the reference's sliding cache layers return: the `window - 1` positions before the
+new ones plus the new ones (a static cache: its `window` slots until the sequence outgrows them).
+The attention then sums over the same keys as the reference, which rounds differently in half
+precision than a sum over every cached key with the older ones masked. `key_start(layer)` is
+the position of the first key the last `update` of that layer returned; the buffers keep every
+position (so `crop` and beam reordering work as without windows).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import torch
+
+from tfx_core.errors import ConfigError
 
 __all__ = [
     "Cache",
@@ -31,7 +42,37 @@ __all__ = [
     "DynamicCache",
     "EncoderDecoderCache",
     "StaticCache",
+    "sliding_windows",
 ]
+
+
+def sliding_windows(config: Any) -> list[int | None] | None:
+    """Per layer, the window of a sliding-window layer (None: a full layer); None when no layer
+    slides. The reference's rule: `sliding_window` (or `attention_chunk_size`) with
+    `layer_types` ("sliding_attention"/"chunked_attention" entries), every layer when it has
+    no `layer_types`. Models without those fields (GPT-Neo's `window_size`) slide nowhere."""
+    window = getattr(config, "sliding_window", None) or getattr(
+        config, "attention_chunk_size", None
+    )
+    if window is None:
+        return None
+    layers = getattr(config, "num_hidden_layers", None)
+    kinds = getattr(config, "layer_types", None)
+    if kinds is None:
+        if layers is None:
+            return None
+        return [int(window)] * layers
+    windows = [
+        int(window) if kind in ("sliding_attention", "chunked_attention") else None
+        for kind in kinds
+    ]
+    return windows if any(w is not None for w in windows) else None
+
+
+def _window_of(windows: Sequence[int | None] | None, layer_idx: int) -> int | None:
+    if windows is None or layer_idx >= len(windows):
+        return None
+    return windows[layer_idx]
 
 
 class Cache:
@@ -39,6 +80,8 @@ class Cache:
 
     #: True when `update` returns fixed-shape buffers covering `max_cache_len` positions.
     is_static: bool = False
+    #: Per layer, the sliding window (None: full); None when no layer slides (module doc).
+    windows: list[int | None] | None = None
 
     def update(
         self,
@@ -55,6 +98,11 @@ class Cache:
     def get_max_cache_shape(self) -> int | None:
         return None
 
+    def key_start(self, layer_idx: int) -> int:
+        """Position of the first key the last `update` of `layer_idx` returned (0 unless the
+        layer has a sliding window)."""
+        return 0
+
     def reorder(self, beam_idx: torch.LongTensor) -> None:
         raise NotImplementedError
 
@@ -64,13 +112,22 @@ class Cache:
 
 
 class DynamicCache(Cache):
-    """A cache that grows as tokens are added; `capacity` pre-sizes it (e.g. to `max_length`)."""
+    """A cache that grows as tokens are added; `capacity` pre-sizes it (e.g. to `max_length`);
+    `windows` gives sliding-window layers (see the module doc)."""
 
-    def __init__(self, capacity: int = 0, *, growth: float = 2.0) -> None:
+    def __init__(
+        self,
+        capacity: int = 0,
+        *,
+        growth: float = 2.0,
+        windows: Sequence[int | None] | None = None,
+    ) -> None:
         if growth <= 1.0:
             raise ValueError(f"DynamicCache growth factor must be > 1, got {growth}.")
         self.capacity = int(capacity)
         self.growth = growth
+        self.windows = _checked_windows(windows)
+        self._starts: dict[int, int] = {}
         self._keys: list[torch.Tensor] = []
         self._values: list[torch.Tensor] = []
         self._lengths: list[int] = []
@@ -110,10 +167,21 @@ class DynamicCache(Cache):
             (*lead, new, value_width), value_strides, start * value_strides[-2]
         ).copy_(value)
         lengths[layer_idx] = end
+        first = 0
+        if self.windows is not None:
+            window = _window_of(self.windows, layer_idx)
+            if window is not None:
+                first = max(start - window + 1, 0)
+            self._starts[layer_idx] = first
         return (
-            keys.as_strided((*lead, end, key_width), key_strides, 0),
-            values.as_strided((*lead, end, value_width), value_strides, 0),
+            keys.as_strided((*lead, end - first, key_width), key_strides, first * key_strides[-2]),
+            values.as_strided(
+                (*lead, end - first, value_width), value_strides, first * value_strides[-2]
+            ),
         )
+
+    def key_start(self, layer_idx: int) -> int:
+        return self._starts.get(layer_idx, 0)
 
     def _allocate_layer(self, key: torch.Tensor, value: torch.Tensor) -> None:
         size = max(self.capacity, key.shape[-2])
@@ -224,10 +292,13 @@ class StaticCache(Cache):
         head_dim: int,
         dtype: torch.dtype = torch.float32,
         device: torch.device | str | None = None,
+        windows: Sequence[int | None] | None = None,
     ) -> None:
         shape = (max_batch_size, num_heads, max_cache_len, head_dim)
         self.max_batch_size = max_batch_size
         self.max_cache_len = max_cache_len
+        self.windows = _checked_windows(windows)
+        self._starts: dict[int, int] = {}
         self._keys = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(num_layers)]
         self._values = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(num_layers)]
         self._lengths = [0] * num_layers
@@ -261,10 +332,22 @@ class StaticCache(Cache):
         keys[:, :, start : start + new].copy_(key)
         values[:, :, start : start + new].copy_(value)
         self._lengths[layer_idx] = start + new
-        return keys, values
+        window = _window_of(self.windows, layer_idx)
+        if window is None:
+            return keys, values
+        # the reference's static sliding layer: its `window` slots until they overflow, then
+        # the `window - 1` positions before the new ones and the new ones
+        window = min(window, self.max_cache_len)
+        first, stop = (0, window) if start + new <= window else (max(start - window + 1, 0), None)
+        stop = start + new if stop is None else stop
+        self._starts[layer_idx] = first
+        return keys[:, :, first:stop], values[:, :, first:stop]
 
     def get_seq_length(self, layer_idx: int = 0) -> int:
         return self._lengths[layer_idx]
+
+    def key_start(self, layer_idx: int) -> int:
+        return self._starts.get(layer_idx, 0)
 
     def get_max_cache_shape(self) -> int:
         return self.max_cache_len
@@ -283,6 +366,19 @@ class StaticCache(Cache):
 
     def __getitem__(self, layer_idx: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self._keys[layer_idx], self._values[layer_idx]
+
+
+def _checked_windows(windows: Sequence[int | None] | None) -> list[int | None] | None:
+    """`windows` as a list (None when no layer slides); each window a positive int or None."""
+    if windows is None:
+        return None
+    checked = list(windows)
+    for window in checked:
+        if window is not None and (
+            isinstance(window, bool) or not isinstance(window, int) or window < 1
+        ):
+            raise ConfigError(f"Cache windows must be positive ints or None, got {window!r}.")
+    return checked if any(window is not None for window in checked) else None
 
 
 class CrossAttentionCache:
@@ -369,6 +465,7 @@ class EncoderDecoderCache(Cache):
         )
         self.static_cross = static_cross
         self.group = group
+        self.windows = self.self_attention_cache.windows
         self.grouped_cross_attention_cache = CrossAttentionCache()
         #: `(plan, step)`: a lean decode plan's step bound for this cache's generation (see
         #: `SourceAttendingPlan.engaged`); it lives and dies with the cache.
@@ -397,6 +494,9 @@ class EncoderDecoderCache(Cache):
 
     def get_max_cache_shape(self) -> int | None:
         return self.self_attention_cache.get_max_cache_shape()
+
+    def key_start(self, layer_idx: int) -> int:
+        return self.self_attention_cache.key_start(layer_idx)
 
     def reorder(self, beam_idx: torch.LongTensor) -> None:
         self.self_attention_cache.reorder(beam_idx)

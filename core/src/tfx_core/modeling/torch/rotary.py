@@ -326,7 +326,8 @@ def apply_rotary(
         cos, signed = half_turn_tables(cos, sin)
     joined = joined_heads(query, key)
     if joined is not None:  # one turn over both (elementwise: the same bits), then split
-        query, key = turn_half(joined, cos, signed).split((query.shape[1], key.shape[1]), 1)
+        turned = turn_half(joined, cos, signed)
+        query, key = turned.split_with_sizes((query.shape[1], key.shape[1]), 1)
         return query, key
     return turn_half(query, cos, signed), turn_half(key, cos, signed)
 

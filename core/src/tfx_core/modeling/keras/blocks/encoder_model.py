@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from tfx_core.errors import ConfigError
+from tfx_core.modeling.framework_common import check_ids_or_embeds
 from tfx_core.modeling.keras.backend import keras, tf
-from tfx_core.modeling.keras.base import TFPreTrainedModel, as_tensor, unpack_inputs
+from tfx_core.modeling.keras.base import TFPreTrainedModel, as_tensor, output_flags, unpack_inputs
 from tfx_core.modeling.keras.blocks.encoder import Encoder
 from tfx_core.modeling.keras.layers import (
     causal_bias,
@@ -119,8 +120,7 @@ class TFEncoderModel(TFPreTrainedModel):
         training: bool = False,
     ) -> Any:
         config = self.config
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ConfigError("Pass exactly one of input_ids or inputs_embeds.")
+        check_ids_or_embeds(self, input_ids, inputs_embeds)
         if head_mask is not None:
             raise ConfigError("tfx's TF encoders do not implement head_mask; drop the argument.")
         hidden = self.embeddings(
@@ -136,10 +136,9 @@ class TFEncoderModel(TFPreTrainedModel):
             bias = causal_bias(length, length, 0, mask, hidden.dtype)
         else:
             bias = padding_bias(mask, hidden.dtype)
-        if output_attentions is None:
-            output_attentions = config.output_attentions
-        if output_hidden_states is None:
-            output_hidden_states = config.output_hidden_states
+        output_attentions, output_hidden_states = output_flags(
+            config, output_attentions, output_hidden_states
+        )
         hidden, all_hidden, all_weights = self.encoder(
             hidden,
             bias=bias,

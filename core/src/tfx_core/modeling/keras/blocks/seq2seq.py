@@ -16,10 +16,7 @@ Embeddings: `ScaledEmbedding` (times sqrt(d_model) with `scale_embedding`), `Lea
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
-
-import numpy as np
 
 from tfx_core.modeling.keras.backend import keras, tf
 from tfx_core.modeling.keras.blocks.decoder import write_cache
@@ -33,6 +30,7 @@ from tfx_core.modeling.keras.layers import (
     normal,
     split_heads,
 )
+from tfx_core.modeling.position_tables import sinusoidal_table
 
 
 # ----------------------------------------------------------------------------- embeddings
@@ -60,18 +58,6 @@ class LearnedPositions(keras.layers.Embedding):
 
     def call(self, positions: Any) -> Any:
         return super().call(positions + self.offset if self.offset else positions)
-
-
-def sinusoidal_table(num_positions: int, dim: int) -> np.ndarray:
-    """`[num_positions, dim]`: sin of each frequency in the first half, cos in the second."""
-    position = np.arange(num_positions, dtype=np.float64)[:, None]
-    frequency = np.array([1.0 / math.pow(10000, 2 * (j // 2) / dim) for j in range(dim)])
-    angles = position * frequency[None, :]
-    half = dim // 2 + dim % 2
-    table = np.zeros((num_positions, dim), np.float64)
-    table[:, :half] = np.sin(angles[:, 0::2])
-    table[:, half:] = np.cos(angles[:, 1::2])
-    return table.astype(np.float32)
 
 
 class SinusoidalPositions(keras.layers.Embedding):

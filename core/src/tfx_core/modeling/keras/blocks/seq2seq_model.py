@@ -16,6 +16,7 @@ import math
 from typing import Any, ClassVar
 
 from tfx_core.errors import ConfigError
+from tfx_core.modeling.framework_common import check_ids_or_embeds
 from tfx_core.modeling.keras.backend import keras, tf
 from tfx_core.modeling.keras.base import TFPreTrainedModel
 from tfx_core.modeling.keras.blocks.seq2seq import (
@@ -134,10 +135,7 @@ class _Stack(keras.layers.Layer):
     ) -> Any:
         """Token embeddings + positions (`past_length...`, or `position_ids`), the embedding
         norm and dropout."""
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ConfigError(
-                f"{type(self).__name__}: pass exactly one of input_ids or inputs_embeds."
-            )
+        check_ids_or_embeds(self, input_ids, inputs_embeds)
         if inputs_embeds is None:
             inputs_embeds = self.embed_tokens(input_ids)
         positions = self.positions_for(input_ids, inputs_embeds, past_length, position_ids)

@@ -7,7 +7,8 @@
   `attention_bias(...)` (T5 adds its relative position bias there).
 - `EncoderDecoderMixin`: the base model's `call`, `run_stacks` (encoder unless
   `encoder_outputs` are given, then decoder) and the `Seq2Seq*Output` fields both give.
-- `output_flags`: the `output_attentions` / `output_hidden_states` a call resolves to.
+- `output_flags` (from `keras.base`): the `output_attentions` / `output_hidden_states` a call
+  resolves to.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.keras.backend import tf
-from tfx_core.modeling.keras.base import as_tensor, unpack_inputs
+from tfx_core.modeling.keras.base import as_tensor, output_flags, unpack_inputs
 from tfx_core.modeling.keras.layers import causal_bias, padding_bias
 from tfx_core.modeling.outputs import (
     BaseModelOutput,
@@ -31,13 +32,6 @@ __all__ = [
     "output_flags",
     "reject_unused",
 ]
-
-
-def output_flags(config: Any, output_attentions: Any, output_hidden_states: Any) -> tuple:
-    """`(output_attentions, output_hidden_states)`: the caller's, else the config's."""
-    attentions = config.output_attentions if output_attentions is None else output_attentions
-    hidden = config.output_hidden_states if output_hidden_states is None else output_hidden_states
-    return bool(attentions), bool(hidden)
 
 
 def as_encoder_output(encoder_outputs: Any) -> BaseModelOutput:

@@ -198,7 +198,8 @@ class DecoderAttention(nn.Module):
 
 
 def _split_output(hidden: torch.Tensor, project: Fn, splits: tuple) -> tuple[torch.Tensor, ...]:
-    return project(hidden).split(splits, dim=-1)
+    # `split_with_sizes`: the op `Tensor.split` dispatches to, without its Python wrapper
+    return project(hidden).split_with_sizes(splits, -1)
 
 
 @trusted_forward

@@ -21,7 +21,12 @@ from torch import nn
 from tfx_core.errors import ConfigError
 from tfx_core.modeling.outputs import BaseModelOutputWithPast
 from tfx_core.modeling.torch.blocks.decoder import run_layers
-from tfx_core.modeling.torch.cache import Cache, DynamicCache, EncoderDecoderCache
+from tfx_core.modeling.torch.cache import (
+    Cache,
+    DynamicCache,
+    EncoderDecoderCache,
+    sliding_windows,
+)
 from tfx_core.modeling.torch.masks import (
     attention_bias,
     layer_head_masks,
@@ -139,7 +144,7 @@ class DecoderModel:
             output_attentions, output_hidden_states
         )
         use_cache = bool(getattr(config, "use_cache", True) if use_cache is None else use_cache)
-        cache = _as_cache(past_key_values) if use_cache else None
+        cache = _as_cache(past_key_values, config) if use_cache else None
         if use_cache and past_key_values is None and encoder_hidden_states is not None:
             cache = EncoderDecoderCache()
         past = cache.get_seq_length() if cache is not None else 0
@@ -207,9 +212,11 @@ def _cross_inputs(
     return {"encoder_hidden_states": states, "encoder_bias": bias, "cross_cache": cross_cache}
 
 
-def _as_cache(past_key_values: Cache | tuple | list | None) -> Cache:
+def _as_cache(past_key_values: Cache | tuple | list | None, config: Any) -> Cache:
+    """The forward's cache: a new one for `config` (sliding layers as the reference's), the
+    given one, or one filled from legacy tuples (no sliding layers, as the reference's)."""
     if past_key_values is None:
-        return DynamicCache()
+        return DynamicCache(windows=sliding_windows(config))
     if isinstance(past_key_values, Cache):
         return past_key_values
     if isinstance(past_key_values, (tuple, list)):

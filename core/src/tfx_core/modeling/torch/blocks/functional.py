@@ -171,6 +171,9 @@ def causal_self_attention(
         bias, is_causal = sliding_window_bias(bias, is_causal, window, past, length, hidden)
     if cache is not None:
         key, value = cache.update(key, value, layer_idx)
+        if cache.windows is not None and bias is not None and bias.shape[-1] != key.shape[-2]:
+            start = cache.key_start(layer_idx)  # a sliding layer returned its window's keys
+            bias = bias[..., start : start + key.shape[-2]]
     if kv_heads != heads and head_mask is not None:  # (else `attention` reads grouped heads)
         key, value = repeat_kv(key, heads // kv_heads), repeat_kv(value, heads // kv_heads)
     dtype = query.dtype
