@@ -34,7 +34,6 @@ UNSUPPORTED = {
     "fsdp": "FSDP",
     "fsdp_config": "FSDP",
     "tpu_num_cores": "TPU training",
-    "torch_compile": "torch.compile of the training step",
     "group_by_length": "length-grouped sampling",
     "auto_find_batch_size": "automatic batch size search",
     "adafactor": "Adafactor",
@@ -114,6 +113,9 @@ class TrainingArguments:
     resume_from_checkpoint: str | None = None
     prediction_loss_only: bool = False
     label_smoothing_factor: float = 0.0
+    torch_compile: bool = False
+    torch_compile_backend: str | None = None
+    torch_compile_mode: str | None = None
     cpu_threads: int | None = None  # tfx: torch's CPU threads during train(); see loop.py
 
     def __init__(self, output_dir: str | os.PathLike | None = None, **kwargs: Any) -> None:
@@ -162,6 +164,7 @@ class TrainingArguments:
                 f"cpu_threads must be a positive integer or None (automatic), got "
                 f"{self.cpu_threads!r}."
             )
+        self._check_compile()
         if self.fp16 and self.bf16:
             raise ConfigError("fp16 and bf16 are both set: choose one mixed-precision mode.")
         if self.eval_steps is None and self.eval_strategy == "steps":
@@ -178,6 +181,23 @@ class TrainingArguments:
             self.hub_model_id = os.path.basename(os.path.normpath(self.output_dir))
         if self.logging_dir is None:
             self.logging_dir = os.path.join(self.output_dir, "logs")
+
+    def _check_compile(self) -> None:
+        """As the reference: a backend or mode implies `torch_compile`; the backend defaults to
+        inductor. Names are checked against torch when the Trainer compiles the model."""
+        if not isinstance(self.torch_compile, bool):
+            raise ConfigError(f"torch_compile must be True or False, got {self.torch_compile!r}.")
+        for name, what in (("torch_compile_backend", "backend"), ("torch_compile_mode", "mode")):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value):
+                raise ConfigError(
+                    f"{name} must be a torch.compile {what} name (a non-empty string) or None, "
+                    f"got {value!r}."
+                )
+        if self.torch_compile_backend is not None or self.torch_compile_mode is not None:
+            self.torch_compile = True
+        if self.torch_compile and self.torch_compile_backend is None:
+            self.torch_compile_backend = "inductor"
 
     def _check_best_model(self) -> None:
         if self.metric_for_best_model is None and self.load_best_model_at_end:

@@ -182,7 +182,8 @@ def run_training(trainer: Any, resume: Path | None) -> TrainOutput:
         epoch = round(state.epoch - skip / micro_per_epoch)
         if skip >= micro_per_epoch:
             epoch, skip = epoch + 1, 0
-    wrapped = _wrap(trainer)
+    ddp = _wrap(trainer)
+    wrapped = trainer._forward_module(ddp)  # compiled (around DDP) with torch_compile
     trainer.model_wrapped = wrapped
     model, optimizer, scheduler, scaler = (
         trainer.model,
@@ -224,7 +225,7 @@ def run_training(trainer: Any, resume: Path | None) -> TrainOutput:
             trainer.control = trainer._call("on_step_begin")
             for i, batch in enumerate(batches):
                 last = i == window - 1
-                no_sync = wrapped.no_sync() if wrapped is not model and not last else None
+                no_sync = ddp.no_sync() if ddp is not model and not last else None
                 with no_sync or contextlib.nullcontext():
                     with trainer._autocast():
                         loss = trainer.compute_loss(wrapped, batch)

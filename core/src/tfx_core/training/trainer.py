@@ -51,6 +51,26 @@ from tfx_core.training.state import STATE_NAME, TrainerControl, TrainerState
 _NOT_PREDICTIONS = ("loss", "past_key_values", "hidden_states", "attentions")
 
 
+def compile_module(module: nn.Module, args: TrainingArguments) -> nn.Module:
+    """`torch.compile(module)` with the arguments' backend and mode; unknown names get a
+    `ConfigError`. Compiling happens at the first call; the wrapper shares `module`'s weights."""
+    from torch._dynamo.exc import InvalidBackend
+
+    try:
+        return torch.compile(
+            module, backend=args.torch_compile_backend, mode=args.torch_compile_mode
+        )
+    except InvalidBackend as error:
+        raise ConfigError(
+            f"torch_compile_backend={args.torch_compile_backend!r} is not a torch.compile "
+            f"backend: {error}"
+        ) from error
+    except RuntimeError as error:  # torch refuses an unknown mode when the wrapper is built
+        if args.torch_compile_mode is None or "mode" not in str(error):
+            raise
+        raise ConfigError(f"torch_compile_mode={args.torch_compile_mode!r}: {error}") from error
+
+
 def set_seed(seed: int) -> None:
     """Seed Python, numpy and torch (all devices)."""
     random.seed(seed)
@@ -104,6 +124,8 @@ class Trainer:
         self.control = TrainerControl()
         self.scaler = torch.amp.GradScaler("cuda") if self.args.fp16 else None
         self.model_wrapped: nn.Module = self.model
+        self._compiled: tuple[nn.Module, nn.Module] | None = None
+        self._forward_module(self.model)  # with torch_compile: bad backend or mode fail here
         self._shift = shifts_labels(self.model)
         self.control = self._call("on_init_end")
 
@@ -130,6 +152,16 @@ class Trainer:
             lr_scheduler=self.lr_scheduler,
             **kwargs,
         )
+
+    def _forward_module(self, module: nn.Module) -> nn.Module:
+        """What runs forward in training and evaluation: `module`, or with `torch_compile` its
+        compiled wrapper (one per module). Saving, the optimizer and callbacks keep `self.model`,
+        so state-dict keys never get the wrapper's `_orig_mod.` prefix."""
+        if not self.args.torch_compile:
+            return module
+        if self._compiled is None or self._compiled[0] is not module:
+            self._compiled = (module, compile_module(module, self.args))
+        return self._compiled[1]
 
     def _default_collator(self) -> Callable:
         tokenizer = self.processing_class
@@ -387,6 +419,7 @@ class Trainer:
         model = self.model
         was_training = model.training
         model.eval()
+        forward = self._forward_module(model)  # the compiled wrapper's own flag is stale
         start = time.perf_counter()
         loss_sum, seen, had_loss = 0.0, 0, False
         all_predictions, all_labels = [], []
@@ -396,7 +429,7 @@ class Trainer:
         for raw in loader:
             inputs = self._to_device(raw)
             loss, predictions, labels = self.prediction_step(
-                model, inputs, only_loss, ignore_keys=ignore_keys
+                forward, inputs, only_loss, ignore_keys=ignore_keys
             )
             size = _batch_size(inputs)
             if loss is not None:
