@@ -8,7 +8,7 @@ once and calls the same kernel with the same arguments, so the update is bitwise
 counters moved into one buffer (counted by one `add_`; saved apart, see
 `unpooled_state_dict`). `GradClipper` runs `torch.nn.utils.clip_grad_norm_`'s ops in its order
 for gradients of one device and dtype (bitwise the same norm and scaled gradients; on the CPU
-small gradients' norms a shape at a time, and no multiply when the coefficient is 1).
+no multiply when the coefficient is 1).
 
 Both are fast paths: they run only while nothing could tell. The step needs a plain `Adam` /
 `AdamW` with `fused=True` (no amsgrad, maximize, capturable or differentiable), parameters of
@@ -294,8 +294,7 @@ class OptimizerStep:
 class GradClipper:
     """`torch.nn.utils.clip_grad_norm_(params, max_norm)` over a fixed parameter list; its ops
     called directly when the parameters are plain tensors of one device and dtype and every
-    gradient present is dense (the same norm and scaled gradients, bitwise; on the CPU the
-    per-tensor norms a shape at a time, see `_ShapeNorms`)."""
+    gradient present is dense (the same norm and scaled gradients, bitwise)."""
 
     def __init__(self, params: list[torch.Tensor]) -> None:
         self.params = params
@@ -308,7 +307,6 @@ class GradClipper:
                 first.dtype,
             ):
                 self.uniform = False
-        self.shape_norms = _ShapeNorms.build(params) if self.uniform and self.cpu else None
 
     def __call__(self, max_norm: float) -> torch.Tensor:
         params = self.params
@@ -316,15 +314,7 @@ class GradClipper:
             grads = [p.grad for p in params if p.grad is not None]
             if grads and not any(map(_IS_SPARSE, grads)):
                 with torch.no_grad():
-                    shape_norms = self.shape_norms
-                    if (
-                        shape_norms is not None
-                        and len(grads) == len(params)
-                        and all(map(_IS_CONTIGUOUS, grads))
-                    ):
-                        norms = shape_norms(grads)
-                    else:
-                        norms = torch.stack(torch._foreach_norm(grads, 2.0))
+                    norms = torch.stack(torch._foreach_norm(grads, 2.0))
                     total = torch.linalg.vector_norm(norms, 2.0)
                     coefficient = torch.clamp(float(max_norm) / (total + 1e-6), max=1.0)
                     # x * 1.0 is x: on the CPU (where reading the value costs no sync) a norm
@@ -336,49 +326,3 @@ class GradClipper:
 
 
 _IS_SPARSE = operator.attrgetter("is_sparse")
-_IS_CONTIGUOUS = torch.Tensor.is_contiguous
-
-
-class _ShapeNorms:
-    """`torch.stack(torch._foreach_norm(grads, 2.0))` for contiguous float32 CPU gradients with
-    fewer ops: the small gradients of a shape shared by several are stacked and normed a row
-    each, the rest go through `_foreach_norm`, and the norms are put back in parameter order.
-    Bitwise the same: torch's CPU float32 2-norm over contiguous trailing dimensions runs one
-    vectorised loop per output row (`binary_kernel_reduce_lastdim`, a row never split across
-    threads), and a whole tensor's norm is that loop over its one row."""
-
-    MAX_ROW = 16384  # elements; larger gradients are not copied into a stack
-
-    def __init__(self, groups: list[tuple[list[int], tuple[int, ...]]], rest: list[int]) -> None:
-        self.groups = groups  # (positions, the row dimensions to reduce)
-        self.rest = rest
-        order = [i for positions, _ in groups for i in positions] + rest
-        self.inverse = torch.tensor(order).argsort()  # stacked position -> parameter order
-
-    @classmethod
-    def build(cls, params: list[torch.Tensor]) -> _ShapeNorms | None:
-        """None unless the parameters are float32 with some small shape shared."""
-        if not params or params[0].dtype != torch.float32:
-            return None
-        by_shape: dict[tuple[int, ...], list[int]] = {}
-        for i, p in enumerate(params):
-            if p.dim() and 0 < p.numel() <= cls.MAX_ROW:
-                by_shape.setdefault(tuple(p.shape), []).append(i)
-        groups = [
-            (positions, tuple(range(1, len(shape) + 1)))
-            for shape, positions in by_shape.items()
-            if len(positions) > 1
-        ]
-        if not groups:
-            return None
-        grouped = {i for positions, _ in groups for i in positions}
-        return cls(groups, [i for i in range(len(params)) if i not in grouped])
-
-    def __call__(self, grads: list[torch.Tensor]) -> torch.Tensor:
-        parts = [
-            torch.linalg.vector_norm(torch.stack([grads[i] for i in positions]), 2.0, dim=dims)
-            for positions, dims in self.groups
-        ]
-        if self.rest:
-            parts.append(torch.stack(torch._foreach_norm([grads[i] for i in self.rest], 2.0)))
-        return torch.cat(parts).index_select(0, self.inverse)
