@@ -93,6 +93,11 @@ def test_compiled_training_matches_uncompiled(tiny, tmp_path):
         tiny, tmp_path / "compiled", torch_compile_backend="aot_eager"
     )
     assert counters["stats"]["unique_graphs"] > 0  # dynamo did capture the model's forward
+    # whole: no graph break (see test_compile_graph_breaks.py); three graphs, then no
+    # recompile: the first step's, the second's (the first forward recorded the loss rule,
+    # `config.problem_type`, on the config: the reference does the same), evaluation's
+    assert not counters["graph_break"], dict(counters["graph_break"])
+    assert counters["stats"]["unique_graphs"] == 3
     assert isinstance(compiled.model_wrapped, OptimizedModule)
     assert compiled.model_wrapped._orig_mod is compiled.model
     assert len(losses) == 6 and losses == pytest.approx(plain_losses, abs=1e-5)

@@ -5,6 +5,8 @@ import warnings
 import pytest
 import torch
 
+from tfx_core.modeling.torch.cache import DynamicCache
+
 transformers = pytest.importorskip("transformers")
 
 from tfx_plugin_mistral import modeling_mistral  # noqa: E402
@@ -107,3 +109,85 @@ def test_bf16_window_shorter_than_the_prompt_matches_reference_bitwise(
         got, want = ours.generate(ids, **kwargs), reference.generate(ids, **kwargs)
     assert torch.equal(got.sequences, want.sequences)
     assert all(map(torch.equal, got.scores, want.scores))
+
+
+LONG_RUNS = {
+    "greedy": dict(do_sample=False),
+    "beam": dict(do_sample=False, num_beams=3),
+    "sample": dict(do_sample=True, top_k=20, temperature=0.8),
+}
+SLIDING_LAYERS = 2  # every layer slides
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16], ids=["fp32", "bf16"])
+@pytest.mark.parametrize("cache", [None, "static"])
+@pytest.mark.parametrize("run", list(LONG_RUNS))
+def test_generation_over_several_windows_matches_reference(
+    run, cache, dtype, left_padded, monkeypatch
+):
+    """A window of 4 under a 9-token prompt and 30 new tokens: the sliding cache layers keep
+    only the window (dynamic: compacted every 5 steps with a `window_room` of 1; static: shifted
+    every step); ids and scores are the reference's."""
+    ours, reference = make_pair()
+    ours, reference = ours.to(dtype), reference.to(dtype)
+    ids, mask = left_padded
+    monkeypatch.setattr(DynamicCache, "window_room", 1)  # compact every window + 1 steps
+    compactions = []
+    grow = DynamicCache._grow
+    monkeypatch.setattr(
+        DynamicCache, "_grow", lambda cache, *args: compactions.append(args) or grow(cache, *args)
+    )
+    kwargs = dict(
+        attention_mask=mask,
+        max_new_tokens=30,
+        min_new_tokens=30,
+        pad_token_id=0,
+        output_scores=True,
+        return_dict_in_generate=True,
+        cache_implementation=cache,
+        **LONG_RUNS[run],
+    )
+    with torch.no_grad():
+        torch.manual_seed(7)
+        got = ours.generate(ids, **kwargs)
+        torch.manual_seed(7)
+        want = reference.generate(ids, **kwargs)
+    assert len(compactions) >= (0 if cache else 4 * SLIDING_LAYERS)
+    assert torch.equal(got.sequences, want.sequences)
+    for mine, theirs in zip(got.scores, want.scores, strict=True):
+        if dtype == torch.bfloat16 and run != "beam":
+            assert torch.equal(mine, theirs)
+        else:  # (fp32 and beam sums: parity, not bits, is the bar)
+            torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=0)
+
+
+def test_step_by_step_decoding_keeps_only_the_window(left_padded):
+    """Forward calls with `past_key_values` over 80 steps (twenty windows): each step's logits
+    are the reference's, `get_seq_length` counts every position, and every layer of the cache
+    holds only the `window - 1` latest positions in a buffer that stops growing."""
+    ours, reference = make_pair()
+    ids, mask = left_padded
+    with torch.no_grad():
+        got = ours(ids, attention_mask=mask, use_cache=True)
+        want = reference(ids, attention_mask=mask, use_cache=True)
+        cache, theirs = got.past_key_values, want.past_key_values
+        slots = set()
+        for step in range(80):
+            token = got.logits[:, -1].argmax(-1, keepdim=True)
+            assert torch.equal(token, want.logits[:, -1].argmax(-1, keepdim=True))
+            mask = torch.cat([mask, torch.ones_like(token)], dim=1)
+            got = ours(token, attention_mask=mask, past_key_values=cache, use_cache=True)
+            want = reference(token, attention_mask=mask, past_key_values=theirs, use_cache=True)
+            assert (got.logits - want.logits).abs().max() <= 1e-5
+            assert cache.get_seq_length() == theirs.get_seq_length() == 10 + step
+            for layer in range(TINY["num_hidden_layers"]):
+                keys, kept = cache[layer][0], TINY["sliding_window"] - 1
+                assert keys.shape[2] == kept == theirs.layers[layer].keys.shape[2]
+                real = mask[:, -kept:].bool()  # (padding's keys differ, and are masked)
+                mine, reference_keys = keys.transpose(1, 2), theirs.layers[layer].keys
+                torch.testing.assert_close(
+                    mine[real], reference_keys.transpose(1, 2)[real], atol=1e-5, rtol=0
+                )
+            if step >= 10:
+                slots.add(cache._keys[0].shape[2])
+    assert max(slots) <= TINY["sliding_window"] + 64  # bounded, whatever the length

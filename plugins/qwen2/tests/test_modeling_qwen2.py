@@ -5,6 +5,8 @@ import warnings
 import pytest
 import torch
 
+from tfx_core.modeling.torch.cache import DynamicCache
+
 transformers = pytest.importorskip("transformers")
 
 from tfx_plugin_qwen2 import modeling_qwen2  # noqa: E402
@@ -163,3 +165,55 @@ def test_bf16_sliding_layers_match_reference_bitwise(cache, fast_paths, left_pad
         want = reference.generate(ids, **kwargs)
     assert torch.equal(got.sequences, want.sequences)
     assert all(map(torch.equal, got.scores, want.scores))
+
+
+LONG_RUNS = {
+    "greedy": dict(do_sample=False),
+    "beam": dict(do_sample=False, num_beams=3),
+    "sample": dict(do_sample=True, top_k=20, temperature=0.8),
+}
+SLIDING_LAYERS = 2  # (max_window_layers=1 of 3)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16], ids=["fp32", "bf16"])
+@pytest.mark.parametrize("cache", [None, "static"])
+@pytest.mark.parametrize("run", list(LONG_RUNS))
+def test_generation_over_several_windows_matches_reference(
+    run, cache, dtype, left_padded, monkeypatch
+):
+    """A full layer under two sliding ones (window 3 under a 9-token prompt), 30 new tokens:
+    the sliding layers keep only their window (dynamic: compacted every 4 steps with a
+    `window_room` of 1; static: shifted every step); ids and scores are the reference's."""
+    ours, reference = make_pair(
+        use_sliding_window=True, sliding_window=3, num_hidden_layers=3, max_window_layers=1
+    )
+    ours, reference = ours.to(dtype), reference.to(dtype)
+    ids, mask = left_padded
+    monkeypatch.setattr(DynamicCache, "window_room", 1)  # compact every window + 1 steps
+    compactions = []
+    grow = DynamicCache._grow
+    monkeypatch.setattr(
+        DynamicCache, "_grow", lambda cache, *args: compactions.append(args) or grow(cache, *args)
+    )
+    kwargs = dict(
+        attention_mask=mask,
+        max_new_tokens=30,
+        min_new_tokens=30,
+        pad_token_id=0,
+        output_scores=True,
+        return_dict_in_generate=True,
+        cache_implementation=cache,
+        **LONG_RUNS[run],
+    )
+    with torch.no_grad():
+        torch.manual_seed(7)
+        got = ours.generate(ids, **kwargs)
+        torch.manual_seed(7)
+        want = reference.generate(ids, **kwargs)
+    assert len(compactions) >= (0 if cache else 4 * SLIDING_LAYERS)
+    assert torch.equal(got.sequences, want.sequences)
+    for mine, theirs in zip(got.scores, want.scores, strict=True):
+        if dtype == torch.bfloat16 and run != "beam":
+            assert torch.equal(mine, theirs)
+        else:  # (fp32 and beam sums: parity, not bits, is the bar)
+            torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=0)

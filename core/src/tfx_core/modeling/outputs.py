@@ -7,6 +7,7 @@ first field that was actually produced (e.g. `logits` when no loss was computed)
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
@@ -41,7 +42,7 @@ class ModelOutput(dict):
         Models build an output on every forward; for a small model the dataclass `__init__`
         is a visible part of the call.
         """
-        layout = _layout(cls)
+        layout = None if _compiling() else _layout(cls)
         if layout is None or not values.keys() <= layout[1].keys():
             return cls(**values)  # (a class with other defaults; the error for an unknown name)
         names, defaults = layout
@@ -62,6 +63,15 @@ class ModelOutput(dict):
 
     def __reduce__(self):  # pickle as the dataclass, not as a plain dict
         return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
+
+
+def _compiling() -> bool:
+    """`torch.compiler.is_compiling()` (torch is not imported here: Flax models share this).
+
+    Dynamo traces the dataclass `__init__` but not `dataclasses.fields` of a class, so a
+    compiled forward builds its outputs the plain way (the same object)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and torch.compiler.is_compiling()
 
 
 @functools.cache

@@ -109,6 +109,27 @@ def gelu(x: torch.Tensor) -> torch.Tensor:
     return _gelu(x)
 
 
+def training_gelu(x: torch.Tensor) -> torch.Tensor:
+    """`gelu` for inputs autograd records: small float32 CPU tensors through torch's own kernel,
+    forward and backward (its backward reads the same non-contiguous input).
+
+    The `(2, n/2)` layout comes from plain views (`view` + `t`, four cheap autograd nodes;
+    `as_strided`'s backward would cost more). A tiny BERT's `[128, 37]` GELU and its gradient
+    cost ~12 µs this way against ~27 µs on oneDNN's primitive; its Trainer step (b8x16, one
+    thread, interleaved runs) takes 3-6% less time, more than the kernels' difference alone.
+    """
+    n = x.numel()
+    if (
+        4 <= n <= NATIVE_GELU_MAX
+        and not n & 1
+        and x.dtype is torch.float32
+        and x.is_cpu
+        and x.is_contiguous()
+    ):
+        return _gelu(x.view(2, n >> 1).t()).t().reshape(x.shape)
+    return _gelu(x)
+
+
 #: What a decode plan runs in place of an activation (same function, faster for small rows).
 _DECODE_ACTIVATIONS: dict[Activation, Activation] = {F.gelu: gelu}
 

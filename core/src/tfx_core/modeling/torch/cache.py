@@ -23,18 +23,23 @@ only the keys the reference's sliding cache layers return: the `window - 1` posi
 new ones plus the new ones (a static cache: its `window` slots until the sequence outgrows them).
 The attention then sums over the same keys as the reference, which rounds differently in half
 precision than a sum over every cached key with the older ones masked. `key_start(layer)` is
-the position of the first key the last `update` of that layer returned; the buffers keep every
-position (so `crop` and beam reordering work as without windows).
+the position of the first key the last `update` of that layer returned; `get_seq_length` counts
+every position seen. Such a layer keeps only the `window - 1` latest positions, as the
+reference's: a dynamic one in a buffer of `window + max(window, 64)` slots (`window_room`),
+compacted (into a fresh buffer, so returned views stay valid) when the new positions no longer
+fit, a static one in `min(window, max_cache_len)` slots shifted as each new position comes.
+`crop` cannot bring back dropped positions (a `GenerationError` once a layer has seen `window`
+positions).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 import torch
 
-from tfx_core.errors import ConfigError
+from tfx_core.errors import GenerationError
+from tfx_core.modeling.torch.cache_windows import checked_windows, sliding_windows, window_of
 
 __all__ = [
     "Cache",
@@ -44,35 +49,6 @@ __all__ = [
     "StaticCache",
     "sliding_windows",
 ]
-
-
-def sliding_windows(config: Any) -> list[int | None] | None:
-    """Per layer, the window of a sliding-window layer (None: a full layer); None when no layer
-    slides. The reference's rule: `sliding_window` (or `attention_chunk_size`) with
-    `layer_types` ("sliding_attention"/"chunked_attention" entries), every layer when it has
-    no `layer_types`. Models without those fields (GPT-Neo's `window_size`) slide nowhere."""
-    window = getattr(config, "sliding_window", None) or getattr(
-        config, "attention_chunk_size", None
-    )
-    if window is None:
-        return None
-    layers = getattr(config, "num_hidden_layers", None)
-    kinds = getattr(config, "layer_types", None)
-    if kinds is None:
-        if layers is None:
-            return None
-        return [int(window)] * layers
-    windows = [
-        int(window) if kind in ("sliding_attention", "chunked_attention") else None
-        for kind in kinds
-    ]
-    return windows if any(w is not None for w in windows) else None
-
-
-def _window_of(windows: Sequence[int | None] | None, layer_idx: int) -> int | None:
-    if windows is None or layer_idx >= len(windows):
-        return None
-    return windows[layer_idx]
 
 
 class Cache:
@@ -115,6 +91,11 @@ class DynamicCache(Cache):
     """A cache that grows as tokens are added; `capacity` pre-sizes it (e.g. to `max_length`);
     `windows` gives sliding-window layers (see the module doc)."""
 
+    #: A sliding layer's buffer has `window + max(window, window_room)` slots: the `window - 1`
+    #: kept positions and room for `window + 1` or more new ones before it is compacted (so
+    #: compacting copies under one position a step, and small windows compact rarely).
+    window_room: int = 64
+
     def __init__(
         self,
         capacity: int = 0,
@@ -126,11 +107,16 @@ class DynamicCache(Cache):
             raise ValueError(f"DynamicCache growth factor must be > 1, got {growth}.")
         self.capacity = int(capacity)
         self.growth = growth
-        self.windows = _checked_windows(windows)
+        self.windows = checked_windows(windows)
         self._starts: dict[int, int] = {}
         self._keys: list[torch.Tensor] = []
         self._values: list[torch.Tensor] = []
+        #: per layer, positions seen (all of them are in the buffer unless the layer slides)
         self._lengths: list[int] = []
+        #: per layer, the position held by buffer slot 0 (nonzero only on sliding layers)
+        self._bases: list[int] = []
+        #: per layer, the slots a sliding layer's buffer settles at (`window_room`)
+        self._settled: list[int] = []
         self._layouts: list[tuple] = []
 
     # ------------------------------------------------------------------ core
@@ -144,7 +130,10 @@ class DynamicCache(Cache):
         """Append `key`/`value` (`[batch, heads, new, head_dim]`) to layer `layer_idx`.
 
         The written slots and the returned filled parts are `as_strided` views of the buffers
-        (one op each, where `narrow` dispatches twice: a one-token step is that cheap)."""
+        (one op each, where `narrow` dispatches twice: a one-token step is that cheap). A
+        sliding layer returns positions `[first, end)`, `first` the oldest of the `window - 1`
+        before the new ones; its buffer holds positions from `_bases[layer]` on, and the kept
+        ones move to a fresh buffer when the new ones do not fit (or after a long prompt)."""
         lengths = self._lengths
         if layer_idx >= len(lengths):
             if layer_idx > len(lengths):
@@ -152,42 +141,54 @@ class DynamicCache(Cache):
                     f"DynamicCache layers must be filled in order: got layer {layer_idx} while "
                     f"only {len(lengths)} exist."
                 )
-            self._allocate_layer(key, value)
+            self._allocate_layer(key, value, window_of(self.windows, layer_idx))
         start = lengths[layer_idx]
         new = key.shape[-2]
         end = start + new
         keys = self._keys[layer_idx]
-        if end > keys.shape[-2]:
-            self._grow(layer_idx, end)
+        first = base = 0
+        windows = self.windows
+        window = windows[layer_idx] if windows is not None and layer_idx < len(windows) else None
+        if window is not None:
+            first, base, size = max(start - window + 1, 0), self._bases[layer_idx], keys.shape[-2]
+            settled = self._settled[layer_idx]
+            if end - base > size or (size > settled and size > end - first):
+                slots = max(settled, end - first)
+                if size < slots:  # still growing towards the window's buffer
+                    slots = min(slots, max(end - first, int(size * self.growth) + 1))
+                self._grow(layer_idx, slots, first - base, start - base)
+                keys, base = self._keys[layer_idx], first
+                self._bases[layer_idx] = first
+            self._starts[layer_idx] = first
+        elif end > keys.shape[-2]:
+            self._grow(layer_idx, max(end, int(keys.shape[-2] * self.growth) + 1), 0, start)
             keys = self._keys[layer_idx]
         values = self._values[layer_idx]
         lead, key_strides, key_width, value_strides, value_width = self._layouts[layer_idx]
-        keys.as_strided((*lead, new, key_width), key_strides, start * key_strides[-2]).copy_(key)
-        values.as_strided(
-            (*lead, new, value_width), value_strides, start * value_strides[-2]
-        ).copy_(value)
+        slot, count = start - base, end - first
+        keys.as_strided((*lead, new, key_width), key_strides, slot * key_strides[-2]).copy_(key)
+        values.as_strided((*lead, new, value_width), value_strides, slot * value_strides[-2]).copy_(
+            value
+        )
         lengths[layer_idx] = end
-        first = 0
-        if self.windows is not None:
-            window = _window_of(self.windows, layer_idx)
-            if window is not None:
-                first = max(start - window + 1, 0)
-            self._starts[layer_idx] = first
+        slot = first - base
         return (
-            keys.as_strided((*lead, end - first, key_width), key_strides, first * key_strides[-2]),
-            values.as_strided(
-                (*lead, end - first, value_width), value_strides, first * value_strides[-2]
-            ),
+            keys.as_strided((*lead, count, key_width), key_strides, slot * key_strides[-2]),
+            values.as_strided((*lead, count, value_width), value_strides, slot * value_strides[-2]),
         )
 
     def key_start(self, layer_idx: int) -> int:
         return self._starts.get(layer_idx, 0)
 
-    def _allocate_layer(self, key: torch.Tensor, value: torch.Tensor) -> None:
-        size = max(self.capacity, key.shape[-2])
+    def _allocate_layer(self, key: torch.Tensor, value: torch.Tensor, window: int | None) -> None:
+        settled = 0 if window is None else window + max(window, self.window_room)
+        capacity = self.capacity if window is None else min(self.capacity, settled)
+        self._settled.append(settled)
+        size = max(capacity, key.shape[-2])
         self._keys.append(key.new_empty((*key.shape[:-2], size, key.shape[-1])))
         self._values.append(value.new_empty((*value.shape[:-2], size, value.shape[-1])))
         self._lengths.append(0)
+        self._bases.append(0)
         self._layouts.append(self._layout(self._keys[-1], self._values[-1]))
 
     @staticmethod
@@ -202,19 +203,27 @@ class DynamicCache(Cache):
             values.shape[-1],
         )
 
-    def _grow(self, layer_idx: int, needed: int) -> None:
-        length = self._lengths[layer_idx]
+    def _grow(self, layer_idx: int, size: int, begin: int, stop: int) -> None:
+        """New buffers of `size` slots for the layer, slots `[begin, stop)` copied to the front."""
         old_keys, old_values = self._keys[layer_idx], self._values[layer_idx]
-        size = max(needed, int(old_keys.shape[-2] * self.growth) + 1)
         keys = old_keys.new_empty((*old_keys.shape[:-2], size, old_keys.shape[-1]))
         values = old_values.new_empty((*old_values.shape[:-2], size, old_values.shape[-1]))
-        keys[:, :, :length].copy_(old_keys[:, :, :length])
-        values[:, :, :length].copy_(old_values[:, :, :length])
+        count = stop - begin
+        keys.narrow(-2, 0, count).copy_(old_keys.narrow(-2, begin, count))
+        values.narrow(-2, 0, count).copy_(old_values.narrow(-2, begin, count))
         self._keys[layer_idx], self._values[layer_idx] = keys, values
         self._layouts[layer_idx] = self._layout(keys, values)
 
+    def _kept(self, layer_idx: int) -> tuple[int, int]:
+        """Buffer slots `[begin, stop)` of the positions the layer keeps for the next update."""
+        length, base = self._lengths[layer_idx], self._bases[layer_idx]
+        window = window_of(self.windows, layer_idx)
+        first = 0 if window is None else max(length - window + 1, 0)
+        return first - base, length - base
+
     def get_seq_length(self, layer_idx: int = 0) -> int:
-        """Number of cached positions of `layer_idx` (0 before the first update)."""
+        """Number of positions `layer_idx` has seen (0 before the first update); a sliding
+        layer keeps only the last `window - 1` of them."""
         return self._lengths[layer_idx] if layer_idx < len(self._lengths) else 0
 
     def reorder(self, beam_idx: torch.LongTensor) -> None:
@@ -222,6 +231,7 @@ class DynamicCache(Cache):
 
         Only the rows that change are copied (beams that keep their own history, the common
         case late in a search, cost nothing): gather those rows, then write them in place.
+        A sliding layer reorders only the positions it keeps.
         """
         if not self._lengths:
             return
@@ -231,9 +241,10 @@ class DynamicCache(Cache):
             return
         everything = 4 * moved.numel() > 3 * index.shape[0]  # then one whole gather is faster
         source = index.index_select(0, moved)
-        for layer, length in enumerate(self._lengths):
+        for layer in range(len(self._lengths)):
+            begin, stop = self._kept(layer)
             for buffers in (self._keys, self._values):
-                filled = buffers[layer][:, :, :length]
+                filled = buffers[layer].narrow(-2, begin, stop - begin)
                 device = filled.device  # (layers may sit on different devices)
                 if everything:
                     filled.copy_(filled.index_select(0, index.to(device)))
@@ -242,29 +253,50 @@ class DynamicCache(Cache):
                     filled.index_copy_(0, moved.to(device), rows)
 
     def crop(self, max_length: int) -> None:
-        """Forget positions from `max_length` on (negative: drop that many from the end)."""
+        """Forget positions from `max_length` on (negative: drop that many from the end).
+
+        A sliding layer that has seen `window` positions or more no longer holds what the
+        positions left would attend to: cropping it raises `GenerationError` (the reference
+        refuses too), and nothing is cropped."""
+        kept = []
         for layer, length in enumerate(self._lengths):
-            self._lengths[layer] = max_length if max_length >= 0 else max(0, length + max_length)
+            keep = min(length, max_length if max_length >= 0 else max(0, length + max_length))
+            window = window_of(self.windows, layer)
+            if keep < length and window is not None and length >= window:
+                raise GenerationError(
+                    f"Cannot crop sliding-window layer {layer} to {keep} positions: it has seen "
+                    f"{length} and keeps only the last {window - 1} (window {window}). Crop "
+                    "before the sequence reaches the window, or regenerate from the prompt."
+                )
+            kept.append(keep)
+        self._lengths = kept  # (a sliding layer under its window still has base 0)
 
     # ------------------------------------------------------------ interop
     def __len__(self) -> int:
         return len(self._keys)
 
     def __getitem__(self, layer_idx: int) -> tuple[torch.Tensor, torch.Tensor]:
-        length = self._lengths[layer_idx]
-        return self._keys[layer_idx][:, :, :length], self._values[layer_idx][:, :, :length]
+        """The positions layer `layer_idx` keeps (a sliding layer: the last `window - 1`)."""
+        begin, stop = self._kept(layer_idx)
+        return (
+            self._keys[layer_idx].narrow(-2, begin, stop - begin),
+            self._values[layer_idx].narrow(-2, begin, stop - begin),
+        )
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         return (self[i] for i in range(len(self)))
 
     def to_legacy_cache(self) -> tuple[tuple[torch.Tensor, torch.Tensor], ...]:
-        """Tuple-of-tuples form `((keys, values), ...)` used by older code."""
+        """Tuple-of-tuples form `((keys, values), ...)` used by older code: what each layer
+        keeps, so a sliding layer's last `window - 1` positions (as the reference's)."""
         return tuple(self)
 
     @classmethod
     def from_legacy_cache(
         cls, past: Sequence[tuple[torch.Tensor, torch.Tensor]] | None, capacity: int = 0
     ) -> DynamicCache:
+        """A cache without windows holding `past` (tuples carry no window and no count of
+        positions a sliding layer dropped, as with the reference's `DynamicCache`)."""
         cache = cls(capacity=capacity)
         for layer_idx, (keys, values) in enumerate(past or ()):
             cache.update(keys, values, layer_idx)
@@ -278,6 +310,8 @@ class StaticCache(Cache):
     shapes; callers mask the positions at or after `get_seq_length()`. Pass
     `cache_kwargs={"cache_position": LongTensor}` to write at positions held in a tensor (no host
     integer, as compiled code wants); otherwise positions continue from the current length.
+    A sliding layer (`windows`) has `min(window, max_cache_len)` slots, as the reference's, and
+    continues from its own count (a `cache_position` must continue it).
     """
 
     is_static = True
@@ -294,13 +328,18 @@ class StaticCache(Cache):
         device: torch.device | str | None = None,
         windows: Sequence[int | None] | None = None,
     ) -> None:
-        shape = (max_batch_size, num_heads, max_cache_len, head_dim)
         self.max_batch_size = max_batch_size
         self.max_cache_len = max_cache_len
-        self.windows = _checked_windows(windows)
+        self.windows = checked_windows(windows)
         self._starts: dict[int, int] = {}
-        self._keys = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(num_layers)]
-        self._values = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(num_layers)]
+        self._keys: list[torch.Tensor] = []
+        self._values: list[torch.Tensor] = []
+        for layer in range(num_layers):
+            window = window_of(self.windows, layer)
+            slots = max_cache_len if window is None else min(window, max_cache_len)
+            shape = (max_batch_size, num_heads, slots, head_dim)
+            self._keys.append(torch.zeros(shape, dtype=dtype, device=device))
+            self._values.append(torch.zeros(shape, dtype=dtype, device=device))
         self._lengths = [0] * num_layers
 
     def update(
@@ -313,7 +352,8 @@ class StaticCache(Cache):
         keys, values = self._keys[layer_idx], self._values[layer_idx]
         new = key.shape[-2]
         position = (cache_kwargs or {}).get("cache_position")
-        if position is not None:
+        window = window_of(self.windows, layer_idx)
+        if position is not None and window is None:
             keys.index_copy_(2, position, key)
             values.index_copy_(2, position, value)
             if not torch.compiler.is_compiling():
@@ -329,19 +369,38 @@ class StaticCache(Cache):
             raise ValueError(
                 f"StaticCache was built for batch {keys.shape[0]}, got a batch of {key.shape[0]}."
             )
-        keys[:, :, start : start + new].copy_(key)
-        values[:, :, start : start + new].copy_(value)
+        if position is not None and not torch.compiler.is_compiling() and int(position[0]) != start:
+            raise ValueError(
+                f"StaticCache sliding layer {layer_idx} continues from position {start}; "
+                f"got cache_position starting at {int(position[0])}."
+            )
         self._lengths[layer_idx] = start + new
-        window = _window_of(self.windows, layer_idx)
-        if window is None:
+        if window is None or start + new <= keys.shape[-2]:
+            keys[:, :, start : start + new].copy_(key)
+            values[:, :, start : start + new].copy_(value)
             return keys, values
-        # the reference's static sliding layer: its `window` slots until they overflow, then
-        # the `window - 1` positions before the new ones and the new ones
-        window = min(window, self.max_cache_len)
-        first, stop = (0, window) if start + new <= window else (max(start - window + 1, 0), None)
-        stop = start + new if stop is None else stop
-        self._starts[layer_idx] = first
-        return keys[:, :, first:stop], values[:, :, first:stop]
+        return self._slide(key, value, layer_idx, start)
+
+    def _slide(
+        self, key: torch.Tensor, value: torch.Tensor, layer_idx: int, start: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A sliding layer's update past its slots (the reference's static sliding layer): the
+        `slots - 1` positions before the new ones and the new ones are returned, the last
+        `slots` of them kept; one new position shifts the buffers in place and returns them."""
+        keys, values = self._keys[layer_idx], self._values[layer_idx]
+        slots = keys.shape[-2]
+        skip = 1 if start >= slots else 0  # the buffer's oldest slot leaves the window
+        self._starts[layer_idx] = max(start - slots + 1, 0)
+        held = min(start, slots)
+        full_keys = torch.cat((keys.narrow(2, skip, held - skip), key), dim=2)
+        full_values = torch.cat((values.narrow(2, skip, held - skip), value), dim=2)
+        if full_keys.shape[2] == slots:  # one new position: the shifted buffers are returned
+            keys.copy_(full_keys)
+            values.copy_(full_values)
+            return keys, values
+        keys.copy_(full_keys.narrow(2, full_keys.shape[2] - slots, slots))
+        values.copy_(full_values.narrow(2, full_values.shape[2] - slots, slots))
+        return full_keys, full_values
 
     def get_seq_length(self, layer_idx: int = 0) -> int:
         return self._lengths[layer_idx]
@@ -360,25 +419,13 @@ class StaticCache(Cache):
     def reset(self) -> None:
         """Empty the cache for reuse (buffers are kept; stale values are masked by length)."""
         self._lengths = [0] * len(self._lengths)
+        self._starts.clear()
 
     def __len__(self) -> int:
         return len(self._keys)
 
     def __getitem__(self, layer_idx: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self._keys[layer_idx], self._values[layer_idx]
-
-
-def _checked_windows(windows: Sequence[int | None] | None) -> list[int | None] | None:
-    """`windows` as a list (None when no layer slides); each window a positive int or None."""
-    if windows is None:
-        return None
-    checked = list(windows)
-    for window in checked:
-        if window is not None and (
-            isinstance(window, bool) or not isinstance(window, int) or window < 1
-        ):
-            raise ConfigError(f"Cache windows must be positive ints or None, got {window!r}.")
-    return checked if any(window is not None for window in checked) else None
 
 
 class CrossAttentionCache:

@@ -41,8 +41,8 @@ WIDE_DRAW_ELEMENTS = 65536
 def keep_mask(x: torch.Tensor, p: float) -> torch.Tensor:
     """0/1 floats of `x`'s shape, dtype and device (CPU), each 1 with probability `1 - p`."""
     n = x.numel()
-    if x.dtype != torch.float32 or n < WIDE_DRAW_ELEMENTS:
-        return torch.rand_like(x).ge_(p)
+    if x.dtype != torch.float32 or n < WIDE_DRAW_ELEMENTS or torch.compiler.is_compiling():
+        return torch.rand_like(x).ge_(p)  # (dynamo cannot trace `random_`; inductor fuses this)
     # each draw gives two 32-bit halves (the top bit of the high one is always 0); 23 random
     # mantissa bits under the exponent of 1.0 make a float32 uniform on [1, 2)
     halves = torch.empty((n + 1) // 2, dtype=torch.int64, device=x.device).random_()

@@ -32,14 +32,24 @@ import torch
 from torch import nn
 
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
-from tfx_core.modeling.torch.lean import LeanGuard
+from tfx_core.modeling.torch.lean import LeanGuard, global_hooks_registered
 
 _ENCODER: ContextVar[nn.Module | None] = ContextVar("tfx_first_token_encoder", default=None)
+#: The same request while `torch.compile` traces (dynamo cannot trace a ContextVar; a traced
+#: list's pushes and pops are replayed, and the request never outlives the traced call).
+_TRACED: list[nn.Module | None] = []
 
 
 @contextlib.contextmanager
 def first_token_only(encoder: nn.Module | None) -> Iterator[None]:
     """Within the block, `encoder` may compute its last layer at the first position only."""
+    if torch.compiler.is_compiling():
+        _TRACED.append(encoder)
+        try:
+            yield
+        finally:
+            _TRACED.pop()
+        return
     token = _ENCODER.set(encoder)
     try:
         yield
@@ -49,6 +59,8 @@ def first_token_only(encoder: nn.Module | None) -> Iterator[None]:
 
 def requested(encoder: nn.Module) -> bool:
     """The running head asked `encoder` for the first position only."""
+    if torch.compiler.is_compiling():
+        return bool(_TRACED) and _TRACED[-1] is encoder
     return _ENCODER.get() is encoder
 
 
@@ -70,6 +82,15 @@ def unobserved_rows(layer: nn.Module, forwards: dict[nn.Module, object]) -> bool
     a module or parameter is registered or a class or class `forward` changes."""
     if not fast_paths_enabled():
         return False
+    if torch.compiler.is_compiling():  # the plain checks, which dynamo guards on (no cache)
+        return (
+            _unhooked(*layer.modules())
+            and not global_hooks_registered()
+            and all(
+                type(module).forward is forward and "forward" not in module.__dict__
+                for module, forward in forwards.items()
+            )
+        )
     guard = layer.__dict__.get("_first_rows_guard")
     if guard is None or not guard.same_structure():
         guard = layer.__dict__["_first_rows_guard"] = LeanGuard(layer)

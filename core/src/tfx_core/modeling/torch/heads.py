@@ -25,7 +25,6 @@ given, so each head accepts exactly what its base accepts. Class attributes say 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -58,10 +57,18 @@ _HEAD_INPUTS = ("pooled", "first_token", "last_token", "sequence")
 _BASE_FIELDS = ("past_key_values", "hidden_states", "attentions", "cross_attentions")
 
 
-@functools.cache
+_PASSED: dict[type, tuple[str, ...]] = {}
+
+
 def _passed_through(output_class: type[ModelOutput]) -> tuple[str, ...]:
-    """The base-model fields (`hidden_states`, ...) that `output_class` carries over."""
-    return tuple(name for name in _BASE_FIELDS if name in output_class.__dataclass_fields__)
+    """The base-model fields (`hidden_states`, ...) that `output_class` carries over.
+
+    Cached in a plain dict: dynamo traces it (it warns on every `functools.cache`)."""
+    names = _PASSED.get(output_class)
+    if names is None:
+        fields = output_class.__dataclass_fields__
+        names = _PASSED[output_class] = tuple(name for name in _BASE_FIELDS if name in fields)
+    return names
 
 
 class TaskHead:

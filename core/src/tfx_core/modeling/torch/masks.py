@@ -68,7 +68,12 @@ _SMALL_MASK = 256
 
 
 def _all_tokens(attention_mask: torch.Tensor) -> bool:
-    """`bool(attention_mask.all())`: no padding anywhere (every entry nonzero)."""
+    """`bool(attention_mask.all())`: no padding anywhere (every entry nonzero).
+
+    Always False under `torch.compile`: reading the mask's values would break the graph; the
+    all-zero bias built instead changes no number (adding 0 before the softmax)."""
+    if torch.compiler.is_compiling():
+        return False
     if attention_mask.numel() <= _SMALL_MASK:
         return all(attention_mask.reshape(-1).tolist())
     return bool(attention_mask.all())

@@ -125,12 +125,12 @@ def uses_onednn_training(x: torch.Tensor, weight: torch.Tensor) -> bool:
         and weight.shape[1] == features  # a mismatch gets `F.linear`'s error
         and x.layout == torch.strided == weight.layout
         and not x.is_mkldnn
-        and onednn_available()
+        and not (torch.jit.is_tracing() or torch.compiler.is_compiling())  # before the
+        and onednn_available()  # cached probe: dynamo would trace into it and break
         and fast_paths_enabled()
         and not torch.is_autocast_enabled("cpu")
         and not has_torch_function((x, weight))
         and not torch._C._are_functorch_transforms_active()
-        and not (torch.jit.is_tracing() or torch.compiler.is_compiling())
     )
 
 

@@ -73,7 +73,7 @@ class FusedProjections:
 
     def weights(self) -> tuple[torch.Tensor, torch.Tensor | None] | None:
         """`(weight, bias)` of the fused product, or None when the modules must be called."""
-        if torch.is_grad_enabled() or not fast_paths_enabled():
+        if torch.is_grad_enabled() or not fast_paths_enabled() or torch.compiler.is_compiling():
             return None
         modules = self._modules()
         if not all(map(_plain, modules)):

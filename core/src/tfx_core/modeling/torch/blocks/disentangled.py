@@ -121,7 +121,7 @@ def pair_bias(mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | N
             f"attention_mask must be [batch, length] (1 = token, 0 = padding), got shape "
             f"{tuple(mask.shape)}."
         )
-    if bool(mask.all()):
+    if not torch.compiler.is_compiling() and bool(mask.all()):  # (compiled: no value read)
         return None
     keep = mask.bool()
     pair = keep[:, None, :, None] & keep[:, None, None, :]

@@ -30,10 +30,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from tfx_core.errors import ConfigError
-from tfx_core.modeling.torch.activations import activation_fn
+from tfx_core.modeling.torch.activations import activation_fn, training_gelu
 from tfx_core.modeling.torch.attention import causal_mask
 from tfx_core.modeling.torch.blocks.functional import (
     activated,
@@ -45,6 +46,7 @@ from tfx_core.modeling.torch.blocks.functional import (
 from tfx_core.modeling.torch.blocks.lean_encoder import LeanLayout, LeanPostNormEncoder
 from tfx_core.modeling.torch.cache import Cache, CrossAttentionCache
 from tfx_core.modeling.torch.dropout import Dropout
+from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.lean import trusted_forward
 from tfx_core.modeling.torch.linear import Linear, linear
 from tfx_core.modeling.torch.masks import attention_bias
@@ -234,7 +236,10 @@ class Attention(nn.Module):
 
 @trusted_forward
 class Intermediate(nn.Module):
-    """First feed-forward projection and the activation (`hidden_act`)."""
+    """First feed-forward projection and the activation (`hidden_act`).
+
+    In training (autograd on, fast paths on), exact GELU (`F.gelu`) runs as `training_gelu`:
+    small tensors through torch's own kernel rather than oneDNN's (the tiny-model step)."""
 
     def __init__(self, config: Any) -> None:
         super().__init__()
@@ -242,7 +247,11 @@ class Intermediate(nn.Module):
         self.intermediate_act_fn = activation_fn(config.hidden_act)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return activated(hidden_states, self.dense, self.intermediate_act_fn)
+        activation = self.intermediate_act_fn
+        training = self.training and torch.is_grad_enabled()
+        if activation is F.gelu and training and fast_paths_enabled():
+            activation = training_gelu
+        return activated(hidden_states, self.dense, activation)
 
 
 @trusted_forward

@@ -272,7 +272,11 @@ class LeanPostNormEncoder(nn.Module):
         `checked`: the caller made the tests already, with a `LeanGuard` over a subtree holding
         this stack (built before this stack's plan) and the switch (`blocks.lean_model`).
         """
-        if not checked and (torch.is_grad_enabled() or not fast_paths_enabled()):
+        if not checked and (
+            torch.is_grad_enabled()
+            or not fast_paths_enabled()
+            or torch.compiler.is_compiling()  # an eager-only trick: the compiler fuses anyway
+        ):
             return None
         plan = self.__dict__.get("_lean_plan")
         if plan is None or not plan.current(checked):

@@ -144,6 +144,8 @@ def lean_outputs(
     caller's guard covers the model (`lean_head_parts`), so this one's is not consulted."""
     if len(args) > 2 or not (checked or (not torch.is_grad_enabled() and fast_paths_enabled())):
         return None
+    if torch.compiler.is_compiling():
+        return None
     accepted = _accepted(type(model).forward)
     for name, value in kwargs.items():
         if name not in accepted:
@@ -220,8 +222,8 @@ class _HeadPlan:
 def lean_head_parts(head: Any) -> dict | None:
     """A classifier head's own layers bound for a lean forward, by name, when the whole model
     (head and base) may run lean now; else None. Its base then runs `lean_base(..., checked)`."""
-    if torch.is_grad_enabled() or not fast_paths_enabled():
-        return None
+    if torch.is_grad_enabled() or not fast_paths_enabled() or torch.compiler.is_compiling():
+        return None  # (a lean plan is an eager-only trick: the compiler fuses the modules)
     state = head.__dict__
     plan = state.get("_lean_head_plan")
     if plan is None or not plan.guard.same_structure():

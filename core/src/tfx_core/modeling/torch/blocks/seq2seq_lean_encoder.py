@@ -183,7 +183,7 @@ class _EncoderPlan:
 def lean_encoder_layers(encoder: nn.Module) -> tuple[LeanEncoderLayer, ...] | None:
     """The encoder's layers bound for `run_lean_layer`, or None when this forward must call
     the modules (see the module doc); the binding is kept while it stays current."""
-    if torch.is_grad_enabled() or not fast_paths_enabled():
+    if torch.is_grad_enabled() or not fast_paths_enabled() or torch.compiler.is_compiling():
         return None
     state = encoder.__dict__
     plan = state.get("_lean_encoder_plan")
