@@ -53,12 +53,24 @@ _NOT_PREDICTIONS = ("loss", "past_key_values", "hidden_states", "attentions")
 
 def compile_module(module: nn.Module, args: TrainingArguments) -> nn.Module:
     """`torch.compile(module)` with the arguments' backend and mode; unknown names get a
-    `ConfigError`. Compiling happens at the first call; the wrapper shares `module`'s weights."""
+    `ConfigError`. Compiling happens at the first call; the wrapper shares `module`'s weights.
+    Inductor on CPU without a mode gets `fallback_random` (this wrapper only): dropout draws on
+    torch's RNG, as eager, instead of inductor's slower generated CPU RNG."""
     from torch._dynamo.exc import InvalidBackend
 
+    options = None
+    if (
+        args.torch_compile_backend == "inductor"
+        and args.torch_compile_mode is None
+        and all(p.device.type == "cpu" for p in module.parameters())
+    ):
+        options = {"fallback_random": True}
     try:
         return torch.compile(
-            module, backend=args.torch_compile_backend, mode=args.torch_compile_mode
+            module,
+            backend=args.torch_compile_backend,
+            mode=args.torch_compile_mode,
+            options=options,
         )
     except InvalidBackend as error:
         raise ConfigError(

@@ -14,6 +14,11 @@ product of at least `TRAIN_ROWS` rows and a weight of `MIN_WEIGHT_ELEMENTS` or m
 paths on, no autocast, no tracing / `torch.compile` / `torch.func` transform, plain tensors.
 Anything else goes to `F.linear`. Double backward works: a backward that itself records a graph
 (`create_graph=True`) runs the standard differentiable products; forward-mode AD has a `jvp`.
+
+While `torch.compile` traces (dynamo cannot take the Function), the same products go through
+the custom ops `tfx::onednn_linear` / `tfx::onednn_linear_input_grad` (opaque to inductor,
+which would otherwise emit MKL `addmm` / `mm`), under the same conditions. There double
+backward runs standard products; forward-mode AD raises torch's error for custom ops.
 """
 
 from __future__ import annotations
@@ -146,5 +151,94 @@ def training_linear(
             or has_torch_function((bias,))
         )
     ):
+        if torch.compiler.is_compiling() and _compiled_eligible(x, weight, bias):
+            return torch.ops.tfx.onednn_linear(x, weight, bias)
         return F.linear(x, weight, bias)
     return _TrainingLinear.apply(x, weight, bias)
+
+
+def _compiled_eligible(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> bool:
+    """`uses_onednn_training`'s conditions as dynamo can trace them (`_OPS` for the probe)."""
+    features = x.shape[-1] if x.dim() else 0
+    return (
+        _OPS
+        and features > 0
+        and x.numel() // features >= TRAIN_ROWS
+        and (x.requires_grad or weight.requires_grad)
+        and x.dtype == torch.float32 == weight.dtype
+        and x.device.type == "cpu" == weight.device.type
+        and weight.dim() == 2
+        and weight.shape[1] == features
+        and x.layout == torch.strided == weight.layout
+        and (bias is None or (bias.dtype == torch.float32 and bias.shape == weight.shape[:1]))
+        and not torch.jit.is_tracing()
+        and fast_paths_enabled()
+        and not torch.is_autocast_enabled("cpu")
+    )
+
+
+def _op_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """`tfx::onednn_linear`: `_TrainingLinear`'s forward as a custom op (compiled graphs)."""
+    return _primitive(_rows(x), weight, bias).view(*x.shape[:-1], weight.shape[0])
+
+
+def _op_input_grad(grad: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """`tfx::onednn_linear_input_grad`: `grad @ weight` (2-D `grad`) on the primitive."""
+    return _primitive(_rows(grad), weight.t(), None)
+
+
+def _setup_linear(ctx: Any, inputs: tuple, output: torch.Tensor) -> None:
+    x, weight, bias = inputs
+    ctx.has_bias = bias is not None
+    ctx.save_for_backward(x, weight)
+
+
+def _backward_linear(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+    x, weight = ctx.saved_tensors
+    need_x, need_w, need_b = ctx.needs_input_grad
+    g = grad.reshape(-1, grad.shape[-1])
+    grad_x = grad_w = grad_b = None
+    if need_x:
+        grad_x = torch.ops.tfx.onednn_linear_input_grad(g, weight).view(x.shape)
+    if need_w:
+        grad_w = g.t().mm(x.reshape(-1, x.shape[-1]))
+    if need_b and ctx.has_bias:
+        grad_b = g.sum(0)
+    return grad_x, grad_w, grad_b
+
+
+def _setup_input_grad(ctx: Any, inputs: tuple, output: torch.Tensor) -> None:
+    ctx.save_for_backward(*inputs)
+
+
+def _backward_input_grad(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+    g, weight = ctx.saved_tensors  # double backward of `g @ weight`: standard products
+    need_g, need_w = ctx.needs_input_grad
+    return (grad.mm(weight.t()) if need_g else None, g.t().mm(grad) if need_w else None)
+
+
+def _register() -> bool:
+    """Define the custom ops (once per process); False without oneDNN."""
+    if not onednn_available():
+        return False
+    if not hasattr(torch.ops.tfx, "onednn_linear"):  # a reloaded module reuses them
+        linear = torch.library.custom_op(
+            "tfx::onednn_linear",
+            _op_linear,
+            mutates_args=(),
+            schema="(Tensor x, Tensor weight, Tensor? bias) -> Tensor",
+        )
+        input_grad = torch.library.custom_op(
+            "tfx::onednn_linear_input_grad",
+            _op_input_grad,
+            mutates_args=(),
+            schema="(Tensor grad, Tensor weight) -> Tensor",
+        )
+        linear.register_fake(lambda x, w, b: x.new_empty(*x.shape[:-1], w.shape[0]))
+        input_grad.register_fake(lambda g, w: g.new_empty(g.shape[0], w.shape[1]))
+        linear.register_autograd(_backward_linear, setup_context=_setup_linear)
+        input_grad.register_autograd(_backward_input_grad, setup_context=_setup_input_grad)
+    return True
+
+
+_OPS = _register()
