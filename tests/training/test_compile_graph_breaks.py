@@ -203,3 +203,32 @@ def test_large_enough_for_onednn_and_wide_dropout_draws_has_no_graph_break(tiny)
     batch["attention_mask"][5, 9:] = 0
     assert _breaks(model, batch) == (0, [])
     _compiled(model)(**batch)["loss"].backward()  # (fullgraph: raises on a break)
+
+
+def test_deberta_v2_classification_loss_has_no_graph_break():
+    """DeBERTa's loss drops negative labels: a masked mean, not a data-dependent slice."""
+    from tfx_plugin_deberta_v2.configuration_deberta_v2 import DebertaV2Config
+    from tfx_plugin_deberta_v2.modeling_deberta_v2 import DebertaV2ForSequenceClassification
+
+    torch.manual_seed(0)
+    config = DebertaV2Config(
+        vocab_size=60,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=64,
+        relative_attention=True,
+        position_buckets=8,
+        pos_att_type=["p2c", "c2p"],
+        num_labels=3,
+        hidden_dropout_prob=0.0,  # compiled dropout draws other numbers
+        attention_probs_dropout_prob=0.0,
+    )
+    model = DebertaV2ForSequenceClassification.from_config(config).train()
+    for labels in ([0, -1, 2, 1], [-1, -1, -1, -1]):
+        batch = {**_batch(padded=True), "labels": torch.tensor(labels)}
+        assert _breaks(model, batch) == (0, [])
+        expected = model(**batch)["loss"]
+        torch.testing.assert_close(_compiled(model)(**batch)["loss"], expected, atol=1e-6, rtol=0)
+    assert float(expected) == 0.0  # no label kept: a zero loss, as the reference

@@ -9,6 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
+    "Adafactor": "adafactor",
     "TrainingArguments": "arguments",
     "CallbackHandler": "callbacks",
     "EarlyStoppingCallback": "callbacks",
@@ -48,6 +49,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from tfx_core.training.adafactor import Adafactor
     from tfx_core.training.arguments import TrainingArguments
     from tfx_core.training.callbacks import (
         CallbackHandler,

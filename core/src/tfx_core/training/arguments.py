@@ -12,6 +12,7 @@ import dataclasses
 import difflib
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +26,13 @@ SCHEDULERS = (
     "polynomial",
     "constant",
     "constant_with_warmup",
+    "inverse_sqrt",
+    "reduce_lr_on_plateau",
+    "cosine_with_min_lr",
+    "cosine_warmup_with_min_lr",
+    "warmup_stable_decay",
 )
-OPTIMIZERS = ("adamw_torch", "adamw_torch_fused", "sgd")
+OPTIMIZERS = ("adamw_torch", "adamw_torch_fused", "sgd", "adagrad", "rmsprop", "adafactor")
 
 # Reference arguments tfx knows but does not implement: refused by name rather than ignored.
 UNSUPPORTED = {
@@ -34,15 +40,11 @@ UNSUPPORTED = {
     "fsdp": "FSDP",
     "fsdp_config": "FSDP",
     "tpu_num_cores": "TPU training",
-    "group_by_length": "length-grouped sampling",
     "auto_find_batch_size": "automatic batch size search",
-    "adafactor": "Adafactor",
     "use_liger_kernel": "Liger kernels",
-    "neftune_noise_alpha": "NEFTune",
-    "include_for_metrics": "extra metric inputs",
-    "batch_eval_metrics": "batched metrics",
 }
 RENAMED = {"evaluation_strategy": "eval_strategy", "no_cuda": "use_cpu"}
+METRIC_EXTRAS = ("inputs", "loss")  # what `include_for_metrics` may add to `EvalPrediction`
 
 
 @dataclass(init=False)
@@ -93,6 +95,8 @@ class TrainingArguments:
     ddp_backend: str | None = None
     ddp_find_unused_parameters: bool | None = None
     dataloader_drop_last: bool = False
+    group_by_length: bool = False
+    length_column_name: str = "length"
     eval_steps: float | None = None
     dataloader_num_workers: int = 0
     dataloader_pin_memory: bool = True
@@ -104,6 +108,8 @@ class TrainingArguments:
     metric_for_best_model: str | None = None
     greater_is_better: bool | None = None
     optim: str = "adamw_torch_fused"
+    optim_args: str | None = None  # the reference passes it to none of OPTIMIZERS: refused
+    adafactor: bool = False  # deprecated (as the reference): optim="adafactor"
     report_to: str | list[str] = "none"
     gradient_checkpointing: bool = False
     push_to_hub: bool = False
@@ -116,6 +122,11 @@ class TrainingArguments:
     torch_compile: bool = False
     torch_compile_backend: str | None = None
     torch_compile_mode: str | None = None
+    include_inputs_for_metrics: bool = False  # deprecated (as the reference): ["inputs"]
+    include_for_metrics: list[str] = field(default_factory=list)
+    batch_eval_metrics: bool = False
+    eval_on_start: bool = False
+    neftune_noise_alpha: float | None = None
     cpu_threads: int | None = None  # tfx: torch's CPU threads during train(); see loop.py
 
     def __init__(self, output_dir: str | os.PathLike | None = None, **kwargs: Any) -> None:
@@ -139,10 +150,20 @@ class TrainingArguments:
             setattr(self, name, str(getattr(self, name)).lower())
         _choice("lr_scheduler_type", self.lr_scheduler_type, SCHEDULERS)
         _choice("optim", self.optim, OPTIMIZERS)
+        self._check_optimizer_and_schedule()
         self.report_to = _reporters(self.report_to)
         for name in ("per_device_train_batch_size", "per_device_eval_batch_size"):
             _positive(name, getattr(self, name))
         _positive("gradient_accumulation_steps", self.gradient_accumulation_steps)
+        if not isinstance(self.group_by_length, bool):
+            raise ConfigError(
+                f"group_by_length must be True or False, got {self.group_by_length!r}."
+            )
+        if not isinstance(self.length_column_name, str) or not self.length_column_name:
+            raise ConfigError(
+                f"length_column_name must be a column name (a non-empty string), got "
+                f"{self.length_column_name!r}."
+            )
         if self.max_steps <= 0 and self.num_train_epochs <= 0:
             raise ConfigError(
                 "Nothing to train: max_steps <= 0 and num_train_epochs <= 0. Set one of them."
@@ -165,6 +186,7 @@ class TrainingArguments:
                 f"{self.cpu_threads!r}."
             )
         self._check_compile()
+        self._check_evaluation_options()
         if self.fp16 and self.bf16:
             raise ConfigError("fp16 and bf16 are both set: choose one mixed-precision mode.")
         if self.eval_steps is None and self.eval_strategy == "steps":
@@ -199,8 +221,72 @@ class TrainingArguments:
         if self.torch_compile and self.torch_compile_backend is None:
             self.torch_compile_backend = "inductor"
 
+    def _check_evaluation_options(self) -> None:
+        """`include_for_metrics` (with the deprecated `include_inputs_for_metrics` adding
+        "inputs", as the reference), `eval_accumulation_steps` and `neftune_noise_alpha`."""
+        extras = self.include_for_metrics
+        if isinstance(extras, str) or not isinstance(extras, list | tuple):
+            raise ConfigError(
+                f"include_for_metrics must be a list drawn from {list(METRIC_EXTRAS)}, got "
+                f"{extras!r}; e.g. include_for_metrics=['inputs']."
+            )
+        unknown = [name for name in extras if name not in METRIC_EXTRAS]
+        if unknown:
+            raise ConfigError(
+                f"include_for_metrics: {unknown} not among {list(METRIC_EXTRAS)} (what "
+                "EvalPrediction can carry besides predictions and labels)."
+            )
+        self.include_for_metrics = list(extras)
+        if self.include_inputs_for_metrics:
+            warnings.warn(
+                "include_inputs_for_metrics is deprecated; use include_for_metrics=['inputs'].",
+                FutureWarning,
+                stacklevel=3,
+            )
+            if "inputs" not in self.include_for_metrics:
+                self.include_for_metrics.append("inputs")
+        steps = self.eval_accumulation_steps
+        if steps is not None:
+            _positive("eval_accumulation_steps", steps)
+        alpha = self.neftune_noise_alpha
+        if alpha is not None and (
+            isinstance(alpha, bool) or not isinstance(alpha, int | float) or alpha < 0
+        ):
+            raise ConfigError(
+                f"neftune_noise_alpha must be a number >= 0 (the paper uses 5 to 15) or None, "
+                f"got {alpha!r}."
+            )
+
+    def _check_optimizer_and_schedule(self) -> None:
+        """`adafactor=True` means optim="adafactor" (deprecated, as the reference); `optim_args`
+        is refused (the reference ignores it for every optimizer tfx builds);
+        `lr_scheduler_kwargs` checked for the type; the plateau schedule needs evaluations."""
+        from tfx_core.training.schedules import check_scheduler_kwargs  # imports no framework
+
+        if self.adafactor:
+            warnings.warn(
+                "adafactor=True is deprecated; use optim='adafactor'.", FutureWarning, stacklevel=4
+            )
+            self.optim = "adafactor"
+        if self.optim_args:
+            raise ConfigError(
+                f"optim_args={self.optim_args!r}: optim={self.optim!r} takes no optim_args (the "
+                "reference ignores them for it too); remove them, or build the optimizer "
+                "yourself and pass Trainer(optimizers=(optimizer, None))."
+            )
+        self.lr_scheduler_kwargs = check_scheduler_kwargs(
+            self.lr_scheduler_type, self.lr_scheduler_kwargs
+        )
+        if self.lr_scheduler_type == "reduce_lr_on_plateau" and self.eval_strategy == "no":
+            raise ConfigError(
+                "lr_scheduler_type='reduce_lr_on_plateau' lowers the learning rate when an "
+                "evaluation metric stops improving: set eval_strategy to 'steps' or 'epoch' (and "
+                "pass an eval_dataset)."
+            )
+
     def _check_best_model(self) -> None:
-        if self.metric_for_best_model is None and self.load_best_model_at_end:
+        plateau = self.lr_scheduler_type == "reduce_lr_on_plateau"
+        if self.metric_for_best_model is None and (self.load_best_model_at_end or plateau):
             self.metric_for_best_model = "loss"
         if self.greater_is_better is None and self.metric_for_best_model is not None:
             metric = self.metric_for_best_model.removeprefix("eval_")

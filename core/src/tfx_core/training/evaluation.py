@@ -3,6 +3,7 @@ rank back into dataset order, without the duplicates a padded sampler would add.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -13,19 +14,53 @@ from tfx_core.training import distributed
 PAD_INDEX = -100
 
 
-class EvalPrediction(NamedTuple):
+class EvalPrediction:
     """What `compute_metrics` receives: `predictions` and `label_ids` as numpy arrays (or
-    tuples of them), padded with -100 where examples differ in length."""
+    tuples of them), padded with -100 where examples differ in length; `inputs` (the main
+    input) and `losses` (each example's batch loss) when `include_for_metrics` asks for them.
+    With `batch_eval_metrics` the fields are one batch's tensors. As the reference's, it
+    unpacks to `(predictions, label_ids)` plus `inputs` / `losses` when they are set."""
 
-    predictions: Any
-    label_ids: Any
-    inputs: Any = None
+    def __init__(
+        self, predictions: Any, label_ids: Any, inputs: Any = None, losses: Any = None
+    ) -> None:
+        self.predictions = predictions
+        self.label_ids = label_ids
+        self.inputs = inputs
+        self.losses = losses
+        extras = [value for value in (inputs, losses) if value is not None]
+        self.elements = (predictions, label_ids, *extras)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.elements)
+
+    def __getitem__(self, index: int) -> Any:
+        if not 0 <= index < len(self.elements):
+            raise IndexError(f"EvalPrediction index {index} out of range")
+        return self.elements[index]
+
+    def __len__(self) -> int:
+        return len(self.elements)
 
 
 class PredictionOutput(NamedTuple):
     predictions: Any
     label_ids: Any
     metrics: dict[str, float] | None
+
+
+def plain_metrics(value: Any) -> Any:
+    """Metrics with numpy scalars and one-element tensors made Python numbers (JSON-ready),
+    through dicts, lists and tuples; other values unchanged."""
+    if isinstance(value, dict):
+        return {key: plain_metrics(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return type(value)(plain_metrics(item) for item in value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return value.item()
+    return value
 
 
 def to_numpy(value: Any) -> Any:

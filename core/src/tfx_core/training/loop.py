@@ -23,6 +23,7 @@ from tfx_core.training import checkpoint as ckpt
 from tfx_core.training import distributed
 from tfx_core.training.lean_step import GradClipper, OptimizerStep
 from tfx_core.training.loss import count_items
+from tfx_core.training.schedules import step_on_metrics, steps_every_update
 from tfx_core.training.state import STATE_NAME, TrainerState
 
 
@@ -140,6 +141,8 @@ def run_training(trainer: Any, resume: Path | None) -> TrainOutput:
             f"eval_strategy={args.eval_strategy!r} needs an eval_dataset; pass one or set "
             "eval_strategy='no'."
         )
+    if args.eval_on_start and trainer.eval_dataset is None:
+        raise ConfigError("eval_on_start=True needs an eval_dataset; pass one or unset it.")
     loader, sampler = trainer._loader(trainer.train_dataset, train=True)
     micro_per_epoch = len(loader)
     if micro_per_epoch == 0:
@@ -196,8 +199,11 @@ def run_training(trainer: Any, resume: Path | None) -> TrainOutput:
     clear_grads = _grad_clearer(optimizer)
     clip = GradClipper(trained)
     optimizer_step = OptimizerStep(optimizer)
+    step_scheduler = steps_every_update(scheduler)  # not a plateau: that one steps on eval metrics
     clear_grads()
     trainer.control = trainer._call("on_train_begin")
+    if args.eval_on_start:  # a sanity check of the evaluation, logged at step 0, as the reference
+        trainer.evaluate()
     if resume is not None:
         ckpt.restore_rng(ckpt.load_torch(_rng_file(resume)))
 
@@ -244,7 +250,8 @@ def run_training(trainer: Any, resume: Path | None) -> TrainOutput:
                 scaler.update()
             else:
                 optimizer_step()
-            scheduler.step()
+            if step_scheduler:
+                scheduler.step()
             clear_grads()
             state.global_step += 1
             run_steps += 1
@@ -321,6 +328,7 @@ def _log_evaluate_save(
     if control.should_evaluate:
         control.should_evaluate = False
         metrics = trainer.evaluate()
+        step_on_metrics(trainer.lr_scheduler, args, metrics)
     if control.should_save:
         control.should_save = False
         trainer._save_checkpoint(metrics)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import random
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,16 +35,12 @@ from tfx_core.training.data import (
     make_loader,
     model_input_names,
 )
-from tfx_core.training.evaluation import (
-    EvalPrediction,
-    PredictionOutput,
-    concat_batches,
-    gather_in_order,
-    to_numpy,
-)
+from tfx_core.training.evaluation import EvalPrediction, PredictionOutput
 from tfx_core.training.lean_step import unpooled_state_dict
 from tfx_core.training.loss import label_smoothed_loss, shifts_labels
+from tfx_core.training.neftune import neftune
 from tfx_core.training.optim import create_optimizer, create_scheduler
+from tfx_core.training.prediction import check_metrics_function, run_prediction
 from tfx_core.training.state import STATE_NAME, TrainerControl, TrainerState
 
 _NOT_PREDICTIONS = ("loss", "past_key_values", "hidden_states", "attentions")
@@ -122,6 +117,7 @@ class Trainer:
         self.data_collator = data_collator or self._default_collator()
         self.train_dataset = train_dataset
         self.eval_dataset = eval_dataset
+        check_metrics_function(self.args, compute_metrics)
         self.compute_metrics = compute_metrics
         self.preprocess_logits_for_metrics = preprocess_logits_for_metrics
         self.optimizer, self.lr_scheduler = optimizers
@@ -196,14 +192,17 @@ class Trainer:
         check_dataset(dataset, "training" if train else "evaluation")
         args = self.args
         seed = args.data_seed if args.data_seed is not None else args.seed
-        sampler = EpochSampler(
-            len(dataset),
-            shuffle=train,
-            seed=seed,
-            num_replicas=distributed.world_size(),
-            rank=distributed.rank(),
-            pad=train,
-        )
+        world, rank = distributed.world_size(), distributed.rank()
+        if train and args.group_by_length:  # evaluation stays in dataset order
+            from tfx_core.training.length_grouping import train_sampler
+
+            sampler = train_sampler(
+                dataset, args, self.processing_class, seed=seed, num_replicas=world, rank=rank
+            )
+        else:
+            sampler = EpochSampler(
+                len(dataset), shuffle=train, seed=seed, num_replicas=world, rank=rank, pad=train
+            )
         loader = make_loader(
             dataset,
             sampler,
@@ -271,7 +270,8 @@ class Trainer:
         if threads != previous:
             torch.set_num_threads(threads)
         try:
-            return run_training(self, resume_path)
+            with neftune(self.model, self.args.neftune_noise_alpha):
+                return run_training(self, resume_path)
         finally:
             if threads != previous:
                 torch.set_num_threads(previous)
@@ -383,7 +383,7 @@ class Trainer:
         dataset = eval_dataset if eval_dataset is not None else self.eval_dataset
         if dataset is None:
             raise ConfigError("evaluate() needs an eval_dataset (in Trainer(...) or here).")
-        output = self._prediction_loop(dataset, ignore_keys, metric_key_prefix)
+        output = run_prediction(self, dataset, ignore_keys, metric_key_prefix, predicting=False)
         self.log(output.metrics)
         self.control = self._call("on_evaluate", metrics=output.metrics)
         return output.metrics
@@ -392,7 +392,7 @@ class Trainer:
         self, test_dataset: Any, ignore_keys: list[str] | None = None, metric_key_prefix="test"
     ) -> PredictionOutput:
         """Predictions, labels and metrics for `test_dataset`, in dataset order."""
-        output = self._prediction_loop(test_dataset, ignore_keys, metric_key_prefix)
+        output = run_prediction(self, test_dataset, ignore_keys, metric_key_prefix, predicting=True)
         self.control = self._call("on_predict", metrics=output.metrics)
         return output
 
@@ -424,56 +424,6 @@ class Trainer:
             labels = found[0] if len(found) == 1 else tuple(found)
         return loss, predictions, labels
 
-    def _prediction_loop(
-        self, dataset: Any, ignore_keys: list[str] | None, prefix: str
-    ) -> PredictionOutput:
-        loader, _ = self._loader(dataset, train=False)
-        model = self.model
-        was_training = model.training
-        model.eval()
-        forward = self._forward_module(model)  # the compiled wrapper's own flag is stale
-        start = time.perf_counter()
-        loss_sum, seen, had_loss = 0.0, 0, False
-        all_predictions, all_labels = [], []
-        only_loss = self.args.prediction_loss_only or (
-            self.compute_metrics is None and prefix != "test"
-        )
-        for raw in loader:
-            inputs = self._to_device(raw)
-            loss, predictions, labels = self.prediction_step(
-                forward, inputs, only_loss, ignore_keys=ignore_keys
-            )
-            size = _batch_size(inputs)
-            if loss is not None:
-                loss_sum += loss.item() * size
-                had_loss = True
-            seen += size
-            if self.preprocess_logits_for_metrics is not None and predictions is not None:
-                predictions = self.preprocess_logits_for_metrics(predictions, labels)
-            if predictions is not None:
-                all_predictions.append(to_numpy(predictions))
-            if labels is not None:
-                all_labels.append(to_numpy(labels))
-            self.control = self._call("on_prediction_step")
-        if was_training:
-            model.train()
-        predictions = gather_in_order(concat_batches(all_predictions))
-        label_ids = gather_in_order(concat_batches(all_labels))
-        total = distributed.sum_scalar(seen, self.device)
-        metrics: dict[str, float] = {}
-        if self.compute_metrics is not None and predictions is not None and label_ids is not None:
-            computed = self.compute_metrics(EvalPrediction(predictions, label_ids))
-            metrics.update({k: float(v) for k, v in computed.items()})
-        if distributed.sum_scalar(float(had_loss), self.device) > 0:
-            metrics["loss"] = distributed.sum_scalar(loss_sum, self.device) / max(1.0, total)
-        runtime = time.perf_counter() - start
-        metrics["runtime"] = round(runtime, 4)
-        metrics["samples_per_second"] = round(total / max(runtime, 1e-9), 3)
-        metrics = {
-            (k if k.startswith(f"{prefix}_") else f"{prefix}_{k}"): v for k, v in metrics.items()
-        }
-        return PredictionOutput(predictions, label_ids, metrics)
-
     def save_state(self) -> None:
         if distributed.is_main_process():
             path = Path(self.args.output_dir) / STATE_NAME
@@ -491,10 +441,3 @@ class Trainer:
             path = Path(self.args.output_dir) / f"{split}_results.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-
-
-def _batch_size(inputs: dict[str, Any]) -> int:
-    for value in inputs.values():
-        if isinstance(value, torch.Tensor) and value.dim() > 0:
-            return int(value.shape[0])
-    return 1

@@ -64,11 +64,16 @@ class RelativeRows(NamedTuple):
 
 
 def relative_rows(relative: torch.Tensor, span: int, offset: int = 0) -> RelativeRows:
-    """Rows read for distances `relative` over a window of `2 * span` rows at `offset`."""
+    """Rows read for distances `relative` over a window of `2 * span` rows at `offset` (the
+    rows actually read; while compiling, the whole window: same scores, no data-dependent
+    shape)."""
     c2p = torch.clamp(relative + span, 0, 2 * span - 1) + offset
     p2c = torch.clamp(-relative + span, 0, 2 * span - 1) + offset
-    start = int(min(c2p.min(), p2c.min()))
-    stop = int(max(c2p.max(), p2c.max())) + 1
+    if torch.compiler.is_compiling():  # no data-dependent bounds in a graph: the whole window
+        start, stop = offset, offset + 2 * span
+    else:
+        start = int(min(c2p.min(), p2c.min()))
+        stop = int(max(c2p.max(), p2c.max())) + 1
     return RelativeRows(start, stop, c2p - start, p2c - start)
 
 
@@ -225,11 +230,14 @@ def classification_loss(logits: torch.Tensor, labels: torch.Tensor, config: Any)
     if num_labels == 1:
         return F.mse_loss(logits.view(-1).to(labels.dtype), labels.view(-1))
     if labels.dim() == 1 or labels.size(-1) == 1:
+        # The mean over the kept rows (zero when none is kept) without a data-dependent
+        # branch or shape, so the loss traces into one graph under torch.compile.
         labels = labels.view(-1).long()
         kept = labels >= 0
-        if not bool(kept.any()):
-            return logits.new_zeros(())
-        return F.cross_entropy(logits[kept].float(), labels[kept])
+        total = F.cross_entropy(
+            logits.view(-1, num_labels).float(), labels.masked_fill(~kept, -100), reduction="sum"
+        )
+        return total / kept.sum().clamp(min=1)
     return -(F.log_softmax(logits, dim=-1) * labels).sum(-1).mean()
 
 
