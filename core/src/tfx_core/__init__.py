@@ -105,6 +105,10 @@ _EXPORTS: dict[str, str] = {
     "DataCollatorForLanguageModeling": "tfx_core.training",
     "DataCollatorForTokenClassification": "tfx_core.training",
     "DataCollatorForSeq2Seq": "tfx_core.training",
+    "DataCollatorForWholeWordMask": "tfx_core.training",
+    "DataCollatorForMultipleChoice": "tfx_core.training",
+    "DataCollatorForPermutationLanguageModeling": "tfx_core.training",
+    "Adafactor": "tfx_core.training",
     "default_data_collator": "tfx_core.training",
     "set_seed": "tfx_core.training",
 }
@@ -185,9 +189,13 @@ if TYPE_CHECKING:  # static analysers see the real names
     )
     from tfx_core.tokenization import BatchEncoding, Tokenizer
     from tfx_core.training import (
+        Adafactor,
         DataCollatorForLanguageModeling,
+        DataCollatorForMultipleChoice,
+        DataCollatorForPermutationLanguageModeling,
         DataCollatorForSeq2Seq,
         DataCollatorForTokenClassification,
+        DataCollatorForWholeWordMask,
         DataCollatorWithPadding,
         EarlyStoppingCallback,
         EvalPrediction,

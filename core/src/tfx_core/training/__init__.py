@@ -17,8 +17,11 @@ _EXPORTS: dict[str, str] = {
     "ProgressCallback": "callbacks",
     "TrainerCallback": "callbacks",
     "DataCollatorForLanguageModeling": "collators",
+    "DataCollatorForMultipleChoice": "collators_extra",
+    "DataCollatorForPermutationLanguageModeling": "collators_extra",
     "DataCollatorForSeq2Seq": "collators",
     "DataCollatorForTokenClassification": "collators",
+    "DataCollatorForWholeWordMask": "collators_extra",
     "DataCollatorWithPadding": "collators",
     "default_data_collator": "collators",
     "EvalPrediction": "evaluation",
@@ -64,6 +67,11 @@ if TYPE_CHECKING:
         DataCollatorForTokenClassification,
         DataCollatorWithPadding,
         default_data_collator,
+    )
+    from tfx_core.training.collators_extra import (
+        DataCollatorForMultipleChoice,
+        DataCollatorForPermutationLanguageModeling,
+        DataCollatorForWholeWordMask,
     )
     from tfx_core.training.evaluation import EvalPrediction, PredictionOutput
     from tfx_core.training.loop import TrainOutput

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from tfx_core.errors import ConfigError, TokenizerError
+from tfx_core.training import masking
 
 IGNORE_INDEX = -100
 # Padding value per model input; anything else listed here is padded with the tokenizer's pad id.
@@ -165,14 +166,21 @@ class DataCollatorForTokenClassification(DataCollatorWithPadding):
 
 class DataCollatorForLanguageModeling(DataCollatorWithPadding):
     """Masked-LM batches (`mlm=True`: `mlm_probability` of the non-special tokens are
-    predicted; of those 80% become the mask token, 10% a random token, 10% stay) or causal-LM
-    batches (`mlm=False`: labels are the inputs, padding ignored)."""
+    predicted; of those `mask_replace_prob` (0.8) become the mask token, `random_replace_prob`
+    (0.1) a random token, the rest stay) or causal-LM batches (`mlm=False`: labels are the
+    inputs, padding ignored). With `seed`, masks come from the collator's own generator.
+    `whole_word_mask=True` chooses whole words (from the features' `offset_mapping`) and
+    always uses the mask token, as the reference."""
 
     def __init__(
         self,
         tokenizer: Any,
         mlm: bool = True,
         mlm_probability: float = 0.15,
+        whole_word_mask: bool = False,
+        mask_replace_prob: float = 0.8,
+        random_replace_prob: float = 0.1,
+        seed: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(tokenizer, **kwargs)
@@ -180,17 +188,34 @@ class DataCollatorForLanguageModeling(DataCollatorWithPadding):
             raise TokenizerError(
                 "Masked-LM needs a tokenizer with a mask token; use mlm=False for causal LM."
             )
-        if not 0.0 < mlm_probability < 1.0:
-            raise ConfigError(f"mlm_probability must be in (0, 1), got {mlm_probability}.")
+        if mlm:
+            mlm_probability = masking.check_probability("mlm_probability", mlm_probability)
+        masking.check_replace_probabilities(mask_replace_prob, random_replace_prob)
+        if whole_word_mask:
+            mask_replace_prob, random_replace_prob = masking.whole_word_replacement(
+                mlm, mask_replace_prob, random_replace_prob
+            )
         self.mlm = mlm
+        self.whole_word_mask = whole_word_mask
         self.mlm_probability = mlm_probability
+        self.mask_replace_prob = float(mask_replace_prob)
+        self.random_replace_prob = float(random_replace_prob)
+        self.seed = seed
+        self.generator: torch.Generator | None = None
 
     def __call__(self, features: list[Mapping[str, Any]]) -> dict[str, torch.Tensor]:
-        rows = [_rename_labels(f) for f in features]
+        rows = [_rename_labels(f if isinstance(f, Mapping) else {"input_ids": f}) for f in features]
+        offsets = [row.pop("offset_mapping", None) for row in rows]
         batch = self.pad_features(rows, skip=("labels",))
         special = batch.pop("special_tokens_mask", None)
+        shape = batch["input_ids"].shape
+        offsets = masking.pad_offsets(offsets, shape, self._side) if self.whole_word_mask else None
+        if self.seed and self.generator is None:
+            self.generator = masking.seeded_generator(self.seed)
         if self.mlm:
-            batch["input_ids"], batch["labels"] = self.mask_tokens(batch["input_ids"], special)
+            batch["input_ids"], batch["labels"] = self.mask_tokens(
+                batch["input_ids"], special, offsets
+            )
         else:
             labels = batch["input_ids"].clone()
             if "attention_mask" in batch:
@@ -201,21 +226,33 @@ class DataCollatorForLanguageModeling(DataCollatorWithPadding):
         return batch
 
     def mask_tokens(
-        self, input_ids: torch.Tensor, special_tokens_mask: torch.Tensor | None = None
+        self,
+        input_ids: torch.Tensor,
+        special_tokens_mask: torch.Tensor | None = None,
+        offsets: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs with the chosen tokens corrupted, and labels (-100 off the chosen); given
+        `offsets` (`[batch, length, 2]`), whole words are chosen."""
         labels = input_ids.clone()
         if special_tokens_mask is None:
-            special_ids = torch.tensor(sorted(set(self.tokenizer.all_special_ids)))
-            special_tokens_mask = torch.isin(input_ids, special_ids)
+            special_tokens_mask = masking.special_tokens_mask(self.tokenizer, input_ids)
+        not_chosen = special_tokens_mask.bool()
+        if offsets is not None:
+            word_ids, not_chosen = masking.word_ids_from_offsets(offsets, not_chosen)
         probability = torch.full(labels.shape, self.mlm_probability)
-        probability.masked_fill_(special_tokens_mask.bool(), 0.0)
-        chosen = torch.bernoulli(probability).bool()
+        probability.masked_fill_(not_chosen, 0.0)
+        chosen = torch.bernoulli(probability, generator=self.generator).bool()
+        if offsets is not None:
+            chosen = masking.spread_to_words(word_ids, chosen)
         labels[~chosen] = IGNORE_INDEX
-        inputs = input_ids.clone()
-        replaced = torch.bernoulli(torch.full(labels.shape, 0.8)).bool() & chosen
-        inputs[replaced] = self.tokenizer.mask_token_id
-        random = torch.bernoulli(torch.full(labels.shape, 0.5)).bool() & chosen & ~replaced
-        inputs[random] = torch.randint(len(self.tokenizer), labels.shape)[random]
+        inputs = masking.replace_chosen(
+            input_ids.clone(),
+            chosen,
+            self.tokenizer,
+            self.mask_replace_prob,
+            self.random_replace_prob,
+            self.generator,
+        )
         return inputs, labels
 
 
