@@ -150,6 +150,8 @@ SUPPORTED_FIELDS = frozenset(
         "guidance_scale",
         "max_time",
         "watermarking_config",
+        "prompt_lookup_num_tokens",
+        "max_matching_ngram_size",
         # inert: informative or only meaningful for other strategies at their defaults
         "output_attentions",
         "output_hidden_states",

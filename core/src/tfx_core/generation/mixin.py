@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from tfx_core.errors import GenerationError
+from tfx_core.generation.assisted import assisted_search, build_candidate_source
 from tfx_core.generation.config import DEFAULTS, GenerationConfig
 from tfx_core.generation.outputs import (
     GenerateBeamDecoderOnlyOutput,
@@ -283,6 +284,18 @@ class GenerationMixin(GenerationConfigMixin):
 
         if generator is None and seed is not None:
             generator = torch.Generator(device=device).manual_seed(int(seed))
+        candidates = build_candidate_source(
+            self,
+            config,
+            assistant_model,
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            max_length=max_length,
+            eos_token_ids=eos,
+            processors=processors,
+            generator=generator,
+            guidance=extras.guidance,
+        )
         threads = self._decode_num_threads()
         previous_threads = torch.get_num_threads()
         if threads is not None and threads != previous_threads:
@@ -301,6 +314,7 @@ class GenerationMixin(GenerationConfigMixin):
                 generator,
                 streamer,
                 prompt,
+                candidates,
             )
         finally:
             if threads is not None and threads != previous_threads:
@@ -320,6 +334,7 @@ class GenerationMixin(GenerationConfigMixin):
         generator: torch.Generator | None,
         streamer: Any,
         prompt: Seq2SeqPrompt | None = None,
+        candidates: Any = None,
     ) -> Any:
         num_beams = config.num_beams
         self._prepare_for_decoding()
@@ -350,7 +365,19 @@ class GenerationMixin(GenerationConfigMixin):
                 )
             streamer.put(input_ids.cpu())
 
-        if num_beams == 1:
+        if candidates is not None:  # prompt lookup / assistant model (`generation.assisted`)
+            result = assisted_search(
+                self,
+                inputs,
+                config,
+                processors,
+                criteria,
+                candidates,
+                generator=generator,
+                streamer=streamer,
+            )
+            output_class = GenerateDecoderOnlyOutput
+        elif num_beams == 1:
             result = sample_search(
                 model, inputs, config, processors, criteria, generator=generator, streamer=streamer
             )

@@ -6,9 +6,12 @@ processors and criteria for one call.
   classifier-free guidance against a second, unconditional pass of the model
   (`UnbatchedClassifierFreeGuidanceLogitsProcessor`).
 - `max_time` (config): a `MaxTimeCriteria` started when `generate` is called.
-- `assistant_model`: accepted; tfx decodes with the main model alone. Assisted decoding only
-  changes speed, not the result (greedy ids are the main model's greedy ids, and speculative
-  sampling samples the main model's distribution), so the output is the reference's.
+- `assistant_model` (a decoder-only model sharing the vocabulary, its `generation_config`'s
+  `num_assistant_tokens`, `num_assistant_tokens_schedule`, `assistant_confidence_threshold`)
+  and `prompt_lookup_num_tokens` / `max_matching_ngram_size` (config): assisted decoding
+  (`tfx_core.generation.assisted`): candidates checked by the main model in one forward, the
+  same greedy ids faster. One prompt, `num_beams=1`, a dynamic cache; greedy or sampling
+  (speculative sampling with an assistant).
 - `synced_gpus`: only meaningful for multi-process sharded decoding (DeepSpeed ZeRO-3), which
   tfx does not run; `True` is refused with that reason.
 """
@@ -61,14 +64,9 @@ class GenerateExtras:
                 "synced_gpus=True keeps several processes decoding in lockstep (DeepSpeed "
                 "ZeRO-3); tfx's generate runs in one process. Leave it unset."
             )
-        if assistant_model is not None:
-            if not callable(getattr(assistant_model, "generate", None)):
-                raise GenerationError(
-                    f"assistant_model must be a model with generate(), got {assistant_model!r}."
-                )
-            logger.info(
-                "assistant_model: tfx decodes with the main model alone (same tokens as "
-                "assisted decoding, without its speed-up)."
+        if assistant_model is not None and not callable(getattr(assistant_model, "generate", None)):
+            raise GenerationError(
+                f"assistant_model must be a model with generate(), got {assistant_model!r}."
             )
         extras = cls()
         scale = config.guidance_scale
