@@ -131,6 +131,41 @@ def test_chat_messages_use_the_template(pipes):
     assert ours([chat, prefill], batch_size=2, **GREEDY) == theirs([chat, prefill], **GREEDY)
 
 
+TOOLS_TEMPLATE = (
+    "{% if tools %}<|system|>{% for tool in tools %}{{ tool['function']['name'] }}: "
+    "{{ tool['function']['description'] }} {% endfor %}{{ eos_token }}{% endif %}" + CHAT_TEMPLATE
+)
+
+
+def get_weather(city: str) -> str:
+    """Tell the weather in a city.
+
+    Args:
+        city: The city's name.
+    """
+    return "sunny"
+
+
+def test_tokenizer_encode_kwargs_reach_the_chat_template(pipes):
+    """`tokenizer_encode_kwargs` (tools as a Python function, a template) as the reference."""
+    ours, theirs = pipes
+    chat = [{"role": "user", "content": "Weather in Paris?"}]
+    options = {"tokenizer_encode_kwargs": {"chat_template": TOOLS_TEMPLATE, "tools": [get_weather]}}
+    assert ours(chat, **GREEDY, **options) == theirs(chat, **GREEDY, **options)
+    from tfx_core.pipelines.chat import Chat
+
+    plain = ours.preprocess_batch([Chat(chat)])[0][0]["input_ids"]
+    tooled = ours.preprocess_batch([Chat(chat)], encode_kwargs=options["tokenizer_encode_kwargs"])
+    expected = theirs.tokenizer.apply_chat_template(
+        chat, tools=[get_weather], chat_template=TOOLS_TEMPLATE, add_generation_prompt=True
+    )
+    assert tooled[0][0]["input_ids"] == expected and len(expected) > len(plain)
+    with pytest.raises(PipelineError, match="only apply to chat"):
+        ours("Hello", tokenizer_encode_kwargs={"tools": [get_weather]}, **GREEDY)
+    with pytest.raises(PipelineError, match="set by the pipeline"):
+        ours(chat, tokenizer_encode_kwargs={"tokenize": False}, **GREEDY)
+
+
 def test_streaming_yields_the_same_text(pipes):
     ours, _ = pipes
     pieces = list(ours.stream(PROMPTS[0], **GREEDY))

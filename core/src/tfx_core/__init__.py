@@ -78,6 +78,7 @@ _EXPORTS: dict[str, str] = {
     # tokenization
     "Tokenizer": "tfx_core.tokenization",
     "BatchEncoding": "tfx_core.tokenization",
+    "get_json_schema": "tfx_core.tokenization.tool_schema",
     # generation
     "GenerationConfig": "tfx_core.generation",
     "TextStreamer": "tfx_core.generation",
@@ -188,6 +189,7 @@ if TYPE_CHECKING:  # static analysers see the real names
         register_plugin,
     )
     from tfx_core.tokenization import BatchEncoding, Tokenizer
+    from tfx_core.tokenization.tool_schema import get_json_schema
     from tfx_core.training import (
         Adafactor,
         DataCollatorForLanguageModeling,

@@ -82,6 +82,18 @@ class TokenizerError(TfxError, ValueError):
     """Tokenizer files or tokenizer inputs are invalid."""
 
 
+class ToolSchemaError(TokenizerError):
+    """A Python function given as a chat tool cannot be turned into a JSON schema."""
+
+
+class DocstringParsingError(ToolSchemaError):
+    """A tool function's docstring is missing or does not describe its arguments."""
+
+
+class TypeHintParsingError(ToolSchemaError):
+    """A tool function's type hint is missing or has no JSON-schema equivalent."""
+
+
 class GenerationError(TfxError, ValueError):
     """A generation request is invalid."""
 

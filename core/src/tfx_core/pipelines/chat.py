@@ -39,8 +39,17 @@ def is_chat(value: Any) -> bool:
     )
 
 
-def render_chat(tokenizer: Any, chat: Chat, *, continue_final_message: bool | None = None) -> str:
-    """The prompt text for `chat`: ready for a new assistant turn, or continuing the last one."""
+def render_chat(
+    tokenizer: Any,
+    chat: Chat,
+    *,
+    continue_final_message: bool | None = None,
+    template_kwargs: dict[str, Any] | None = None,
+) -> str:
+    """The prompt text for `chat`: ready for a new assistant turn, or continuing the last one.
+    `template_kwargs` go to `apply_chat_template` (`tools`, `documents`, `chat_template`, or
+    variables the template reads)."""
+    template_kwargs = template_kwargs or {}
     if continue_final_message is None:
         continue_final_message = chat.messages[-1]["role"] == "assistant"
     template = getattr(tokenizer, "chat_template", None)
@@ -52,6 +61,11 @@ def render_chat(tokenizer: Any, chat: Chat, *, continue_final_message: bool | No
         )
     render = getattr(tokenizer, "apply_chat_template", None)
     if render is None:
+        if template_kwargs:
+            raise PipelineError(
+                f"This tokenizer has no apply_chat_template, so {sorted(template_kwargs)} cannot "
+                "reach its chat template; drop them from tokenizer_encode_kwargs."
+            )
         text = render_template(
             template,
             chat.messages,
@@ -65,6 +79,7 @@ def render_chat(tokenizer: Any, chat: Chat, *, continue_final_message: bool | No
             tokenize=False,
             add_generation_prompt=not continue_final_message,
             continue_final_message=continue_final_message,
+            **template_kwargs,
         )
     except PipelineError:
         raise

@@ -55,9 +55,12 @@ class TextGenerationPipeline(Pipeline):
         skip_special_tokens: bool | None = None,
         add_special_tokens: bool | None = None,
         padding: Any = None,
+        tokenizer_encode_kwargs: dict[str, Any] | None = None,
         **generate_kwargs: Any,
     ) -> tuple[dict, dict, dict]:
         pre: dict[str, Any] = {}
+        if tokenizer_encode_kwargs is not None:
+            pre["encode_kwargs"] = _encode_kwargs(tokenizer_encode_kwargs)
         for name, value in (
             ("prefix", prefix),
             ("truncation", truncation),
@@ -155,16 +158,31 @@ class TextGenerationPipeline(Pipeline):
         add_special_tokens: bool = False,
         handle_long_generation: str | None = None,
         max_new_tokens: int | None = None,
+        encode_kwargs: dict[str, Any] | None = None,
     ) -> list[list[dict]]:
         texts = []
         specials = []
+        template_kwargs = dict(encode_kwargs or {})
+        truncation = template_kwargs.pop("truncation", truncation)
+        max_length = template_kwargs.pop("max_length", None)
+        add_special_tokens = template_kwargs.pop("add_special_tokens", add_special_tokens)
         for item in items:
             if isinstance(item, Chat):
                 texts.append(
-                    render_chat(self.tokenizer, item, continue_final_message=continue_final_message)
+                    render_chat(
+                        self.tokenizer,
+                        item,
+                        continue_final_message=continue_final_message,
+                        template_kwargs=template_kwargs,
+                    )
                 )
                 specials.append(False)
             elif isinstance(item, str):
+                if template_kwargs:
+                    raise PipelineError(
+                        f"tokenizer_encode_kwargs {sorted(template_kwargs)} only apply to chat "
+                        f"inputs; for text, use only {', '.join(_TEXT_ENCODE_KEYS)}."
+                    )
                 texts.append(prefix + item)
                 specials.append(add_special_tokens)
             else:
@@ -176,7 +194,10 @@ class TextGenerationPipeline(Pipeline):
         for flag in (False, True):
             indices = [i for i, s in enumerate(specials) if s is flag]
             batch = self.encoder.encode(
-                [texts[i] for i in indices], add_special_tokens=flag, truncation=truncation
+                [texts[i] for i in indices],
+                add_special_tokens=flag,
+                truncation=truncation,
+                max_length=max_length,
             )
             for i, encodings in zip(indices, batch):
                 encoded[i] = encodings[0]
@@ -270,6 +291,32 @@ class TextGenerationPipeline(Pipeline):
             else:
                 records.append({"generated_text": prompt + new_text})
         return records
+
+
+#: `tokenizer_encode_kwargs` keys that act on the encoding itself; for chats the others go to
+#: `apply_chat_template` (`tools`, `documents`, template variables), as the reference.
+_TEXT_ENCODE_KEYS = ("add_special_tokens", "truncation", "max_length", "padding")
+
+
+def _encode_kwargs(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        raise PipelineError(
+            f"tokenizer_encode_kwargs must be a dict of keyword arguments, got {value!r}."
+        )
+    value = dict(value)
+    value.pop("padding", None)  # the pipeline pads its batches itself
+    for key in (
+        "tokenize",
+        "return_dict",
+        "return_tensors",
+        "add_generation_prompt",
+        "continue_final_message",
+    ):
+        if key in value:
+            raise PipelineError(
+                f"tokenizer_encode_kwargs: {key!r} is set by the pipeline itself; remove it."
+            )
+    return value
 
 
 def _chat_reply(chat: Chat, text: str, continue_final_message: bool | None) -> list[dict]:

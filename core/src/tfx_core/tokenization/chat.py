@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from tfx_core.errors import TokenizerError
 from tfx_core.tokenization.chat_limits import bounded_environment, render_bounded
+from tfx_core.tokenization.tool_schema import tool_schemas
 
 _CONTINUE_TAG = "CONTINUE_FINAL_MESSAGE_TAG "
 
@@ -144,7 +146,7 @@ def render(
     *,
     add_generation_prompt: bool,
     continue_final_message: bool,
-    tools: list[dict] | None,
+    tools: list[dict | Callable] | None,
     documents: list[dict] | None,
     variables: dict[str, Any],
 ) -> list[str]:
@@ -154,8 +156,7 @@ def render(
             "continue_final_message and add_generation_prompt cannot both be set: the first "
             "continues the last message, the second starts a new assistant message."
         )
-    if tools is not None and not all(isinstance(tool, dict) for tool in tools):
-        raise TokenizerError("tools must be a list of JSON-schema dicts.")
+    tools = tool_schemas(tools)  # functions become JSON schemas, dicts pass as given
     if documents is not None and not all(isinstance(doc, dict) for doc in documents):
         raise TokenizerError("documents must be a list of dicts with 'title' and 'text' keys.")
     template = compile_template(source)

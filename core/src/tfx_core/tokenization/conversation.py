@@ -9,6 +9,7 @@ character spans, and those into token masks, as the reference does.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from tfx_core.errors import TokenizerError
@@ -22,7 +23,7 @@ class ChatMixin:
     def apply_chat_template(
         self,
         conversation: Any,
-        tools: list[dict] | None = None,
+        tools: list[dict | Callable] | None = None,
         documents: list[dict] | None = None,
         chat_template: str | None = None,
         add_generation_prompt: bool = False,
@@ -40,7 +41,8 @@ class ChatMixin:
         """Render a conversation (or a batch) with the checkpoint's chat template.
 
         Returns the prompt string(s) with `tokenize=False`, else the ids (or, with
-        `return_dict=True`, the `BatchEncoding`). Extra keyword arguments reach the template.
+        `return_dict=True`, the `BatchEncoding`). `tools` are JSON-schema dicts or plain functions
+        (converted by `get_json_schema`). Extra keyword arguments reach the template.
         """
         if return_dict and not tokenize:
             raise TokenizerError("return_dict=True needs tokenize=True.")
