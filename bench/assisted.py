@@ -7,10 +7,13 @@ or editing a given document). Each library generates NEW_TOKENS greedily, plain 
 prompt lookup; runs are interleaved (a warm-up first, then the median of --repeats). The table
 prints tokens/s, the speed-up of prompt lookup over plain decoding, tfx / reference ratios,
 the acceptance rate (accepted candidate tokens / proposed ones, tfx) and the main-model
-forwards per run, and checks that every variant gives the same ids.
+forwards per run, and checks that every variant gives the same ids. Then the time of one
+check forward over 4 and 11 positions (after the prompt is cached) through tfx's decode plan
+(`LeanDecoding._decode_forward_positions`) and through the modules, against a one-token step.
+`--module-checks` sends tfx's checks through the modules (tfx before the plan ran them).
 
 Run: .venv/bin/python bench/assisted.py [--layers 4] [--new-tokens 128] [--repeats 3]
-     [--lookup 10] [--threads N]
+     [--lookup 10] [--threads N] [--module-checks]
 """
 
 from __future__ import annotations
@@ -72,6 +75,51 @@ class Acceptance:
         assisted.forward_positions = counted
 
 
+def check_times(model: torch.nn.Module, prompt: torch.Tensor, repeats: int = 15) -> None:
+    """Median ms of a one-token step and of checks over 4 and 11 positions (plan, modules),
+    interleaved, each continuing the cached prompt (cropped back after every call)."""
+    from tfx_core.generation.config import GenerationConfig
+
+    def step(ids, cache):
+        return model._decode_forward(ids, attention_mask=None, position_ids=None, cache=cache)
+
+    def plan(ids, cache):
+        return model._decode_forward_positions(ids, cache=cache, num_logits=ids.shape[1])
+
+    def modules(ids, cache):
+        keep = ids.shape[1]
+        return model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=keep)
+
+    with torch.no_grad():
+        model._prepare_for_decoding()
+        cache = model._make_generation_cache(GenerationConfig(), 1, 0)
+        model(input_ids=prompt, past_key_values=cache, use_cache=True)
+        cases = [("one-token step", step, 1)]
+        cases += [
+            (f"{n} positions, {kind}", f, n)
+            for n in (4, 11)
+            for kind, f in (("plan", plan), ("modules", modules))
+        ]
+        times: dict[str, list[float]] = {name: [] for name, _, _ in cases}
+        for repeat in range(repeats + 1):
+            for name, run, rows in cases:
+                ids = prompt[:, :rows]
+                start = time.perf_counter()
+                run(ids, cache)
+                if repeat:
+                    times[name].append(time.perf_counter() - start)
+                cache.crop(prompt.shape[1])
+    for name, spent in times.items():
+        print(f"check forward, {name:<22}{1e3 * statistics.median(spent):>7.1f} ms")
+
+
+def module_checks() -> None:
+    """tfx's assisted checks through the modules, as before the decode plan ran them."""
+    from tfx_core.modeling.torch.blocks.lean_decoder import DecodePlan
+
+    DecodePlan.positions = property(lambda plan: False, lambda plan, value: None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=4)
@@ -79,7 +127,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--lookup", type=int, default=10, help="prompt_lookup_num_tokens")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--module-checks", action="store_true", help="tfx checks via modules")
     args = parser.parse_args()
+    if args.module_checks:
+        module_checks()
     if args.threads:
         torch.set_num_threads(args.threads)
     import transformers
@@ -144,6 +195,7 @@ def main() -> None:
     print(f"acceptance (tfx): {accepted}/{proposed} candidates = {accepted / max(proposed, 1):.0%}")
     same = len({tuple(ids) for ids in outputs.values()}) == 1
     print(f"identical ids across the four variants: {same}")
+    check_times(models["tfx"], prompt)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "AutoModelForMaskedLM": "tfx_core.auto",
     "AutoModelForCausalLM": "tfx_core.auto",
     "AutoModelForSeq2SeqLM": "tfx_core.auto",
+    "AutoModelForSpeechSeq2Seq": "tfx_core.auto",
     "AutoModelForSequenceClassification": "tfx_core.auto",
     "AutoModelForTokenClassification": "tfx_core.auto",
     "AutoModelForQuestionAnswering": "tfx_core.auto",

@@ -245,6 +245,10 @@ class AutoModelForSeq2SeqLM(_AutoModelBase):
     head = "seq2seq-lm"
 
 
+class AutoModelForSpeechSeq2Seq(_AutoModelBase):
+    head = "speech-seq2seq"
+
+
 class AutoModelForSequenceClassification(_AutoModelBase):
     head = "sequence-classification"
 
@@ -324,6 +328,7 @@ AUTO_MODEL_CLASSES: dict[str, type[_AutoModelBase]] = {
         AutoModelForMaskedLM,
         AutoModelForCausalLM,
         AutoModelForSeq2SeqLM,
+        AutoModelForSpeechSeq2Seq,
         AutoModelForSequenceClassification,
         AutoModelForTokenClassification,
         AutoModelForQuestionAnswering,

@@ -1,4 +1,5 @@
-"""`automatic-speech-recognition` with CTC models (Wav2Vec2, HuBERT): audio in, `{"text"}` out.
+"""`automatic-speech-recognition`: audio in, `{"text"}` out, with CTC models (Wav2Vec2, HuBERT)
+or speech encoder-decoders (Speech2Text, `AutoModelForSpeechSeq2Seq`).
 
 Inputs: a local audio file (read with soundfile), a 1-D waveform at the feature extractor's
 rate, or `{"raw" | "array": waveform, "sampling_rate": rate}` (resampled with soxr). Long audio
@@ -7,6 +8,11 @@ sixth of the chunk); each window's logits are cropped by its strides, so the joi
 as one pass, then decoded once. This matches the reference pipeline's chunking.
 `return_timestamps="char"` or `"word"` adds `"chunks"`: `[{"text", "timestamp": (start, end)}]`
 in seconds, from the frames each merged token spans.
+
+Encoder-decoders `generate` from the features and decode without special tokens; as in the
+reference, with `max_new_tokens=256, num_beams=5` unless the checkpoint's generation config says
+otherwise (`max_new_tokens=` and `generate_kwargs={...}` override it). They take no chunking and
+no timestamps.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from tfx_core.errors import PipelineError
+from tfx_core.pipelines.image_to_text import pipeline_generation_config
 from tfx_core.pipelines.media import MediaPipeline
 from tfx_core.processing.audio_io import as_waveform
 
@@ -90,12 +97,24 @@ def ctc_word_offsets(char_offsets: list[dict]) -> list[dict]:
     return words
 
 
+#: The reference pipeline's generation defaults for encoder-decoders (after Whisper's).
+SEQ2SEQ_GENERATION = {"max_new_tokens": 256, "num_beams": 5}
+
+
 class AutomaticSpeechRecognitionPipeline(MediaPipeline):
-    """Transcribe speech with a CTC head (greedy decoding of the frame-wise argmax)."""
+    """Transcribe speech with a CTC head (greedy decoding of the frame-wise argmax) or a
+    speech encoder-decoder (`generate`)."""
 
     task = "automatic-speech-recognition"
     processor_kind = "feature_extractor"
     needs_tokenizer = True
+
+    def __init__(self, model: Any, tokenizer: Any = None, **kwargs: Any) -> None:
+        config = kwargs.get("config") or getattr(model, "config", None)
+        self.seq2seq = bool(getattr(config, "is_encoder_decoder", False))
+        if self.seq2seq:
+            self.generation_config = pipeline_generation_config(model, SEQ2SEQ_GENERATION)
+        super().__init__(model, tokenizer, **kwargs)
 
     def _sanitize_parameters(
         self,
@@ -109,6 +128,15 @@ class AutomaticSpeechRecognitionPipeline(MediaPipeline):
     ) -> tuple[dict, dict, dict]:
         if unknown:
             raise self._unknown_options(unknown)
+        if self.seq2seq:
+            return self._seq2seq_parameters(
+                chunk_length_s,
+                stride_length_s,
+                return_timestamps,
+                generate_kwargs,
+                max_new_tokens,
+                decoder_kwargs,
+            )
         post: dict[str, Any] = {}
         if return_timestamps is not None:
             if return_timestamps not in ("char", "word"):
@@ -130,6 +158,32 @@ class AutomaticSpeechRecognitionPipeline(MediaPipeline):
         if stride_length_s is not None:
             pre["stride_length_s"] = stride_length_s
         return pre, {}, post
+
+    def _seq2seq_parameters(
+        self,
+        chunk_length_s: Any,
+        stride_length_s: Any,
+        return_timestamps: Any,
+        generate_kwargs: dict | None,
+        max_new_tokens: int | None,
+        decoder_kwargs: dict | None,
+    ) -> tuple[dict, dict, dict]:
+        """Encoder-decoders: generation options only."""
+        if chunk_length_s or stride_length_s is not None or return_timestamps or decoder_kwargs:
+            raise PipelineError(
+                "chunk_length_s, stride_length_s, return_timestamps and decoder_kwargs apply to "
+                f"CTC models; a {self.config.model_type} encoder-decoder transcribes each clip in "
+                "one pass (cut long audio yourself, or pass generate_kwargs / max_new_tokens)."
+            )
+        forward: dict[str, Any] = dict(generate_kwargs or {})
+        if max_new_tokens is not None:
+            if "max_new_tokens" in forward:
+                raise PipelineError(
+                    "max_new_tokens is given both as an argument and in generate_kwargs: pass it "
+                    "once."
+                )
+            forward["max_new_tokens"] = max_new_tokens
+        return {}, forward, {}
 
     def preprocess(
         self, item: Any, chunk_length_s: float = 0, stride_length_s: Any = None
@@ -174,11 +228,19 @@ class AutomaticSpeechRecognitionPipeline(MediaPipeline):
         )
         return {key: value[0] for key, value in processed.items()}
 
-    def _forward(self, model_inputs: dict[str, Any]) -> dict[str, Any]:
+    def _forward(self, model_inputs: dict[str, Any], **generate_kwargs: Any) -> dict[str, Any]:
+        if self.seq2seq:
+            generate_kwargs.setdefault("generation_config", self.generation_config)
+            inputs = {k: v for k, v in model_inputs.items() if k != "stride"}
+            return {"tokens": self.model.generate(**inputs, **generate_kwargs)}
         logits = self.model(**model_inputs)["logits"]
         return {"tokens": logits.argmax(dim=-1)}
 
     def postprocess(self, chunks: list[dict], return_timestamps: str | None = None) -> dict:
+        if self.seq2seq:  # one chunk: the clip's generated ids
+            ids = chunks[0]["tokens"].tolist()
+            result = {"text": self.tokenizer.decode(ids, skip_special_tokens=True)}
+            return self._with_extra_keys(result, chunks)
         ratio = 1 / (getattr(self.config, "inputs_to_logits_ratio", None) or 1)
         pieces = []
         for chunk in chunks:
@@ -205,6 +267,11 @@ class AutomaticSpeechRecognitionPipeline(MediaPipeline):
                 }
                 for item in offsets
             ]
+        return self._with_extra_keys(result, chunks)
+
+    @staticmethod
+    def _with_extra_keys(result: dict[str, Any], chunks: list[dict]) -> dict[str, Any]:
+        """The input dict's other keys, passed through (one value per chunk)."""
         extra_keys = [k for k in chunks[0] if k not in _FEATURE_KEYS]
         for key in extra_keys:
             result[key] = [chunk[key] for chunk in chunks]

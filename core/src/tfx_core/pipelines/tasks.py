@@ -26,6 +26,7 @@ TASK_FOR_HEAD = {
     "image-classification": "image-classification",
     "zero-shot-image-classification": "zero-shot-image-classification",
     "ctc": "automatic-speech-recognition",
+    "speech-seq2seq": "automatic-speech-recognition",
     "audio-classification": "audio-classification",
     "vision2seq": "image-to-text",
     "object-detection": "object-detection",
@@ -158,10 +159,11 @@ def builtin_tasks() -> list[TaskSpec]:
             pipeline_class=(
                 f"{_MODULE}.automatic_speech_recognition:AutomaticSpeechRecognitionPipeline"
             ),
-            heads=("ctc",),
+            heads=("ctc", "speech-seq2seq"),
             default_model="facebook/wav2vec2-base-960h",
             default_revision="22aad52",
-            description="transcribe speech (CTC models; long audio in strided chunks)",
+            description="transcribe speech (CTC models, long audio in strided chunks; "
+            "speech encoder-decoders such as Speech2Text)",
         ),
         TaskSpec(
             name="audio-classification",

@@ -9,10 +9,7 @@ embeddings scaled by sqrt(d_model). M2M100's own part is its positions: a fixed 
 
 from __future__ import annotations
 
-import math
-
 import torch
-from torch import nn
 
 from tfx_core.generation import GenerationMixin
 from tfx_core.modeling.torch.blocks.seq2seq import (
@@ -21,7 +18,10 @@ from tfx_core.modeling.torch.blocks.seq2seq import (
     Seq2SeqDecoderLayer,
     Seq2SeqEncoderLayer,
 )
-from tfx_core.modeling.torch.blocks.seq2seq_embeddings import ScaledEmbedding
+from tfx_core.modeling.torch.blocks.seq2seq_embeddings import (
+    FairseqSinusoidalPositions,
+    ScaledEmbedding,
+)
 from tfx_core.modeling.torch.blocks.seq2seq_heads import ConditionalGenerationHead
 from tfx_core.modeling.torch.blocks.seq2seq_model import (
     Seq2SeqDecoder,
@@ -41,46 +41,8 @@ __all__ = [
 ]
 
 
-def fairseq_sinusoidal_table(rows: int, dim: int, padding_idx: int | None) -> torch.Tensor:
-    """`[rows, dim]`: sin(position * f_i) in the first half, cos in the second, with
-    f_i = 10000 ** (-i / (dim/2 - 1)); a zero column for odd `dim`, a zero padding row."""
-    half = dim // 2
-    frequencies = torch.exp(torch.arange(half).float() * -(math.log(10000) / (half - 1)))
-    angles = torch.arange(rows).float()[:, None] * frequencies[None, :]
-    table = torch.cat([angles.sin(), angles.cos()], dim=1)
-    if dim % 2:
-        table = torch.cat([table, torch.zeros(rows, 1)], dim=1)
-    if padding_idx is not None:
-        table[padding_idx] = 0
-    return table
-
-
-class M2M100SinusoidalPositionalEmbedding(nn.Module):
-    """The fixed table (a non-saved buffer `weights`, grown on demand), read by position id."""
-
-    offset = 2
-
-    def __init__(
-        self, num_positions: int, embedding_dim: int, padding_idx: int | None = None
-    ) -> None:
-        super().__init__()
-        self.embedding_dim, self.padding_idx = embedding_dim, padding_idx
-        table = fairseq_sinusoidal_table(num_positions + self.offset, embedding_dim, padding_idx)
-        self.register_buffer("weights", table, persistent=False)
-
-    def position_ids(self, input_ids: torch.Tensor, past_length: int) -> torch.Tensor:
-        """Real tokens count from `padding_idx + 1` (after the cached ones); padding stays."""
-        real = input_ids.ne(self.padding_idx).int()
-        return ((torch.cumsum(real, dim=1) + past_length) * real).long() + self.padding_idx
-
-    def forward(self, position_ids: torch.Tensor) -> torch.Tensor:
-        needed = int(position_ids.max()) + 1 if position_ids.numel() else 0
-        if needed > self.weights.shape[0]:
-            table = fairseq_sinusoidal_table(
-                needed + self.offset, self.embedding_dim, self.padding_idx
-            )
-            self.weights = table.to(self.weights.device, self.weights.dtype)
-        return self.weights[position_ids]
+class M2M100SinusoidalPositionalEmbedding(FairseqSinusoidalPositions):
+    """Fixed sinusoidal positions, fairseq's table (`FairseqSinusoidalPositions`)."""
 
 
 class M2M100ScaledWordEmbedding(ScaledEmbedding):

@@ -42,7 +42,9 @@ import ctypes
 import functools
 import sys
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 
 import torch
@@ -338,6 +340,34 @@ def _small_rows(
 PACKED_ROWS = 8
 
 
+#: Within `packed_from(rows)`: the row count from which `_packed_rows` uses the laid-out copy.
+_PACKED_FROM: ContextVar[int | None] = ContextVar("packed_from", default=None)
+
+
+@contextmanager
+def packed_from(rows: int) -> Iterator[None]:
+    """Float32 decode products (`decode_linear`, `rows_linear`) run on their laid-out copies
+    from `rows` rows on while inside (a check of a few positions of one sequence: from 2 rows
+    the copy beats the BLAS's per-call repacking for every LLM-bench shape, see
+    `blocks.lean_decoder`)."""
+    token = _PACKED_FROM.set(rows)
+    try:
+        yield
+    finally:
+        _PACKED_FROM.reset(token)
+
+
+def rows_linear(
+    weight: torch.Tensor, bias: torch.Tensor | None = None
+) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """`x -> linear(x, weight, bias)` for a float32 CPU weight of any memory layout (an output
+    matrix relaid out `[hidden, vocab]`), on its cached laid-out copy from `PACKED_ROWS` rows on
+    (or `packed_from`'s); None where `rows_packable` does not hold, layout aside."""
+    if not (rows_packable(weight) or (weight.dim() == 2 and rows_packable(weight.t()))):
+        return None
+    return partial(_packed_rows, weight=weight, bias=bias, sources=())
+
+
 def rows_packable(weight: torch.Tensor) -> bool:
     """Whether `decode_linear` runs this float32 weight laid out for many rows (`PACKED_ROWS`)."""
     return (
@@ -361,7 +391,7 @@ def _packed_rows(
     features = x.shape[-1]
     rows = x.numel() // features if features else 0
     if (
-        rows < PACKED_ROWS
+        rows < (_PACKED_FROM.get() or PACKED_ROWS)
         or x.dtype is not torch.float32
         or torch.is_grad_enabled()
         or torch.is_autocast_enabled("cpu")
@@ -386,8 +416,10 @@ __all__ = [
     "is_packed",
     "onednn_available",
     "packable",
+    "packed_from",
     "packed_linear",
     "packed_weight",
+    "rows_linear",
     "rows_packable",
     "uses_onednn",
 ]

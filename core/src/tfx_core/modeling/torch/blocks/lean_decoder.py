@@ -14,7 +14,10 @@ overriding subclass of any module's `forward` (`is_trusted`), training, autograd
 `_prepare_for_decoding` (also laying the tied output matrix out `[hidden, vocab]` in memory
 for the split-K product, see `conv1d.py`; a bf16 CPU head is instead laid out once for oneDNN,
 see `onednn.decode_linear`, as every bf16 projection of the plan) and uses it in
-`_decode_forward` for one-token steps.
+`_decode_forward` for one-token steps, and in `_decode_forward_positions` for assisted
+decoding's checks (the k + 1 positions of one sequence in one step, `generation.assisted`): as
+a prompt, with float32 products on laid-out copies from 2 rows on (`onednn.packed_from`) and
+the output matrix applied to the kept positions only.
 """
 
 from __future__ import annotations
@@ -35,13 +38,23 @@ from tfx_core.modeling.torch.heads import LanguageModelingHead
 from tfx_core.modeling.torch.lean import LeanGuard, all_trusted
 from tfx_core.modeling.torch.linear import Linear
 from tfx_core.modeling.torch.masks import attention_bias
-from tfx_core.modeling.torch.onednn import decode_linear, packable
+from tfx_core.modeling.torch.onednn import decode_linear, packable, packed_from, rows_linear
+
+#: Rows from which a float32 product of a positions check runs on a laid-out copy: measured on
+#: the LLM bench's shapes (2 threads), the copy beats the BLAS (which repacks the weight per
+#: call) from 2 rows on, the output matrix 1.6x at 4 rows (5.3 against 8.5 ms), 1.8x at 11.
+CHECK_PACKED_ROWS = 2
 
 
 def _default_lm_logits(model_class: type) -> bool:
     """The head projects with the core's `lm_logits` (the plan applies the output matrix
     itself): an override or a class-level patch of `lm_logits` sends decoding through it."""
     return getattr(model_class, "lm_logits", None) is LanguageModelingHead.lm_logits
+
+
+def _head_dtype(model: nn.Module) -> torch.dtype:
+    """The dtype of the model's output matrix."""
+    return model.get_output_embeddings().weight.dtype
 
 
 def _unchanged(hidden: torch.Tensor) -> torch.Tensor:
@@ -60,6 +73,14 @@ def _output_product(head: nn.Module) -> Any:
     return output_layout_product(head.weight, head.bias)
 
 
+def _positions_product(head: nn.Module, one_row: Any) -> Any:
+    """The logits product of a positions check: a float32 head on its laid-out copy
+    (`rows_linear`, under `packed_from`), else the one-token product `one_row`."""
+    if packable(head.weight):
+        return one_row
+    return rows_linear(head.weight, head.bias) or one_row
+
+
 class DecodePlan:
     """A causal LM's one-token step with its tensors bound (see module doc)."""
 
@@ -69,6 +90,7 @@ class DecodePlan:
         layers: list[LeanDecoderLayer],
         final_norm: Any,
         head: Any,
+        positions_head: Any = None,
     ) -> None:
         self.guard = LeanGuard(model)
         self.model_class = type(model)
@@ -76,16 +98,18 @@ class DecodePlan:
         self.layers = layers
         self.final_norm = final_norm
         self.head = head
-        # bf16 products (laid out or not) give `F.linear`'s bits for any row count, so a
-        # prompt runs through the plan exactly as through the modules (not GPT-2's Conv1D;
-        # the modules' SDPA attention only)
+        self.positions_head = positions_head or head
+        # Several positions of one sequence: assisted decoding's checks in any dtype (their ids
+        # are compared, not bits: the modules' multi-row products differ by rounding too);
+        # prompts in bf16 only, whose products (laid out or not) give `F.linear`'s bits for
+        # any row count, as through the modules. Not GPT-2's Conv1D; SDPA attention only.
         config = model.config
-        self.prompts = (
-            model.get_output_embeddings().weight.dtype is torch.bfloat16
-            and (config.attn_implementation or "sdpa") == "sdpa"
+        self.positions = (
+            (config.attn_implementation or "sdpa") == "sdpa"
             and not config.output_attentions
             and not any(type(module) is Conv1D for module in model.modules())
         )
+        self.prompts = self.positions and _head_dtype(model) is torch.bfloat16
 
     @classmethod
     def build(cls, model: nn.Module) -> DecodePlan | None:
@@ -105,7 +129,8 @@ class DecodePlan:
             final_norm = bound_norm(getattr(base, base.final_norm_attribute))
         if final_norm is None or any(layer is None for layer in layers):
             return None
-        return cls(model, layers, final_norm, _output_product(head))
+        product = _output_product(head)
+        return cls(model, layers, final_norm, product, _positions_product(head, product))
 
     def usable(self) -> bool:
         """Nothing changed or observes the model since the plan was built (checked per step)."""
@@ -134,6 +159,31 @@ class DecodePlan:
         One token per row runs as `[batch, hidden]` rows with `bias` None or 4D additive; a
         prompt (`takes`) gets the modules' `attention_bias` from its 2D 0/1 mask (or None).
         """
+        hidden = self.hidden_states(input_ids, position_ids, bias, cache)
+        if hidden.dim() == 3:
+            hidden = hidden[:, -1]
+        return self.head(self.final_norm(hidden))
+
+    def check_positions(
+        self, input_ids: torch.Tensor, cache: Cache, num_logits: int
+    ) -> torch.Tensor:
+        """Logits `[1, num_logits, vocab]` of the last positions of one unpadded sequence
+        continuing `cache` (updated): `forward_positions` through the plan."""
+        if input_ids.shape[1] == 1:
+            return self(input_ids, None, None, cache)[:, None]
+        with packed_from(CHECK_PACKED_ROWS):
+            hidden = self.hidden_states(input_ids, None, None, cache)[:, -num_logits:]
+            return self.positions_head(self.final_norm(hidden))
+
+    def hidden_states(
+        self,
+        input_ids: torch.Tensor,
+        position_ids: torch.Tensor | None,
+        bias: torch.Tensor | None,
+        cache: Cache,
+    ) -> torch.Tensor:
+        """The last layer's output for the new tokens (`[batch, hidden]` rows for one token
+        each, else `[batch, length, hidden]`), before the final norm; the cache is updated."""
         batch, length = input_ids.shape
         past = cache.get_seq_length()
         hidden = self.base.embed(input_ids, None, position_ids, None, past)
@@ -166,9 +216,7 @@ class DecodePlan:
             hidden = layer.residual(
                 hidden, layer.input_norm, attention, layer.post_norm, layer.mlp
             )[0]
-        if hidden.dim() == 3:
-            hidden = hidden[:, -1]
-        return self.head(self.final_norm(hidden))
+        return hidden
 
 
 class LeanDecoding:
@@ -198,6 +246,24 @@ class LeanDecoding:
         return super()._decode_forward(  # type: ignore[misc]
             input_ids, attention_mask=attention_mask, position_ids=position_ids, cache=cache
         )
+
+    def _decode_forward_positions(
+        self, input_ids: torch.LongTensor, *, cache: Cache, num_logits: int
+    ) -> torch.Tensor:
+        """Assisted decoding's check (`generation.assisted.forward_positions`): logits
+        `[1, num_logits, vocab]` of the last positions, through the plan when it may run
+        (`DecodePlan.positions`, `usable`), else through the modules."""
+        plan: DecodePlan | None = self.__dict__.get("_decode_plan")
+        if plan is not None and plan.positions and plan.usable():
+            return plan.check_positions(input_ids, cache, num_logits)
+        outputs = self(  # type: ignore[operator]
+            input_ids=input_ids,
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=num_logits,
+            return_dict=True,
+        )
+        return outputs.logits[:, -num_logits:, :]
 
 
 __all__ = ["DecodePlan", "LeanDecoding"]

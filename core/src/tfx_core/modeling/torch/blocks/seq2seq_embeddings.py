@@ -5,6 +5,8 @@
   fairseq padding hack; Blenderbot: 0).
 - `SinusoidalPositions`: a fixed sin/cos table stored like the reference's (Marian, Pegasus:
   `sin` in the first half of the features, `cos` in the second), not trained.
+- `FairseqSinusoidalPositions`: fairseq's fixed table, not saved, grown on demand, read at
+  positions counted past the padding id (M2M100, Speech2Text).
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from torch import nn
 
 from tfx_core.modeling.torch.lean import trusted_forward
 
-__all__ = ["LearnedPositions", "ScaledEmbedding", "SinusoidalPositions", "sinusoidal_table"]
+__all__ = [
+    "FairseqSinusoidalPositions",
+    "LearnedPositions",
+    "ScaledEmbedding",
+    "SinusoidalPositions",
+    "fairseq_sinusoidal_table",
+    "sinusoidal_table",
+]
 
 
 @trusted_forward
@@ -84,3 +93,46 @@ class SinusoidalPositions(nn.Embedding):
 
     def forward(self, positions: torch.Tensor) -> torch.Tensor:
         return super().forward(positions + self.offset if self.offset else positions)
+
+
+def fairseq_sinusoidal_table(rows: int, dim: int, padding_idx: int | None) -> torch.Tensor:
+    """`[rows, dim]`: sin(position * f_i) in the first half, cos in the second, with
+    f_i = 10000 ** (-i / (dim/2 - 1)); a zero column for odd `dim`, a zero padding row."""
+    half = dim // 2
+    frequencies = torch.exp(torch.arange(half).float() * -(math.log(10000) / (half - 1)))
+    angles = torch.arange(rows).float()[:, None] * frequencies[None, :]
+    table = torch.cat([angles.sin(), angles.cos()], dim=1)
+    if dim % 2:
+        table = torch.cat([table, torch.zeros(rows, 1)], dim=1)
+    if padding_idx is not None:
+        table[padding_idx] = 0
+    return table
+
+
+class FairseqSinusoidalPositions(nn.Module):
+    """The fixed table (a non-saved buffer `weights`, grown on demand), read by position id."""
+
+    offset: ClassVar[int] = 2
+
+    def __init__(
+        self, num_positions: int, embedding_dim: int, padding_idx: int | None = None
+    ) -> None:
+        super().__init__()
+        self.embedding_dim, self.padding_idx = embedding_dim, padding_idx
+        table = fairseq_sinusoidal_table(num_positions + self.offset, embedding_dim, padding_idx)
+        self.register_buffer("weights", table, persistent=False)
+
+    def position_ids(self, ids: torch.Tensor, past_length: int = 0) -> torch.Tensor:
+        """Entries other than `padding_idx` count from `padding_idx + 1` (after `past_length`
+        cached ones); `padding_idx` entries stay `padding_idx`."""
+        real = ids.ne(self.padding_idx).int()
+        return ((torch.cumsum(real, dim=1) + past_length) * real).long() + self.padding_idx
+
+    def forward(self, position_ids: torch.Tensor) -> torch.Tensor:
+        needed = int(position_ids.max()) + 1 if position_ids.numel() else 0
+        if needed > self.weights.shape[0]:
+            table = fairseq_sinusoidal_table(
+                needed + self.offset, self.embedding_dim, self.padding_idx
+            )
+            self.weights = table.to(self.weights.device, self.weights.dtype)
+        return self.weights[position_ids]

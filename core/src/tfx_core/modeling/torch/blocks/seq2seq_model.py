@@ -59,6 +59,8 @@ class _Stack(nn.Module):
     positions_class: ClassVar[type[nn.Module]] = LearnedPositions
     embedding_norm: ClassVar[bool] = True  # `layernorm_embedding` after embeddings + positions
     final_norm: ClassVar[bool] = False  # `layer_norm` after the last layer
+    #: `embed_tokens` (False: a stack fed `inputs_embeds` only, e.g. Speech2Text's encoder)
+    token_embeddings: ClassVar[bool] = True
     layers_field: ClassVar[str]
     layerdrop_field: ClassVar[str]
 
@@ -70,11 +72,12 @@ class _Stack(nn.Module):
         dim = config.d_model
         self.padding_idx = config.pad_token_id
         self.embed_scale = math.sqrt(dim) if getattr(config, "scale_embedding", False) else 1.0
-        self.embed_tokens = ScaledEmbedding(
-            self.vocab_size(config), dim, self.padding_idx, embed_scale=self.embed_scale
-        )
-        if embed_tokens is not None:
-            self.embed_tokens.weight = embed_tokens.weight
+        if self.token_embeddings:
+            self.embed_tokens = ScaledEmbedding(
+                self.vocab_size(config), dim, self.padding_idx, embed_scale=self.embed_scale
+            )
+            if embed_tokens is not None:
+                self.embed_tokens.weight = embed_tokens.weight
         self.embed_positions = self.positions_class(config.max_position_embeddings, dim)
         count = getattr(config, self.layers_field)
         self.layers = nn.ModuleList(self.layer_class(config, i) for i in range(count))
