@@ -457,7 +457,11 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("func", "error", "reference_error"), REFUSED, ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("func", "error", "reference_error"),
+    REFUSED,
+    ids=[case[0].__qualname__ for case in REFUSED],  # stable ids (xdist compares them)
+)
 def test_refused_where_the_reference_refuses(func, error, reference_error):
     with pytest.raises(Exception) as theirs:
         reference_schema(func)

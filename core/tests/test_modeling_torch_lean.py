@@ -1,5 +1,7 @@
 """`LeanGuard`: when a model may skip calling its modules, and when a cached plan is stale."""
 
+import importlib
+
 import pytest
 import torch
 from torch import nn
@@ -91,8 +93,20 @@ def test_exactly_rejects_subclasses():
     assert not exactly(Adapter(2, 2), nn.Linear)
 
 
+@pytest.fixture(params=["weight-major", "library"])
+def product_choice(request, monkeypatch):
+    """Both products `linear` may pick (it measures which is faster on this machine)."""
+    linear_module = importlib.import_module("tfx_core.modeling.torch.linear")  # (the
+    # package's `linear` attribute is the function)
+
+    monkeypatch.setattr(linear_module, "_WEIGHT_MAJOR_FASTER", {})
+    chosen = request.param == "weight-major"
+    monkeypatch.setattr(linear_module, "_measure_weight_major", lambda *args: chosen)
+    return chosen
+
+
 @pytest.mark.parametrize("rows", [1, 16, 200])
-def test_linear_transposed_result_matches(rows):
+def test_linear_transposed_result_matches(rows, product_choice):
     torch.manual_seed(0)
     x, weight, bias = torch.randn(rows, 256), torch.randn(512, 256), torch.randn(512)
     with torch.inference_mode():
@@ -106,3 +120,28 @@ def test_linear_transposed_result_matches(rows):
             chained = linear(torch.relu(out), weight.t().contiguous())  # reads a view fine
             reference = torch.nn.functional.linear(torch.relu(expected), weight.t())
             assert (chained - reference).abs().max() <= 1e-3
+
+
+def test_linear_measures_each_shape_once_and_draws_no_random_numbers(monkeypatch):
+    linear_module = importlib.import_module("tfx_core.modeling.torch.linear")  # (the
+    # package's `linear` attribute is the function)
+
+    monkeypatch.setattr(linear_module, "_WEIGHT_MAJOR_FASTER", {})
+    measured = []
+    measure = linear_module._measure_weight_major
+
+    def counting(x, rows, weight, bias):
+        measured.append(rows)
+        return measure(x, rows, weight, bias)
+
+    monkeypatch.setattr(linear_module, "_measure_weight_major", counting)
+    weight, bias = torch.randn(512, 256), torch.randn(512)
+    state = torch.get_rng_state()
+    with torch.inference_mode():
+        for rows in (3, 4, 3, 1, 4, 1):  # 3 and 4 share the rows bucket 4
+            out = linear(torch.ones(rows, 256), weight, bias)
+            expected = torch.nn.functional.linear(torch.ones(rows, 256), weight, bias)
+            assert (out - expected).abs().max() <= 1e-4
+    assert measured == [3, 1]
+    assert torch.equal(torch.get_rng_state(), state)
+    assert set(linear_module._WEIGHT_MAJOR_FASTER.values()) <= {True, False}
