@@ -111,3 +111,18 @@ def test_other_dtype_is_not_packed():
         logits = _logits(model)
     assert logits.dtype == torch.float64 and _packed_products(model) == 0
     torch.testing.assert_close(logits, _logits(model, fast=False), rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("rows", [1, 8, 32, 64, 128])
+def test_bf16_decode_products_give_f_linear_bits_at_any_row_count(rows):
+    """A bf16 decode product is `F.linear`'s bits: on the laid-out copy up to
+    `HALF_PACKED_MAX_ROWS` rows (where oneDNN picks the same kernel), `F.linear` beyond (a
+    batch's prompt: on an AMX machine the laid-out copy differed from 64 rows on)."""
+    if not packed_module.onednn_available():
+        pytest.skip("oneDNN is not available")
+    torch.manual_seed(0)
+    weight = torch.randn(1536, 1024).bfloat16()
+    product = packed_module.decode_linear(weight)
+    x = torch.randn(rows, 1024).bfloat16()
+    with torch.inference_mode():
+        assert torch.equal(product(x), F.linear(x, weight))

@@ -296,11 +296,23 @@ def huge_pages(packed: torch.Tensor) -> bool:
     )
 
 
+#: Up to this many rows a half-precision product on the laid-out copy gives `F.linear`'s bits.
+#: From 64 rows on, on an AVX-512 machine with AMX, oneDNN picks another kernel for the
+#: laid-out copy than for `F.linear`'s own (12-350 differing outputs of a 64-128-row product
+#: at the LLM bench's shapes), so a bf16 prompt (batch x length rows) takes `F.linear`.
+HALF_PACKED_MAX_ROWS = 32
+
+
 def _packed_half(
     x: torch.Tensor, packed: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
 ) -> torch.Tensor:
-    """`F.linear(x, weight, bias)` through the laid-out copy `packed` (autograd off, same dtype)."""
-    if torch.is_grad_enabled() or x.dtype != weight.dtype:
+    """`F.linear(x, weight, bias)` through the laid-out copy `packed` (autograd off, same dtype,
+    at most `HALF_PACKED_MAX_ROWS` rows)."""
+    if (
+        torch.is_grad_enabled()
+        or x.dtype != weight.dtype
+        or x.numel() > HALF_PACKED_MAX_ROWS * x.shape[-1]
+    ):
         return linear(x, weight, bias)
     return _product(x, packed, bias)
 
