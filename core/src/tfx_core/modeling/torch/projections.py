@@ -22,6 +22,10 @@ from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.lean import is_trusted
 from tfx_core.modeling.torch.linear import Linear, linear
 
+#: Half-precision inputs of more rows than this run the projections one by one (`weights_for`).
+FUSED_HALF_MAX_ROWS = 32
+_HALF = (torch.bfloat16, torch.float16)
+
 
 class _Fused(NamedTuple):
     weight: torch.Tensor
@@ -100,13 +104,22 @@ class FusedProjections:
         self._fused = _Fused(weight, bias, modules, parameters, pointers)
         return weight, bias
 
+    def weights_for(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None] | None:
+        """`weights()` for a product over `hidden`, or None where the modules must be called:
+        also for a half-precision input of more than `FUSED_HALF_MAX_ROWS` rows, whose fused
+        product may not give the separate products' bits (on an AMX machine, bf16 query/key/
+        value over 128 rows differed), while more rows leave little call overhead to save."""
+        if hidden.dtype in _HALF and hidden.numel() > FUSED_HALF_MAX_ROWS * hidden.shape[-1]:
+            return None
+        return self.weights()
+
     def heads(self, hidden: torch.Tensor, heads: int) -> tuple[torch.Tensor, ...]:
         """Each projection of `hidden` `[batch, length, in]` as `[batch, heads, length, dim]`
         (query, key, value): one fused product at inference, else the modules called in turn."""
         from tfx_core.modeling.torch.blocks.functional import split_fused_heads, split_heads
 
         batch, length = hidden.shape[:2]
-        fused = self.weights()
+        fused = self.weights_for(hidden)
         if fused is not None:
             product = linear(hidden, *fused)
             return split_fused_heads(product, batch, length, heads, parts=len(self.names))

@@ -128,7 +128,7 @@ class DecoderAttention(nn.Module):
             if self.num_key_value_heads == self.num_heads:
                 return fused_output
             return fused_output.split(self.splits, dim=-1)
-        fused = self.projections.weights()
+        fused = self.projections.weights_for(hidden)
         if fused is not None:
             return linear(hidden, *fused).split(self.splits, dim=-1)
         return tuple(getattr(self, name)(hidden) for name in self.separate_attributes)
@@ -250,7 +250,7 @@ class DecoderMLP(nn.Module):
         gate = self.gate_attribute
         up = getattr(self, self.up_attribute)
         activation = getattr(self, self.activation_attribute)
-        fused = self.gate_up.weights() if self.gate_up is not None else None
+        fused = self.gate_up.weights_for(hidden_states) if self.gate_up is not None else None
         if fused is not None:  # one product, then `act(gate) * up` of its halves
             gate = None
             up = partial(linear, weight=fused[0], bias=fused[1])

@@ -113,7 +113,7 @@ class SelfAttention(nn.Module):
                 output_attentions=output_attentions,
                 implementation=implementation,
             )
-        fused = self.projections.weights()
+        fused = self.projections.weights_for(hidden_states)
         if fused is not None:  # inference: one product for the three projections
             qkv = linear(hidden_states, *fused)
             query, key, value = split_fused_heads(qkv, batch, length, heads)

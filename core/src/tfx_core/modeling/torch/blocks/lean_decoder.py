@@ -39,6 +39,7 @@ from tfx_core.modeling.torch.lean import LeanGuard, all_trusted
 from tfx_core.modeling.torch.linear import Linear
 from tfx_core.modeling.torch.masks import attention_bias
 from tfx_core.modeling.torch.onednn import decode_linear, packable, packed_from, rows_linear
+from tfx_core.modeling.torch.projections import FUSED_HALF_MAX_ROWS
 
 #: Rows from which a float32 product of a positions check runs on a laid-out copy: measured on
 #: the LLM bench's shapes (2 threads), the copy beats the BLAS (which repacks the weight per
@@ -142,10 +143,15 @@ class DecodePlan:
 
     def takes(self, input_ids: torch.Tensor, mask: torch.Tensor | None) -> bool:
         """Whether the plan runs this step: one token per row (no mask or a 4D one), or a
-        bf16 prompt (`prompts`; no mask or a 2D one)."""
+        bf16 prompt of at most `FUSED_HALF_MAX_ROWS` tokens in all (`prompts`; no mask or a
+        2D one: beyond, fused products may not give the modules' bits, see `projections`)."""
         if input_ids.shape[1] == 1 and (mask is None or mask.dim() == 4):
             return True
-        return self.prompts and (mask is None or mask.dim() == 2)
+        return (
+            self.prompts
+            and (mask is None or mask.dim() == 2)
+            and input_ids.numel() <= FUSED_HALF_MAX_ROWS
+        )
 
     def __call__(
         self,
