@@ -46,15 +46,12 @@ from tfx_core.modeling.torch.blocks.disentangled_layers import (
 )
 from tfx_core.modeling.torch.blocks.functional import (
     multi_head_context,
-    split_fused_heads,
-    split_heads,
 )
 from tfx_core.modeling.torch.heads import (
     MultipleChoiceHead,
     QuestionAnsweringHead,
     TokenClassificationHead,
 )
-from tfx_core.modeling.torch.linear import linear
 from tfx_core.modeling.torch.projections import FusedProjections
 from tfx_plugin_deberta_v2.configuration_deberta_v2 import DebertaV2Config
 
@@ -99,16 +96,9 @@ class DisentangledSelfAttention(nn.Module):
         output_attentions: bool = False,
         implementation: str = "sdpa",
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        batch, length = hidden_states.shape[:2]
         heads = self.num_attention_heads
-        fused = self.projections.weights()
-        if fused is not None:  # inference: one product for the three projections
-            qkv = linear(hidden_states, *fused)
-            query, key, value = split_fused_heads(qkv, batch, length, heads)
-        else:
-            query = split_heads(self.query_proj(hidden_states), batch, length, heads)
-            key = split_heads(self.key_proj(hidden_states), batch, length, heads)
-            value = split_heads(self.value_proj(hidden_states), batch, length, heads)
+        # one product for the three projections at inference, else the modules in turn
+        query, key, value = self.projections.heads(hidden_states, heads)
         if self.relative_attention and relative is not None:
             scores = self.relative_scores(query, key, relative)
             if scores is not None:

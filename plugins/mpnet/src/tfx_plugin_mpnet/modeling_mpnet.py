@@ -23,8 +23,6 @@ from tfx_core.modeling.torch.blocks import LeanLayout, LeanPostNormEncoder
 from tfx_core.modeling.torch.blocks.functional import (
     multi_head_context,
     residual_norm,
-    split_fused_heads,
-    split_heads,
 )
 from tfx_core.modeling.torch.blocks.tied_lm_heads import (
     FirstTokenClassifier,
@@ -40,7 +38,6 @@ from tfx_core.modeling.torch.heads import (
     TokenClassificationHead,
 )
 from tfx_core.modeling.torch.lean import trusted_forward
-from tfx_core.modeling.torch.linear import linear
 from tfx_core.modeling.torch.projections import FusedProjections
 from tfx_plugin_mpnet.configuration_mpnet import MPNetConfig
 
@@ -92,16 +89,9 @@ class MPNetSelfAttention(nn.Module):
         output_attentions: bool = False,
         implementation: str = "sdpa",
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        batch, length = hidden_states.shape[:2]
         heads = self.num_attention_heads
-        fused = self.projections.weights()
-        if fused is not None:  # inference: one product for the three projections
-            qkv = linear(hidden_states, *fused)
-            query, key, value = split_fused_heads(qkv, batch, length, heads)
-        else:
-            query = split_heads(self.q(hidden_states), batch, length, heads)
-            key = split_heads(self.k(hidden_states), batch, length, heads)
-            value = split_heads(self.v(hidden_states), batch, length, heads)
+        # one product for the three projections at inference, else the modules in turn
+        query, key, value = self.projections.heads(hidden_states, heads)
         return multi_head_context(
             query,
             key,

@@ -23,8 +23,6 @@ from tfx_core.modeling.torch import PreTrainedModel, blocks
 from tfx_core.modeling.torch.activations import activation_fn
 from tfx_core.modeling.torch.blocks.functional import (
     multi_head_context,
-    split_fused_heads,
-    split_heads,
 )
 from tfx_core.modeling.torch.blocks.tied_lm_heads import FirstTokenClassifier
 from tfx_core.modeling.torch.cache import Cache
@@ -37,7 +35,6 @@ from tfx_core.modeling.torch.heads import (
     TokenClassificationHead,
 )
 from tfx_core.modeling.torch.lean import trusted_forward
-from tfx_core.modeling.torch.linear import linear
 from tfx_core.modeling.torch.summary import SummaryChoiceHead
 from tfx_plugin_roformer.configuration_roformer import RoFormerConfig
 
@@ -132,17 +129,9 @@ class RoFormerSelfAttention(blocks.SelfAttention):
         output_attentions: bool = False,
         implementation: str = "sdpa",
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        batch, length = hidden_states.shape[:2]
         heads = self.num_attention_heads
-        fused = self.projections.weights()
-        if fused is not None:  # inference: one product for the three projections
-            qkv = linear(hidden_states, *fused)
-            query, key, value = split_fused_heads(qkv, batch, length, heads)
-        else:
-            query, key, value = (
-                split_heads(projection(hidden_states), batch, length, heads)
-                for projection in (self.query, self.key, self.value)
-            )
+        # one product for the three projections at inference, else the modules in turn
+        query, key, value = self.projections.heads(hidden_states, heads)
         query, key = rotate(query, rotary), rotate(key, rotary)
         if self.rotary_value:
             value = rotate(value, rotary)
