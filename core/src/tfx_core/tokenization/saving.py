@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from tfx_core.errors import TokenizerError
 from tfx_core.tokenization.files import (
@@ -160,10 +160,14 @@ def save_tokenizer(
 class SavingMixin:
     """`save_pretrained` and `push_to_hub` on `Tokenizer`."""
 
+    #: Checkpoint files a family's reference tokenizer reads instead of tokenizer.json
+    #: (`sentencepiece.bpe.model`, `vocab.json`, ...): kept when loading, written when saving.
+    kept_files: ClassVar[tuple[str, ...]] = ()
+
     def _source_files(self) -> dict[str, bytes | str]:
-        """Files saved next to tokenizer.json, by name: a family whose reference tokenizer
-        reads only its own files (Marian's `source.spm`, ...) keeps and writes them."""
-        return {}
+        """Files saved next to tokenizer.json, by name: the `kept_files` read at loading (a
+        family whose reference tokenizer reads only its own files keeps and writes them)."""
+        return dict(getattr(self, "_files", {}))
 
     # ================================================================== saving
     def save_pretrained(

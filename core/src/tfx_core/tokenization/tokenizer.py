@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from tokenizers import AddedToken
@@ -140,8 +141,15 @@ class Tokenizer(
         return tokenizer
 
     def _read_folder(self, folder: Any) -> None:
-        """After loading from `folder`: a subclass reads the extra files it needs (Marian's
-        target-side SentencePiece model, ...). Nothing by default."""
+        """After loading from `folder`: the `kept_files` present there are read into memory
+        (written back by `save_pretrained`); a subclass may read more (Marian's target-side
+        SentencePiece model, ...)."""
+        folder = Path(folder)
+        self._files = {
+            name: (folder / name).read_bytes()
+            for name in self.kept_files
+            if (folder / name).is_file()
+        }
 
     def _setup(
         self, backend: RustTokenizer, config: dict, name_or_path: str, model_type: str | None

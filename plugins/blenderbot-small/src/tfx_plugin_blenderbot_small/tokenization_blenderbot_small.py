@@ -95,13 +95,7 @@ class BlenderbotSmallTokenizer(Tokenizer):
     """Token strings and decoded text in the reference's `@@` spelling."""
 
     reference_class = "BlenderbotSmallTokenizer"
-
-    def _read_folder(self, folder: Any) -> None:
-        folder = Path(folder)
-        self._files = {n: (folder / n).read_bytes() for n in _FILES if (folder / n).is_file()}
-
-    def _source_files(self) -> dict[str, bytes | str]:
-        return dict(getattr(self, "_files", {}))
+    kept_files = _FILES
 
     def _reference_spelling(self, token: str | None) -> str | None:
         if token is None or token in self.all_special_tokens:

@@ -97,6 +97,7 @@ class M2M100Tokenizer(LanguageCodesTokenizer):
     """`__src__ X </s>` for inputs, `__tgt__ X </s>` for `text_target`; languages by code."""
 
     reference_class = "M2M100Tokenizer"
+    kept_files = (SPM_FILE, VOCAB_FILE)
     default_src_lang: ClassVar[str] = "en"
     code_first: ClassVar[bool] = True
 
@@ -122,17 +123,6 @@ class M2M100Tokenizer(LanguageCodesTokenizer):
     @property
     def id_to_lang_token(self) -> dict[int, str]:
         return {index: token for token, index in self.lang_token_to_id.items()}
-
-    def _read_folder(self, folder: Any) -> None:
-        folder = Path(folder)
-        self._files = {
-            name: (folder / name).read_bytes()
-            for name in (SPM_FILE, VOCAB_FILE)
-            if (folder / name).is_file()
-        }
-
-    def _source_files(self) -> dict[str, bytes | str]:
-        return dict(getattr(self, "_files", {}))
 
     @property
     def vocab_size(self) -> int:

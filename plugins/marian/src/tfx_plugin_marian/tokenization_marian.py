@@ -102,9 +102,6 @@ class MarianTokenizer(Tokenizer):
         self._target.add_special_tokens(specials)
         self._target.encode_special_tokens = self._source.encode_special_tokens
 
-    def _source_files(self) -> dict[str, bytes | str]:
-        return dict(getattr(self, "_files", {}))
-
     @property
     def supported_language_codes(self) -> list[str]:
         """The `>>xx<<` codes of the vocabulary (a multilingual target side)."""

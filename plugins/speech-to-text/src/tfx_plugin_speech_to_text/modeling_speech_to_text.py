@@ -21,7 +21,6 @@ from torch import nn
 
 from tfx_core.errors import ConfigError
 from tfx_core.generation import GenerationMixin
-from tfx_core.modeling.outputs import BaseModelOutput, Seq2SeqModelOutput
 from tfx_core.modeling.torch.blocks.seq2seq import (
     Seq2SeqAttention,
     Seq2SeqCrossAttention,
@@ -34,6 +33,8 @@ from tfx_core.modeling.torch.blocks.seq2seq_model import (
     Seq2SeqDecoder,
     Seq2SeqEncoder,
     Seq2SeqPreTrainedModel,
+    as_encoder_outputs,
+    seq2seq_model_output,
 )
 from tfx_core.modeling.torch.lean import trusted_forward
 from tfx_core.modeling.torch.linear import Linear
@@ -328,35 +329,8 @@ class Speech2TextModel(Speech2TextPreTrainedModel):
             return_dict=True,
             cache_position=cache_position,
         )
-        outputs = Seq2SeqModelOutput(
-            last_hidden_state=decoded.last_hidden_state,
-            past_key_values=decoded.past_key_values,
-            decoder_hidden_states=decoded.hidden_states,
-            decoder_attentions=decoded.attentions,
-            cross_attentions=decoded.cross_attentions,
-            encoder_last_hidden_state=encoder_states,
-            encoder_hidden_states=encoder_outputs.hidden_states,
-            encoder_attentions=encoder_outputs.attentions,
-        )
+        outputs = seq2seq_model_output(encoder_outputs, decoded)
         return self.model_outputs(outputs, return_dict)
-
-
-def as_encoder_outputs(value: Any) -> BaseModelOutput:
-    """The caller's `encoder_outputs` (output object, tuple or tensor) as a `BaseModelOutput`."""
-    if isinstance(value, BaseModelOutput):
-        return value
-    if isinstance(value, torch.Tensor):
-        return BaseModelOutput(last_hidden_state=value)
-    if isinstance(value, (tuple, list)) and value and isinstance(value[0], torch.Tensor):
-        return BaseModelOutput(
-            last_hidden_state=value[0],
-            hidden_states=value[1] if len(value) > 1 else None,
-            attentions=value[2] if len(value) > 2 else None,
-        )
-    raise ConfigError(
-        "encoder_outputs must be the encoder's output (BaseModelOutput) or a tuple whose first "
-        f"item is its last hidden state; got {type(value).__name__}."
-    )
 
 
 class Speech2TextForConditionalGeneration(

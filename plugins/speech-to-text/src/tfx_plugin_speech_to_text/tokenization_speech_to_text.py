@@ -77,22 +77,12 @@ class Speech2TextTokenizer(Tokenizer):
     """`X </s>` with the reference's ids; `decode` as the reference joins pieces."""
 
     reference_class = "Speech2TextTokenizer"
+    kept_files = (SPM_FILE, VOCAB_FILE)
 
     def _setup(self, backend: Any, config: dict, name_or_path: str, model_type: Any) -> None:
         super()._setup(backend, config, name_or_path, model_type)
         if "model_input_names" not in config:  # the reference's: no token_type_ids
             self.model_input_names = ["input_ids", "attention_mask"]
-
-    def _read_folder(self, folder: Any) -> None:
-        folder = Path(folder)
-        self._files = {
-            name: (folder / name).read_bytes()
-            for name in (SPM_FILE, VOCAB_FILE)
-            if (folder / name).is_file()
-        }
-
-    def _source_files(self) -> dict[str, bytes | str]:
-        return dict(getattr(self, "_files", {}))
 
     @property
     def vocab_size(self) -> int:

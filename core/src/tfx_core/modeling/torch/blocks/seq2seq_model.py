@@ -45,7 +45,14 @@ from tfx_core.modeling.torch.lean import trusted_forward
 from tfx_core.modeling.torch.masks import attention_bias, layer_head_masks
 from tfx_core.modeling.torch.shifting import shift_tokens_right
 
-__all__ = ["Seq2SeqDecoder", "Seq2SeqEncoder", "Seq2SeqModel", "Seq2SeqPreTrainedModel"]
+__all__ = [
+    "Seq2SeqDecoder",
+    "Seq2SeqEncoder",
+    "Seq2SeqModel",
+    "Seq2SeqPreTrainedModel",
+    "as_encoder_outputs",
+    "seq2seq_model_output",
+]
 
 
 def _implementation(config: Any, output_attentions: bool) -> str:
@@ -510,16 +517,7 @@ class Seq2SeqModel:
             return_dict=True,
             cache_position=cache_position,
         )
-        outputs = Seq2SeqModelOutput(
-            last_hidden_state=decoder_outputs.last_hidden_state,
-            past_key_values=decoder_outputs.past_key_values,
-            decoder_hidden_states=decoder_outputs.hidden_states,
-            decoder_attentions=decoder_outputs.attentions,
-            cross_attentions=decoder_outputs.cross_attentions,
-            encoder_last_hidden_state=encoder_outputs.last_hidden_state,
-            encoder_hidden_states=encoder_outputs.hidden_states,
-            encoder_attentions=encoder_outputs.attentions,
-        )
+        outputs = seq2seq_model_output(encoder_outputs, decoder_outputs)
         return self.model_outputs(outputs, return_dict)  # type: ignore[attr-defined]
 
     def encode(
@@ -533,33 +531,53 @@ class Seq2SeqModel:
         output_hidden_states: bool | None,
     ) -> BaseModelOutput:
         """The caller's `encoder_outputs` (output object or tuple), else a run of the encoder."""
-        if encoder_outputs is None:
-            return self.encoder(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                head_mask=head_mask,
-                inputs_embeds=inputs_embeds,
-                output_attentions=output_attentions,
-                output_hidden_states=output_hidden_states,
-                return_dict=True,
-            )
-        if isinstance(encoder_outputs, BaseModelOutput):
-            return encoder_outputs
-        if isinstance(encoder_outputs, torch.Tensor):
-            return BaseModelOutput(last_hidden_state=encoder_outputs)
-        if isinstance(encoder_outputs, (tuple, list)) and encoder_outputs:
-            return BaseModelOutput(
-                last_hidden_state=encoder_outputs[0],
-                hidden_states=encoder_outputs[1] if len(encoder_outputs) > 1 else None,
-                attentions=encoder_outputs[2] if len(encoder_outputs) > 2 else None,
-            )
-        if hasattr(encoder_outputs, "last_hidden_state"):
-            return BaseModelOutput(
-                last_hidden_state=encoder_outputs.last_hidden_state,
-                hidden_states=getattr(encoder_outputs, "hidden_states", None),
-                attentions=getattr(encoder_outputs, "attentions", None),
-            )
-        raise ConfigError(
-            "encoder_outputs must be the encoder's output (BaseModelOutput) or a tuple whose "
-            f"first item is its last hidden state; got {type(encoder_outputs).__name__}."
+        if encoder_outputs is not None:
+            return as_encoder_outputs(encoder_outputs)
+        return self.encoder(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            head_mask=head_mask,
+            inputs_embeds=inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=True,
         )
+
+
+def as_encoder_outputs(value: Any) -> BaseModelOutput:
+    """A caller's `encoder_outputs` (an output object, a tuple or a tensor) as a
+    `BaseModelOutput`."""
+    if isinstance(value, BaseModelOutput):
+        return value
+    if isinstance(value, torch.Tensor):
+        return BaseModelOutput(last_hidden_state=value)
+    if isinstance(value, (tuple, list)) and value:
+        return BaseModelOutput(
+            last_hidden_state=value[0],
+            hidden_states=value[1] if len(value) > 1 else None,
+            attentions=value[2] if len(value) > 2 else None,
+        )
+    if hasattr(value, "last_hidden_state"):
+        return BaseModelOutput(
+            last_hidden_state=value.last_hidden_state,
+            hidden_states=getattr(value, "hidden_states", None),
+            attentions=getattr(value, "attentions", None),
+        )
+    raise ConfigError(
+        "encoder_outputs must be the encoder's output (BaseModelOutput) or a tuple whose "
+        f"first item is its last hidden state; got {type(value).__name__}."
+    )
+
+
+def seq2seq_model_output(encoded: BaseModelOutput, decoded: Any) -> Seq2SeqModelOutput:
+    """An encoder-decoder model's output from its encoder's and its decoder's."""
+    return Seq2SeqModelOutput(
+        last_hidden_state=decoded.last_hidden_state,
+        past_key_values=decoded.past_key_values,
+        decoder_hidden_states=decoded.hidden_states,
+        decoder_attentions=decoded.attentions,
+        cross_attentions=decoded.cross_attentions,
+        encoder_last_hidden_state=encoded.last_hidden_state,
+        encoder_hidden_states=encoded.hidden_states,
+        encoder_attentions=encoded.attentions,
+    )
