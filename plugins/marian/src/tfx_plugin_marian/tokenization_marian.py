@@ -19,6 +19,7 @@ from tokenizers import Tokenizer as RustTokenizer
 from tfx_core.errors import TokenizerError
 from tfx_core.tokenization import Tokenizer
 from tfx_core.tokenization.converters.sentencepiece import SPACE, read_model
+from tfx_core.tokenization.converters.sentencepiece_families import special_token_entry
 from tfx_core.tokenization.converters.sentencepiece_vocab import (
     read_vocab_json,
     tokenizer_with_vocab,
@@ -27,17 +28,6 @@ from tfx_core.tokenization.tensors import to_python
 
 SOURCE_SPM, TARGET_SPM = "source.spm", "target.spm"
 VOCAB, TARGET_VOCAB = "vocab.json", "target_vocab.json"
-
-
-def _special(content: str) -> dict[str, Any]:
-    return {
-        "content": content,
-        "single_word": False,
-        "lstrip": False,
-        "rstrip": False,
-        "normalized": False,
-        "special": True,
-    }
 
 
 def _content(value: Any) -> str:
@@ -64,9 +54,9 @@ def _side(folder: Path, spm_name: str, vocab_name: str, config: dict) -> RustTok
 def convert_marian(folder: Path, tokenizer_config: dict) -> RustTokenizer:
     """The source side of a Marian folder (`source.spm` + `vocab.json`)."""
     tokenizer_config.setdefault("tokenizer_class", "MarianTokenizer")
-    tokenizer_config.setdefault("unk_token", _special("<unk>"))
-    tokenizer_config.setdefault("eos_token", _special("</s>"))
-    tokenizer_config.setdefault("pad_token", _special("<pad>"))
+    tokenizer_config.setdefault("unk_token", special_token_entry("<unk>"))
+    tokenizer_config.setdefault("eos_token", special_token_entry("</s>"))
+    tokenizer_config.setdefault("pad_token", special_token_entry("<pad>"))
     tokenizer_config.setdefault("model_max_length", 512)
     tokenizer_config.setdefault("separate_vocabs", False)
     return _side(Path(folder), SOURCE_SPM, VOCAB, tokenizer_config)

@@ -22,6 +22,7 @@ from tokenizers import normalizers, processors
 from tfx_core.errors import TokenizerError
 from tfx_core.tokenization import Tokenizer
 from tfx_core.tokenization.converters.sentencepiece import SPACE, read_model
+from tfx_core.tokenization.converters.sentencepiece_families import special_token_entry
 from tfx_core.tokenization.converters.sentencepiece_vocab import (
     read_vocab_json,
     tokenizer_with_vocab,
@@ -29,17 +30,6 @@ from tfx_core.tokenization.converters.sentencepiece_vocab import (
 from tfx_core.tokenization.tensors import to_python
 
 SPM_FILE, VOCAB_FILE = "sentencepiece.bpe.model", "vocab.json"
-
-
-def _special(content: str) -> dict[str, Any]:
-    return {
-        "content": content,
-        "single_word": False,
-        "lstrip": False,
-        "rstrip": False,
-        "normalized": False,
-        "special": True,
-    }
 
 
 def convert_speech_to_text(folder: Path, tokenizer_config: dict) -> RustTokenizer:
@@ -57,7 +47,7 @@ def convert_speech_to_text(folder: Path, tokenizer_config: dict) -> RustTokenize
         ("pad_token", "<pad>"),
         ("unk_token", "<unk>"),
     ):
-        tokenizer_config.setdefault(role, _special(token))
+        tokenizer_config.setdefault(role, special_token_entry(token))
     vocab = read_vocab_json(folder / VOCAB_FILE)
     if "</s>" not in vocab:
         raise TokenizerError(f"{folder / VOCAB_FILE} has no '</s>' entry.")

@@ -67,7 +67,9 @@ MBART_LANGUAGE_CODES = [
 ]
 
 
-def _special(content: str, *, lstrip: bool = False, normalized: bool = False) -> dict[str, Any]:
+def special_token_entry(
+    content: str, *, lstrip: bool = False, normalized: bool = False
+) -> dict[str, Any]:
     """A special token as the reference's SentencePiece classes declare theirs."""
     return {
         "content": content,
@@ -136,9 +138,9 @@ def _assemble(
 def convert_sentencepiece(folder: Path, tokenizer_config: dict) -> Tokenizer:
     """A plain SentencePiece model (unigram or BPE) with its own ids and nothing added."""
     spm = _load(folder, GENERIC_FILES)
-    _defaults(tokenizer_config, unk_token=_special(spm.unk_piece))
+    _defaults(tokenizer_config, unk_token=special_token_entry(spm.unk_piece))
     if spm.piece(spm.eos_id) is not None:
-        _defaults(tokenizer_config, eos_token=_special(spm.piece(spm.eos_id)))
+        _defaults(tokenizer_config, eos_token=special_token_entry(spm.piece(spm.eos_id)))
     return _assemble(spm, _scored(spm), spm.unk_id, tokenizer_config)
 
 
@@ -146,13 +148,13 @@ def convert_sentencepiece(folder: Path, tokenizer_config: dict) -> Tokenizer:
 def _fairseq_defaults(config: dict) -> None:
     _defaults(
         config,
-        bos_token=_special("<s>"),
-        eos_token=_special("</s>"),
-        sep_token=_special("</s>"),
-        cls_token=_special("<s>"),
-        unk_token=_special("<unk>"),
-        pad_token=_special("<pad>"),
-        mask_token=_special("<mask>", lstrip=True),
+        bos_token=special_token_entry("<s>"),
+        eos_token=special_token_entry("</s>"),
+        sep_token=special_token_entry("</s>"),
+        cls_token=special_token_entry("<s>"),
+        unk_token=special_token_entry("<unk>"),
+        pad_token=special_token_entry("<pad>"),
+        mask_token=special_token_entry("<mask>", lstrip=True),
     )
 
 
@@ -178,7 +180,7 @@ def convert_camembert(folder: Path, tokenizer_config: dict) -> Tokenizer:
     _defaults(
         tokenizer_config,
         additional_special_tokens=[
-            _special(t) for t in ("<s>NOTUSED", "</s>NOTUSED", "<unk>NOTUSED")
+            special_token_entry(t) for t in ("<s>NOTUSED", "</s>NOTUSED", "<unk>NOTUSED")
         ],
     )
     vocab = [
@@ -201,7 +203,7 @@ def convert_mbart(folder: Path, tokenizer_config: dict) -> Tokenizer:
     _defaults(
         tokenizer_config,
         src_lang="en_XX",
-        additional_special_tokens=[_special(code) for code in MBART_LANGUAGE_CODES],
+        additional_special_tokens=[special_token_entry(code) for code in MBART_LANGUAGE_CODES],
     )
     language = tokenizer_config["src_lang"] or "en_XX"
     vocab = (
@@ -223,11 +225,13 @@ def convert_t5(folder: Path, tokenizer_config: dict) -> Tokenizer:
     extra_ids = int(tokenizer_config.get("extra_ids", 100))
     _defaults(
         tokenizer_config,
-        eos_token=_special("</s>"),
-        unk_token=_special("<unk>"),
-        pad_token=_special("<pad>"),
+        eos_token=special_token_entry("</s>"),
+        unk_token=special_token_entry("<unk>"),
+        pad_token=special_token_entry("<pad>"),
         extra_ids=extra_ids,
-        additional_special_tokens=[_special(f"<extra_id_{i}>") for i in range(extra_ids)],
+        additional_special_tokens=[
+            special_token_entry(f"<extra_id_{i}>") for i in range(extra_ids)
+        ],
     )
     vocab = _scored(spm) + [(f"<extra_id_{i}>", 0.0) for i in reversed(range(extra_ids))]
     template = ("$A </s>", "$A </s> $B </s>", ("</s>",))
@@ -249,13 +253,13 @@ def _penalize_number_commas(spm: SentencePieceModel) -> list[tuple[str, float]]:
 def _albert_specials(**overrides: Any) -> dict[str, Any]:
     """ALBERT's special tokens (`[CLS]`, `[SEP]`, `<unk>`, `<pad>`, `[MASK]`), as defaults."""
     return {
-        "bos_token": _special("[CLS]"),
-        "eos_token": _special("[SEP]"),
-        "unk_token": _special("<unk>"),
-        "sep_token": _special("[SEP]"),
-        "pad_token": _special("<pad>"),
-        "cls_token": _special("[CLS]"),
-        "mask_token": _special("[MASK]", lstrip=True),
+        "bos_token": special_token_entry("[CLS]"),
+        "eos_token": special_token_entry("[SEP]"),
+        "unk_token": special_token_entry("<unk>"),
+        "sep_token": special_token_entry("[SEP]"),
+        "pad_token": special_token_entry("<pad>"),
+        "cls_token": special_token_entry("[CLS]"),
+        "mask_token": special_token_entry("[MASK]", lstrip=True),
         **overrides,
     }
 
@@ -331,14 +335,14 @@ def convert_xlnet(folder: Path, tokenizer_config: dict) -> Tokenizer:
         do_lower_case=False,
         remove_space=True,
         keep_accents=False,
-        bos_token=_special("<s>"),
-        eos_token=_special("</s>"),
-        unk_token=_special("<unk>"),
-        sep_token=_special("<sep>"),
-        pad_token=_special("<pad>"),
-        cls_token=_special("<cls>"),
-        mask_token=_special("<mask>", lstrip=True),
-        additional_special_tokens=[_special("<eop>"), _special("<eod>")],
+        bos_token=special_token_entry("<s>"),
+        eos_token=special_token_entry("</s>"),
+        unk_token=special_token_entry("<unk>"),
+        sep_token=special_token_entry("<sep>"),
+        pad_token=special_token_entry("<pad>"),
+        cls_token=special_token_entry("<cls>"),
+        mask_token=special_token_entry("<mask>", lstrip=True),
+        additional_special_tokens=[special_token_entry("<eop>"), special_token_entry("<eod>")],
     )
     cls, sep = _content(tokenizer_config["cls_token"]), _content(tokenizer_config["sep_token"])
     template = (f"$A:0 {sep}:0 {cls}:2", f"$A:0 {sep}:0 $B:1 {sep}:1 {cls}:2", (sep, cls))
@@ -361,10 +365,10 @@ def convert_pegasus(folder: Path, tokenizer_config: dict) -> Tokenizer:
     offset = int(tokenizer_config.get("offset", 103))
     _defaults(
         tokenizer_config,
-        pad_token=_special("<pad>"),
-        eos_token=_special("</s>"),
-        unk_token=_special("<unk>"),
-        mask_token=_special("<mask_2>"),
+        pad_token=special_token_entry("<pad>"),
+        eos_token=special_token_entry("</s>"),
+        unk_token=special_token_entry("<unk>"),
+        mask_token=special_token_entry("<mask_2>"),
         mask_token_sent="<mask_1>",
         offset=offset,
     )
@@ -373,7 +377,7 @@ def convert_pegasus(folder: Path, tokenizer_config: dict) -> Tokenizer:
     _defaults(
         tokenizer_config,
         additional_special_tokens=[
-            _special(t) for t in ([mask_sent] if mask_sent else []) + reserved
+            special_token_entry(t) for t in ([mask_sent] if mask_sent else []) + reserved
         ],
     )
     eos = _content(tokenizer_config["eos_token"])
@@ -410,9 +414,9 @@ def convert_llama(folder: Path, tokenizer_config: dict) -> Tokenizer:
     tokenizer_config.setdefault("tokenizer_class", "LlamaTokenizer")
     _defaults(
         tokenizer_config,
-        unk_token=_special(spm.piece(0) or "<unk>"),
-        bos_token=_special(spm.piece(1) or "<s>"),
-        eos_token=_special(spm.piece(2) or "</s>"),
+        unk_token=special_token_entry(spm.piece(0) or "<unk>"),
+        bos_token=special_token_entry(spm.piece(1) or "<s>"),
+        eos_token=special_token_entry(spm.piece(2) or "</s>"),
         add_bos_token=True,
         add_eos_token=False,
     )
