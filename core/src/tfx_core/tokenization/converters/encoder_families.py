@@ -30,8 +30,8 @@ from tfx_core.tokenization.converters.sentencepiece_families import (
     _defaults,
     _load,
     _scored,
-    _special,
     convert_albert,
+    special_token_entry,
 )
 from tfx_core.tokenization.converters.wordpiece import convert_wordpiece
 
@@ -46,13 +46,13 @@ def convert_deberta_v2(folder: Path, tokenizer_config: dict) -> Tokenizer:
         tokenizer_config,
         do_lower_case=False,
         split_by_punct=False,
-        bos_token=_special("[CLS]"),
-        eos_token=_special("[SEP]"),
-        unk_token=_special("[UNK]", normalized=True),
-        sep_token=_special("[SEP]"),
-        pad_token=_special("[PAD]"),
-        cls_token=_special("[CLS]"),
-        mask_token=_special("[MASK]"),
+        bos_token=special_token_entry("[CLS]"),
+        eos_token=special_token_entry("[SEP]"),
+        unk_token=special_token_entry("[UNK]", normalized=True),
+        sep_token=special_token_entry("[SEP]"),
+        pad_token=special_token_entry("[PAD]"),
+        cls_token=special_token_entry("[CLS]"),
+        mask_token=special_token_entry("[MASK]"),
     )
     steps: list[Any] = []
     if tokenizer_config.get("do_lower_case"):
@@ -80,13 +80,13 @@ def convert_deberta_bpe(folder: Path, tokenizer_config: dict) -> Tokenizer:
     tokenizer_config.setdefault("tokenizer_class", "DebertaTokenizer")
     _defaults(
         tokenizer_config,
-        bos_token=_special("[CLS]"),
-        eos_token=_special("[SEP]"),
-        sep_token=_special("[SEP]"),
-        cls_token=_special("[CLS]"),
-        unk_token=_special("[UNK]"),
-        pad_token=_special("[PAD]"),
-        mask_token=_special("[MASK]", lstrip=True, normalized=True),
+        bos_token=special_token_entry("[CLS]"),
+        eos_token=special_token_entry("[SEP]"),
+        sep_token=special_token_entry("[SEP]"),
+        cls_token=special_token_entry("[CLS]"),
+        unk_token=special_token_entry("[UNK]"),
+        pad_token=special_token_entry("[PAD]"),
+        mask_token=special_token_entry("[MASK]", lstrip=True, normalized=True),
         add_prefix_space=False,
     )
     tokenizer, vocab = _byte_level_bpe(folder, bool(tokenizer_config["add_prefix_space"]))
@@ -107,13 +107,13 @@ def convert_mpnet(folder: Path, tokenizer_config: dict) -> Tokenizer:
     tokenizer_config.setdefault("tokenizer_class", "MPNetTokenizer")
     _defaults(
         tokenizer_config,
-        bos_token=_special("<s>"),
-        eos_token=_special("</s>"),
-        sep_token=_special("</s>"),
-        cls_token=_special("<s>"),
-        unk_token=_special("[UNK]"),
-        pad_token=_special("<pad>"),
-        mask_token=_special("<mask>", lstrip=True),
+        bos_token=special_token_entry("<s>"),
+        eos_token=special_token_entry("</s>"),
+        sep_token=special_token_entry("</s>"),
+        cls_token=special_token_entry("<s>"),
+        unk_token=special_token_entry("[UNK]"),
+        pad_token=special_token_entry("<pad>"),
+        mask_token=special_token_entry("<mask>", lstrip=True),
         model_input_names=["input_ids", "attention_mask"],
     )
     tokenizer = convert_wordpiece(folder, tokenizer_config)
