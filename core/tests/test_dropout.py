@@ -35,14 +35,15 @@ def test_kept_fraction_and_scale(p: float) -> None:
 @pytest.mark.parametrize("n", [WIDE_DRAW_ELEMENTS - 1, WIDE_DRAW_ELEMENTS, 2_000_001])
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
 def test_keep_mask_rate_both_draws(n: int, p: float) -> None:
-    """`rand_like` below `WIDE_DRAW_ELEMENTS`, halves of 64-bit draws from there (odd n too)."""
+    """`rand_like` below `WIDE_DRAW_ELEMENTS`, 16-bit quarters of 64-bit draws from there (n not
+    a multiple of four too)."""
     torch.manual_seed(0)
     mask = keep_mask(torch.empty(n), p)
     assert mask.shape == (n,) and mask.dtype == torch.float32
     assert set(mask.unique().tolist()) == {0.0, 1.0}
     sigma = (p * (1 - p) / n) ** 0.5
     assert abs(mask.double().mean().item() - (1 - p)) < 5 * sigma
-    if n > WIDE_DRAW_ELEMENTS:  # the two halves of each draw are independent
+    if n > WIDE_DRAW_ELEMENTS:  # neighbouring quarters of a draw are independent
         pairs = mask[: n // 2 * 2].view(-1, 2).double()
         both = (pairs[:, 0] * pairs[:, 1]).mean().item()
         assert abs(both - (1 - p) ** 2) < 5 * (p * (2 - p) * (1 - p) ** 2 / len(pairs)) ** 0.5
@@ -130,3 +131,16 @@ def test_bert_encoder_uses_it() -> None:
     expected = model(ids).last_hidden_state
     with fast_paths(False):
         assert torch.equal(model(ids).last_hidden_state, expected)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("n", [WIDE_DRAW_ELEMENTS - 1, WIDE_DRAW_ELEMENTS + 3])
+def test_noise_values_are_atens_in_each_dtype_and_draw(dtype: torch.dtype, n: int) -> None:
+    """Both draws give ATen's noise `1 / (1 - p)` in `x`'s own dtype (not float32's)."""
+    torch.manual_seed(2)
+    x = torch.rand(n, dtype=dtype) + 0.5
+    y = dropout(x, 0.1)
+    kept = y != 0
+    scale = torch.ones((), dtype=dtype) / torch.tensor(0.9, dtype=dtype)
+    assert torch.equal(y[kept], x[kept] * scale)
+    assert abs(kept.double().mean().item() - 0.9) < 5 * (0.09 / n) ** 0.5

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import BatchSampler, DataLoader, Sampler
 
 from tfx_core.errors import ConfigError
 
@@ -132,6 +132,39 @@ def check_dataset(dataset: Any, role: str) -> None:
         )
     if len(dataset) == 0:
         raise ConfigError(f"The {role} dataset is empty.")
+
+
+def batches(loader: DataLoader) -> Iterator[Any]:
+    """The batches of one pass over `loader`: `iter(loader)`, or for a plain single-process
+    loader (no workers, no pinning, a map-style dataset batched by its sampler) the same
+    batches fetched directly: `collate_fn` of the dataset's items at each chunk of the
+    sampler's indices, as `DataLoader`'s own fetcher does (`__getitems__` when the dataset has
+    it), without its per-batch profiler scope, batch-sampler generator and fetcher calls
+    (about 60 us a step on a tiny model, where a step takes ~2.3 ms)."""
+    if (
+        type(loader) is not DataLoader
+        or loader.num_workers != 0
+        or loader.pin_memory
+        or type(loader.batch_sampler) is not BatchSampler
+        or loader.batch_sampler.sampler is not loader.sampler
+        or loader.collate_fn is None
+    ):
+        return iter(loader)
+    return _direct_batches(
+        loader.dataset, list(loader.sampler), loader.batch_sampler.batch_size,
+        loader.batch_sampler.drop_last, loader.collate_fn,
+    )  # fmt: skip
+
+
+def _direct_batches(
+    dataset: Any, order: list[int], size: int, drop_last: bool, collate: Callable
+) -> Iterator[Any]:
+    fetch_many = getattr(dataset, "__getitems__", None)
+    end = len(order) - len(order) % size if drop_last else len(order)
+    for start in range(0, end, size):
+        indices = order[start : start + size]
+        items = fetch_many(indices) if fetch_many else [dataset[i] for i in indices]
+        yield collate(items)
 
 
 def make_loader(

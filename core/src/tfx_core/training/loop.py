@@ -21,6 +21,7 @@ import torch
 from tfx_core.errors import ConfigError, LoadError
 from tfx_core.training import checkpoint as ckpt
 from tfx_core.training import distributed
+from tfx_core.training.data import batches as epoch_batches
 from tfx_core.training.lean_step import GradClipper, OptimizerStep
 from tfx_core.training.loss import count_items
 from tfx_core.training.schedules import step_on_metrics, steps_every_update
@@ -219,7 +220,7 @@ def run_training(trainer: Any, resume: Path | None) -> TrainOutput:
         sampler.set_epoch(epoch, skip * args.per_device_train_batch_size)
         state.steps_in_epoch = skip
         trainer.control = trainer._call("on_epoch_begin")
-        iterator = iter(loader)
+        iterator = epoch_batches(loader)
         remaining = micro_per_epoch - skip
         skip = 0
         while remaining > 0 and not stop:

@@ -3,9 +3,9 @@
 `F.scaled_dot_product_attention(..., dropout_p > 0)` on CPU leaves its fused kernel for the
 math path, which draws the mask with `bernoulli_` and records an autograd node per op. Here
 the forward is `softmax(q k^T * scale + mask)` on 3-D batched products (scale and mask in one
-pass), the mask of `dropout.keep_mask` (0/1 floats, kept with probability `1 - p`), and the
-product with `v`, `1 / (1 - p)` folded into it (`baddbmm`'s alpha: no extra pass); the backward
-is written by hand (ATen's softmax backward; `scale / (1 - p)` folded into one product). The
+pass), dropped by the noise of `dropout.dropout_noise` (0, or `1 / (1 - p)` with probability
+`1 - p`), and the product with `v`; the backward is written by hand (ATen's softmax backward,
+the noise and the scale applied in place, plain batched products). The
 semantics are SDPA's math path; the random stream differs, so a seed draws another mask.
 
 Measured (torch 2.13, one thread, forward + backward through heads split from `[b, n, h*d]`,
@@ -15,7 +15,7 @@ padding mask 0.69. Model steps (forward + backward, 1 thread): MiniLM-L6 b16x64 
 BERT b8x16 -1% (within noise). The inputs are flattened to `[b * h, n, d]` under autograd
 before the Function, so its backward reads the saved 3-D copies instead of copying again.
 
-Saved for backward: the (flattened) inputs, the probabilities and the 0/1 mask (8 bytes per
+Saved for backward: the (flattened) inputs, the probabilities and the noise (8 bytes per
 score in float32; SDPA's math path saves 9: probabilities, a bool mask, the dropped
 probabilities, plus scaled copies of `q` and `k`). Rows masked with -inf everywhere get zero
 weights, as SDPA's safe softmax gives (tfx's own masks use the finite minimum instead). Under `create_graph=True` the backward runs as differentiable
@@ -33,7 +33,7 @@ from __future__ import annotations
 import torch
 from torch.overrides import has_torch_function
 
-from tfx_core.modeling.torch.dropout import keep_mask
+from tfx_core.modeling.torch.dropout import dropout_noise
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 
 _DTYPES = (torch.float32, torch.float64)
@@ -101,15 +101,11 @@ def _softmax(scores: torch.Tensor, rows: torch.Tensor | None, heads: int) -> tor
     return torch.softmax(scores4, -1).masked_fill(rows, 0.0).view(scores.shape)
 
 
-# `baddbmm`'s input, ignored under beta=0 (the product scaled by alpha, no extra pass)
-_ANY = {dtype: torch.zeros((), dtype=dtype) for dtype in _DTYPES}
-
-
 class _DropoutAttention(torch.autograd.Function):
     """`dropout(softmax(q k^T * scale + mask)) @ v` over `[b * h, n, d]` tensors.
 
-    `heads` unflattens the scores to `[b, h, q, k]` for the mask. The mask `keep` is drawn as
-    0/1 floats; `1 / (1 - p)` is folded into the products.
+    `heads` unflattens the scores to `[b, h, q, k]` for the mask. The dropout noise is drawn
+    as 0 or `1 / (1 - p)` (`dropout.dropout_noise`) and saved for the backward.
     """
 
     @staticmethod
@@ -121,36 +117,36 @@ class _DropoutAttention(torch.autograd.Function):
             scores4 = scores.view(-1, heads, *scores.shape[1:])
             torch.add(mask, scores4, alpha=scale, out=scores4)  # one pass, scores' layout
         probs = _softmax(scores, _masked_rows(mask), heads)
-        keep = keep_mask(probs, p)
-        kept = 1.0 / (1.0 - p)
-        ctx.save_for_backward(query, key, value, mask, probs, keep)
-        ctx.heads, ctx.kept, ctx.scale = heads, kept, scale
-        return torch.baddbmm(_ANY[probs.dtype], probs * keep, value, beta=0.0, alpha=kept)
+        noise = dropout_noise(probs, p)
+        ctx.save_for_backward(query, key, value, mask, probs, noise)
+        ctx.heads, ctx.scale = heads, scale
+        return torch.bmm(probs * noise, value)
 
     @staticmethod
     def backward(ctx, grad):  # type: ignore[override]
-        query, key, value, mask, probs, keep = ctx.saved_tensors
+        query, key, value, mask, probs, noise = ctx.saved_tensors
         if torch.is_grad_enabled():  # create_graph: gradients as differentiable ops
-            return _differentiable_backward(grad, query, key, value, mask, keep, ctx)
-        needs, kept, scale, zero = ctx.needs_input_grad, ctx.kept, ctx.scale, _ANY[probs.dtype]
+            return _differentiable_backward(grad, query, key, value, mask, noise, ctx)
+        needs, scale = ctx.needs_input_grad, ctx.scale
         dq = dk = dv = dmask = None
         if needs[2]:
-            dv = torch.baddbmm(zero, (probs * keep).transpose(1, 2), grad, beta=0.0, alpha=kept)
+            dv = torch.bmm((probs * noise).transpose(1, 2), grad)
         if needs[0] or needs[1] or needs[3]:
-            # scale * d(scores): softmax backward is linear in its incoming gradient
-            dd = torch.baddbmm(zero, grad, value.transpose(1, 2), beta=0.0, alpha=scale * kept)
-            ds = torch._softmax_backward_data(dd.mul_(keep), probs, -1, probs.dtype)
+            dropped = torch.bmm(grad, value.transpose(1, 2)).mul_(noise)
+            ds = torch._softmax_backward_data(dropped, probs, -1, probs.dtype)  # d(scores)
+            if needs[3]:
+                dmask = ds.view(-1, ctx.heads, *ds.shape[1:]).sum_to_size(mask.shape)
+                ds = ds * scale  # (dmask may be a view of ds)
+            else:
+                ds.mul_(scale)
             dq = torch.bmm(ds, key) if needs[0] else None
             dk = torch.bmm(ds.transpose(1, 2), query) if needs[1] else None
-            if needs[3]:
-                dmask = (ds / scale).view(-1, ctx.heads, *ds.shape[1:]).sum_to_size(mask.shape)
         return dq, dk, dv, dmask, None, None, None
 
 
-def _differentiable_backward(grad, query, key, value, mask, keep, ctx):
+def _differentiable_backward(grad, query, key, value, mask, noise, ctx):
     """The backward of `_DropoutAttention` from differentiable ops (for double backward)."""
     needs = ctx.needs_input_grad
-    noise = keep * ctx.kept
     probs = torch.bmm(query, key.transpose(1, 2)) * ctx.scale
     if mask is not None:
         probs = (probs.view(-1, ctx.heads, *probs.shape[1:]) + mask).reshape(probs.shape)
