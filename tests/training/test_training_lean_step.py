@@ -371,3 +371,30 @@ def test_lean_step_runs_beside_tfx_version_hook_but_not_beside_a_users_global_ho
     finally:
         handle.remove()
     assert lean_runs == [1] and calls == [1]
+
+
+def test_clip_coefficient_in_python_is_torchs_bitwise():
+    """The CPU float32 coefficient computed in Python rounds as torch's tensor ops do."""
+    from tfx_core.training.lean_step import _float32_coefficient
+
+    generator = torch.Generator().manual_seed(0)
+    totals = torch.pow(10.0, torch.empty(4000).uniform_(-8, 8, generator=generator))
+    for max_norm in (1.0, 0.5, 0.1, 3.0, 0.731):
+        for total in totals:
+            expected = torch.clamp(max_norm / (total + 1e-6), max=1.0).item()
+            assert _float32_coefficient(max_norm, total.item()) == expected
+
+
+@pytest.mark.parametrize("scale", [1e-3, 0.7, 1.3, 50.0])
+def test_clipper_scaled_gradients_are_torch_clips_bitwise(scale: float):
+    torch.manual_seed(1)
+    params = [nn.Parameter(torch.randn(33, 7)) for _ in range(4)]
+    grads = [torch.randn(33, 7) * scale for _ in params]
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g.clone()
+    norm = GradClipper(params)(1.0)
+    ours = [p.grad.clone() for p in params]
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g.clone()
+    assert torch.equal(norm, torch.nn.utils.clip_grad_norm_(params, 1.0))
+    assert all(torch.equal(a, p.grad) for a, p in zip(ours, params, strict=True))

@@ -8,7 +8,8 @@ once and calls the same kernel with the same arguments, so the update is bitwise
 counters moved into one buffer (counted by one `add_`; saved apart, see
 `unpooled_state_dict`). `GradClipper` runs `torch.nn.utils.clip_grad_norm_`'s ops in its order
 for gradients of one device and dtype (bitwise the same norm and scaled gradients; on the CPU
-no multiply when the coefficient is 1).
+no multiply when the coefficient is 1, and for float32 the coefficient computed in Python with
+float32 rounding instead of three tensor ops).
 
 Both are fast paths: they run only while nothing could tell. The step needs a plain `Adam` /
 `AdamW` with `fused=True` (no amsgrad, maximize, capturable or differentiable), parameters of
@@ -25,6 +26,7 @@ from __future__ import annotations
 import inspect
 import operator
 import os
+import struct
 from collections.abc import Callable
 from itertools import repeat
 from typing import Any
@@ -316,9 +318,14 @@ class GradClipper:
                 with torch.no_grad():
                     norms = torch.stack(torch._foreach_norm(grads, 2.0))
                     total = torch.linalg.vector_norm(norms, 2.0)
+                    if self.cpu and total.dtype == torch.float32:
+                        # reading the value costs no sync: the coefficient in Python, rounded
+                        # as float32 tensor ops round (three kernels fewer), and x * 1.0 is x
+                        coefficient = _float32_coefficient(float(max_norm), total.item())
+                        if coefficient != 1.0:
+                            torch._foreach_mul_(grads, coefficient)
+                        return total
                     coefficient = torch.clamp(float(max_norm) / (total + 1e-6), max=1.0)
-                    # x * 1.0 is x: on the CPU (where reading the value costs no sync) a norm
-                    # under `max_norm` leaves the gradients as they are, without the multiply
                     if not (self.cpu and coefficient.item() == 1.0):
                         torch._foreach_mul_(grads, coefficient)
                 return total
@@ -326,3 +333,16 @@ class GradClipper:
 
 
 _IS_SPARSE = operator.attrgetter("is_sparse")
+
+
+def _to_float32(value: float) -> float:
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+def _float32_coefficient(max_norm: float, total: float) -> float:
+    """`clamp(max_norm / (total + 1e-6), max=1.0)` as torch computes it for a float32 `total`:
+    `number / tensor` is `tensor.reciprocal() * number`; each operand and result rounded to
+    float32 (a float32 sum, product or quotient computed in double and rounded once is the
+    float32 operation's result)."""
+    denominator = _to_float32(total + _to_float32(1e-6))
+    return min(_to_float32(_to_float32(1.0 / denominator) * _to_float32(max_norm)), 1.0)
