@@ -24,6 +24,7 @@ import torch
 
 from tfx_core.errors import ConfigError
 from tfx_core.training import distributed
+from tfx_core.training.data import batches as epoch_batches
 from tfx_core.training.evaluation import (
     EvalPrediction,
     PredictionOutput,
@@ -143,7 +144,7 @@ def run_prediction(
     loss_sum, seen, had_loss = 0.0, 0, False
     metrics: Any = None
     steps = _num_steps(loader)
-    iterator = iter(loader)
+    iterator = epoch_batches(loader)
     for step in range(steps):
         raw = next(iterator, None)  # None: this rank's shard ended before the longest one
         loss = predictions = labels = inputs = None
