@@ -105,10 +105,84 @@ def test_saved_folders_load_both_ways(tmp_path):
     assert again.decode(ref(TEXTS[0])["input_ids"]) == ref.decode(ref(TEXTS[0])["input_ids"])
 
 
-def test_multilingual_checkpoints_are_a_clear_error(tmp_path):
-    write_tokenizer(tmp_path, lang_codes="mustc")
-    with pytest.raises(TokenizerError, match="lang_codes"):
-        AutoTokenizer.from_pretrained(tmp_path)
+MUSTC = ("pt", "fr", "ru", "nl", "ro", "it", "es", "de")
+
+
+def write_multilingual(folder: Path, in_spm: bool = True, **config) -> None:
+    """A MuST-C-style multilingual tokenizer: `<lang:xx>` pieces in the SentencePiece model
+    (user-defined symbols) and in vocab.json, whose ids differ (fairseq's four specials first)."""
+    import sentencepiece
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tokens = [f"<lang:{code}>" for code in MUSTC]
+    options = {"user_defined_symbols": tokens} if in_spm else {}
+    model = train_sentencepiece(model_type="bpe", **options)
+    processor = sentencepiece.SentencePieceProcessor(model_proto=model)
+    pieces = [processor.id_to_piece(i) for i in range(3, processor.get_piece_size())]
+    pieces += [] if in_spm else tokens
+    vocab = {t: i for i, t in enumerate(["<s>", "<pad>", "</s>", "<unk>", *pieces])}
+    (folder / "sentencepiece.bpe.model").write_bytes(model)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": "Speech2TextTokenizer", "lang_codes": "mustc", **config})
+    )
+
+
+MULTI_TEXTS = [*TEXTS, "a <lang:fr> token written in the text"]
+
+
+@pytest.mark.parametrize("in_spm", [True, False])
+@pytest.mark.parametrize("config", [{}, {"tgt_lang": "de"}, {"do_upper_case": True}])
+def test_multilingual_ids_decodes_and_languages_match(config, in_spm, tmp_path):
+    write_multilingual(tmp_path, in_spm=in_spm, **config)
+    ours, ref = AutoTokenizer.from_pretrained(tmp_path), _reference(tmp_path)
+    assert ours.tgt_lang == ref.tgt_lang
+    assert ours.lang_code_to_id == ref.lang_code_to_id
+    assert ours(MULTI_TEXTS).data == ref(MULTI_TEXTS).data
+    assert ours(text_target=MULTI_TEXTS[:3]).data == ref(text_target=MULTI_TEXTS[:3]).data
+    assert ours(MULTI_TEXTS[0], MULTI_TEXTS[1]).data == ref(MULTI_TEXTS[0], MULTI_TEXTS[1]).data
+    ids = ref(MULTI_TEXTS)["input_ids"]
+    for skip in (False, True):
+        assert ours.batch_decode(ids, skip_special_tokens=skip) == ref.batch_decode(
+            ids, skip_special_tokens=skip
+        )
+    assert set(ours.all_special_tokens) == set(ref.all_special_tokens)
+    for code in ("it", "pt"):  # switching the target language rebuilds the prefix
+        ours.tgt_lang = ref.tgt_lang = code
+        assert ours(MULTI_TEXTS).data == ref(MULTI_TEXTS).data
+
+
+def test_multilingual_folders_load_both_ways(tmp_path):
+    write_multilingual(tmp_path / "src", tgt_lang="ru")
+    ours = AutoTokenizer.from_pretrained(tmp_path / "src")
+    ours.tgt_lang = "es"
+    ours.save_pretrained(tmp_path / "tfx")
+    ref = _reference(tmp_path / "tfx")
+    assert ref.tgt_lang == "es" and ref(MULTI_TEXTS).data == ours(MULTI_TEXTS).data
+    ref.save_pretrained(tmp_path / "ref")
+    again = AutoTokenizer.from_pretrained(tmp_path / "ref")
+    assert again.tgt_lang == "es" and again(MULTI_TEXTS).data == ref(MULTI_TEXTS).data
+    again.tgt_lang = "nl"
+    assert again.lang_code_to_id == ref.lang_code_to_id
+
+
+def test_multilingual_bad_settings_are_clear_errors(tmp_path):
+    write_multilingual(tmp_path / "a", tgt_lang="xx")
+    with pytest.raises(TokenizerError, match="tgt_lang='xx'"):
+        AutoTokenizer.from_pretrained(tmp_path / "a")
+    write_multilingual(tmp_path / "b")
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "b")
+    with pytest.raises(TokenizerError, match="not one of the mustc languages"):
+        tokenizer.tgt_lang = "en"
+    write_tokenizer(tmp_path / "c", lang_codes="covost")
+    with pytest.raises(TokenizerError, match="lang_codes='covost' is unknown"):
+        AutoTokenizer.from_pretrained(tmp_path / "c")
+    write_tokenizer(tmp_path / "d", lang_codes="mustc")  # no language tokens in vocab.json
+    with pytest.raises(TokenizerError, match="lacks <lang:pt>"):
+        AutoTokenizer.from_pretrained(tmp_path / "d")
+    write_tokenizer(tmp_path / "e")
+    with pytest.raises(TokenizerError, match="tgt_lang applies to multilingual"):
+        AutoTokenizer.from_pretrained(tmp_path / "e").tgt_lang = "fr"
 
 
 def test_processor_matches_the_reference(tmp_path):
