@@ -147,7 +147,6 @@ def batches(loader: DataLoader) -> Iterator[Any]:
         or loader.pin_memory
         or type(loader.batch_sampler) is not BatchSampler
         or loader.batch_sampler.sampler is not loader.sampler
-        or loader.collate_fn is None
     ):
         return iter(loader)
     return _direct_batches(

@@ -69,7 +69,7 @@ def convert_speech_to_text(folder: Path, tokenizer_config: dict) -> RustTokenize
                 f"lang_codes={tokenizer_config['lang_codes']!r} needs the language tokens in "
                 f"{folder / VOCAB_FILE}; it lacks {', '.join(missing)}."
             )
-        extra = [t for t in tokenizer_config.get("additional_special_tokens") or ()]
+        extra = list(tokenizer_config.get("additional_special_tokens") or ())
         named = {t if isinstance(t, str) else t.get("content") for t in extra}
         tokens = [language_token(c) for c in languages if language_token(c) not in named]
         tokenizer_config["additional_special_tokens"] = tokens + extra
@@ -176,7 +176,10 @@ class Speech2TextTokenizer(Tokenizer):
         model = getattr(self, "_files", {}).get(SPM_FILE)
         if not languages or model is None:
             return {}
-        return _piece_ids(model, languages)
+        cached = self.__dict__.get("_language_ids")
+        if cached is None or cached[0] is not model:  # parsed once per kept model
+            cached = self.__dict__["_language_ids"] = (model, _piece_ids(model, languages))
+        return dict(cached[1])
 
     @property
     def vocab_size(self) -> int:
