@@ -69,11 +69,11 @@ class _Config:
 
 
 def _intermediate_calls(monkeypatch, **kwargs):
-    import tfx_core.modeling.torch.blocks.encoder as encoder
+    import tfx_core.modeling.torch.activations as activations
 
     calls = []
-    real = encoder.training_gelu
-    monkeypatch.setattr(encoder, "training_gelu", lambda x: calls.append(1) or real(x))
+    real = activations.training_gelu
+    monkeypatch.setattr(activations, "training_gelu", lambda x: calls.append(1) or real(x))
     block = Intermediate(_Config()).train()
     x = torch.randn(2, 3, 8)
     out = block(x)

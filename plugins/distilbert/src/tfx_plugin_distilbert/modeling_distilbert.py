@@ -4,8 +4,8 @@ Read top to bottom: embeddings (the core's, without token types), self-attention
 block, the `Transformer` stack, the base `DistilBertModel` (the core's `EncoderModel`), then the
 heads. DistilBERT is BERT with half the layers, no pooler, no token types and its own module
 names (`q_lin`, `sa_layer_norm`, `ffn.lin1`, ...): its layer is written here on the core's block
-math, and its `lean_layout` gives it the core's lean inference path. Its sentence heads pool the
-first token through `pre_classifier` and a ReLU.
+math, and its `lean_layout` and `lean_training_layout` give it the core's lean inference and
+training paths. Its sentence heads pool the first token through `pre_classifier` and a ReLU.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from torch import nn
 
 from tfx_core.modeling.outputs import BaseModelOutput
 from tfx_core.modeling.torch import PreTrainedModel, blocks
-from tfx_core.modeling.torch.activations import activation_fn
-from tfx_core.modeling.torch.blocks import LeanLayout
+from tfx_core.modeling.torch.activations import activation_fn, training_activation
+from tfx_core.modeling.torch.blocks import LeanLayout, LeanTrainingLayout
 from tfx_core.modeling.torch.blocks.encoder_model import sinusoidal_positions
 from tfx_core.modeling.torch.blocks.functional import activated, multi_head_context, residual_norm
 from tfx_core.modeling.torch.heads import (
@@ -91,7 +91,10 @@ class FFN(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        hidden_states = self.lin2(activated(hidden_states, self.lin1, self.activation))
+        activation = self.activation
+        if self.training and torch.is_grad_enabled():
+            activation = training_activation(activation)  # (the core blocks' choice)
+        hidden_states = self.lin2(activated(hidden_states, self.lin1, activation))
         return self.dropout(hidden_states) if self.training else hidden_states
 
 
@@ -112,6 +115,9 @@ class TransformerBlock(nn.Module):
         activation="ffn.activation",
         output="ffn.lin2",
         output_norm="output_layer_norm",
+    )
+    lean_training_layout: ClassVar[LeanTrainingLayout] = LeanTrainingLayout(
+        probability_dropout="dropout_p", attention_dropout=None, output_dropout="ffn.dropout"
     )
 
     def __init__(self, config: DistilBertConfig, layer_idx: int = 0) -> None:

@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 
 from tfx_sdk.conformance.failures import fail, listing
+from tfx_sdk.conformance.heads import output_fields
 from tfx_sdk.conformance.layers import (
     class_patch,
     engaged_fast_paths,
+    engaged_training_plans,
     largest_difference,
     needs_blocks,
     observed,
@@ -261,6 +263,56 @@ def check_fused_after_training(subject: Subject, head: str, framework: str) -> N
     )
     problem = f"One optimizer step changed nothing {name} computes"
     _changed(trained, before, problem, _FOLLOW_PARAMETERS)
+
+
+def _trained(model: Any, inputs: dict, head: str) -> dict[str, Any]:
+    """One seeded training forward + backward (dropout on): the head's outputs and the
+    gradient of every parameter, for the mean square of the first output."""
+    import torch
+
+    from tfx_core.modeling.torch.fast_paths import fast_paths
+
+    model.train()
+    model.zero_grad(set_to_none=True)
+    torch.manual_seed(0)
+    with torch.enable_grad(), fast_paths(True):
+        output = model(**inputs, return_dict=True)
+    names = list(output_fields(head)) or [next(iter(output.keys()))]
+    output[names[0]].float().square().mean().backward()
+    model.eval()
+    found = {name: output[name].detach().clone() for name in names}
+    for name, parameter in model.named_parameters():
+        if parameter.grad is not None:
+            found[f"gradient of {name}"] = parameter.grad.clone()
+    model.zero_grad(set_to_none=True)
+    return found
+
+
+def check_training_plan_matches_modules(subject: Subject, head: str, framework: str) -> None:
+    """In training, the stacks' training plans give the module path's outputs and gradients
+    (the module path: a hook on the first layer, which changes nothing, keeps the plan off and
+    the last layer's first-token shortcut on, so both draw the same dropout masks)."""
+    model, inputs, layers = _prepared(subject, head, framework)
+    engaged = engaged_training_plans(model)
+    if not engaged:
+        pytest.skip(f"no training plan engages in {type(model).__name__}")
+    if len(layers) < 2:
+        pytest.skip("a one-layer stack: its hook would also turn the first-token shortcut off")
+    planned = _trained(model, inputs, head)
+    handle = layers[0].register_forward_hook(lambda *args: None)
+    try:
+        through_modules = _trained(model, inputs, head)
+    finally:
+        handle.remove()
+    _agree(
+        planned,
+        through_modules,
+        subject.tester.fast_path_atol,
+        f"{type(model).__name__}: the training plan ({listing(engaged)}) and the module path "
+        "disagree",
+        "a layer class with a lean_training_layout must name the dropout modules and rates "
+        "its forward uses, and its forward must run the core block functions in training",
+    )
 
 
 # --------------------------------------------------------------------------- generate

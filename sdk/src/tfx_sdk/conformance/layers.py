@@ -74,6 +74,27 @@ def engaged_fast_paths(model: Any) -> list[str]:
     return found
 
 
+def engaged_training_plans(model: Any) -> list[str]:
+    """The encoder stacks a training call would run through their training plan now."""
+    import torch
+
+    from tfx_core.modeling.torch.blocks.lean_encoder import LeanPostNormEncoder
+    from tfx_core.modeling.torch.blocks.lean_training import training_plan
+    from tfx_core.modeling.torch.fast_paths import fast_paths
+
+    was_training = model.training
+    model.train()
+    try:
+        with torch.enable_grad(), fast_paths(True):
+            return [
+                f"{name or type(model).__name__} (training plan)"
+                for name, module in model.named_modules()
+                if isinstance(module, LeanPostNormEncoder) and training_plan(module) is not None
+            ]
+    finally:
+        model.train(was_training)
+
+
 def needs_blocks(model: Any, prefer: str | None = None) -> list[Any]:
     """The model's layers (see `find_layers`); skips when the model does not use the blocks."""
     if not uses_core_blocks(model):

@@ -246,6 +246,12 @@ class ConformanceSuite(CrossFrameworkSuite):
     def test_fused_weights_follow_training(self, head: str, framework: str) -> None:
         checks_fast_paths.check_fused_after_training(self.subject, head, framework)
 
+    @_over("heads")
+    @_reported
+    def test_training_plan_matches_modules(self, head: str, framework: str) -> None:
+        """Training (dropout on, seeded): the stacks' training plans == the module path."""
+        checks_fast_paths.check_training_plan_matches_modules(self.subject, head, framework)
+
     @_over("generative")
     @_reported
     def test_generation_fast_paths(self, head: str, framework: str) -> None:

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tfx_core.errors import ConfigError
+from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.lean import trusted_forward
 
 Activation = Callable[[torch.Tensor], torch.Tensor]
@@ -128,6 +129,12 @@ def training_gelu(x: torch.Tensor) -> torch.Tensor:
     ):
         return _gelu(x.view(2, n >> 1).t()).t().reshape(x.shape)
     return _gelu(x)
+
+
+def training_activation(fn: Activation) -> Activation:
+    """What a layer records under autograd for activation `fn`: exact GELU (`F.gelu`) as
+    `training_gelu` while fast paths are on, anything else as it is."""
+    return training_gelu if fn is F.gelu and fast_paths_enabled() else fn
 
 
 #: What a decode plan runs in place of an activation (same function, faster for small rows).

@@ -136,30 +136,38 @@ def shortcut_encoder(base: nn.Module, head_input: str, kwargs: dict[str, Any]) -
     return encoder
 
 
+def core_layer_forwards(layer: nn.Module) -> dict[nn.Module, object] | None:
+    """For a layer built of the core post-norm classes (`EncoderLayer`, `Attention`,
+    `SelfAttention`, or subclasses) with absolute positions and no cross-attention: the core
+    `forward`s, by module, whose math the shortcut reproduces (for `unobserved_rows`); else
+    None."""
+    from tfx_core.modeling.torch.blocks.encoder import Attention, EncoderLayer, SelfAttention
+
+    attention = layer._modules.get("attention")
+    if not (
+        isinstance(layer, EncoderLayer)
+        and isinstance(attention, Attention)
+        and isinstance(attention.self, SelfAttention)
+        and attention.self.position_embedding_type == "absolute"
+        and "crossattention" not in layer._modules
+    ):
+        return None
+    return {
+        layer: EncoderLayer.forward,
+        attention: Attention.forward,
+        attention.self: SelfAttention.forward,
+    }
+
+
 def last_layer_at_first_token(
     layer: nn.Module, hidden: torch.Tensor, bias: torch.Tensor | None, implementation: str
 ) -> torch.Tensor | None:
     """The core post-norm `layer`'s output at the first position only (`[batch, 1, hidden]`),
     or None when the layer does not qualify (see the module doc)."""
-    from tfx_core.modeling.torch.blocks.encoder import Attention, EncoderLayer, SelfAttention
-
-    attention = layer._modules.get("attention")
-    if (
-        not isinstance(layer, EncoderLayer)
-        or not isinstance(attention, Attention)
-        or not isinstance(attention.self, SelfAttention)
-        or attention.self.position_embedding_type != "absolute"
-        or "crossattention" in layer._modules
-        or not unobserved_rows(  # the core `forward`s, whose math the shortcut reproduces
-            layer,
-            {
-                layer: EncoderLayer.forward,
-                attention: Attention.forward,
-                attention.self: SelfAttention.forward,
-            },
-        )
-    ):
+    forwards = core_layer_forwards(layer)
+    if forwards is None or not unobserved_rows(layer, forwards):
         return None
+    attention = layer._modules["attention"]
     if bias is not None and bias.shape[-2] != 1:
         bias = bias[..., :1, :]  # a per-query bias: keep the first query's row
     first = hidden[:, :1]

@@ -143,12 +143,14 @@ class LeanGuard:
         """No hook, instance `forward`, compiled module, training mode, autograd; switch on."""
         return not torch.is_grad_enabled() and fast_paths_enabled() and self.quiet()
 
-    def quiet(self) -> bool:
+    def quiet(self, training: bool = False) -> bool:
         """`unobserved()` less its first two tests, for callers that made them already (the
-        switch reads the environment: once per forward is enough)."""
+        switch reads the environment: once per forward is enough). `training`: every module
+        in training mode instead of none (a training plan's test)."""
         dicts = self.instance_dicts  # read directly: `nn.Module.__getattr__` slows `getattr`
+        modes = map(dict.get, dicts, repeat("training"))
         return self.hook_free() and not (
-            any(map(dict.get, dicts, repeat("training")))
+            (not all(modes) if training else any(modes))
             or any(map(dict.get, dicts, repeat("_compiled_call_impl")))  # `module.compile()`
             or any(map(operator.contains, dicts, repeat("forward")))
         )

@@ -20,6 +20,7 @@ from tfx_core.modeling.torch.blocks.encoder_heads import (
 )
 from tfx_core.modeling.torch.blocks.encoder_model import EncoderEmbeddings, EncoderModel, Pooler
 from tfx_core.modeling.torch.blocks.lean_encoder import LeanLayout, LeanPostNormEncoder
+from tfx_core.modeling.torch.blocks.lean_training import LeanTrainingLayout
 
 __all__ = [
     "Attention",
@@ -33,6 +34,7 @@ __all__ = [
     "LMPredictionHead",
     "LeanLayout",
     "LeanPostNormEncoder",
+    "LeanTrainingLayout",
     "OnlyMLMHead",
     "OnlyNSPHead",
     "Output",

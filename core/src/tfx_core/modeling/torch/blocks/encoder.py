@@ -30,11 +30,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from tfx_core.errors import ConfigError
-from tfx_core.modeling.torch.activations import activation_fn, training_gelu
+from tfx_core.modeling.torch.activations import activation_fn, training_activation
 from tfx_core.modeling.torch.attention import causal_mask
 from tfx_core.modeling.torch.blocks.functional import (
     activated,
@@ -44,9 +43,9 @@ from tfx_core.modeling.torch.blocks.functional import (
     split_heads,
 )
 from tfx_core.modeling.torch.blocks.lean_encoder import LeanLayout, LeanPostNormEncoder
+from tfx_core.modeling.torch.blocks.lean_training import LeanTrainingLayout
 from tfx_core.modeling.torch.cache import Cache, CrossAttentionCache
 from tfx_core.modeling.torch.dropout import Dropout
-from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.lean import trusted_forward
 from tfx_core.modeling.torch.linear import Linear, linear
 from tfx_core.modeling.torch.masks import attention_bias
@@ -248,9 +247,8 @@ class Intermediate(nn.Module):
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         activation = self.intermediate_act_fn
-        training = self.training and torch.is_grad_enabled()
-        if activation is F.gelu and training and fast_paths_enabled():
-            activation = training_gelu
+        if self.training and torch.is_grad_enabled():
+            activation = training_activation(activation)
         return activated(hidden_states, self.dense, activation)
 
 
@@ -289,6 +287,11 @@ class EncoderLayer(nn.Module):
         activation="intermediate.intermediate_act_fn",
         output="output.dense",
         output_norm="output.LayerNorm",
+    )
+    lean_training_layout: ClassVar[LeanTrainingLayout | None] = LeanTrainingLayout(
+        probability_dropout="dropout_p",
+        attention_dropout="attention.output.dropout",
+        output_dropout="output.dropout",
     )
 
     def __init__(self, config: Any, layer_idx: int = 0) -> None:

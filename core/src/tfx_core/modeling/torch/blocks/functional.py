@@ -41,6 +41,14 @@ def merge_heads(context: torch.Tensor) -> torch.Tensor:
     return context.transpose(1, 2).reshape(batch, length, heads * dim)
 
 
+def merge_heads_rows(context: torch.Tensor) -> torch.Tensor:
+    """`[batch, heads, length, dim]` -> `[batch * length, heads * dim]` rows."""
+    batch, heads, length, dim = context.shape
+    if length == 1:
+        return context.reshape(batch, heads * dim)
+    return context.transpose(1, 2).reshape(batch * length, heads * dim)
+
+
 def multi_head_context(
     query: torch.Tensor,
     key: torch.Tensor,

@@ -36,6 +36,12 @@ from tfx_core.modeling.torch.blocks.functional import (
     residual_norm,
     split_fused_heads,
 )
+from tfx_core.modeling.torch.blocks.lean_training import (
+    bound_norm,
+    resolve,
+    training_forward,
+    training_plan,
+)
 from tfx_core.modeling.torch.cache import Cache, CrossAttentionCache
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.lean import LeanGuard, all_trusted
@@ -67,13 +73,6 @@ class _LeanLayer(NamedTuple):
     output_norm: Callable
 
 
-def _resolve(root: nn.Module, path: str) -> Any:
-    target: Any = root
-    for part in path.split("."):
-        target = getattr(target, part)
-    return target
-
-
 def _bound_product(
     weight: torch.Tensor, bias: torch.Tensor | None, contiguous: bool = True, pack: bool = False
 ) -> Callable:
@@ -95,36 +94,24 @@ def _bound_linear(
     return _bound_product(module.weight, module.bias, contiguous, pack)
 
 
-def _bound_norm(module: nn.Module) -> Callable | None:
-    if not isinstance(module, nn.LayerNorm) or module.weight is None:
-        return None
-    return partial(  # the op `F.layer_norm` calls, without its Python wrapper
-        torch.layer_norm,
-        normalized_shape=module.normalized_shape,
-        weight=module.weight,
-        bias=module.bias,
-        eps=module.eps,
-    )
-
-
 def _lean_layer(layer: nn.Module, pack: bool = False) -> _LeanLayer | None:
     """The layer's tensors bound to plain functions, or None if it cannot run lean; with
     `pack`, its large products run from oneDNN-packed copies of the weights."""
     layout: LeanLayout | None = getattr(type(layer), "lean_layout", None)
     if layout is None:
         return None
-    attention = _resolve(layer, layout.attention)
+    attention = resolve(layer, layout.attention)
     if getattr(attention, "position_embedding_type", "absolute") != "absolute":
         return None
     fused = attention.projections.weights()
     qkv = _bound_product(*fused, pack=pack) if fused is not None else None
     bound = (
-        _bound_linear(_resolve(layer, layout.attention_output), pack=pack),
-        _bound_norm(_resolve(layer, layout.attention_norm)),
-        _bound_linear(_resolve(layer, layout.intermediate), contiguous=False, pack=pack),
-        _resolve(layer, layout.activation),
-        _bound_linear(_resolve(layer, layout.output), pack=pack),
-        _bound_norm(_resolve(layer, layout.output_norm)),
+        _bound_linear(resolve(layer, layout.attention_output), pack=pack),
+        bound_norm(resolve(layer, layout.attention_norm)),
+        _bound_linear(resolve(layer, layout.intermediate), contiguous=False, pack=pack),
+        resolve(layer, layout.activation),
+        _bound_linear(resolve(layer, layout.output), pack=pack),
+        bound_norm(resolve(layer, layout.output_norm)),
     )
     if qkv is None or any(part is None for part in bound):
         return None
@@ -153,7 +140,7 @@ class _Plan:
             return
         self.layers = layers
         # The parameters whose memory the fused matrices were copied from, and where it was.
-        owners = [_resolve(layer, type(layer).lean_layout.attention) for layer in encoder.layer]
+        owners = [resolve(layer, type(layer).lean_layout.attention) for layer in encoder.layer]
         self.watched = tuple(p for owner in owners for p in owner.projections.parameters())
         self.pointers = tuple(map(torch.Tensor.data_ptr, self.watched))
         # The weights packed copies were made of: moved or written in place means repacking.
@@ -219,6 +206,22 @@ class LeanPostNormEncoder(nn.Module):
             layers = self.lean_layers()
             if layers is not None:
                 return self.lean_forward(hidden_states, bias, layers, output_hidden_states)
+        if self.training and not (
+            encoder_hidden_states is not None
+            or cache is not None
+            or head_mask is not None
+            or output_attentions
+            or output_hidden_states
+            or is_causal
+        ):
+            plan = training_plan(self)
+            if plan is not None:
+                first_rows = first_token.requested(self)
+                return (
+                    training_forward(hidden_states, bias, plan, first_rows, implementation),
+                    None,
+                    None,
+                )
         cross = {}
         if encoder_hidden_states is not None:
             cross = {

@@ -26,11 +26,8 @@ import torch
 from torch import nn
 
 from tfx_core.modeling.outputs import ModelOutput
-from tfx_core.modeling.torch.blocks.lean_encoder import (
-    LeanPostNormEncoder,
-    _bound_linear,
-    _bound_norm,
-)
+from tfx_core.modeling.torch.blocks.lean_encoder import LeanPostNormEncoder, _bound_linear
+from tfx_core.modeling.torch.blocks.lean_training import bound_norm
 from tfx_core.modeling.torch.fast_paths import fast_paths_enabled
 from tfx_core.modeling.torch.lean import LeanGuard, all_trusted, is_trusted
 from tfx_core.modeling.torch.masks import attention_bias
@@ -67,7 +64,7 @@ def bound_module(module: nn.Module) -> Callable | None:
     if _forward_runs(module, "run_parts") and is_trusted(module):
         parts = _bound_parts(module)
         return None if parts is None else functools.partial(_run_parts, module, parts)
-    return _bound_linear(module) or _bound_norm(module)
+    return _bound_linear(module) or bound_norm(module)
 
 
 def _forward_runs(module: Any, method: str) -> bool:
