@@ -47,10 +47,25 @@ class BeitConfig(PretrainedConfig):
     model_type: ClassVar[str] = "beit"
 
     def __init__(self, **kwargs: Any) -> None:
+        features = kwargs.pop("out_features", None)
         for key, default in DEFAULTS.items():
             value = kwargs.pop(key, default)
             setattr(self, key, list(value) if isinstance(value, tuple) else value)
+        self.align_outputs(features)
         super().__init__(**kwargs)
+
+    def align_outputs(self, features: list[str] | None = None) -> None:
+        """`out_indices` and `out_features` (stage names: "stem", "stage1", ...) naming the
+        same layers, as the reference's backbone configs keep them: either one gives the other,
+        and with neither the last layer is the output."""
+        if self.out_indices is None:
+            self.out_indices = (
+                [0 if name == "stem" else int(name.removeprefix("stage")) for name in features]
+                if features
+                else [self.num_hidden_layers]
+            )
+        self.out_indices = list(self.out_indices)
+        self.out_features = ["stem" if i == 0 else f"stage{i}" for i in self.out_indices]
 
     def validate(self) -> None:
         super().validate()

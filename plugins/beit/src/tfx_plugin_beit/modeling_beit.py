@@ -18,7 +18,7 @@ from torch import nn
 from tfx_core.modeling.outputs import MaskedLMOutput
 from tfx_core.modeling.torch.blocks.patches import patch_grid_shape
 from tfx_core.modeling.torch.blocks.pre_norm_encoder import VIT_NAMES
-from tfx_core.modeling.torch.blocks.vision_heads import refuse_head_mask
+from tfx_core.modeling.torch.blocks.vision_heads import ImageClassificationHead, refuse_head_mask
 from tfx_core.modeling.torch.blocks.vision_transformer import (
     LayerScaleLayer,
     VisionEmbeddings,
@@ -26,7 +26,6 @@ from tfx_core.modeling.torch.blocks.vision_transformer import (
     VisionPreTrainedModel,
     VisionTransformerModel,
 )
-from tfx_core.modeling.torch.heads import SequenceClassificationHead
 from tfx_plugin_beit.configuration_beit import BeitConfig
 
 
@@ -195,7 +194,7 @@ class BeitModel(VisionTransformerModel, BeitPreTrainedModel):
         return {"resolution": resolution, "interpolate_pos_encoding": interpolate_pos_encoding}
 
 
-class BeitForImageClassification(SequenceClassificationHead, BeitPreTrainedModel):
+class BeitForImageClassification(ImageClassificationHead, BeitPreTrainedModel):
     """A linear classifier on the pooled output (the mean patch state, normalised)."""
 
     base_model_class = BeitModel

@@ -18,6 +18,7 @@ from tfx_core.modeling.outputs import ModelOutput
 from tfx_core.modeling.torch.blocks.pre_norm_encoder import VIT_NAMES, PreNormEncoderLayer
 from tfx_core.modeling.torch.blocks.vision_heads import (
     ClassTokenPooler,
+    ImageClassificationHead,
     SimMIMHead,
     masked_pixel_loss,
     refuse_head_mask,
@@ -28,7 +29,6 @@ from tfx_core.modeling.torch.blocks.vision_transformer import (
     VisionPreTrainedModel,
     VisionTransformerModel,
 )
-from tfx_core.modeling.torch.heads import SequenceClassificationHead
 from tfx_plugin_deit.configuration_deit import DeiTConfig
 
 
@@ -91,7 +91,7 @@ class DeiTModel(VisionTransformerModel, DeiTPreTrainedModel):
         )  # fmt: skip
 
 
-class DeiTForImageClassification(SequenceClassificationHead, DeiTPreTrainedModel):
+class DeiTForImageClassification(ImageClassificationHead, DeiTPreTrainedModel):
     """A linear classifier on the final class token."""
 
     base_model_class = DeiTModel

@@ -10,14 +10,17 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from tfx_core.modeling.torch.blocks.pre_norm_encoder import VIT_NAMES, PreNormEncoderLayer
-from tfx_core.modeling.torch.blocks.vision_heads import ClassTokenPooler, SimMIMHead
+from tfx_core.modeling.torch.blocks.vision_heads import (
+    ClassTokenPooler,
+    ImageClassificationHead,
+    SimMIMHead,
+)
 from tfx_core.modeling.torch.blocks.vision_transformer import (
     VisionEmbeddings,
     VisionEncoder,
     VisionPreTrainedModel,
     VisionTransformerModel,
 )
-from tfx_core.modeling.torch.heads import SequenceClassificationHead
 from tfx_plugin_vit.configuration_vit import ViTConfig
 
 
@@ -52,7 +55,7 @@ class ViTModel(VisionTransformerModel, ViTPreTrainedModel):
     pooler_class = ViTPooler
 
 
-class ViTForImageClassification(SequenceClassificationHead, ViTPreTrainedModel):
+class ViTForImageClassification(ImageClassificationHead, ViTPreTrainedModel):
     """A linear classifier on the final class token."""
 
     base_model_class = ViTModel

@@ -1,7 +1,9 @@
 """What each head takes and returns: dummy inputs, labels, output fields and their shapes.
 
 Shapes are written with symbols resolved against the tiny config and the input shape:
-B batch, T sequence length, C choices, H hidden size, V vocabulary, L labels.
+B batch, T sequence length, C choices, H hidden size, V vocabulary, L labels; None is a
+length the architecture decides (image patches, audio frames), a final `...` any further
+dimensions.
 """
 
 from __future__ import annotations
@@ -26,6 +28,29 @@ HEAD_OUTPUTS: dict[str, tuple[str, dict[str, tuple[Any, ...]]]] = {
     # pre-training outputs are the architecture's own (BERT: MLM + NSP; ELECTRA: one logit
     # per token): their parity with the reference class is what the kit checks for them
     "pretraining": ("", {}),
+    # images and audio (`PluginTester.modality`)
+    "image-classification": ("ImageClassifierOutput", {"logits": ("B", "L")}),
+    "masked-image-modeling": ("", {}),  # SimMIM's MaskedImageModelingOutput, BEiT's MaskedLM
+    "ctc": ("CausalLMOutput", {"logits": ("B", None, "V")}),
+    "audio-classification": ("SequenceClassifierOutput", {"logits": ("B", "L")}),
+    "audio-frame-classification": ("TokenClassifierOutput", {"logits": ("B", None, "L")}),
+    "audio-xvector": ("XVectorOutput", {"logits": ("B", None)}),  # xvector_output_dim
+    "image-classification-with-teacher": (
+        "DeiTForImageClassificationWithTeacherOutput",
+        {"logits": ("B", "L"), "cls_logits": ("B", "L"), "distillation_logits": ("B", "L")},
+    ),
+    "semantic-segmentation": ("SemanticSegmenterOutput", {"logits": ("B", "L", None, None)}),
+    "depth-estimation": ("DepthEstimatorOutput", {"predicted_depth": ("B", None, None)}),
+    "object-detection": (
+        "ObjectDetectionOutput",  # (the reference's classes carry the model's name first)
+        {"logits": ("B", None, None), "pred_boxes": ("B", None, 4)},
+    ),
+}
+#: The base head's output per modality: images and audio have their own lengths.
+BASE_OUTPUTS = {
+    "text": ("B", "T", "H"),
+    "image": ("B", ...),  # patch tokens, or feature maps (SegFormer)
+    "audio": ("B", None, "H"),
 }
 
 
@@ -35,7 +60,7 @@ class Shapes:
     length: int
     choices: int
 
-    def resolve(self, symbols: tuple[Any, ...], config: Any) -> tuple[int, ...]:
+    def resolve(self, symbols: tuple[Any, ...], config: Any) -> tuple[int | None, ...]:
         table = {
             "B": self.batch,
             "T": self.length,
@@ -47,9 +72,22 @@ class Shapes:
         return tuple(table.get(s, s) if isinstance(s, str) else s for s in symbols)
 
 
-def output_fields(head: str) -> dict[str, tuple[Any, ...]]:
+def output_fields(head: str, modality: str = "text") -> dict[str, tuple[Any, ...]]:
     """The fields a head's output must have (unknown heads: none checked)."""
+    if head == "base":
+        return {"last_hidden_state": BASE_OUTPUTS[modality]}
     return HEAD_OUTPUTS.get(head, ("", {}))[1]
+
+
+def shape_matches(shape: tuple[int, ...], expected: tuple[Any, ...]) -> bool:
+    """`shape` is `expected`, a None in `expected` standing for any length and a final `...`
+    for any further dimensions."""
+    if expected and expected[-1] is Ellipsis:
+        expected = expected[:-1]
+        shape = shape[: len(expected)]
+    return len(shape) == len(expected) and all(
+        want is None or got == want for got, want in zip(shape, expected)
+    )
 
 
 #: encoder-decoder models answer these heads with the reference's Seq2Seq* outputs
@@ -111,6 +149,33 @@ def dummy_inputs(head: str, config: Any, shapes: Shapes, seed: int, *, padded: b
     return {"input_ids": input_ids, "attention_mask": attention_mask}
 
 
+def dummy_pixels(config: Any, shapes: Shapes, seed: int) -> dict:
+    """`pixel_values` of the config's channels and image size, values about those of
+    normalized images."""
+    import torch
+
+    size = getattr(config, "image_size", 32)
+    height, width = (size, size) if isinstance(size, int) else tuple(size)[:2]
+    channels = int(getattr(config, "num_channels", 3))
+    generator = torch.Generator().manual_seed(seed)
+    shape = (shapes.batch, channels, height, width)
+    return {"pixel_values": torch.randn(shape, generator=generator)}
+
+
+def dummy_audio(shapes: Shapes, length: int, seed: int, *, padded: bool = True) -> dict:
+    """`input_values` (normalized waveforms of `length` samples) and their `attention_mask`;
+    the last one ends in a quarter of silence marked as padding."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    values = torch.randn((shapes.batch, length), generator=generator)
+    mask = torch.ones((shapes.batch, length), dtype=torch.long)
+    if padded and shapes.batch > 1:
+        mask[-1, -length // 4 :] = 0
+        values[-1, -length // 4 :] = 0.0
+    return {"input_values": values, "attention_mask": mask}
+
+
 def dummy_labels(head: str, config: Any, shapes: Shapes, seed: int) -> dict:
     """Labels that make `head` return a loss (empty for heads without one)."""
     import torch
@@ -122,8 +187,18 @@ def dummy_labels(head: str, config: Any, shapes: Shapes, seed: int) -> dict:
         ids = token_ids(config, (b, t), generator)
         ids[:, 0] = -100
         return {"labels": ids}
-    if head == "sequence-classification":
+    if head in ("sequence-classification", "image-classification", "audio-classification"):
         return {"labels": torch.randint(0, labels, (b,), generator=generator)}
+    if head == "audio-xvector":
+        return {"labels": torch.randint(0, labels, (b,), generator=generator)}
+    if head in ("semantic-segmentation", "depth-estimation"):
+        size = getattr(config, "image_size", 32)
+        height, width = (size, size) if isinstance(size, int) else tuple(size)[:2]
+        if head == "depth-estimation":
+            return {"labels": torch.rand((b, height, width), generator=generator) + 0.5}
+        return {"labels": torch.randint(0, labels, (b, height, width), generator=generator)}
+    if head == "ctc":  # two characters per clip: fewer than any clip's frames
+        return {"labels": torch.randint(1, int(config.vocab_size), (b, 2), generator=generator)}
     if head == "token-classification":
         return {"labels": torch.randint(0, labels, (b, t), generator=generator)}
     if head == "question-answering":

@@ -115,6 +115,11 @@ def observed(model: Any, inputs: dict, head: str, *, fast: bool = True) -> dict[
 
     from tfx_core.modeling.torch.fast_paths import fast_paths
 
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+    inputs = {  # pixels and waveforms in the model's dtype (as after `model.to(float64)`)
+        key: value.to(dtype) if torch.is_tensor(value) and value.is_floating_point() else value
+        for key, value in inputs.items()
+    }
     with torch.no_grad(), fast_paths(fast):
         output = model(**inputs, return_dict=True)
     names = list(output_fields(head)) or [next(iter(output.keys()))]

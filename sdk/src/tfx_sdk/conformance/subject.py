@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tfx_sdk.conformance.failures import fail
-from tfx_sdk.conformance.heads import Shapes, dummy_inputs
+from tfx_sdk.conformance.heads import Shapes, dummy_audio, dummy_inputs, dummy_pixels
 from tfx_sdk.conformance.tester import PluginTester
 
 #: Frameworks the kit can drive today; others are reported as skipped, not as passing.
@@ -138,7 +138,13 @@ class Subject:
         return model.eval()
 
     def inputs(self, head: str, config: Any, *, padded: bool = True) -> dict:
-        inputs = dummy_inputs(head, config, self.shapes, self.tester.seed, padded=padded)
-        if self.tester.without_attention_mask:
-            inputs.pop("attention_mask")
+        tester = self.tester
+        if tester.modality == "image":
+            inputs = dummy_pixels(config, self.shapes, tester.seed)
+        elif tester.modality == "audio":
+            inputs = dummy_audio(self.shapes, tester.audio_length, tester.seed, padded=padded)
+        else:
+            inputs = dummy_inputs(head, config, self.shapes, tester.seed, padded=padded)
+        if tester.without_attention_mask:
+            inputs.pop("attention_mask", None)
         return inputs

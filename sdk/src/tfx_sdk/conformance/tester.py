@@ -14,6 +14,8 @@ from typing import Any
 
 #: Heads whose models generate text; the kit checks greedy generation for these.
 GENERATIVE_HEADS = ("causal-lm", "seq2seq-lm")
+#: What a model may read (`PluginTester.modality`).
+MODALITIES = ("text", "image", "audio")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ class PluginTester:
         generative_heads: heads whose greedy generation is checked.
         without_attention_mask: the model takes no `attention_mask` (FNet): the dummy
             inputs are the ids alone.
+        modality: what the model reads: `"text"` (token ids and a mask), `"image"`
+            (`pixel_values` of the config's `num_channels` and `image_size`) or `"audio"`
+            (`input_values`: raw waveforms of `audio_length` samples, with a mask unless
+            `without_attention_mask`).
+        audio_length: samples per dummy waveform (enough for the feature encoder's strides).
         batch_size, seq_length, num_choices: the dummy input shape.
         dtypes: the reduced-precision dtypes that loading is checked in.
         parity_atol: the largest absolute difference allowed against the reference (fp32).
@@ -65,6 +72,8 @@ class PluginTester:
     task_inputs: Mapping[str, Any] = field(default_factory=dict)
     generative_heads: tuple[str, ...] = GENERATIVE_HEADS
     without_attention_mask: bool = False
+    modality: str = "text"
+    audio_length: int = 1600
     batch_size: int = 2
     seq_length: int = 7
     num_choices: int = 3
@@ -73,6 +82,12 @@ class PluginTester:
     fast_path_atol: float = 1e-5
     max_new_tokens: int = 5
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.modality not in MODALITIES:
+            raise ValueError(
+                f"PluginTester(modality={self.modality!r}): expected one of {', '.join(MODALITIES)}"
+            )
 
     def reference_name(self, head: str, hf_architecture: str) -> str | None:
         """The `transformers` class to compare `head` against, or None."""

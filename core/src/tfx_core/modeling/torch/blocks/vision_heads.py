@@ -1,5 +1,5 @@
-"""Head pieces the ViT-style vision models share: the class-token pooler, the SimMIM
-masked-image-modeling head, its output and loss, and the `head_mask` refusal.
+"""Head pieces the ViT-style vision models share: the image classifier head, the class-token
+pooler, the SimMIM masked-image-modeling head, its output and loss, and the `head_mask` refusal.
 
 A plugin's head subclasses these under its own name; checkpoint names are the reference's
 (`pooler.dense`, `decoder.0` for the SimMIM convolution).
@@ -17,6 +17,7 @@ from tfx_core.errors import ConfigError
 from tfx_core.modeling.outputs import ModelOutput
 from tfx_core.modeling.torch.activations import get_activation
 from tfx_core.modeling.torch.blocks.encoder_model import Pooler
+from tfx_core.modeling.torch.heads import SequenceClassificationHead
 
 
 def refuse_head_mask(head_mask: Any, model: str) -> None:
@@ -41,6 +42,13 @@ class ImageClassifierOutput(ModelOutput):
     logits: torch.Tensor | None = None
     hidden_states: tuple[torch.Tensor, ...] | None = None
     attentions: tuple[torch.Tensor, ...] | None = None
+
+
+class ImageClassificationHead(SequenceClassificationHead):
+    """A sequence classifier over an image's states, answering with the reference's
+    `ImageClassifierOutput`."""
+
+    output_class = ImageClassifierOutput  # type: ignore[assignment]
 
 
 class ClassTokenPooler(Pooler):
@@ -146,6 +154,7 @@ class SimMIMHead:
 
 __all__ = [
     "ClassTokenPooler",
+    "ImageClassificationHead",
     "ImageClassifierOutput",
     "MaskedImageModelingOutput",
     "SimMIMHead",

@@ -1,0 +1,34 @@
+"""tfx-plugin-beit against the tfx conformance kit: image inputs (`modality="image"`),
+every head, parity with transformers both ways."""
+
+from tfx_sdk.conformance import ConformanceSuite, PluginTester
+
+TINY = dict(
+    vocab_size=40,
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    intermediate_size=37,
+    image_size=32,
+    patch_size=8,
+    num_labels=5,
+    drop_path_rate=0.0,
+)
+
+
+class TestConformance(ConformanceSuite):
+    tester = PluginTester(
+        model_type="beit",
+        config=TINY,
+        reference=True,
+        modality="image",
+        head_config={  # UperNet reads four layers
+            "semantic-segmentation": {
+                "num_hidden_layers": 4,
+                "out_indices": [1, 2, 3, 4],
+                "out_features": ["stage1", "stage2", "stage3", "stage4"],
+                "pool_scales": [1, 2],
+                "auxiliary_channels": 8,
+            }
+        },
+    )
