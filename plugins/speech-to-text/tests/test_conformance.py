@@ -1,10 +1,9 @@
 """tfx-plugin-speech-to-text against the tfx conformance kit.
 
-The kit drives heads with token ids (`input_ids`); Speech2Text takes log-mel `input_features`,
-so its per-head checks (forward, save/load, saved keys, parity, generation) are run by
-test_modeling_speech_to_text.py with speech inputs instead, and `heads=()` here keeps the kit
-to what does not feed the model: discovery, the config class and round trip against the
-reference's config, and the tokenizer round trip against the reference's tokenizer.
+The kit feeds it log-mel `input_features` (`modality="speech-features"`) with decoder ids, and
+checks both heads against the reference, greedy and beam generation from the features (cache
+on == off, encoder outputs reused), the config round trip and the tokenizer against the
+reference's. test_modeling_speech_to_text.py covers what is Speech2Text's own beyond that.
 """
 
 import importlib.util
@@ -37,8 +36,9 @@ class TestConformance(ConformanceSuite):
     tester = PluginTester(
         model_type="speech_to_text",
         config=TINY,
-        heads=(),
         reference=True,
+        modality="speech-features",
+        generative_heads=("speech-seq2seq",),
         tokenizer_files=_FILES.write_tokenizer,
         reference_tokenizer=True,
     )

@@ -21,12 +21,12 @@ from tfx_core.modeling.torch.blocks.pre_norm_encoder import (
     PreNormEncoderLayer,
     QKVProjections,
 )
+from tfx_core.modeling.torch.blocks.vision_heads import ImageClassificationHead
 from tfx_core.modeling.torch.blocks.vision_transformer import (
     VisionEncoder,
     VisionPreTrainedModel,
     VisionTransformerModel,
 )
-from tfx_core.modeling.torch.heads import SequenceClassificationHead
 from tfx_plugin_videomae.configuration_videomae import VideoMAEConfig
 
 
@@ -163,7 +163,7 @@ class VideoMAEModel(VisionTransformerModel, VideoMAEPreTrainedModel):
         )  # fmt: skip
 
 
-class VideoMAEForVideoClassification(SequenceClassificationHead, VideoMAEPreTrainedModel):
+class VideoMAEForVideoClassification(ImageClassificationHead, VideoMAEPreTrainedModel):
     """A linear classifier on the normalised mean token (or the first token)."""
 
     base_model_class = VideoMAEModel

@@ -16,6 +16,7 @@ import pytest
 
 from tfx_sdk.conformance.failures import fail, listing
 from tfx_sdk.conformance.heads import output_fields
+from tfx_sdk.conformance.inputs import in_dtype
 from tfx_sdk.conformance.layers import (
     class_patch,
     engaged_fast_paths,
@@ -248,7 +249,7 @@ def _train_step(model: Any, inputs: dict, field: str) -> None:
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     model.train()
     with torch.enable_grad(), fast_paths(True):
-        output = model(**inputs, return_dict=True)
+        output = model(**in_dtype(inputs, model.dtype), return_dict=True)
         output[field].float().square().mean().backward()
     optimizer.step()
     model.eval()
@@ -323,12 +324,12 @@ def check_training_plan_matches_modules(subject: Subject, head: str, framework: 
 
 
 # --------------------------------------------------------------------------- generate
-def _generate(model: Any, prompt: Any, steps: int, fast: bool) -> tuple[Any, dict[str, Any]]:
+def _generate(model: Any, prompt: dict, steps: int, fast: bool) -> tuple[Any, dict[str, Any]]:
     from tfx_core.modeling.torch.fast_paths import fast_paths
 
     with fast_paths(fast):
         out = model.generate(
-            prompt,
+            **in_dtype(prompt, model.dtype),
             max_new_tokens=steps,
             do_sample=False,
             return_dict_in_generate=True,
@@ -354,7 +355,7 @@ def check_generation_fast_paths(subject: Subject, head: str, framework: str) -> 
     name = type(model).__name__
     if not callable(getattr(model, "generate", None)):
         pytest.skip(f"{name} has no generate() (see test_greedy_generation)")
-    prompt = subject.inputs(head, config, padded=False)["input_ids"]
+    prompt = subject.prompt(head, config)
     steps, atol = subject.tester.max_new_tokens, subject.tester.fast_path_atol
     baseline = _generate(model, prompt, steps, True)
     problem = f"{name}.generate with fast paths on and off"
@@ -418,9 +419,9 @@ def check_generation_follows_updates(subject: Subject, head: str, framework: str
     if not callable(getattr(model, "generate", None)):
         pytest.skip(f"{name} has no generate() (see test_greedy_generation)")
     inputs = subject.inputs(head, config, padded=False)
-    prompt = inputs["input_ids"]
+    prompt = subject.prompt(head, config)
     # an encoder-decoder's training step also needs its decoder inputs
-    batch = {k: v for k, v in inputs.items() if k in ("input_ids", "decoder_input_ids")}
+    batch = {k: v for k, v in inputs.items() if k != "attention_mask"}
     steps, atol = subject.tester.max_new_tokens, subject.tester.fast_path_atol
     updates = [
         (f"{name}.to(torch.float64)", lambda: model.to(torch.float64)),

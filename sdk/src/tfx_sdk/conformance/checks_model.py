@@ -16,6 +16,7 @@ from tfx_sdk.conformance.heads import (
     output_fields,
     shape_matches,
 )
+from tfx_sdk.conformance.inputs import in_dtype
 from tfx_sdk.conformance.subject import Subject
 
 
@@ -93,7 +94,7 @@ def check_forward(subject: Subject, head: str, framework: str) -> None:
             f"return tfx_core.modeling.outputs.{prefix} (or its WithPast/... variant)",
         )
     first = None
-    for name, symbols in output_fields(head, subject.tester.modality).items():
+    for name, symbols in output_fields(head, subject.tester.modality_of(head)).items():
         value = _field(output, name, who)
         expected = subject.shapes.resolve(symbols, config)
         if not shape_matches(tuple(value.shape), expected):
@@ -214,7 +215,8 @@ def check_save_load(subject: Subject, head: str, framework: str, tmp_path: Path)
             "checkpoints route back to this head",
         )
     resolved = resolve_head(loaded.config)
-    if resolved.head != head:
+    # (one class may serve two heads: CLIPModel is CLIP's base and its zero-shot classifier)
+    if resolved.head != head and resolved.hf_architecture != head_spec.hf_architecture:
         raise fail(
             f"A checkpoint saved by {name} resolves to head {resolved.head!r}, not {head!r}",
             "give each HeadSpec a distinct hf_architecture equal to its class name",
@@ -312,10 +314,8 @@ def check_dtype(subject: Subject, head: str, framework: str, dtype: str, tmp_pat
             "create every floating tensor from the config/parameters (not a hard-coded "
             "float32), so the loader's dtype applies to all of them",
         )
-    inputs = {  # images and audio come in the model's dtype, as its processor's pipeline does
-        key: value.to(torch_dtype) if value.is_floating_point() else value
-        for key, value in subject.inputs(head, config).items()
-    }
+    # images and audio come in the model's dtype, as its processor's pipeline gives them
+    inputs = in_dtype(subject.inputs(head, config), torch_dtype)
     output = _outputs(loaded, inputs)
     for field in output_fields(head):
         value = _field(output, field, name)
@@ -338,10 +338,11 @@ def check_greedy_generation(subject: Subject, head: str, framework: str) -> None
             f"{name} is a generative head but has no generate()",
             "inherit tfx_core.generation.GenerationMixin before the PreTrainedModel base",
         )
-    if getattr(model.config, "is_encoder_decoder", False):
-        from tfx_sdk.conformance.checks_seq2seq import check_seq2seq_generation
+    from tfx_sdk.conformance.checks_seq2seq import check_seq2seq_generation, sharpen
 
+    if getattr(model.config, "is_encoder_decoder", False):
         return check_seq2seq_generation(subject, head, model)
+    sharpen(model, subject.tester.seed)  # so the next token depends on the whole prompt
     prompt = subject.inputs(head, config, padded=False)["input_ids"]
     steps = subject.tester.max_new_tokens
     # forced tokens (BART-family configs force </s> last) are not what a plain forward picks

@@ -173,7 +173,7 @@ def check_config_both_ways(subject: Subject, tmp_path: Path) -> None:
         for key, value in ours.items()
         if key not in _BOOKKEEPING
         and hasattr(theirs, key)
-        and _plain(getattr(theirs, key)) != value
+        and _differs(value, getattr(theirs, key))
     ]
     if mismatched:
         shown = ", ".join(f"{k}: tfx {ours[k]!r} vs {getattr(theirs, k)!r}" for k in mismatched[:5])
@@ -183,13 +183,25 @@ def check_config_both_ways(subject: Subject, tmp_path: Path) -> None:
         )
     theirs.save_pretrained(tmp_path / "reference")
     back = AutoConfig.from_pretrained(tmp_path / "reference").to_dict()
-    changed = [k for k, v in ours.items() if k not in _BOOKKEEPING and back.get(k) != v]
+    changed = [k for k, v in ours.items() if k not in _BOOKKEEPING and _differs(v, back.get(k))]
     if changed:
         raise fail(
             f"A config.json written by transformers loads in tfx with different fields: "
             f"{listing(changed)}",
             "accept the reference's field names and defaults in the config's __init__",
         )
+
+
+def _differs(ours: Any, theirs: Any) -> bool:
+    """Whether a tfx config value and the reference's (or a reloaded one) differ; a sub-config
+    (CLIP's `text_config`) is compared field by field, bookkeeping aside."""
+    if isinstance(ours, dict) and (hasattr(theirs, "to_dict") or isinstance(theirs, dict)):
+        fields = theirs if isinstance(theirs, dict) else vars(theirs)
+        return any(
+            key not in _BOOKKEEPING and key in fields and _differs(value, fields[key])
+            for key, value in ours.items()
+        )
+    return _plain(theirs) != ours
 
 
 def _plain(value: Any) -> Any:

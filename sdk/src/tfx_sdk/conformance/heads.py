@@ -17,6 +17,7 @@ HEAD_OUTPUTS: dict[str, tuple[str, dict[str, tuple[Any, ...]]]] = {
     "masked-lm": ("MaskedLMOutput", {"logits": ("B", "T", "V")}),
     "causal-lm": ("CausalLMOutput", {"logits": ("B", "T", "V")}),
     "seq2seq-lm": ("Seq2SeqLMOutput", {"logits": ("B", "T", "V")}),
+    "speech-seq2seq": ("Seq2SeqLMOutput", {"logits": ("B", "T", "V")}),  # T decoder tokens
     "sequence-classification": ("SequenceClassifierOutput", {"logits": ("B", "L")}),
     "token-classification": ("TokenClassifierOutput", {"logits": ("B", "T", "L")}),
     "question-answering": (
@@ -41,6 +42,15 @@ HEAD_OUTPUTS: dict[str, tuple[str, dict[str, tuple[Any, ...]]]] = {
     ),
     "semantic-segmentation": ("SemanticSegmenterOutput", {"logits": ("B", "L", None, None)}),
     "depth-estimation": ("DepthEstimatorOutput", {"predicted_depth": ("B", None, None)}),
+    "video-classification": ("ImageClassifierOutput", {"logits": ("B", "L")}),
+    "visual-question-answering": ("SequenceClassifierOutput", {"logits": ("B", "L")}),
+    # text-image models (CLIP): B texts and B images score each other
+    "zero-shot-image-classification": (
+        "",  # the architecture's own class (CLIPOutput, ...)
+        {"logits_per_image": ("B", "B"), "logits_per_text": ("B", "B")},
+    ),
+    "text-model-with-projection": ("", {"text_embeds": ("B", None)}),
+    "vision-model-with-projection": ("", {"image_embeds": ("B", None)}),
     "object-detection": (
         "ObjectDetectionOutput",  # (the reference's classes carry the model's name first)
         {"logits": ("B", None, None), "pred_boxes": ("B", None, 4)},
@@ -50,7 +60,10 @@ HEAD_OUTPUTS: dict[str, tuple[str, dict[str, tuple[Any, ...]]]] = {
 BASE_OUTPUTS = {
     "text": ("B", "T", "H"),
     "image": ("B", ...),  # patch tokens, or feature maps (SegFormer)
+    "video": ("B", None, "H"),
     "audio": ("B", None, "H"),
+    "speech-features": ("B", None, "H"),  # subsampled frames, or the decoder's tokens
+    "text+image": ("B", None, "H"),
 }
 
 
@@ -149,33 +162,6 @@ def dummy_inputs(head: str, config: Any, shapes: Shapes, seed: int, *, padded: b
     return {"input_ids": input_ids, "attention_mask": attention_mask}
 
 
-def dummy_pixels(config: Any, shapes: Shapes, seed: int) -> dict:
-    """`pixel_values` of the config's channels and image size, values about those of
-    normalized images."""
-    import torch
-
-    size = getattr(config, "image_size", 32)
-    height, width = (size, size) if isinstance(size, int) else tuple(size)[:2]
-    channels = int(getattr(config, "num_channels", 3))
-    generator = torch.Generator().manual_seed(seed)
-    shape = (shapes.batch, channels, height, width)
-    return {"pixel_values": torch.randn(shape, generator=generator)}
-
-
-def dummy_audio(shapes: Shapes, length: int, seed: int, *, padded: bool = True) -> dict:
-    """`input_values` (normalized waveforms of `length` samples) and their `attention_mask`;
-    the last one ends in a quarter of silence marked as padding."""
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-    values = torch.randn((shapes.batch, length), generator=generator)
-    mask = torch.ones((shapes.batch, length), dtype=torch.long)
-    if padded and shapes.batch > 1:
-        mask[-1, -length // 4 :] = 0
-        values[-1, -length // 4 :] = 0.0
-    return {"input_values": values, "attention_mask": mask}
-
-
 def dummy_labels(head: str, config: Any, shapes: Shapes, seed: int) -> dict:
     """Labels that make `head` return a loss (empty for heads without one)."""
     import torch
@@ -183,11 +169,18 @@ def dummy_labels(head: str, config: Any, shapes: Shapes, seed: int) -> dict:
     generator = torch.Generator().manual_seed(seed + 1)
     b, t, c = shapes.batch, shapes.length, shapes.choices
     labels = int(getattr(config, "num_labels", 2))
-    if head in ("masked-lm", "causal-lm"):
+    if head in ("masked-lm", "causal-lm", "speech-seq2seq"):
         ids = token_ids(config, (b, t), generator)
         ids[:, 0] = -100
         return {"labels": ids}
-    if head in ("sequence-classification", "image-classification", "audio-classification"):
+    if head == "visual-question-answering":  # soft scores per answer, as VQA's
+        return {"labels": torch.rand((b, labels), generator=generator)}
+    if head in (
+        "sequence-classification",
+        "image-classification",
+        "video-classification",
+        "audio-classification",
+    ):
         return {"labels": torch.randint(0, labels, (b,), generator=generator)}
     if head == "audio-xvector":
         return {"labels": torch.randint(0, labels, (b,), generator=generator)}

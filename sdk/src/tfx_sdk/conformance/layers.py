@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tfx_sdk.conformance.heads import output_fields
+from tfx_sdk.conformance.inputs import in_dtype
 
 #: Attribute names of the layer stacks in the checkpoints (BERT `layer`, GPT-2 `h`, ...).
 LAYER_LISTS = ("layer", "layers", "h", "blocks")
@@ -115,11 +116,8 @@ def observed(model: Any, inputs: dict, head: str, *, fast: bool = True) -> dict[
 
     from tfx_core.modeling.torch.fast_paths import fast_paths
 
-    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
-    inputs = {  # pixels and waveforms in the model's dtype (as after `model.to(float64)`)
-        key: value.to(dtype) if torch.is_tensor(value) and value.is_floating_point() else value
-        for key, value in inputs.items()
-    }
+    # pixels and waveforms in the model's dtype (as after `model.to(float64)`)
+    inputs = in_dtype(inputs, model.dtype)
     with torch.no_grad(), fast_paths(fast):
         output = model(**inputs, return_dict=True)
     names = list(output_fields(head)) or [next(iter(output.keys()))]

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from tfx_sdk.conformance.failures import fail
-from tfx_sdk.conformance.heads import Shapes, dummy_audio, dummy_inputs, dummy_pixels
+from tfx_sdk.conformance.heads import Shapes
+from tfx_sdk.conformance.inputs import generation_source, model_inputs
 from tfx_sdk.conformance.tester import PluginTester
 
 #: Frameworks the kit can drive today; others are reported as skipped, not as passing.
@@ -138,13 +139,23 @@ class Subject:
         return model.eval()
 
     def inputs(self, head: str, config: Any, *, padded: bool = True) -> dict:
+        """The seeded dummy inputs of `head` for what it reads (see `PluginTester.modality`)."""
         tester = self.tester
-        if tester.modality == "image":
-            inputs = dummy_pixels(config, self.shapes, tester.seed)
-        elif tester.modality == "audio":
-            inputs = dummy_audio(self.shapes, tester.audio_length, tester.seed, padded=padded)
-        else:
-            inputs = dummy_inputs(head, config, self.shapes, tester.seed, padded=padded)
+        inputs = model_inputs(
+            tester.modality_of(head),
+            head,
+            config,
+            self.shapes,
+            tester.seed,
+            padded=padded,
+            audio_length=tester.audio_length,
+            feature_frames=tester.feature_frames,
+        )
         if tester.without_attention_mask:
             inputs.pop("attention_mask", None)
         return inputs
+
+    def prompt(self, head: str, config: Any) -> dict:
+        """What the generation checks hand `generate`: the unpadded source (prompt ids, or an
+        encoder's ids or features)."""
+        return generation_source(self.inputs(head, config, padded=False))

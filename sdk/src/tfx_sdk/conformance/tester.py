@@ -14,8 +14,8 @@ from typing import Any
 
 #: Heads whose models generate text; the kit checks greedy generation for these.
 GENERATIVE_HEADS = ("causal-lm", "seq2seq-lm")
-#: What a model may read (`PluginTester.modality`).
-MODALITIES = ("text", "image", "audio")
+#: What a model may read (`PluginTester.modality`; the builders are in `inputs`).
+MODALITIES = ("text", "image", "video", "audio", "speech-features", "text+image")
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,17 @@ class PluginTester:
         without_attention_mask: the model takes no `attention_mask` (FNet): the dummy
             inputs are the ids alone.
         modality: what the model reads: `"text"` (token ids and a mask), `"image"`
-            (`pixel_values` of the config's `num_channels` and `image_size`) or `"audio"`
-            (`input_values`: raw waveforms of `audio_length` samples, with a mask unless
-            `without_attention_mask`).
+            (`pixel_values` of the config's `num_channels` and `image_size`), `"video"`
+            (`num_frames` such frames per clip), `"audio"` (`input_values`: raw waveforms of
+            `audio_length` samples, with a mask unless `without_attention_mask`),
+            `"speech-features"` (`input_features`: `feature_frames` log-mel frames, with a mask;
+            encoder-decoders also get decoder ids) or `"text+image"` (ids, mask and pixels).
+            Composite configs give each its tower (`text_config`, `vision_config`).
+        head_modality: per-head exceptions, e.g. `{"image-classification": "image"}` for the
+            vision-only head of a text-image model.
         audio_length: samples per dummy waveform (enough for the feature encoder's strides).
+        feature_frames: frames per dummy log-mel input (enough for the convolutional
+            subsampler's strides).
         batch_size, seq_length, num_choices: the dummy input shape.
         dtypes: the reduced-precision dtypes that loading is checked in.
         parity_atol: the largest absolute difference allowed against the reference (fp32).
@@ -73,7 +80,9 @@ class PluginTester:
     generative_heads: tuple[str, ...] = GENERATIVE_HEADS
     without_attention_mask: bool = False
     modality: str = "text"
+    head_modality: Mapping[str, str] = field(default_factory=dict)
     audio_length: int = 1600
+    feature_frames: int = 24
     batch_size: int = 2
     seq_length: int = 7
     num_choices: int = 3
@@ -84,10 +93,19 @@ class PluginTester:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.modality not in MODALITIES:
-            raise ValueError(
-                f"PluginTester(modality={self.modality!r}): expected one of {', '.join(MODALITIES)}"
-            )
+        named = {
+            "modality": self.modality,
+            **{f"head_modality[{h!r}]": m for h, m in self.head_modality.items()},
+        }
+        for where, modality in named.items():
+            if modality not in MODALITIES:
+                raise ValueError(
+                    f"PluginTester({where}={modality!r}): expected one of {', '.join(MODALITIES)}"
+                )
+
+    def modality_of(self, head: str) -> str:
+        """What `head` reads: its `head_modality` exception, else the tester's `modality`."""
+        return self.head_modality.get(head, self.modality)
 
     def reference_name(self, head: str, hf_architecture: str) -> str | None:
         """The `transformers` class to compare `head` against, or None."""
