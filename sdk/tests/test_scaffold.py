@@ -70,7 +70,9 @@ def test_existing_folder_is_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_like(tmp_path: Path) -> None:
-    with pytest.raises(ScaffoldError, match=r"choose one of encoder \(bert\), decoder \(gpt2\)"):
+    with pytest.raises(
+        ScaffoldError, match=r"choose one of encoder \(bert\), decoder \(gpt2\), vision \(vit\)"
+    ):
         new_plugin("my-arch", like="t5", dest=tmp_path)
     assert not any(tmp_path.iterdir())
 
@@ -78,7 +80,7 @@ def test_unknown_like(tmp_path: Path) -> None:
 def test_model_family_names_are_aliases_of_the_templates(tmp_path: Path) -> None:
     assert templates_root().joinpath("encoder").is_dir()
     assert templates_root().joinpath("decoder").is_dir()
-    for alias, template in (("bert", "encoder"), ("gpt2", "decoder")):
+    for alias, template in (("bert", "encoder"), ("gpt2", "decoder"), ("vit", "vision")):
         by_alias = new_plugin("my-arch", like=alias, dest=tmp_path / alias)
         by_name = new_plugin("my-arch", like=template, dest=tmp_path / template)
         for path in by_name.rglob("*.py"):
@@ -94,6 +96,14 @@ def test_model_family_names_are_aliases_of_the_templates(tmp_path: Path) -> None
             ["class MyArchLayer(blocks.EncoderLayer)", "class MyArchModel(blocks.EncoderModel, "],
         ),
         ("decoder", ["class MyArchBlock(DecoderLayer)", "class MyArchModel(DecoderModel, "]),
+        (
+            "vision",
+            [
+                "class MyArchLayer(PreNormEncoderLayer)",
+                "class MyArchModel(VisionTransformerModel, ",
+                "class MyArchForImageClassification(ImageClassificationHead, ",
+            ],
+        ),
     ],
 )
 def test_renders_a_complete_package(like: str, built_on: list[str], tmp_path: Path) -> None:
@@ -108,9 +118,13 @@ def test_renders_a_complete_package(like: str, built_on: list[str], tmp_path: Pa
         "src/tfx_plugin_my_arch/configuration_my_arch.py",
         "src/tfx_plugin_my_arch/modeling_my_arch.py",
     }
+    if like == "vision":
+        expected.add("src/tfx_plugin_my_arch/processing_my_arch.py")
     assert {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} == expected
     pyproject = (folder / "pyproject.toml").read_text()
     assert 'name = "tfx-plugin-my-arch"' in pyproject
+    extras = "torch,vision" if like == "vision" else "torch"
+    assert f'dependencies = ["tfx-core[{extras}]"]' in pyproject
     assert (
         '[project.entry-points."tfx.plugins"]\nmy-arch = "tfx_plugin_my_arch.plugin"' in pyproject
     )

@@ -1,5 +1,8 @@
 """tfx-plugin-vit against the tfx conformance kit: image inputs (`modality="image"`), every
-head, parity with transformers both ways, the pre-norm block's fast paths."""
+head, parity with transformers both ways, the pre-norm block's fast paths, and the image
+pipelines from a saved model and image processor."""
+
+from tfx_plugin_vit.processing_vit import ViTImageProcessor
 
 from tfx_sdk.conformance import ConformanceSuite, PluginTester
 
@@ -16,4 +19,14 @@ TINY = {
 
 
 class TestConformance(ConformanceSuite):
-    tester = PluginTester(model_type="vit", config=TINY, reference=True, modality="image")
+    tester = PluginTester(
+        model_type="vit",
+        config=TINY,
+        reference=True,
+        modality="image",
+        processor_files=ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained,
+        tasks={
+            "image-classification": "image-classification",
+            "image-feature-extraction": "base",
+        },
+    )

@@ -2,8 +2,8 @@
 
 The templates are Jinja files ending in `.tmpl` (so neither pytest nor ruff treats them as code)
 under `templates/common/` (pyproject, README, package init) and `templates/<kind>/` (spec, config,
-modeling, tests), one folder per kind of model: `encoder` (`--like bert`) and `decoder`
-(`--like gpt2`). Path parts `__package__` and `__module__` are replaced by the plugin's names.
+modeling, tests), one folder per kind of model: `encoder` (`--like bert`), `decoder`
+(`--like gpt2`) and `vision` (`--like vit`). Path parts `__package__` and `__module__` are replaced by the plugin's names.
 The package is rendered into a temporary folder and moved into place in one rename, so a failed
 render leaves nothing behind.
 """
@@ -23,9 +23,11 @@ from tfx_sdk.errors import ScaffoldError
 from tfx_sdk.names import PluginNames, check_available
 
 #: The kinds of model a new plugin can start from (folders of templates/).
-TEMPLATES = ("encoder", "decoder")
+TEMPLATES = ("encoder", "decoder", "vision")
 #: Model families accepted by `--like` as other names of a template.
-ALIASES = {"bert": "encoder", "gpt2": "decoder"}
+ALIASES = {"bert": "encoder", "gpt2": "decoder", "vit": "vision"}
+#: The `tfx-core` extras each template's package depends on.
+CORE_EXTRAS = {"encoder": "torch", "decoder": "torch", "vision": "torch,vision"}
 #: Everything `--like` accepts.
 LIKES = (*TEMPLATES, *ALIASES)
 _SUFFIX = ".tmpl"
@@ -57,8 +59,11 @@ def template_for(like: str) -> str:
 
 def render_context(names: PluginNames, like: str, description: str | None) -> dict[str, object]:
     context: dict[str, object] = asdict(names)
+    template = template_for(like)
     context.update(
         like=like,
+        template=template,
+        core_extras=CORE_EXTRAS[template],
         description=description or f"The {names.class_prefix} architecture for tfx",
         sdk_version=__version__,
     )
@@ -86,7 +91,8 @@ def new_plugin(
 ) -> Path:
     """Render a new plugin package into `dest/<name>` and return that folder.
 
-    `like` is a template (`encoder`, `decoder`) or a model family naming one (`bert`, `gpt2`).
+    `like` is a template (`encoder`, `decoder`, `vision`) or a model family naming one (`bert`,
+    `gpt2`, `vit`).
     Raises `ScaffoldError` for a bad or taken name, an unknown `like`, or an existing folder.
     """
     template = template_for(like)

@@ -398,7 +398,31 @@ _DEFAULT_TASK_INPUTS: dict[str, Any] = {
     "feature-extraction": "hello world",
     "question-answering": {"question": "who is it?", "context": "it is the quick brown fox"},
     "text-generation": lambda run: run("hello", max_new_tokens=3, do_sample=False),
+    "image-classification": lambda run: run(sample_image()),
+    "image-feature-extraction": lambda run: run(sample_image()),
+    "audio-classification": lambda run: run(sample_waveform()),
 }
+
+
+def sample_image() -> Any:
+    """A small RGB picture (colour gradients) for the image pipelines."""
+    import numpy as np
+    from PIL import Image
+
+    rows, columns = np.mgrid[0:40, 0:48]
+    pixels = np.stack([rows * 6, columns * 5, (rows + columns) * 3], axis=-1) % 256
+    return Image.fromarray(pixels.astype(np.uint8))
+
+
+def sample_waveform() -> Any:
+    """Half a second of a 16 kHz tone with a rising pitch, for the audio pipelines."""
+    import numpy as np
+
+    seconds = np.arange(8000, dtype=np.float32) / 16000
+    return {
+        "raw": 0.3 * np.sin(2 * np.pi * (220 + 400 * seconds) * seconds),
+        "sampling_rate": 16000,
+    }
 
 
 def check_pipeline(subject: Subject, task: str, tmp_path: Path) -> None:
@@ -410,8 +434,9 @@ def check_pipeline(subject: Subject, task: str, tmp_path: Path) -> None:
     config = subject.config(head)
     model = subject.build(head, "pt", config)
     folder = tmp_path / "model"
-    if not subject.tester.write_tokenizer_files(folder):
-        pytest.skip("the tester gives no tokenizer_files, so no pipeline can be built")
+    wrote_tokenizer = subject.tester.write_tokenizer_files(folder)
+    if not (subject.tester.write_processor_files(folder) or wrote_tokenizer):
+        pytest.skip("the tester gives no tokenizer_files or processor_files: no pipeline to build")
     model.save_pretrained(folder)
     runner = pipeline(task, model=str(folder))
     inputs = subject.tester.task_inputs.get(task, _DEFAULT_TASK_INPUTS.get(task))

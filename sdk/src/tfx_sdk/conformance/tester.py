@@ -36,6 +36,9 @@ class PluginTester:
             only), or None (no reference: parity and key-set checks are skipped).
         tokenizer_files: a folder holding tokenizer files, or a callable that writes them into
             the folder it is given; enables the tokenizer round trip and the pipeline checks.
+        processor_files: like `tokenizer_files`, for an image processor or feature extractor
+            (`preprocessor_config.json`, sized for the tiny config): enables the pipeline checks
+            of image and audio tasks.
         reference_tokenizer: also compare the tokenizer with `transformers.AutoTokenizer` on
             the same files, and load each library's saved files in the other.
         tasks: pipeline tasks to run, mapped to the head that serves them
@@ -75,6 +78,7 @@ class PluginTester:
     reference: bool | str | Mapping[str, str] | None = None
     tokenizer_files: str | os.PathLike | Callable[[Path], Any] | None = None
     reference_tokenizer: bool = False
+    processor_files: str | os.PathLike | Callable[[Path], Any] | None = None
     tasks: Mapping[str, str] = field(default_factory=dict)
     task_inputs: Mapping[str, Any] = field(default_factory=dict)
     generative_heads: tuple[str, ...] = GENERATIVE_HEADS
@@ -120,16 +124,25 @@ class PluginTester:
 
     def write_tokenizer_files(self, folder: Path) -> bool:
         """Put the tester's tokenizer files into `folder`; False when it has none."""
-        source = self.tokenizer_files
-        if source is None:
-            return False
-        folder.mkdir(parents=True, exist_ok=True)
-        if callable(source):
-            source(folder)
-            return True
-        import shutil
+        return _write_files(self.tokenizer_files, folder)
 
-        for path in Path(source).iterdir():
-            if path.is_file():
-                shutil.copy2(path, folder / path.name)
+    def write_processor_files(self, folder: Path) -> bool:
+        """Put the tester's image processor / feature extractor files into `folder`; False when
+        it has none."""
+        return _write_files(self.processor_files, folder)
+
+
+def _write_files(source: str | os.PathLike | Callable[[Path], Any] | None, folder: Path) -> bool:
+    """Copy a folder's files into `folder`, or call a writer with it; False for no source."""
+    if source is None:
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    if callable(source):
+        source(folder)
         return True
+    import shutil
+
+    for path in Path(source).iterdir():
+        if path.is_file():
+            shutil.copy2(path, folder / path.name)
+    return True
