@@ -9,6 +9,7 @@ from tfx_plugin_beit import modeling_beit as ours
 from tfx_plugin_beit.processing_beit import BeitImageProcessor
 
 from tfx_core import AutoImageProcessor, pipeline
+from tfx_core.errors import ProcessorError
 
 TINY = dict(
     vocab_size=40,
@@ -135,3 +136,18 @@ def test_semantic_segmentation(check_parity):
         ("logits", "loss"),
         atol=1e-5,
     )
+
+
+def test_semantic_post_processing_matches_the_reference():
+    logits = torch.randn(2, 5, 8, 8, generator=torch.Generator().manual_seed(3))
+    outputs = {"logits": logits}
+    reference = transformers.BeitImageProcessor()
+    ours_processor = BeitImageProcessor()
+    for sizes in (None, [(20, 30), (9, 7)]):
+        theirs = reference.post_process_semantic_segmentation(
+            transformers.modeling_outputs.SemanticSegmenterOutput(logits=logits), sizes
+        )
+        mine = ours_processor.post_process_semantic_segmentation(outputs, sizes)
+        assert [torch.equal(a, b) for a, b in zip(mine, theirs)] == [True, True]
+    with pytest.raises(ProcessorError, match="segmentation_maps"):
+        ours_processor(PIL.Image.new("RGB", (8, 8)), segmentation_maps=[np.zeros((8, 8))])

@@ -1,6 +1,8 @@
 """tfx-plugin-beit against the tfx conformance kit: image inputs (`modality="image"`),
 every head, parity with transformers both ways."""
 
+from tfx_plugin_beit.processing_beit import BeitImageProcessor
+
 from tfx_sdk.conformance import ConformanceSuite, PluginTester
 
 TINY = dict(
@@ -22,6 +24,13 @@ class TestConformance(ConformanceSuite):
         config=TINY,
         reference=True,
         modality="image",
+        processor_files=BeitImageProcessor(
+            size={"height": 36, "width": 36}, crop_size={"height": 32, "width": 32}
+        ).save_pretrained,
+        tasks={
+            "image-classification": "image-classification",
+            "image-segmentation": "semantic-segmentation",
+        },
         head_config={  # UperNet reads four layers
             "semantic-segmentation": {
                 "num_hidden_layers": 4,

@@ -1,6 +1,8 @@
 """tfx-plugin-glpn against the tfx conformance kit: image inputs (`modality="image"`),
 every head, parity with transformers both ways."""
 
+from tfx_plugin_glpn.processing_glpn import GLPNImageProcessor
+
 from tfx_sdk.conformance import ConformanceSuite, PluginTester
 
 TINY = dict(
@@ -17,4 +19,11 @@ TINY = dict(
 
 
 class TestConformance(ConformanceSuite):
-    tester = PluginTester(model_type="glpn", config=TINY, reference=True, modality="image")
+    tester = PluginTester(
+        model_type="glpn",
+        config=TINY,
+        reference=True,
+        modality="image",
+        processor_files=GLPNImageProcessor().save_pretrained,
+        tasks={"depth-estimation": "depth-estimation"},
+    )

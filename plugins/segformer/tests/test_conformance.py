@@ -1,6 +1,8 @@
 """tfx-plugin-segformer against the tfx conformance kit: image inputs (`modality="image"`),
 every head, parity with transformers both ways."""
 
+from tfx_plugin_segformer.processing_segformer import SegformerImageProcessor
+
 from tfx_sdk.conformance import ConformanceSuite, PluginTester
 
 TINY = dict(
@@ -18,4 +20,11 @@ TINY = dict(
 
 
 class TestConformance(ConformanceSuite):
-    tester = PluginTester(model_type="segformer", config=TINY, reference=True, modality="image")
+    tester = PluginTester(
+        model_type="segformer",
+        config=TINY,
+        reference=True,
+        modality="image",
+        processor_files=SegformerImageProcessor(size={"height": 32, "width": 32}).save_pretrained,
+        tasks={"image-segmentation": "semantic-segmentation"},
+    )

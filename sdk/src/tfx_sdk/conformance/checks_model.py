@@ -340,9 +340,9 @@ def check_greedy_generation(subject: Subject, head: str, framework: str) -> None
         )
     from tfx_sdk.conformance.checks_seq2seq import check_seq2seq_generation, sharpen
 
+    sharpen(model, subject.tester.seed)  # so the next token depends on the whole source
     if getattr(model.config, "is_encoder_decoder", False):
         return check_seq2seq_generation(subject, head, model)
-    sharpen(model, subject.tester.seed)  # so the next token depends on the whole prompt
     prompt = subject.inputs(head, config, padded=False)["input_ids"]
     steps = subject.tester.max_new_tokens
     # forced tokens (BART-family configs force </s> last) are not what a plain forward picks
@@ -400,6 +400,9 @@ _DEFAULT_TASK_INPUTS: dict[str, Any] = {
     "text-generation": lambda run: run("hello", max_new_tokens=3, do_sample=False),
     "image-classification": lambda run: run(sample_image()),
     "image-feature-extraction": lambda run: run(sample_image()),
+    "image-segmentation": lambda run: run(sample_image()),
+    "depth-estimation": lambda run: run(sample_image()),
+    "object-detection": lambda run: run(sample_image(), threshold=0.0),
     "audio-classification": lambda run: run(sample_waveform()),
 }
 
