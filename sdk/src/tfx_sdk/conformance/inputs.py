@@ -10,10 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tfx_sdk.conformance.heads import Shapes, dummy_inputs, token_ids
-
-#: What a model may read: token ids, images, videos, raw waveforms, log-mel features, or text
-#: and an image together (vision-and-language models).
-MODALITIES = ("text", "image", "video", "audio", "speech-features", "text+image")
+from tfx_sdk.conformance.tester import MODALITIES
 
 
 def tower(config: Any, name: str) -> Any:

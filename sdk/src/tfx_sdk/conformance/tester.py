@@ -14,7 +14,8 @@ from typing import Any
 
 #: Heads whose models generate text; the kit checks greedy generation for these.
 GENERATIVE_HEADS = ("causal-lm", "seq2seq-lm")
-#: What a model may read (`PluginTester.modality`; the builders are in `inputs`).
+#: What a model may read (`PluginTester.modality`): token ids, images, videos, raw waveforms,
+#: log-mel features, or text and an image together; the builders are in `inputs`.
 MODALITIES = ("text", "image", "video", "audio", "speech-features", "text+image")
 
 
