@@ -71,7 +71,8 @@ def test_existing_folder_is_refused(tmp_path: Path) -> None:
 
 def test_unknown_like(tmp_path: Path) -> None:
     with pytest.raises(
-        ScaffoldError, match=r"choose one of encoder \(bert\), decoder \(gpt2\), vision \(vit\)"
+        ScaffoldError,
+        match=r"choose one of encoder \(bert\), decoder \(gpt2\), seq2seq \(bart\), vision \(vit\)",
     ):
         new_plugin("my-arch", like="t5", dest=tmp_path)
     assert not any(tmp_path.iterdir())
@@ -80,7 +81,8 @@ def test_unknown_like(tmp_path: Path) -> None:
 def test_model_family_names_are_aliases_of_the_templates(tmp_path: Path) -> None:
     assert templates_root().joinpath("encoder").is_dir()
     assert templates_root().joinpath("decoder").is_dir()
-    for alias, template in (("bert", "encoder"), ("gpt2", "decoder"), ("vit", "vision")):
+    pairs = (("bert", "encoder"), ("gpt2", "decoder"), ("bart", "seq2seq"), ("vit", "vision"))
+    for alias, template in pairs:
         by_alias = new_plugin("my-arch", like=alias, dest=tmp_path / alias)
         by_name = new_plugin("my-arch", like=template, dest=tmp_path / template)
         for path in by_name.rglob("*.py"):
@@ -96,6 +98,14 @@ def test_model_family_names_are_aliases_of_the_templates(tmp_path: Path) -> None
             ["class MyArchLayer(blocks.EncoderLayer)", "class MyArchModel(blocks.EncoderModel, "],
         ),
         ("decoder", ["class MyArchBlock(DecoderLayer)", "class MyArchModel(DecoderModel, "]),
+        (
+            "seq2seq",
+            [
+                "class MyArchDecoderLayer(Seq2SeqDecoderLayer)",
+                "class MyArchModel(Seq2SeqModel, ",
+                "    ConditionalGenerationHead, GenerationMixin, MyArchPreTrainedModel",
+            ],
+        ),
         (
             "vision",
             [

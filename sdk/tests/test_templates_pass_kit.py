@@ -1,4 +1,4 @@
-"""The decoder and vision templates render packages whose own kit-driven tests pass before any
+"""The decoder, seq2seq and vision templates render packages whose own kit-driven tests pass before any
 edit, including the checks of what the core blocks promise (fast path == modules, hooks and
 class-level patches honoured on every decode step, fused weights following the Parameters) and,
 for the vision template, the image pipelines from its saved model and image processor.
@@ -29,6 +29,17 @@ EXPECTED = {
         "test_generation_fast_paths[causal-lm-pt]",
         "test_generation_follows_weight_updates[causal-lm-pt]",
         "test_layer_hook_honoured[causal-lm-pt]",
+        "test_layer_patch_honoured[sequence-classification-pt]",
+    ),
+    "bart": (
+        "test_discovery",
+        "test_forward[seq2seq-lm-pt]",
+        "test_greedy_generation[seq2seq-lm-pt]",
+        "test_greedy_generation[causal-lm-pt]",
+        "test_pipeline[summarization]",
+        "test_pipeline[text-classification]",
+        "test_generation_fast_paths[seq2seq-lm-pt]",
+        "test_generation_follows_weight_updates[seq2seq-lm-pt]",
         "test_layer_patch_honoured[sequence-classification-pt]",
     ),
     "vit": (

@@ -44,9 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--like",
         choices=LIKES,
         default="encoder",
-        metavar="{encoder,decoder,vision}",
-        help="start from an encoder (the default; alias bert), a decoder (alias gpt2) or an "
-        "image encoder (alias vit)",
+        metavar="{encoder,decoder,seq2seq,vision}",
+        help="start from an encoder (the default; alias bert), a decoder (alias gpt2), an "
+        "encoder-decoder (alias bart) or an image encoder (alias vit)",
     )
     new.add_argument("--dest", default=".", help="folder to create the package in (default .)")
     new.add_argument("--model-type", help="model_type in config.json (default: the name)")

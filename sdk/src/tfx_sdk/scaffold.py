@@ -3,7 +3,7 @@
 The templates are Jinja files ending in `.tmpl` (so neither pytest nor ruff treats them as code)
 under `templates/common/` (pyproject, README, package init) and `templates/<kind>/` (spec, config,
 modeling, tests), one folder per kind of model: `encoder` (`--like bert`), `decoder`
-(`--like gpt2`) and `vision` (`--like vit`). Path parts `__package__` and `__module__` are replaced by the plugin's names.
+(`--like gpt2`), `seq2seq` (`--like bart`) and `vision` (`--like vit`). Path parts `__package__` and `__module__` are replaced by the plugin's names.
 The package is rendered into a temporary folder and moved into place in one rename, so a failed
 render leaves nothing behind.
 """
@@ -23,11 +23,11 @@ from tfx_sdk.errors import ScaffoldError
 from tfx_sdk.names import PluginNames, check_available
 
 #: The kinds of model a new plugin can start from (folders of templates/).
-TEMPLATES = ("encoder", "decoder", "vision")
+TEMPLATES = ("encoder", "decoder", "seq2seq", "vision")
 #: Model families accepted by `--like` as other names of a template.
-ALIASES = {"bert": "encoder", "gpt2": "decoder", "vit": "vision"}
+ALIASES = {"bert": "encoder", "gpt2": "decoder", "bart": "seq2seq", "vit": "vision"}
 #: The `tfx-core` extras each template's package depends on.
-CORE_EXTRAS = {"encoder": "torch", "decoder": "torch", "vision": "torch,vision"}
+CORE_EXTRAS = {"encoder": "torch", "decoder": "torch", "seq2seq": "torch", "vision": "torch,vision"}
 #: Everything `--like` accepts.
 LIKES = (*TEMPLATES, *ALIASES)
 _SUFFIX = ".tmpl"
@@ -91,8 +91,8 @@ def new_plugin(
 ) -> Path:
     """Render a new plugin package into `dest/<name>` and return that folder.
 
-    `like` is a template (`encoder`, `decoder`, `vision`) or a model family naming one (`bert`,
-    `gpt2`, `vit`).
+    `like` is a template (`encoder`, `decoder`, `seq2seq`, `vision`) or a model family naming
+    one (`bert`, `gpt2`, `bart`, `vit`).
     Raises `ScaffoldError` for a bad or taken name, an unknown `like`, or an existing folder.
     """
     template = template_for(like)
