@@ -10,27 +10,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import torch
 from torch import nn
 
 from tfx_core.modeling.outputs import ModelOutput
-from tfx_core.modeling.torch import PreTrainedModel
 from tfx_core.modeling.torch.blocks.pre_norm_encoder import WAV2VEC2_NAMES, PreNormEncoderLayer
-from tfx_core.modeling.torch.blocks.speech import (
-    ConvFeatureEncoder,
-    PositionalConvEmbedding,
-    SpeechEncoder,
-    feature_lengths,
-    frame_attention_mask,
-    speech_rename_rules,
-)
+from tfx_core.modeling.torch.blocks.speech import SpeechEncoder
 from tfx_core.modeling.torch.blocks.speech_heads import (
     AudioClassificationHead,
     AudioFrameClassificationHead,
     CTCHead,
     XVectorHead,
+)
+from tfx_core.modeling.torch.blocks.speech_model import (
+    SpeechModel,
+    SpeechPreTrainedModel,
+    under_weight_norm,
 )
 from tfx_core.modeling.torch.onednn import DenseLinear
 from tfx_plugin_wav2vec2.configuration_wav2vec2 import Wav2Vec2Config
@@ -45,7 +42,8 @@ class Wav2Vec2BaseModelOutput(ModelOutput):
 
 
 class Wav2Vec2FeatureProjection(nn.Module):
-    """LayerNorm over the CNN channels, then a projection to the model width."""
+    """LayerNorm over the CNN channels, then a projection to the model width; the normed CNN
+    features are returned too (`extract_features`)."""
 
     def __init__(self, config: Wav2Vec2Config) -> None:
         super().__init__()
@@ -74,106 +72,42 @@ class Wav2Vec2Encoder(SpeechEncoder):
 
 class Wav2Vec2EncoderStableLayerNorm(SpeechEncoder):
     layer_class = Wav2Vec2EncoderLayerStableLayerNorm
-
-    def __init__(self, config: Wav2Vec2Config) -> None:
-        super().__init__(config, stable_layer_norm=True)
+    stable_layer_norm = True
 
 
-class Wav2Vec2PreTrainedModel(PreTrainedModel):
+class Wav2Vec2PreTrainedModel(SpeechPreTrainedModel):
     config_class = Wav2Vec2Config
     base_model_prefix = "wav2vec2"
-    main_input_name: ClassVar[str] = "input_values"
-    load_rename_rules = speech_rename_rules(PreTrainedModel.load_rename_rules)
     # pretraining-only parts of full checkpoints (quantizer, projections) are not used here
     ignore_unexpected_keys: ClassVar[list[str]] = [
         r"^quantizer\.",
         r"^project_(hid|q)\.",
         r"^(wav2vec2\.)?masked_spec_embed$",
     ]
-    ignore_missing_keys: ClassVar[list[str]] = [r"masked_spec_embed$"]
 
     def _init_weights(self, module: nn.Module) -> None:
-        super()._init_weights(module)
+        super()._init_weights(module)  # and: uniform projection, uniform convolution biases
         with torch.no_grad():
-            if isinstance(module, PositionalConvEmbedding):
-                conv = module.conv
-                std = 2 * math.sqrt(1 / (conv.kernel_size[0] * conv.in_channels))
-                nn.init.normal_(conv.weight, mean=0, std=std)
-                nn.init.constant_(conv.bias, 0)
-            elif isinstance(module, Wav2Vec2FeatureProjection):
+            if isinstance(module, Wav2Vec2FeatureProjection):
                 bound = math.sqrt(1 / module.projection.in_features)
                 nn.init.uniform_(module.projection.weight, a=-bound, b=bound)
                 nn.init.uniform_(module.projection.bias, a=-bound, b=bound)
-            elif isinstance(module, nn.GroupNorm):
-                module.weight.fill_(1.0)
-                module.bias.zero_()
-            elif isinstance(module, nn.Conv1d) and not _under_weight_norm(module):
-                nn.init.kaiming_normal_(module.weight)
-                if module.bias is not None:
-                    bound = math.sqrt(module.groups / (module.in_channels * module.kernel_size[0]))
-                    nn.init.uniform_(module.bias, a=-bound, b=bound)
-
-    def _get_feat_extract_output_lengths(self, lengths: Any) -> Any:
-        return feature_lengths(lengths, self.config)
+            elif (
+                isinstance(module, nn.Conv1d)
+                and not under_weight_norm(module)
+                and module.bias is not None
+            ):
+                bound = math.sqrt(module.groups / (module.in_channels * module.kernel_size[0]))
+                nn.init.uniform_(module.bias, a=-bound, b=bound)
 
 
-def _under_weight_norm(module: nn.Module) -> bool:
-    return hasattr(module, "parametrizations")
-
-
-class Wav2Vec2Model(Wav2Vec2PreTrainedModel):
+class Wav2Vec2Model(SpeechModel, Wav2Vec2PreTrainedModel):
     """Waveform -> contextual frame states (`last_hidden_state`) and CNN `extract_features`."""
 
-    def __init__(self, config: Wav2Vec2Config) -> None:
-        super().__init__(config)
-        self.feature_extractor = ConvFeatureEncoder(config)
-        self.feature_projection = Wav2Vec2FeatureProjection(config)
-        if config.mask_time_prob > 0.0 or config.mask_feature_prob > 0.0:
-            self.masked_spec_embed = nn.Parameter(torch.empty(config.hidden_size).uniform_())
-        encoder = Wav2Vec2EncoderStableLayerNorm if config.do_stable_layer_norm else Wav2Vec2Encoder
-        self.encoder = encoder(config)
-        self.post_init()
-
-    def freeze_feature_encoder(self) -> None:
-        for parameter in self.feature_extractor.parameters():
-            parameter.requires_grad = False
-
-    def forward(
-        self,
-        input_values: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        mask_time_indices: torch.Tensor | None = None,
-        output_attentions: bool | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-    ) -> Any:
-        if input_values is None:
-            raise ValueError(
-                f"{type(self).__name__} needs input_values (use the model's feature extractor)."
-            )
-        output_attentions, output_hidden_states = self.output_flags(
-            output_attentions, output_hidden_states
-        )
-        features = self.feature_extractor(input_values).transpose(1, 2)
-        frame_mask = None
-        if attention_mask is not None:
-            frame_mask = frame_attention_mask(features.shape[1], attention_mask, self.config)
-        hidden, features = self.feature_projection(features)
-        if mask_time_indices is not None and getattr(self.config, "apply_spec_augment", True):
-            embed = self.masked_spec_embed.to(hidden.dtype)
-            hidden = torch.where(mask_time_indices[..., None].bool(), embed, hidden)
-        hidden, all_hidden, attentions = self.encoder(
-            hidden, frame_mask, output_attentions, output_hidden_states
-        )
-        return self.model_outputs(
-            Wav2Vec2BaseModelOutput(
-                last_hidden_state=hidden,
-                extract_features=features,
-                hidden_states=all_hidden,
-                attentions=attentions,
-            ),
-            return_dict,
-        )
+    feature_projection_class = Wav2Vec2FeatureProjection
+    encoder_class = Wav2Vec2Encoder
+    stable_encoder_class = Wav2Vec2EncoderStableLayerNorm
+    features_output_class = Wav2Vec2BaseModelOutput
 
 
 class Wav2Vec2ForCTC(CTCHead, Wav2Vec2PreTrainedModel):

@@ -8,6 +8,7 @@
 - `feature_lengths` and `frame_attention_mask`: sample lengths -> frame lengths and masks.
 - `SpeechEncoder`: zeroed padding, positional convolution, the encoder layers (post-norm or
   "stable layer norm" pre-norm) and their LayerNorm.
+- (`speech_model`: the base model and the pre-trained rules built from these.)
 - `ctc_loss`: the reference's CTC loss over frame logits.
 """
 
@@ -202,14 +203,17 @@ class SpeechEncoder(nn.Module):
     """`pos_conv_embed`, `layer_norm`, `layers`; `layer_class` is set by the plugin.
 
     Post-norm (`stable_layer_norm = False`): LayerNorm after adding positions, then the layers.
-    Stable layer norm: the layers (pre-norm), then the LayerNorm.
+    Stable layer norm (a class attribute, or the argument): the layers (pre-norm), then the
+    LayerNorm.
     """
 
     layer_class: type[nn.Module]
+    stable_layer_norm: bool = False
 
-    def __init__(self, config: Any, stable_layer_norm: bool = False) -> None:
+    def __init__(self, config: Any, stable_layer_norm: bool | None = None) -> None:
         super().__init__()
-        self.stable_layer_norm = stable_layer_norm
+        if stable_layer_norm is not None:
+            self.stable_layer_norm = stable_layer_norm
         self.pos_conv_embed = PositionalConvEmbedding(config)
         self.layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout)
