@@ -12,7 +12,7 @@ import pytest
 from tfx_core.errors import TfxError
 from tfx_sdk.errors import ScaffoldError
 from tfx_sdk.names import PluginNames, validate_name
-from tfx_sdk.scaffold import new_plugin, templates_root
+from tfx_sdk.scaffold import ALIASES, new_plugin, templates_root
 
 
 @pytest.mark.parametrize(
@@ -72,7 +72,7 @@ def test_existing_folder_is_refused(tmp_path: Path) -> None:
 def test_unknown_like(tmp_path: Path) -> None:
     with pytest.raises(
         ScaffoldError,
-        match=r"choose one of encoder \(bert\), decoder \(gpt2\), seq2seq \(bart\), vision \(vit\)",
+        match=r"seq2seq \(bart\), vision \(vit\), speech \(wav2vec2\)",
     ):
         new_plugin("my-arch", like="t5", dest=tmp_path)
     assert not any(tmp_path.iterdir())
@@ -81,8 +81,7 @@ def test_unknown_like(tmp_path: Path) -> None:
 def test_model_family_names_are_aliases_of_the_templates(tmp_path: Path) -> None:
     assert templates_root().joinpath("encoder").is_dir()
     assert templates_root().joinpath("decoder").is_dir()
-    pairs = (("bert", "encoder"), ("gpt2", "decoder"), ("bart", "seq2seq"), ("vit", "vision"))
-    for alias, template in pairs:
+    for alias, template in ALIASES.items():
         by_alias = new_plugin("my-arch", like=alias, dest=tmp_path / alias)
         by_name = new_plugin("my-arch", like=template, dest=tmp_path / template)
         for path in by_name.rglob("*.py"):
@@ -107,6 +106,14 @@ def test_model_family_names_are_aliases_of_the_templates(tmp_path: Path) -> None
             ],
         ),
         (
+            "speech",
+            [
+                "class MyArchEncoderLayer(PreNormEncoderLayer)",
+                "class MyArchModel(SpeechModel, ",
+                "class MyArchForCTC(CTCHead, ",
+            ],
+        ),
+        (
             "vision",
             [
                 "class MyArchLayer(PreNormEncoderLayer)",
@@ -128,12 +135,12 @@ def test_renders_a_complete_package(like: str, built_on: list[str], tmp_path: Pa
         "src/tfx_plugin_my_arch/configuration_my_arch.py",
         "src/tfx_plugin_my_arch/modeling_my_arch.py",
     }
-    if like == "vision":
+    if like in ("vision", "speech"):
         expected.add("src/tfx_plugin_my_arch/processing_my_arch.py")
     assert {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} == expected
     pyproject = (folder / "pyproject.toml").read_text()
     assert 'name = "tfx-plugin-my-arch"' in pyproject
-    extras = "torch,vision" if like == "vision" else "torch"
+    extras = {"vision": "torch,vision", "speech": "torch,audio"}.get(like, "torch")
     assert f'dependencies = ["tfx-core[{extras}]"]' in pyproject
     assert (
         '[project.entry-points."tfx.plugins"]\nmy-arch = "tfx_plugin_my_arch.plugin"' in pyproject

@@ -1,4 +1,4 @@
-"""The decoder, seq2seq and vision templates render packages whose own kit-driven tests pass before any
+"""The decoder, seq2seq, vision and speech templates render packages whose own kit-driven tests pass before any
 edit, including the checks of what the core blocks promise (fast path == modules, hooks and
 class-level patches honoured on every decode step, fused weights following the Parameters) and,
 for the vision template, the image pipelines from its saved model and image processor.
@@ -41,6 +41,16 @@ EXPECTED = {
         "test_generation_fast_paths[seq2seq-lm-pt]",
         "test_generation_follows_weight_updates[seq2seq-lm-pt]",
         "test_layer_patch_honoured[sequence-classification-pt]",
+    ),
+    "wav2vec2": (
+        "test_discovery",
+        "test_forward[ctc-pt]",
+        "test_forward[audio-classification-pt]",
+        "test_head_from_base_checkpoint[ctc-pt]",
+        "test_pipeline[audio-classification]",
+        "test_fast_path_matches_modules[base-pt]",
+        "test_layer_patch_honoured[ctc-pt]",
+        "test_fused_weights_follow_training[base-pt]",
     ),
     "vit": (
         "test_discovery",

@@ -44,9 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--like",
         choices=LIKES,
         default="encoder",
-        metavar="{encoder,decoder,seq2seq,vision}",
+        metavar="{encoder,decoder,seq2seq,vision,speech}",
         help="start from an encoder (the default; alias bert), a decoder (alias gpt2), an "
-        "encoder-decoder (alias bart) or an image encoder (alias vit)",
+        "encoder-decoder (alias bart), an image encoder (alias vit) or a speech encoder "
+        "(alias wav2vec2)",
     )
     new.add_argument("--dest", default=".", help="folder to create the package in (default .)")
     new.add_argument("--model-type", help="model_type in config.json (default: the name)")

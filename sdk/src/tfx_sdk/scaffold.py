@@ -3,7 +3,8 @@
 The templates are Jinja files ending in `.tmpl` (so neither pytest nor ruff treats them as code)
 under `templates/common/` (pyproject, README, package init) and `templates/<kind>/` (spec, config,
 modeling, tests), one folder per kind of model: `encoder` (`--like bert`), `decoder`
-(`--like gpt2`), `seq2seq` (`--like bart`) and `vision` (`--like vit`). Path parts `__package__` and `__module__` are replaced by the plugin's names.
+(`--like gpt2`), `seq2seq` (`--like bart`), `vision` (`--like vit`) and `speech`
+(`--like wav2vec2`). Path parts `__package__` and `__module__` are replaced by the plugin's names.
 The package is rendered into a temporary folder and moved into place in one rename, so a failed
 render leaves nothing behind.
 """
@@ -23,11 +24,23 @@ from tfx_sdk.errors import ScaffoldError
 from tfx_sdk.names import PluginNames, check_available
 
 #: The kinds of model a new plugin can start from (folders of templates/).
-TEMPLATES = ("encoder", "decoder", "seq2seq", "vision")
+TEMPLATES = ("encoder", "decoder", "seq2seq", "vision", "speech")
 #: Model families accepted by `--like` as other names of a template.
-ALIASES = {"bert": "encoder", "gpt2": "decoder", "bart": "seq2seq", "vit": "vision"}
+ALIASES = {
+    "bert": "encoder",
+    "gpt2": "decoder",
+    "bart": "seq2seq",
+    "vit": "vision",
+    "wav2vec2": "speech",
+}
 #: The `tfx-core` extras each template's package depends on.
-CORE_EXTRAS = {"encoder": "torch", "decoder": "torch", "seq2seq": "torch", "vision": "torch,vision"}
+CORE_EXTRAS = {
+    "encoder": "torch",
+    "decoder": "torch",
+    "seq2seq": "torch",
+    "vision": "torch,vision",
+    "speech": "torch,audio",
+}
 #: Everything `--like` accepts.
 LIKES = (*TEMPLATES, *ALIASES)
 _SUFFIX = ".tmpl"
@@ -91,8 +104,8 @@ def new_plugin(
 ) -> Path:
     """Render a new plugin package into `dest/<name>` and return that folder.
 
-    `like` is a template (`encoder`, `decoder`, `seq2seq`, `vision`) or a model family naming
-    one (`bert`, `gpt2`, `bart`, `vit`).
+    `like` is a template (`encoder`, `decoder`, `seq2seq`, `vision`, `speech`) or a model family
+    naming one (`bert`, `gpt2`, `bart`, `vit`, `wav2vec2`).
     Raises `ScaffoldError` for a bad or taken name, an unknown `like`, or an existing folder.
     """
     template = template_for(like)
