@@ -130,3 +130,21 @@ def test_bad_rope_scaling_is_a_config_error(overrides, message):
 def test_grouped_heads_must_divide():
     with pytest.raises(ConfigError, match="multiple of num_key_value_heads"):
         LlamaConfig(**{**TINY, "num_key_value_heads": 3}).validate()
+
+
+def test_output_embeddings_and_resizing_match_the_reference():
+    ours, reference = make_pair(tie_word_embeddings=False)
+    assert ours.get_output_embeddings() is ours.lm_head
+    for model in (ours, reference):
+        model.resize_token_embeddings(105)
+    assert ours.lm_head.weight.shape == reference.lm_head.weight.shape == (105, 32)
+    assert torch.equal(ours.lm_head.weight[:99], reference.lm_head.weight[:99])
+    fresh = torch.nn.Linear(32, 105, bias=False)
+    ours.set_output_embeddings(fresh)
+    assert ours.get_output_embeddings() is fresh and ours.lm_head is fresh
+    ids = torch.tensor([[5, 6, 98]])  # (the new rows are initialised at random by each)
+    reference.lm_head = fresh
+    with torch.no_grad():
+        ours_logits, reference_logits = ours(ids).logits, reference(ids).logits
+    assert ours_logits.shape == (1, 3, 105)
+    assert (ours_logits - reference_logits).abs().max() < 1e-5

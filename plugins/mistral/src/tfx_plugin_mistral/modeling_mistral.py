@@ -95,15 +95,10 @@ class MistralForCausalLM(LeanDecoding, GenerationMixin, CausalLMHead, MistralPre
 
     base_model_class = MistralModel
     tied_weights: ClassVar[dict[str, str]] = {"lm_head.weight": "model.embed_tokens.weight"}
+    output_embeddings_attribute = "lm_head"
 
     def build_head(self, config: MistralConfig) -> None:
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head
-
-    def set_output_embeddings(self, embeddings: nn.Linear) -> None:
-        self.lm_head = embeddings
 
 
 class MistralForSequenceClassification(SequenceClassificationHead, MistralPreTrainedModel):

@@ -98,15 +98,10 @@ class Qwen2ForCausalLM(LeanDecoding, GenerationMixin, CausalLMHead, Qwen2PreTrai
 
     base_model_class = Qwen2Model
     tied_weights: ClassVar[dict[str, str]] = {"lm_head.weight": "model.embed_tokens.weight"}
+    output_embeddings_attribute = "lm_head"
 
     def build_head(self, config: Qwen2Config) -> None:
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head
-
-    def set_output_embeddings(self, embeddings: nn.Linear) -> None:
-        self.lm_head = embeddings
 
 
 class Qwen2ForSequenceClassification(SequenceClassificationHead, Qwen2PreTrainedModel):

@@ -321,15 +321,10 @@ class T5ForConditionalGeneration(LeanT5Decoding, GenerationMixin, T5EncoderDecod
     """
 
     tied_weights: ClassVar[dict[str, str]] = {"lm_head.weight": "shared.weight"}
+    output_embeddings_attribute = "lm_head"
 
     def build_head(self, config: T5Config) -> None:
         self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
-
-    def get_output_embeddings(self) -> nn.Linear:
-        return self.lm_head
-
-    def set_output_embeddings(self, embeddings: nn.Linear) -> None:
-        self.lm_head = embeddings
 
     def forward(
         self,
