@@ -407,6 +407,7 @@ _DEFAULT_TASK_INPUTS: dict[str, Any] = {
     "depth-estimation": lambda run: run(sample_image()),
     "object-detection": lambda run: run(sample_image(), threshold=0.0),
     "audio-classification": lambda run: run(sample_waveform()),
+    "automatic-speech-recognition": lambda run: run(sample_waveform()),
 }
 
 
