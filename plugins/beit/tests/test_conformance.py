@@ -3,19 +3,9 @@ every head, parity with transformers both ways."""
 
 from tfx_plugin_beit.processing_beit import BeitImageProcessor
 
-from tfx_sdk.conformance import ConformanceSuite, PluginTester
+from tfx_sdk.conformance import ConformanceSuite, PluginTester, sibling_module
 
-TINY = dict(
-    vocab_size=40,
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    intermediate_size=37,
-    image_size=32,
-    patch_size=8,
-    num_labels=5,
-    drop_path_rate=0.0,
-)
+TINY = sibling_module(__file__, "test_beit.py").TINY  # the plugin tests' tiny config
 
 
 class TestConformance(ConformanceSuite):

@@ -1,16 +1,8 @@
 """tfx-plugin-blenderbot-small against the tfx conformance kit, with parity with transformers."""
 
-import importlib.util
-from pathlib import Path
+from tfx_sdk.conformance import ConformanceSuite, PluginTester, sibling_module
 
-from tfx_sdk.conformance import ConformanceSuite, PluginTester
-
-_SPEC = importlib.util.spec_from_file_location(
-    "blenderbot_small_tokenizer_files",
-    Path(__file__).with_name("test_tokenization_blenderbot_small.py"),
-)
-_FILES = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(_FILES)
+_FILES = sibling_module(__file__, "test_tokenization_blenderbot_small.py")
 
 TINY = {
     "vocab_size": 420,  # the tiny BPE vocabulary of the tokenizer tests (~400 tokens)

@@ -1,26 +1,10 @@
 """tfx-plugin-clip against the tfx conformance kit: the text-image model on texts and images
 together (`modality="text+image"`), and each tower alone as its own model type."""
 
-from tfx_sdk.conformance import ConformanceSuite, PluginTester
+from tfx_sdk.conformance import ConformanceSuite, PluginTester, sibling_module
 
-TEXT = {
-    "vocab_size": 99,
-    "hidden_size": 32,
-    "intermediate_size": 37,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "max_position_embeddings": 20,
-    "projection_dim": 16,
-}
-VISION = {
-    "hidden_size": 32,
-    "intermediate_size": 37,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "image_size": 30,
-    "patch_size": 10,
-    "projection_dim": 16,
-}
+_SIZES = sibling_module(__file__, "test_clip.py")  # the plugin tests' tiny towers
+TEXT, VISION = _SIZES.TEXT, _SIZES.VISION
 
 
 class TestConformance(ConformanceSuite):

@@ -3,18 +3,9 @@ every head, parity with transformers both ways."""
 
 from tfx_plugin_deit.processing_deit import DeiTImageProcessor
 
-from tfx_sdk.conformance import ConformanceSuite, PluginTester
+from tfx_sdk.conformance import ConformanceSuite, PluginTester, sibling_module
 
-TINY = dict(
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    intermediate_size=37,
-    image_size=32,
-    patch_size=8,
-    encoder_stride=8,
-    num_labels=5,
-)
+TINY = sibling_module(__file__, "test_deit.py").TINY  # the plugin tests' tiny config
 
 
 class TestConformance(ConformanceSuite):

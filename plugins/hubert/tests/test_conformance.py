@@ -2,22 +2,9 @@
 every head, parity with transformers both ways."""
 
 from tfx_core.processing import WaveformFeatureExtractor
-from tfx_sdk.conformance import ConformanceSuite, PluginTester
+from tfx_sdk.conformance import ConformanceSuite, PluginTester, sibling_module
 
-TINY = dict(
-    vocab_size=16,
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    intermediate_size=37,
-    conv_dim=(16, 16),
-    conv_stride=(5, 4),
-    conv_kernel=(10, 8),
-    num_conv_pos_embeddings=16,
-    num_conv_pos_embedding_groups=4,
-    classifier_proj_size=12,
-    num_labels=3,
-)
+TINY = sibling_module(__file__, "test_hubert.py").TINY  # the plugin tests' tiny config
 
 
 class TestConformance(ConformanceSuite):

@@ -4,16 +4,9 @@ The tokenizer is compared with the reference's (slow-only) M2M100Tokenizer in
 test_tokenization_m2m100.py, whose files this suite uses too.
 """
 
-import importlib.util
-from pathlib import Path
+from tfx_sdk.conformance import ConformanceSuite, PluginTester, sibling_module
 
-from tfx_sdk.conformance import ConformanceSuite, PluginTester
-
-_SPEC = importlib.util.spec_from_file_location(
-    "m2m100_tokenizer_files", Path(__file__).with_name("test_tokenization_m2m100.py")
-)
-_FILES = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(_FILES)
+_FILES = sibling_module(__file__, "test_tokenization_m2m100.py")
 
 TINY = {
     "vocab_size": 420,  # the tiny vocabulary of the tokenizer tests and 100 language tokens

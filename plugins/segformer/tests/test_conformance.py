@@ -3,20 +3,9 @@ every head, parity with transformers both ways."""
 
 from tfx_plugin_segformer.processing_segformer import SegformerImageProcessor
 
-from tfx_sdk.conformance import ConformanceSuite, PluginTester
+from tfx_sdk.conformance import ConformanceSuite, PluginTester, sibling_module
 
-TINY = dict(
-    num_encoder_blocks=2,
-    depths=[1, 2],
-    sr_ratios=[4, 1],
-    hidden_sizes=[16, 32],
-    patch_sizes=[7, 3],
-    strides=[4, 2],
-    num_attention_heads=[1, 2],
-    mlp_ratios=[2, 2],
-    decoder_hidden_size=24,
-    num_labels=5,
-)
+TINY = sibling_module(__file__, "test_segformer.py").TINY  # the plugin tests' tiny config
 
 
 class TestConformance(ConformanceSuite):

@@ -7,17 +7,9 @@ reference's, and the automatic-speech-recognition pipeline from a saved model, t
 feature extractor. test_modeling_speech_to_text.py covers what is Speech2Text's own beyond that.
 """
 
-import importlib.util
-from pathlib import Path
+from tfx_sdk.conformance import ConformanceSuite, PluginTester, sibling_module
 
-from tfx_sdk.conformance import ConformanceSuite, PluginTester
-
-_SPEC = importlib.util.spec_from_file_location(
-    "speech_to_text_tokenizer_files",
-    Path(__file__).with_name("test_tokenization_speech_to_text.py"),
-)
-_FILES = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(_FILES)
+_FILES = sibling_module(__file__, "test_tokenization_speech_to_text.py")
 
 TINY = {
     "vocab_size": 301,  # the tokenizer tests' vocabulary

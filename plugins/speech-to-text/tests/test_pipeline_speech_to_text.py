@@ -4,9 +4,7 @@ another length) must give the same `{"text": ...}`."""
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,14 +14,10 @@ transformers = pytest.importorskip("transformers")
 
 from tfx_core import pipeline  # noqa: E402
 from tfx_core.errors import PipelineError  # noqa: E402
+from tfx_sdk.conformance import sibling_module  # noqa: E402
 from tfx_sdk.conformance.seq2seq_parity import reference_model  # noqa: E402
 
-_SPEC = importlib.util.spec_from_file_location(
-    "speech_to_text_tokenizer_files",
-    Path(__file__).with_name("test_tokenization_speech_to_text.py"),
-)
-_FILES = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(_FILES)
+_FILES = sibling_module(__file__, "test_tokenization_speech_to_text.py")
 
 
 def _clips() -> list[np.ndarray]:

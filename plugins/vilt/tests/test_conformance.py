@@ -7,19 +7,10 @@ answering head (pooled from the first token) with the reference, and checks the 
 without one; test_vilt.py compares the base model's pooled and text states.
 """
 
-from tfx_sdk.conformance import ConformanceSuite, PluginTester, write_wordpiece
+from tfx_sdk.conformance import ConformanceSuite, PluginTester, sibling_module, write_wordpiece
 
-TINY = {
-    "vocab_size": 140,  # the kit's WordPiece vocabulary
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "intermediate_size": 37,
-    "image_size": 32,
-    "patch_size": 8,
-    "max_position_embeddings": 20,
-    "num_labels": 6,
-}
+# the plugin tests' tiny config, with room for the kit's WordPiece vocabulary
+TINY = {**sibling_module(__file__, "test_vilt.py").TINY, "vocab_size": 140}
 
 
 class TestConformance(ConformanceSuite):

@@ -4,18 +4,9 @@ pipelines from a saved model and image processor."""
 
 from tfx_plugin_vit.processing_vit import ViTImageProcessor
 
-from tfx_sdk.conformance import ConformanceSuite, PluginTester
+from tfx_sdk.conformance import ConformanceSuite, PluginTester, sibling_module
 
-TINY = {
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "intermediate_size": 37,
-    "image_size": 32,
-    "patch_size": 8,
-    "encoder_stride": 8,
-    "num_labels": 5,
-}
+TINY = sibling_module(__file__, "test_vit.py").TINY  # the plugin tests' tiny config
 
 
 class TestConformance(ConformanceSuite):
@@ -24,7 +15,9 @@ class TestConformance(ConformanceSuite):
         config=TINY,
         reference=True,
         modality="image",
-        processor_files=ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained,
+        processor_files=ViTImageProcessor(
+            size={"height": TINY["image_size"], "width": TINY["image_size"]}
+        ).save_pretrained,
         tasks={
             "image-classification": "image-classification",
             "image-feature-extraction": "base",

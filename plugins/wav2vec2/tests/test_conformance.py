@@ -4,22 +4,9 @@ saved model and feature extractor."""
 
 from tfx_plugin_wav2vec2.processing_wav2vec2 import Wav2Vec2FeatureExtractor
 
-from tfx_sdk.conformance import ConformanceSuite, PluginTester
+from tfx_sdk.conformance import ConformanceSuite, PluginTester, sibling_module
 
-TINY = {
-    "vocab_size": 16,
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "intermediate_size": 37,
-    "conv_dim": (16, 16),
-    "conv_stride": (5, 4),
-    "conv_kernel": (10, 8),
-    "num_conv_pos_embeddings": 16,
-    "num_conv_pos_embedding_groups": 4,
-    "classifier_proj_size": 12,
-    "num_labels": 3,
-}
+TINY = sibling_module(__file__, "test_wav2vec2.py").TINY  # the plugin tests' tiny config
 
 
 class TestConformance(ConformanceSuite):

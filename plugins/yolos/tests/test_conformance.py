@@ -3,18 +3,9 @@ every head, parity with transformers both ways."""
 
 from tfx_plugin_yolos.processing_yolos import YolosImageProcessor
 
-from tfx_sdk.conformance import ConformanceSuite, PluginTester
+from tfx_sdk.conformance import ConformanceSuite, PluginTester, sibling_module
 
-TINY = dict(
-    hidden_size=32,
-    num_hidden_layers=3,
-    num_attention_heads=4,
-    intermediate_size=37,
-    image_size=[32, 48],
-    patch_size=8,
-    num_detection_tokens=5,
-    num_labels=4,
-)
+TINY = sibling_module(__file__, "test_yolos.py").TINY  # the plugin tests' tiny config
 
 
 class TestConformance(ConformanceSuite):

@@ -20,6 +20,7 @@ _EXPORTS = {
     "PluginTester": "tfx_sdk.conformance.tester",
     "ConformanceFailure": "tfx_sdk.conformance.failures",
     "write_wordpiece": "tfx_sdk.conformance.tiny_tokenizers",
+    "sibling_module": "tfx_sdk.conformance.siblings",
     "write_byte_level_bpe": "tfx_sdk.conformance.tiny_tokenizers",
     "MIXED_TEXTS": "tfx_sdk.conformance.tokenizer_parity",
     "assert_same_encodings": "tfx_sdk.conformance.tokenizer_parity",
@@ -38,6 +39,7 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from tfx_sdk.conformance.failures import ConformanceFailure
+    from tfx_sdk.conformance.siblings import sibling_module
     from tfx_sdk.conformance.suite import ConformanceSuite, CrossFrameworkSuite
     from tfx_sdk.conformance.tester import PluginTester
     from tfx_sdk.conformance.tiny_tokenizers import write_byte_level_bpe, write_wordpiece

@@ -24,6 +24,7 @@ from tfx_sdk.conformance.layers import (
     largest_difference,
     needs_blocks,
     observed,
+    scaled_tolerance,
     shifting_hook,
 )
 from tfx_sdk.conformance.subject import Subject
@@ -66,14 +67,11 @@ def _engaged(model: Any) -> list[str]:
 
 
 def _agree(a: dict, b: dict, atol: float, problem: str, fix: str) -> None:
-    """`a` and `b` agree to `atol`, scaled by the largest magnitude of the field beyond 1
-    (float32 rounding grows with the values: perturbed weights can give logits near 100)."""
+    """`a` and `b` agree to `atol`, scaled by the field's magnitude (`scaled_tolerance`)."""
     field, diff = largest_difference(a, b)
     if not field:
         return
-    values = b[field]
-    finite = values[values.isfinite()]
-    allowed = atol * max(1.0, float(finite.abs().max()) if finite.numel() else 1.0)
+    allowed = scaled_tolerance(atol, b[field])
     if diff > allowed:
         raise fail(f"{problem}: {field} differs by {diff:.3g} (allowed {allowed:.3g})", fix)
 

@@ -17,6 +17,7 @@ from tfx_sdk.conformance.heads import (
     shape_matches,
 )
 from tfx_sdk.conformance.inputs import in_dtype
+from tfx_sdk.conformance.parity import perturb
 from tfx_sdk.conformance.subject import Subject
 
 
@@ -87,7 +88,7 @@ def check_forward(subject: Subject, head: str, framework: str) -> None:
     prefix = output_class_prefix(head, bool(getattr(model.config, "is_encoder_decoder", False)))
     returned = type(output).__name__
     # (an architecture's own variant counts: Wav2Vec2BaseModelOutput is a BaseModelOutput)
-    if prefix and not (returned.startswith(prefix) or prefix in returned):
+    if prefix and prefix not in returned:
         raise fail(
             f"{who} (head {head!r}) returned {type(output).__name__}; the reference returns a "
             f"{prefix}",
@@ -338,9 +339,11 @@ def check_greedy_generation(subject: Subject, head: str, framework: str) -> None
             f"{name} is a generative head but has no generate()",
             "inherit tfx_core.generation.GenerationMixin before the PreTrainedModel base",
         )
-    from tfx_sdk.conformance.checks_seq2seq import check_seq2seq_generation, sharpen
+    from tfx_sdk.conformance.checks_seq2seq import check_seq2seq_generation
 
-    sharpen(model, subject.tester.seed)  # so the next token depends on the whole source
+    # At a tiny model's initialisation (std 0.02) a decoder hardly reads its source: every
+    # source gives the same tokens, so a broken cache or encoder reuse would change none.
+    perturb(model, subject.tester.seed, scale=0.5)
     if getattr(model.config, "is_encoder_decoder", False):
         return check_seq2seq_generation(subject, head, model)
     prompt = subject.inputs(head, config, padded=False)["input_ids"]

@@ -18,17 +18,12 @@ from typing import Any
 
 from tfx_sdk.conformance.failures import fail
 from tfx_sdk.conformance.inputs import generation_source
+from tfx_sdk.conformance.layers import scaled_tolerance
 from tfx_sdk.conformance.subject import Subject
 
 #: logits of the same step computed two ways agree this closely (float32), times the logits'
-#: largest magnitude beyond 1 (rounding grows with them)
+#: largest magnitude beyond 1 (`scaled_tolerance`: rounding grows with them)
 TOLERANCE = 1e-4
-
-
-def _allowed(logits: Any) -> float:
-    return TOLERANCE * max(1.0, float(logits.float().abs().max()))
-
-
 #: what a plain argmax over the decoder's logits picks (no forced or delayed tokens)
 _PLAIN = {"forced_bos_token_id": None, "forced_eos_token_id": None, "min_length": 0}
 
@@ -44,20 +39,6 @@ def check_seq2seq_generation(subject: Subject, head: str, model: Any) -> None:
     source = generation_source(inputs)
     mask = source.pop("attention_mask")
     check_seq2seq_model(model, source, mask, subject.tester.max_new_tokens)
-
-
-def sharpen(model: Any, seed: int, scale: float = 0.5) -> None:
-    """Seeded noise of std `scale` on every floating weight. At a tiny model's initialisation
-    (std 0.02) the decoder hardly reads the encoder: every source decodes to the same tokens,
-    so a broken cache, mask or encoder reuse would not change one."""
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            if parameter.is_floating_point():
-                noise = torch.randn(parameter.shape, generator=generator, dtype=parameter.dtype)
-                parameter.add_(noise * scale)
 
 
 def check_seq2seq_model(model: Any, source: Any, mask: Any, steps: int) -> None:
@@ -113,7 +94,7 @@ def check_seq2seq_model(model: Any, source: Any, mask: Any, steps: int) -> None:
                 use_cache=False,
             ).logits[:, -1]
             difference = float((recomputed.float() - logits.float()).abs().max())
-            if difference > _allowed(logits):
+            if difference > scaled_tolerance(TOLERANCE, logits.float()):
                 raise fail(
                     f"{name}.generate (with its encoder-decoder cache) scored decoder step {step} "
                     f"{difference:.2e} away from a forward without a cache over the same ids",
@@ -146,7 +127,7 @@ def check_seq2seq_model(model: Any, source: Any, mask: Any, steps: int) -> None:
         )
         for step, (logits, batched) in enumerate(zip(alone.logits, step_logits)):
             difference = float((logits[0] - batched[padded_row]).abs().max())
-            if difference > _allowed(batched[padded_row]):
+            if difference > scaled_tolerance(TOLERANCE, batched[padded_row].float()):
                 raise fail(
                     f"{name}.generate scored row {padded_row} (right-padded source) "
                     f"{difference:.2e} away from the same source alone without padding "

@@ -162,6 +162,12 @@ def dummy_inputs(head: str, config: Any, shapes: Shapes, seed: int, *, padded: b
     return {"input_ids": input_ids, "attention_mask": attention_mask}
 
 
+def image_size(config: Any) -> tuple[int, int]:
+    """`(height, width)` of the config's `image_size` (an int or a pair; 32 when unset)."""
+    size = getattr(config, "image_size", 32)
+    return (size, size) if isinstance(size, int) else tuple(size)[:2]
+
+
 def dummy_labels(head: str, config: Any, shapes: Shapes, seed: int) -> dict:
     """Labels that make `head` return a loss (empty for heads without one)."""
     import torch
@@ -180,13 +186,11 @@ def dummy_labels(head: str, config: Any, shapes: Shapes, seed: int) -> dict:
         "image-classification",
         "video-classification",
         "audio-classification",
+        "audio-xvector",
     ):
         return {"labels": torch.randint(0, labels, (b,), generator=generator)}
-    if head == "audio-xvector":
-        return {"labels": torch.randint(0, labels, (b,), generator=generator)}
     if head in ("semantic-segmentation", "depth-estimation"):
-        size = getattr(config, "image_size", 32)
-        height, width = (size, size) if isinstance(size, int) else tuple(size)[:2]
+        height, width = image_size(config)
         if head == "depth-estimation":
             return {"labels": torch.rand((b, height, width), generator=generator) + 0.5}
         return {"labels": torch.randint(0, labels, (b, height, width), generator=generator)}

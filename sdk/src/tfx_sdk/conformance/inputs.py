@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tfx_sdk.conformance.heads import Shapes, dummy_inputs, token_ids
+from tfx_sdk.conformance.heads import Shapes, dummy_inputs, image_size, token_ids
 from tfx_sdk.conformance.tester import MODALITIES
 
 
@@ -19,17 +19,12 @@ def tower(config: Any, name: str) -> Any:
     return config if part is None else part
 
 
-def _image_size(config: Any) -> tuple[int, int]:
-    size = getattr(config, "image_size", 32)
-    return (size, size) if isinstance(size, int) else tuple(size)[:2]
-
-
 def dummy_pixels(config: Any, shapes: Shapes, seed: int) -> dict:
     """`pixel_values` of the config's channels and image size, values about those of
     normalized images."""
     import torch
 
-    height, width = _image_size(config)
+    height, width = image_size(config)
     channels = int(getattr(config, "num_channels", 3))
     generator = torch.Generator().manual_seed(seed)
     shape = (shapes.batch, channels, height, width)
@@ -41,7 +36,7 @@ def dummy_video(config: Any, shapes: Shapes, seed: int) -> dict:
     height, width]`, as video processors return them."""
     import torch
 
-    height, width = _image_size(config)
+    height, width = image_size(config)
     channels = int(getattr(config, "num_channels", 3))
     frames = int(getattr(config, "num_frames", 4))
     generator = torch.Generator().manual_seed(seed)

@@ -124,6 +124,13 @@ def observed(model: Any, inputs: dict, head: str, *, fast: bool = True) -> dict[
     return {name: output[name].detach().clone() for name in names}
 
 
+def scaled_tolerance(atol: float, values: Any) -> float:
+    """`atol` times the largest finite magnitude in `values` beyond 1: float32 rounding grows
+    with the values (perturbed weights can give logits near 100)."""
+    finite = values[values.isfinite()]
+    return atol * max(1.0, float(finite.abs().max()) if finite.numel() else 1.0)
+
+
 def largest_difference(a: dict[str, Any], b: dict[str, Any]) -> tuple[str, float]:
     """The field that differs most between two `observed` results, and by how much.
 

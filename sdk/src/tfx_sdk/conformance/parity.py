@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 
-def perturb(model: Any, seed: int = 1) -> None:
-    """Random offsets on every parameter and on batch-norm running statistics."""
+def perturb(model: Any, seed: int = 1, scale: float = 0.05) -> None:
+    """Random offsets (std `scale`) on every parameter and on batch-norm running statistics."""
     import torch
 
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for parameter in model.parameters():
-            parameter.add_(torch.randn(parameter.shape, generator=generator) * 0.05)
+            parameter.add_(torch.randn(parameter.shape, generator=generator) * scale)
         for name, buffer in model.named_buffers():
             if name.endswith("running_mean"):
                 buffer.add_(torch.randn(buffer.shape, generator=generator) * 0.1)

@@ -203,17 +203,15 @@ class SpeechEncoder(nn.Module):
     """`pos_conv_embed`, `layer_norm`, `layers`; `layer_class` is set by the plugin.
 
     Post-norm (`stable_layer_norm = False`): LayerNorm after adding positions, then the layers.
-    Stable layer norm (a class attribute, or the argument): the layers (pre-norm), then the
-    LayerNorm.
+    Stable layer norm (`stable_layer_norm = True` on the subclass): the layers (pre-norm), then
+    the LayerNorm.
     """
 
     layer_class: type[nn.Module]
     stable_layer_norm: bool = False
 
-    def __init__(self, config: Any, stable_layer_norm: bool | None = None) -> None:
+    def __init__(self, config: Any) -> None:
         super().__init__()
-        if stable_layer_norm is not None:
-            self.stable_layer_norm = stable_layer_norm
         self.pos_conv_embed = PositionalConvEmbedding(config)
         self.layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout)
